@@ -1,0 +1,1 @@
+"""The province service: HTTP API and command line, thin wiring over the domain packages."""

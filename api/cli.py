@@ -1,0 +1,205 @@
+"""The ``tongban`` command line (typer + rich).
+
+Every known failure ends in one line on stderr (``error: ...`` naming the
+setting or the fix) and exit status 2; nothing prints a stack trace.
+"""
+
+from __future__ import annotations
+
+import json
+import signal
+import sys
+import threading
+from pathlib import Path
+from types import FrameType
+from typing import Annotated, Any
+
+import click
+import typer
+from rich.console import Console
+from rich.text import Text
+
+from api.logs import configure_logging
+from api.runtime import ProvinceRuntime, read_endpoint, start_runtime
+from api.settings import Settings, SettingsError, load_settings
+from ledger.chain.client import ChainClient
+from ledger.chain.connect import ANVIL, EMBEDDED
+from ledger.chain.deployment import load_deployment
+from ledger.chain.errors import ChainError
+from ledger.datadir import DataDirInUseError
+
+app = typer.Typer(
+    name="tongban",
+    help="Tongban (通办): credential and audit ledger for cross-province e-government.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+chain_app = typer.Typer(help="Inspect the chain and the deployed contracts.", no_args_is_help=True)
+app.add_typer(chain_app, name="chain")
+
+out = Console()
+err = Console(stderr=True)
+
+ConfigOption = Annotated[
+    Path | None, typer.Option("--config", help="TOML settings file (also TONGBAN_CONFIG).")
+]
+DataDirOption = Annotated[
+    Path | None, typer.Option("--data-dir", help="Data directory (TONGBAN_DATA_DIR).")
+]
+ChainOption = Annotated[
+    str | None,
+    typer.Option("--chain", help="'embedded', 'anvil' or a node URL (TONGBAN_CHAIN)."),
+]
+ChainIdOption = Annotated[int | None, typer.Option("--chain-id", help="TONGBAN_CHAIN_ID.")]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")]
+
+KNOWN_ERRORS = (SettingsError, ChainError, DataDirInUseError)
+
+
+def _settings(
+    config: Path | None, data_dir: Path | None, chain: str | None, chain_id: int | None
+) -> Settings:
+    settings = load_settings(config, data_dir=data_dir, chain=chain, chain_id=chain_id)
+    configure_logging(settings.log_level, settings.log_format)
+    return settings
+
+
+def _describe(runtime: ProvinceRuntime) -> dict[str, Any]:
+    client = runtime.chain.client
+    return {
+        "chain": runtime.settings.chain,
+        "rpc_url": client.url,
+        "chain_id": client.chain_id,
+        "block_number": client.block_number(),
+        "operator_account": runtime.account.address,
+        "data_dir": str(runtime.settings.data_dir.resolve()),
+        "contracts": {
+            name: {"address": c.address, "block_number": c.block_number}
+            for name, c in runtime.deployment.contracts.items()
+        },
+    }
+
+
+def _print_description(description: dict[str, Any], as_json: bool) -> None:
+    if as_json:
+        out.print_json(json.dumps(description))
+        return
+    out.print(f"[bold]chain[/]      {description['chain']} at {description['rpc_url']}")
+    out.print(f"chain id   {description['chain_id']}, block {description['block_number']}")
+    out.print(f"operator   {description['operator_account']}")
+    out.print(f"data dir   {description['data_dir']}")
+    out.print("[bold]contracts[/]")
+    for name, contract in description["contracts"].items():
+        out.print(f"  {name:<20} {contract['address']}  (block {contract['block_number']})")
+
+
+@app.command()
+def serve(
+    config: ConfigOption = None,
+    data_dir: DataDirOption = None,
+    chain: ChainOption = None,
+    chain_id: ChainIdOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Run the province service: start or reach the chain, deploy the contracts, wait.
+
+    Stops cleanly on Ctrl-C or SIGTERM, stopping the embedded chain node with it.
+    """
+    settings = _settings(config, data_dir, chain, chain_id)
+    stop = threading.Event()
+
+    def request_stop(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGTERM, request_stop)
+    signal.signal(signal.SIGINT, request_stop)
+    runtime = start_runtime(settings)
+    try:
+        _print_description(_describe(runtime), as_json)
+        if not as_json:
+            out.print("[green]ready[/] (Ctrl-C to stop)")
+        sys.stdout.flush()
+        while not stop.wait(1.0):
+            pass
+    finally:
+        runtime.close()
+        if not as_json:
+            out.print("stopped")
+
+
+@chain_app.command("status")
+def chain_status(
+    config: ConfigOption = None,
+    data_dir: DataDirOption = None,
+    chain: ChainOption = None,
+    chain_id: ChainIdOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Show the chain head and the recorded contracts (needs a running service for local chains)."""
+    settings = _settings(config, data_dir, chain, chain_id)
+    url: str | None = settings.chain
+    if settings.chain in (EMBEDDED, ANVIL):
+        url = read_endpoint(settings)
+        if url is None:
+            raise SettingsError(
+                f"no service is running on data directory {settings.data_dir}; "
+                "start one with `tongban serve` (or `make run`)"
+            )
+    client = ChainClient(str(url), settings.chain_id, timeout=settings.rpc_timeout)
+    deployment = load_deployment(settings.data_dir / "deployment.json")
+    contracts = {}
+    if deployment is not None and deployment.chain_id == client.chain_id:
+        contracts = {
+            name: {
+                "address": c.address,
+                "block_number": c.block_number,
+                "has_code": bool(client.code(c.address)),
+            }
+            for name, c in deployment.contracts.items()
+        }
+    status = {
+        "rpc_url": client.url,
+        "chain_id": client.chain_id,
+        "block_number": client.block_number(),
+        "client_version": client.rpc("web3_clientVersion"),
+        "contracts": contracts,
+    }
+    if as_json:
+        out.print_json(json.dumps(status))
+        return
+    out.print(f"{status['client_version']} at {client.url}")
+    out.print(f"chain id {client.chain_id}, block {status['block_number']}")
+    for name, contract in contracts.items():
+        mark = "ok" if contract["has_code"] else "[red]no code[/]"
+        out.print(f"  {name:<20} {contract['address']}  {mark}")
+
+
+@chain_app.command("deploy")
+def chain_deploy(
+    config: ConfigOption = None,
+    data_dir: DataDirOption = None,
+    chain: ChainOption = None,
+    chain_id: ChainIdOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Deploy the contracts that are missing on the configured chain, record them, and exit."""
+    settings = _settings(config, data_dir, chain, chain_id)
+    runtime = start_runtime(settings)
+    try:
+        _print_description(_describe(runtime), as_json)
+    finally:
+        runtime.close()
+
+
+def main() -> None:
+    """Entry point of the ``tongban`` console script."""
+    try:
+        app(standalone_mode=False)
+    except KNOWN_ERRORS as exc:
+        err.print(Text.assemble(("error: ", "bold red"), str(exc)), soft_wrap=True)
+        sys.exit(2)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except click.exceptions.Abort:
+        sys.exit(130)

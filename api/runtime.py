@@ -1,0 +1,119 @@
+"""Wire the concrete parts of one province's service together.
+
+``start_runtime`` locks the data directory, reaches (or starts) the chain,
+loads the province's EVM account and makes sure the contracts are deployed.
+``ProvinceRuntime.close`` undoes it in reverse order.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from eth_account.signers.local import LocalAccount
+
+from api.settings import Settings, SettingsError
+from ledger.chain.accounts import load_or_create_keystore
+from ledger.chain.connect import ANVIL, EMBEDDED, Chain, open_chain
+from ledger.chain.deployment import ContractSpec, Deployment, ensure_deployed
+from ledger.chain.transactions import NonceManager
+from ledger.datadir import DataDirLock
+
+log = logging.getLogger(__name__)
+
+DEV_FUNDING_WEI = 10**24
+_DEV_FUNDING_FLOOR_WEI = 10**21
+
+
+def contracts_to_deploy(admin: str) -> list[ContractSpec]:
+    """The consortium contracts this build deploys, with ``admin`` as their first admin.
+
+    Until the consortium contracts land, the pipeline probe stands in for them.
+    """
+    return [ContractSpec("ChainProbe", (admin,))]
+
+
+@dataclass
+class ProvinceRuntime:
+    """A running province: its lock, chain, EVM account, sender and contracts."""
+
+    settings: Settings
+    lock: DataDirLock
+    chain: Chain
+    account: LocalAccount
+    sender: NonceManager
+    deployment: Deployment
+
+    @property
+    def endpoint_file(self) -> Path:
+        """Where the running service publishes its chain endpoint for other commands."""
+        return self.settings.data_dir / "chain" / "endpoint.json"
+
+    def close(self) -> None:
+        """Stop the local node (if any) and release the data directory."""
+        self.endpoint_file.unlink(missing_ok=True)
+        self.chain.close()
+        self.lock.release()
+
+
+def _undo_on_error(steps: list[Callable[[], None]]) -> None:
+    for step in reversed(steps):
+        try:
+            step()
+        except Exception:  # noqa: BLE001 - cleanup must not hide the original error
+            log.exception("cleanup step failed")
+
+
+def start_runtime(settings: Settings) -> ProvinceRuntime:
+    """Bring up one province's service; on any failure, leave nothing running."""
+    local_chain = settings.chain in (EMBEDDED, ANVIL)
+    if not local_chain and settings.uses_demo_passphrase:
+        raise SettingsError(
+            "TONGBAN_EVM_KEY_PASSPHRASE is the published demo value; set a secret "
+            "passphrase before connecting to a real chain"
+        )
+    lock = DataDirLock(settings.data_dir)
+    lock.acquire()
+    undo: list[Callable[[], None]] = [lock.release]
+    try:
+        chain = open_chain(settings.chain_config())
+        undo.append(chain.close)
+        account, created = load_or_create_keystore(
+            settings.data_dir / "keys" / "evm-operator.json",
+            settings.evm_key_passphrase.get_secret_value(),
+        )
+        if created:
+            log.info("created the province EVM account", extra={"address": account.address})
+        client = chain.client
+        if client.is_dev_node() and client.balance(account.address) < _DEV_FUNDING_FLOOR_WEI:
+            client.set_balance(account.address, DEV_FUNDING_WEI)
+        sender = NonceManager(client, account, finality_depth=settings.confirmations)
+        sender.reconcile()
+        deployment = ensure_deployed(
+            sender,
+            contracts_to_deploy(account.address),
+            settings.data_dir / "deployment.json",
+        )
+    except BaseException:
+        _undo_on_error(undo)
+        raise
+    runtime = ProvinceRuntime(settings, lock, chain, account, sender, deployment)
+    runtime.endpoint_file.parent.mkdir(parents=True, exist_ok=True)
+    runtime.endpoint_file.write_text(
+        json.dumps({"url": client.url, "chain_id": client.chain_id, "pid": os.getpid()}),
+        "utf-8",
+    )
+    return runtime
+
+
+def read_endpoint(settings: Settings) -> str | None:
+    """The chain URL a running service on ``settings.data_dir`` published, if any."""
+    try:
+        document = json.loads((settings.data_dir / "chain" / "endpoint.json").read_text("utf-8"))
+    except (FileNotFoundError, json.JSONDecodeError):
+        return None
+    return str(document["url"])

@@ -1,0 +1,1 @@
+"""The data-access audit log: events, receipts, checkpoints and proofs."""

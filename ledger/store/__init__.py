@@ -1,0 +1,1 @@
+"""The off-chain store (SQLite in WAL mode by default)."""
