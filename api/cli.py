@@ -71,6 +71,7 @@ def _describe(runtime: ProvinceRuntime) -> dict[str, Any]:
         "rpc_url": client.url,
         "chain_id": client.chain_id,
         "block_number": client.block_number(),
+        "node_pid": runtime.chain.node.pid if runtime.chain.node is not None else None,
         "operator_account": runtime.account.address,
         "data_dir": str(runtime.settings.data_dir.resolve()),
         "contracts": {
@@ -80,9 +81,15 @@ def _describe(runtime: ProvinceRuntime) -> dict[str, Any]:
     }
 
 
+def _print_json_line(document: dict[str, Any]) -> None:
+    # One line per document, so scripts can read output line by line.
+    sys.stdout.write(json.dumps(document) + "\n")
+    sys.stdout.flush()
+
+
 def _print_description(description: dict[str, Any], as_json: bool) -> None:
     if as_json:
-        out.print_json(json.dumps(description))
+        _print_json_line(description)
         return
     out.print(f"[bold]chain[/]      {description['chain']} at {description['rpc_url']}")
     out.print(f"chain id   {description['chain_id']}, block {description['block_number']}")
@@ -165,7 +172,7 @@ def chain_status(
         "contracts": contracts,
     }
     if as_json:
-        out.print_json(json.dumps(status))
+        _print_json_line(status)
         return
     out.print(f"{status['client_version']} at {client.url}")
     out.print(f"chain id {client.chain_id}, block {status['block_number']}")

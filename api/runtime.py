@@ -64,7 +64,7 @@ def _undo_on_error(steps: list[Callable[[], None]]) -> None:
     for step in reversed(steps):
         try:
             step()
-        except Exception:  # noqa: BLE001 - cleanup must not hide the original error
+        except Exception:
             log.exception("cleanup step failed")
 
 

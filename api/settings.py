@@ -49,7 +49,7 @@ class Settings(BaseSettings):
     )
     chain: str = Field(
         default=EMBEDDED,
-        description="'embedded' (ganache started here), 'anvil' (in memory) or an http(s) node URL.",
+        description="'embedded' (ganache started here), 'anvil' (in memory) or a node URL.",
     )
     chain_id: int = Field(
         default=EMBEDDED_CHAIN_ID,
@@ -124,7 +124,9 @@ def _env_name(field: str) -> str:
 
 def _check_unknown_environment(environ: Mapping[str, str]) -> None:
     known = {_env_name(name) for name in Settings.model_fields} | {CONFIG_ENV}
-    unknown = sorted(k for k in environ if k.upper().startswith(ENV_PREFIX) and k.upper() not in known)
+    unknown = sorted(
+        k for k in environ if k.upper().startswith(ENV_PREFIX) and k.upper() not in known
+    )
     if unknown:
         raise SettingsError(
             f"unknown setting {unknown[0]} in the environment; known settings: "
@@ -136,7 +138,9 @@ def _check_toml(path: Path) -> None:
     try:
         document = tomllib.loads(path.read_text("utf-8"))
     except FileNotFoundError:
-        raise SettingsError(f"config file {path} does not exist (--config / {CONFIG_ENV})") from None
+        raise SettingsError(
+            f"config file {path} does not exist (--config / {CONFIG_ENV})"
+        ) from None
     except tomllib.TOMLDecodeError as exc:
         raise SettingsError(f"config file {path} is not valid TOML: {exc}") from None
     unknown = sorted(set(document) - set(Settings.model_fields))

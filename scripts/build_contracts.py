@@ -82,9 +82,7 @@ def compile_sources() -> dict[str, dict[str, Any]]:
     artifacts["build-info.json"] = {
         "compiler": {"name": "solcjs", "version": version},
         "settings": SETTINGS,
-        "sources": {
-            name: hashlib.sha256((REPO / name).read_bytes()).hexdigest() for name in names
-        },
+        "sources": {name: hashlib.sha256((REPO / name).read_bytes()).hexdigest() for name in names},
         "openzeppelin": _package_version("@openzeppelin/contracts"),
     }
     return artifacts
@@ -100,12 +98,12 @@ def render(document: dict[str, Any]) -> str:
     return json.dumps(document, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
 
 
-def check(artifacts: dict[str, dict[str, Any]]) -> list[str]:
-    """Return one line per artifact that differs from, or is missing in, ``contracts/build``."""
+def check(artifacts: dict[str, dict[str, Any]], build_dir: Path = BUILD) -> list[str]:
+    """Return one line per artifact that differs from, or is missing in, ``build_dir``."""
     problems = []
-    committed = {p.name for p in BUILD.glob("*.json")}
+    committed = {p.name for p in build_dir.glob("*.json")}
     for name, document in sorted(artifacts.items()):
-        path = BUILD / name
+        path = build_dir / name
         if not path.exists():
             problems.append(f"{name}: missing from contracts/build")
         elif path.read_text("utf-8") != render(document):

@@ -10,6 +10,7 @@ import json
 import os
 import tempfile
 from pathlib import Path
+from typing import cast
 
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
@@ -19,7 +20,7 @@ from ledger.chain.errors import ChainConfigError
 
 def create_account() -> LocalAccount:
     """A new account whose key comes from the OS CSPRNG."""
-    return Account.from_key(os.urandom(32))
+    return cast(LocalAccount, Account.from_key(os.urandom(32)))
 
 
 def save_keystore(account: LocalAccount, path: Path, passphrase: str) -> None:
@@ -51,7 +52,7 @@ def load_keystore(path: Path, passphrase: str) -> LocalAccount:
             f"cannot decrypt EVM keystore {path}: wrong TONGBAN_EVM_KEY_PASSPHRASE "
             "or a damaged file"
         ) from None
-    return Account.from_key(key)
+    return cast(LocalAccount, Account.from_key(key))
 
 
 def load_or_create_keystore(path: Path, passphrase: str) -> tuple[LocalAccount, bool]:

@@ -12,7 +12,7 @@ from typing import Any, cast
 
 import requests
 from eth_typing import ChecksumAddress
-from eth_utils import to_checksum_address
+from eth_utils.address import to_checksum_address
 from web3 import HTTPProvider, Web3
 from web3.middleware import ExtraDataToPOAMiddleware
 
@@ -102,7 +102,9 @@ class ChainClient:
         """Deployed code at ``address`` (empty if none)."""
         return bytes.fromhex(str(self.rpc("eth_getCode", address, "latest"))[2:])
 
-    def call(self, to: str, data: bytes, *, sender: str | None = None, block: BlockId = "latest") -> bytes:
+    def call(
+        self, to: str, data: bytes, *, sender: str | None = None, block: BlockId = "latest"
+    ) -> bytes:
         """``eth_call``: run a call without a transaction and return its output."""
         request: dict[str, Any] = {"to": to, "data": "0x" + data.hex()}
         if sender is not None:

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
-from eth_abi import decode as abi_decode
-from eth_abi import encode as abi_encode
-from eth_utils import event_abi_to_log_topic, function_signature_to_4byte_selector
+from eth_abi.abi import decode as abi_decode
+from eth_abi.abi import encode as abi_encode
+from eth_typing import ABIEvent
+from eth_utils.abi import event_abi_to_log_topic, function_signature_to_4byte_selector
 
 from ledger.chain.artifacts import Artifact, abi_type
 from ledger.chain.client import BlockId, ChainClient, checksum
@@ -46,13 +47,15 @@ class BoundContract:
             if entry.get("type") == "function":
                 self._functions.setdefault(entry["name"], []).append(entry)
             elif entry.get("type") == "event" and not entry.get("anonymous"):
-                self._events[event_abi_to_log_topic(entry)] = entry
+                self._events[event_abi_to_log_topic(cast(ABIEvent, entry))] = entry
 
     def _function(self, name: str, arity: int) -> dict[str, Any]:
         for entry in self._functions.get(name, []):
             if len(entry["inputs"]) == arity:
                 return entry
-        raise ChainConfigError(f"{self.artifact.name} has no function {name} with {arity} arguments")
+        raise ChainConfigError(
+            f"{self.artifact.name} has no function {name} with {arity} arguments"
+        )
 
     def encode(self, name: str, *args: Any) -> bytes:
         """Calldata for ``name(*args)``."""
@@ -62,20 +65,32 @@ class BoundContract:
         return selector + abi_encode(types, list(args))
 
     def call(self, name: str, *args: Any, block: BlockId = "latest") -> Any:
-        """Read ``name(*args)`` with ``eth_call``; one output is returned bare, several as a tuple."""
+        """Read ``name(*args)`` with ``eth_call``.
+
+        One output is returned bare, several as a tuple.
+        """
         entry = self._function(name, len(args))
         output = self.client.call(self.address, self.encode(name, *args), block=block)
         types = [abi_type(o) for o in entry["outputs"]]
         if not types:
             return None
         if not output:
-            raise ChainError(f"{self.artifact.name}.{name} returned no data: is the contract deployed?")
+            raise ChainError(
+                f"{self.artifact.name}.{name} returned no data: is the contract deployed?"
+            )
         values = abi_decode(types, output)
         return values[0] if len(values) == 1 else tuple(values)
 
-    def transact(self, sender: NonceManager, name: str, *args: Any, timeout: float = 60.0) -> dict[str, Any]:
+    def transact(
+        self, sender: NonceManager, name: str, *args: Any, timeout: float = 60.0
+    ) -> dict[str, Any]:
         """Send ``name(*args)`` from ``sender`` and wait for the receipt."""
-        return sender.transact(self.address, self.encode(name, *args), label=f"{self.artifact.name}.{name}", timeout=timeout)
+        return sender.transact(
+            self.address,
+            self.encode(name, *args),
+            label=f"{self.artifact.name}.{name}",
+            timeout=timeout,
+        )
 
     def decode_logs(self, logs: Iterable[dict[str, Any]]) -> list[DecodedEvent]:
         """Decode the logs this contract emitted; logs of other contracts are skipped."""
@@ -93,7 +108,9 @@ class BoundContract:
             for param, topic in zip(indexed, topics[1:], strict=True):
                 kind = abi_type(param)
                 dynamic = kind in ("string", "bytes") or kind.endswith("]") or kind.startswith("(")
-                args[param["name"]] = topic if dynamic else _normalise(kind, abi_decode([kind], topic)[0])
+                args[param["name"]] = (
+                    topic if dynamic else _normalise(kind, abi_decode([kind], topic)[0])
+                )
             values = abi_decode([abi_type(i) for i in plain], bytes.fromhex(log["data"][2:]))
             args.update(
                 {p["name"]: _normalise(abi_type(p), v) for p, v in zip(plain, values, strict=True)}
@@ -119,7 +136,9 @@ def _normalise(kind: str, value: Any) -> Any:
     return checksum(value) if kind == "address" else value
 
 
-def deploy(sender: NonceManager, artifact: Artifact, *args: Any, timeout: float = 120.0) -> BoundContract:
+def deploy(
+    sender: NonceManager, artifact: Artifact, *args: Any, timeout: float = 120.0
+) -> BoundContract:
     """Deploy ``artifact`` with constructor ``args`` from ``sender`` and wait for it."""
     return deploy_with_receipt(sender, artifact, *args, timeout=timeout)[0]
 

@@ -50,7 +50,9 @@ class Deployment:
         try:
             return self.contracts[name].address
         except KeyError:
-            raise ChainConfigError(f"contract {name} is not deployed on chain {self.chain_id}") from None
+            raise ChainConfigError(
+                f"contract {name} is not deployed on chain {self.chain_id}"
+            ) from None
 
 
 def load_deployment(path: Path) -> Deployment | None:
@@ -78,7 +80,9 @@ def save_deployment(deployment: Deployment, path: Path) -> None:
     os.replace(tmp, path)
 
 
-def ensure_deployed(sender: NonceManager, specs: Sequence[ContractSpec], record: Path) -> Deployment:
+def ensure_deployed(
+    sender: NonceManager, specs: Sequence[ContractSpec], record: Path
+) -> Deployment:
     """Reuse the recorded contracts that still have code; deploy the others and record them."""
     client = sender.client
     previous = load_deployment(record)

@@ -135,7 +135,7 @@ def _spawn(
         stdin=subprocess.DEVNULL,
         stdout=log if log is not None else subprocess.DEVNULL,
         stderr=subprocess.STDOUT if log is not None else subprocess.DEVNULL,
-        preexec_fn=_die_with_parent,  # noqa: PLW1509 - needed for PR_SET_PDEATHSIG
+        preexec_fn=_die_with_parent,
         close_fds=True,
     )
     node = NodeProcess(kind, f"http://127.0.0.1:{port}", chain_id, process, log_path, log)
@@ -156,13 +156,13 @@ def _wait_ready(node: NodeProcess, timeout: float) -> None:
             raise NodeStartError(
                 f"{node.kind} exited with status {node.process.returncode} while starting{where}"
             )
-        request = urllib.request.Request(
+        request = urllib.request.Request(  # noqa: S310 - our own http://127.0.0.1 URL
             node.url,
             data=body.encode(),
             headers={"Content-Type": "application/json"},
         )
         with contextlib.suppress(OSError, urllib.error.URLError, ValueError):
-            with urllib.request.urlopen(request, timeout=1.0) as response:  # noqa: S310
+            with urllib.request.urlopen(request, timeout=1.0) as response:  # noqa: S310 - as above
                 answer = json.loads(response.read())
             served = int(answer["result"], 16)
             if served != node.chain_id:

@@ -13,7 +13,7 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
-from eth_abi import decode as abi_decode
+from eth_abi.abi import decode as abi_decode
 
 from ledger.chain.artifacts import load_artifact
 from ledger.chain.errors import ContractRevertError

@@ -152,7 +152,10 @@ class NonceManager:
         return self._fees
 
     def estimate_gas(self, to: str | None, data: bytes, value: int = 0) -> int:
-        """Gas for the transaction with headroom; a would-be revert raises ``ContractRevertError``."""
+        """Gas for the transaction, with headroom.
+
+        A transaction that would revert raises ``ContractRevertError`` here.
+        """
         estimate = self.client.estimate_gas(self.address, to, data, value)
         return int(estimate * self.gas_headroom) + 10_000
 
@@ -191,7 +194,9 @@ class NonceManager:
                 if "maxFeePerGas" in fees:
                     tx["type"] = 2
                 signed = self.account.sign_transaction(tx)
-                entry = JournalEntry(nonce, "0x" + bytes(signed.hash).hex(), bytes(signed.raw_transaction), label)
+                entry = JournalEntry(
+                    nonce, "0x" + bytes(signed.hash).hex(), bytes(signed.raw_transaction), label
+                )
                 self.journal.record(entry)
                 self._next_nonce = nonce + 1
                 try:
@@ -251,7 +256,9 @@ class NonceManager:
             return ContractRevertError("")
         block = int(receipt["blockNumber"], 16)
         try:
-            self.client.call(tx["to"], bytes.fromhex(tx["input"][2:]), sender=tx["from"], block=block - 1)
+            self.client.call(
+                tx["to"], bytes.fromhex(tx["input"][2:]), sender=tx["from"], block=block - 1
+            )
         except ContractRevertError as exc:
             return exc
         return ContractRevertError("")  # ran out of gas, or state changed within the block

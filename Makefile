@@ -1,0 +1,48 @@
+# Tongban: two set-up commands, `make run` and `make test` (see README.md).
+# Both install everything they need from the package registries (PyPI, npm)
+# into .venv and node_modules, pinned by constraints.txt and package-lock.json.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMPS := .make
+
+.PHONY: run test lint typecheck contracts contracts-check deps bench clean
+
+$(STAMPS)/venv: pyproject.toml constraints.txt
+	@mkdir -p $(STAMPS)
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[dev]'
+	@touch $@
+
+$(STAMPS)/npm: package.json package-lock.json
+	@mkdir -p $(STAMPS)
+	npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+deps: $(STAMPS)/venv $(STAMPS)/npm
+
+## Start the province service on the embedded chain (Ctrl-C stops it).
+run: deps
+	TONGBAN_LOG_FORMAT=$${TONGBAN_LOG_FORMAT:-text} $(BIN)/tongban serve
+
+## Lint, type check, contract reproducibility, then the whole test suite.
+test: deps lint typecheck contracts-check
+	$(BIN)/pytest
+
+lint: deps
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: deps
+	$(BIN)/mypy
+
+## Recompile contracts/src into contracts/build (commit the result).
+contracts: deps
+	$(BIN)/python scripts/build_contracts.py
+
+contracts-check: deps
+	$(BIN)/python scripts/build_contracts.py --check
+
+clean:
+	rm -rf $(VENV) node_modules $(STAMPS) .mypy_cache .pytest_cache .ruff_cache .hypothesis

@@ -1,0 +1,162 @@
+"""Real local nodes: crash safety of the embedded ganache, lifetimes, failures."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+
+from ledger.chain.accounts import create_account
+from ledger.chain.artifacts import load_artifact
+from ledger.chain.client import ChainClient
+from ledger.chain.connect import ChainConfig, open_chain
+from ledger.chain.contract import deploy
+from ledger.chain.errors import (
+    ChainConfigError,
+    ChainIdMismatchError,
+    ChainUnavailableError,
+    NodeBinaryMissingError,
+)
+from ledger.chain.nodes import NodeProcess, start_anvil, start_ganache
+from ledger.chain.transactions import NonceManager
+
+GANACHE_CHAIN_ID = 33044
+
+
+def _gone(pid: int, timeout: float = 10.0) -> bool:
+    """Whether process ``pid`` has exited (a zombie counts as exited)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            state = Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0]
+        except FileNotFoundError:
+            return True
+        if state in ("Z", "X"):
+            return True
+        time.sleep(0.05)
+    return False
+
+
+@pytest.mark.slow
+def test_ganache_killed_with_sigkill_comes_back_with_every_receipted_transaction(
+    tmp_path: Path,
+) -> None:
+    db = tmp_path / "ganache"
+    node = start_ganache(db, GANACHE_CHAIN_ID, block_time=1)
+    try:
+        client = ChainClient(node.url, GANACHE_CHAIN_ID)
+        account = create_account()
+        client.set_balance(account.address, 10**24)
+        sender = NonceManager(client, account)
+        probe = deploy(sender, load_artifact("ChainProbe"), account.address)
+        sent = [
+            sender.send(probe.address, probe.encode("record", i), gas=120_000) for i in range(30)
+        ]
+        receipts = sender.wait_all([s.tx_hash for s in sent])
+        head = client.block_number()
+    finally:
+        node.kill()  # SIGKILL: no chance to flush anything
+    assert _gone(node.pid)
+
+    restarted = start_ganache(db, GANACHE_CHAIN_ID, block_time=1)
+    try:
+        client = ChainClient(restarted.url, GANACHE_CHAIN_ID)
+        assert client.block_number() >= head
+        for receipt in receipts:
+            again = client.receipt(receipt["transactionHash"])
+            assert again is not None
+            assert again["blockHash"] == receipt["blockHash"]
+        reopened = type(probe)(client, probe.artifact, probe.address)
+        assert reopened.call("count") == 30
+        # The chain goes on from where it was: the same account can keep sending.
+        sender = NonceManager(client, account)
+        assert sender.next_nonce == 31
+        reopened.transact(sender, "record", 1)
+        assert reopened.call("count") == 31
+    finally:
+        restarted.stop()
+
+
+def test_a_node_dies_with_the_process_that_started_it_even_on_sigkill(tmp_path: Path) -> None:
+    script = textwrap.dedent(
+        """
+        import sys, time
+        from pathlib import Path
+        from ledger.chain.nodes import start_anvil, start_ganache
+        nodes = [start_anvil(31337), start_ganache(Path(sys.argv[1]), 33044, block_time=0)]
+        print(" ".join(str(n.pid) for n in nodes), flush=True)
+        time.sleep(120)
+        """
+    )
+    parent = subprocess.Popen(
+        [sys.executable, "-c", script, str(tmp_path / "db")], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert parent.stdout is not None
+        pids = [int(p) for p in parent.stdout.readline().split()]
+        assert len(pids) == 2
+        assert not _gone(pids[0], 0.2)
+        assert not _gone(pids[1], 0.2)
+    finally:
+        parent.send_signal(signal.SIGKILL)
+        parent.wait()
+    for pid in pids:
+        assert _gone(pid), f"node {pid} outlived its killed parent"
+
+
+def test_a_node_that_dies_mid_session_gives_a_clear_error_fast() -> None:
+    node = start_anvil(31337)
+    client = ChainClient(node.url, 31337, timeout=2)
+    assert client.block_number() == 0
+    node.kill()
+    started = time.monotonic()
+    with pytest.raises(ChainUnavailableError, match="unreachable"):
+        client.block_number()
+    assert time.monotonic() - started < 2
+
+
+def test_a_node_that_hangs_mid_call_times_out_with_a_clear_error() -> None:
+    node = start_anvil(31337)
+    try:
+        client = ChainClient(node.url, 31337, timeout=1)
+        os.kill(node.pid, signal.SIGSTOP)
+        started = time.monotonic()
+        with pytest.raises(ChainUnavailableError, match="did not answer"):
+            client.block_number()
+        assert time.monotonic() - started < 5
+    finally:
+        os.kill(node.pid, signal.SIGCONT)
+        node.stop()
+
+
+def test_wrong_chain_id_is_refused_at_connect(anvil_node: NodeProcess) -> None:
+    with pytest.raises(ChainIdMismatchError) as caught:
+        ChainClient(anvil_node.url, 1)
+    assert caught.value.actual == anvil_node.chain_id
+    assert "TONGBAN_CHAIN_ID" in str(caught.value)
+
+
+def test_missing_node_binary_names_the_fix(tmp_path: Path) -> None:
+    with pytest.raises(NodeBinaryMissingError, match="npm ci"):
+        start_ganache(tmp_path / "db", GANACHE_CHAIN_ID, node_modules=tmp_path)
+    with pytest.raises(NodeBinaryMissingError, match="npm ci"):
+        start_anvil(31337, node_modules=tmp_path)
+
+
+def test_open_chain_rejects_an_unknown_chain_kind(tmp_path: Path) -> None:
+    with pytest.raises(ChainConfigError, match="TONGBAN_CHAIN"):
+        open_chain(ChainConfig("ftp://example", 1, tmp_path))
+
+
+def test_open_chain_over_http_reaches_an_existing_node(
+    anvil_node: NodeProcess, tmp_path: Path
+) -> None:
+    with open_chain(ChainConfig(anvil_node.url, anvil_node.chain_id, tmp_path)) as chain:
+        assert chain.node is None
+        assert chain.client.chain_id_served() == anvil_node.chain_id
