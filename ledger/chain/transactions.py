@@ -201,7 +201,7 @@ class NonceManager:
                 self._next_nonce = nonce + 1
                 try:
                     self._broadcast(entry)
-                except _NonceTooLowError:
+                except NonceTooLowError:
                     # Someone else (a previous process, an operator) used this nonce.
                     self.journal.forget(nonce)
                     self._next_nonce = self._nonce_from_chain_and_journal()
@@ -229,8 +229,21 @@ class NonceManager:
             if any(marker in message for marker in _ALREADY_KNOWN):
                 return
             if any(marker in message for marker in _NONCE_TOO_LOW):
-                raise _NonceTooLowError(str(exc)) from None
+                raise NonceTooLowError(str(exc)) from None
             raise
+
+    def rebroadcast(self, entry: JournalEntry) -> None:
+        """Send a journaled transaction's stored bytes again ("already known" is fine).
+
+        Raises ``NonceTooLowError`` if another transaction took its nonce.
+        """
+        self._broadcast(entry)
+
+    def resync(self) -> int:
+        """Re-derive the next nonce from the chain and the journal; returns it."""
+        with self._lock:
+            self._next_nonce = self._nonce_from_chain_and_journal()
+            return self._next_nonce
 
     def wait(self, tx_hash: str, *, timeout: float = 60.0, poll: float = 0.05) -> dict[str, Any]:
         """Wait until ``tx_hash`` is mined and return its receipt.
@@ -314,7 +327,7 @@ class NonceManager:
                     continue
                 try:
                     self._broadcast(entry)
-                except _NonceTooLowError:
+                except NonceTooLowError:
                     self.journal.forget(entry.nonce)
                     report.superseded.append(entry.tx_hash)
                     continue
@@ -326,5 +339,5 @@ class NonceManager:
         return report
 
 
-class _NonceTooLowError(ChainError):
-    """The node says the nonce was already used."""
+class NonceTooLowError(ChainError):
+    """The node says the transaction's nonce was already used by another transaction."""

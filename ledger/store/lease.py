@@ -1,0 +1,102 @@
+"""Leases: exactly one process at a time owns a named role (e.g. the province's writer).
+
+A lease has a holder and an expiry; the holder renews it well before expiry.
+Whoever takes over an expired lease gets a higher ``token`` (a fencing token):
+work tagged with an older token is from a holder that lost the lease.
+Time is passed in (milliseconds since the epoch) so tests need no clock tricks.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ledger.store.database import Database
+from ledger.store.migrations import Migration, migrate
+
+MIGRATIONS = (
+    Migration(
+        1,
+        "leases",
+        (
+            """CREATE TABLE leases (
+                name TEXT PRIMARY KEY,
+                holder TEXT NOT NULL,
+                token INTEGER NOT NULL,
+                expires_at_ms INTEGER NOT NULL
+            )""",
+        ),
+    ),
+)
+
+
+@dataclass(frozen=True)
+class Lease:
+    """A held lease."""
+
+    name: str
+    holder: str
+    token: int
+    expires_at_ms: int
+
+
+class LeaseLostError(Exception):
+    """The lease is held by someone else (or expired and was taken over)."""
+
+
+class Leases:
+    """Acquire, renew and release named leases in the store."""
+
+    def __init__(self, db: Database) -> None:
+        """Use ``db``, creating the lease table if needed."""
+        self.db = db
+        migrate(db, "leases", MIGRATIONS)
+
+    def acquire(self, name: str, holder: str, ttl_ms: int, now_ms: int) -> Lease | None:
+        """Take ``name`` for ``holder`` if it is free, expired, or already ours; else None."""
+        with self.db.write() as tx:
+            row = tx.fetchone(
+                "SELECT holder, token, expires_at_ms FROM leases WHERE name = ?", (name,)
+            )
+            if row is None:
+                token = 1
+                tx.execute(
+                    "INSERT INTO leases (name, holder, token, expires_at_ms) VALUES (?, ?, ?, ?)",
+                    (name, holder, token, now_ms + ttl_ms),
+                )
+            elif row[0] == holder or int(row[2]) <= now_ms:
+                token = int(row[1]) if row[0] == holder else int(row[1]) + 1
+                tx.execute(
+                    "UPDATE leases SET holder = ?, token = ?, expires_at_ms = ? WHERE name = ?",
+                    (holder, token, now_ms + ttl_ms, name),
+                )
+            else:
+                return None
+        return Lease(name, holder, token, now_ms + ttl_ms)
+
+    def renew(self, lease: Lease, ttl_ms: int, now_ms: int) -> Lease:
+        """Extend a held lease; raises ``LeaseLostError`` if it is no longer ours."""
+        with self.db.write() as tx:
+            changed = tx.execute(
+                "UPDATE leases SET expires_at_ms = ? "
+                "WHERE name = ? AND holder = ? AND token = ? AND expires_at_ms > ?",
+                (now_ms + ttl_ms, lease.name, lease.holder, lease.token, now_ms),
+            )
+        if changed != 1:
+            raise LeaseLostError(f"lease {lease.name!r} is no longer held by {lease.holder!r}")
+        return Lease(lease.name, lease.holder, lease.token, now_ms + ttl_ms)
+
+    def release(self, lease: Lease) -> None:
+        """Give the lease up at once (expire it), if it is still ours."""
+        with self.db.write() as tx:
+            tx.execute(
+                "UPDATE leases SET expires_at_ms = 0 WHERE name = ? AND holder = ? AND token = ?",
+                (lease.name, lease.holder, lease.token),
+            )
+
+    def current(self, name: str) -> Lease | None:
+        """The lease record for ``name``, expired or not; None if never taken."""
+        with self.db.read() as tx:
+            row = tx.fetchone(
+                "SELECT holder, token, expires_at_ms FROM leases WHERE name = ?", (name,)
+            )
+        return None if row is None else Lease(name, str(row[0]), int(row[1]), int(row[2]))

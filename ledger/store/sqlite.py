@@ -1,0 +1,124 @@
+"""SQLite in WAL mode: the embedded default store.
+
+Durability: ``synchronous=FULL``, so a committed transaction survives a power
+cut, not only a process crash; callers batch their writes (group commit) to
+pay the fsync once per batch. Each thread gets its own connection; several
+processes may share one file (one writer at a time, readers never blocked).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Iterable, Iterator
+from contextlib import AbstractContextManager, contextmanager
+from pathlib import Path
+
+from ledger.store.database import Params, Row, StoreBusyError, StoreError
+
+_PRAGMAS = (
+    "PRAGMA journal_mode=WAL",
+    "PRAGMA synchronous=FULL",
+    "PRAGMA foreign_keys=ON",
+    "PRAGMA temp_store=MEMORY",
+)
+
+
+class SqliteTransaction:
+    """A ``Transaction`` over one SQLite connection."""
+
+    def __init__(self, connection: sqlite3.Connection) -> None:
+        """Wrap ``connection``, inside an open transaction."""
+        self._connection = connection
+
+    def execute(self, sql: str, params: Params = ()) -> int:
+        """Run one statement; returns the number of rows it changed."""
+        return self._connection.execute(sql, tuple(params)).rowcount
+
+    def executemany(self, sql: str, rows: Iterable[Params]) -> None:
+        """Run one statement per parameter row."""
+        self._connection.executemany(sql, (tuple(r) for r in rows))
+
+    def fetchone(self, sql: str, params: Params = ()) -> Row | None:
+        """First row of a query, or None."""
+        row: Row | None = self._connection.execute(sql, tuple(params)).fetchone()
+        return row
+
+    def fetchall(self, sql: str, params: Params = ()) -> list[Row]:
+        """Every row of a query."""
+        return list(self._connection.execute(sql, tuple(params)).fetchall())
+
+    def iterate(self, sql: str, params: Params = ()) -> Iterator[Row]:
+        """Stream the rows of a query."""
+        yield from self._connection.execute(sql, tuple(params))
+
+
+class SqliteDatabase:
+    """A ``Database`` on one SQLite file."""
+
+    dialect = "sqlite"
+
+    def __init__(self, path: Path, *, busy_timeout_ms: int = 10_000) -> None:
+        """Open (creating if needed) the database at ``path`` in WAL mode."""
+        self.path = path
+        self.busy_timeout_ms = busy_timeout_ms
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._local = threading.local()
+        self._all: list[sqlite3.Connection] = []
+        self._all_lock = threading.Lock()
+        self._connection()  # fail now, not at first use, if the file is unusable
+
+    def _connection(self) -> sqlite3.Connection:
+        connection: sqlite3.Connection | None = getattr(self._local, "connection", None)
+        if connection is None:
+            try:
+                connection = sqlite3.connect(
+                    self.path,
+                    isolation_level=None,  # transactions are explicit below
+                    check_same_thread=False,
+                    timeout=self.busy_timeout_ms / 1000,
+                )
+                for pragma in _PRAGMAS:
+                    connection.execute(pragma)
+            except sqlite3.Error as exc:
+                raise StoreError(f"cannot open the store at {self.path}: {exc}") from None
+            self._local.connection = connection
+            with self._all_lock:
+                self._all.append(connection)
+        return connection
+
+    @contextmanager
+    def _transaction(self, begin: str) -> Iterator[SqliteTransaction]:
+        connection = self._connection()
+        try:
+            connection.execute(begin)
+        except sqlite3.OperationalError as exc:
+            if "locked" in str(exc) or "busy" in str(exc):
+                raise StoreBusyError(f"the store at {self.path} is busy: {exc}") from None
+            raise
+        try:
+            yield SqliteTransaction(connection)
+        except BaseException:
+            connection.execute("ROLLBACK")
+            raise
+        try:
+            connection.execute("COMMIT")
+        except sqlite3.OperationalError as exc:
+            connection.execute("ROLLBACK")
+            raise StoreBusyError(f"commit failed on {self.path}: {exc}") from None
+
+    def write(self) -> AbstractContextManager[SqliteTransaction]:
+        """A read-write transaction (``BEGIN IMMEDIATE``: the write lock is taken now)."""
+        return self._transaction("BEGIN IMMEDIATE")
+
+    def read(self) -> AbstractContextManager[SqliteTransaction]:
+        """A read transaction over one consistent snapshot."""
+        return self._transaction("BEGIN DEFERRED")
+
+    def close(self) -> None:
+        """Close every connection opened by any thread."""
+        with self._all_lock:
+            for connection in self._all:
+                connection.close()
+            self._all.clear()
+        self._local = threading.local()
