@@ -64,13 +64,17 @@ class BoundContract:
         selector = function_signature_to_4byte_selector(f"{name}({','.join(types)})")
         return selector + abi_encode(types, list(args))
 
-    def call(self, name: str, *args: Any, block: BlockId = "latest") -> Any:
+    def call(
+        self, name: str, *args: Any, block: BlockId = "latest", sender: str | None = None
+    ) -> Any:
         """Read ``name(*args)`` with ``eth_call``.
 
         One output is returned bare, several as a tuple.
         """
         entry = self._function(name, len(args))
-        output = self.client.call(self.address, self.encode(name, *args), block=block)
+        output = self.client.call(
+            self.address, self.encode(name, *args), sender=sender, block=block
+        )
         types = [abi_type(o) for o in entry["outputs"]]
         if not types:
             return None
@@ -82,12 +86,18 @@ class BoundContract:
         return values[0] if len(values) == 1 else tuple(values)
 
     def transact(
-        self, sender: NonceManager, name: str, *args: Any, timeout: float = 60.0
+        self,
+        sender: NonceManager,
+        name: str,
+        *args: Any,
+        gas: int | None = None,
+        timeout: float = 60.0,
     ) -> dict[str, Any]:
         """Send ``name(*args)`` from ``sender`` and wait for the receipt."""
         return sender.transact(
             self.address,
             self.encode(name, *args),
+            gas=gas,
             label=f"{self.artifact.name}.{name}",
             timeout=timeout,
         )
@@ -128,7 +138,12 @@ class BoundContract:
         return decoded
 
     def events(self, from_block: int = 0, to_block: BlockId = "latest") -> list[DecodedEvent]:
-        """Every event this contract emitted in the block range."""
+        """Every event this contract emitted in the block range (none past the head)."""
+        head = self.client.block_number()
+        if from_block > head:
+            return []
+        if isinstance(to_block, int) and to_block > head:
+            to_block = head
         return self.decode_logs(self.client.logs(self.address, from_block, to_block))
 
 

@@ -213,7 +213,8 @@ class OutboxJournal:
     """The ``TxJournal`` of the writer's ``NonceManager``: the outbox rows themselves."""
 
     def __init__(self, db: Database, account: str) -> None:
-        """Journal for ``account``'s transactions in ``db``."""
+        """Journal for ``account``'s transactions in ``db`` (creates the outbox table)."""
+        prepare(db)
         self.db = db
         self.account = account
 

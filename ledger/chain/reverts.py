@@ -14,6 +14,7 @@ from importlib import resources
 from typing import Any
 
 from eth_abi.abi import decode as abi_decode
+from eth_utils.address import to_checksum_address
 
 from ledger.chain.artifacts import load_artifact
 from ledger.chain.errors import ContractRevertError
@@ -48,7 +49,12 @@ def decode_revert_data(data: bytes) -> ContractRevertError:
         known = _known_errors().get(selector)
         if known is not None:
             name, types = known
-            return ContractRevertError(name, tuple(abi_decode(types, payload)), data)
+            values = abi_decode(types, payload)
+            args = tuple(
+                to_checksum_address(v) if t == "address" else v
+                for t, v in zip(types, values, strict=True)
+            )
+            return ContractRevertError(name, args, data)
     except Exception:  # noqa: BLE001 - malformed revert data is reported, not raised
         return ContractRevertError(f"malformed revert 0x{data.hex()}", (), data)
     return ContractRevertError(f"unknown error 0x{selector.hex()}", (), data)

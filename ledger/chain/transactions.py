@@ -157,7 +157,10 @@ class NonceManager:
         A transaction that would revert raises ``ContractRevertError`` here.
         """
         estimate = self.client.estimate_gas(self.address, to, data, value)
-        return int(estimate * self.gas_headroom) + 10_000
+        wanted = int(estimate * self.gas_headroom) + 10_000
+        # Headroom must not push a large transaction past the block gas limit.
+        block_limit = int(self.client.get_block("latest")["gasLimit"], 16)
+        return max(estimate, min(wanted, block_limit))
 
     def send(
         self,
