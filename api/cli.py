@@ -6,27 +6,32 @@ setting or the fix) and exit status 2; nothing prints a stack trace.
 
 from __future__ import annotations
 
-import json
 import signal
 import sys
 import threading
-from pathlib import Path
 from types import FrameType
-from typing import Annotated, Any
+from typing import Any
 
 import click
 import typer
-from rich.console import Console
 from rich.text import Text
 
-from api.logs import configure_logging
-from api.runtime import ProvinceRuntime, read_endpoint, start_runtime
-from api.settings import Settings, SettingsError, load_settings
-from ledger.chain.client import ChainClient
-from ledger.chain.connect import ANVIL, EMBEDDED
+from api.cli_audit import audit_app
+from api.cli_common import (
+    KNOWN_ERRORS,
+    ChainIdOption,
+    ChainOption,
+    ConfigOption,
+    DataDirOption,
+    JsonOption,
+    connect_reader,
+    err,
+    load_cli_settings,
+    out,
+    print_json_line,
+)
+from api.runtime import ProvinceRuntime, start_runtime
 from ledger.chain.deployment import load_deployment
-from ledger.chain.errors import ChainError
-from ledger.datadir import DataDirInUseError
 
 app = typer.Typer(
     name="tongban",
@@ -36,32 +41,7 @@ app = typer.Typer(
 )
 chain_app = typer.Typer(help="Inspect the chain and the deployed contracts.", no_args_is_help=True)
 app.add_typer(chain_app, name="chain")
-
-out = Console()
-err = Console(stderr=True)
-
-ConfigOption = Annotated[
-    Path | None, typer.Option("--config", help="TOML settings file (also TONGBAN_CONFIG).")
-]
-DataDirOption = Annotated[
-    Path | None, typer.Option("--data-dir", help="Data directory (TONGBAN_DATA_DIR).")
-]
-ChainOption = Annotated[
-    str | None,
-    typer.Option("--chain", help="'embedded', 'anvil' or a node URL (TONGBAN_CHAIN)."),
-]
-ChainIdOption = Annotated[int | None, typer.Option("--chain-id", help="TONGBAN_CHAIN_ID.")]
-JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")]
-
-KNOWN_ERRORS = (SettingsError, ChainError, DataDirInUseError)
-
-
-def _settings(
-    config: Path | None, data_dir: Path | None, chain: str | None, chain_id: int | None
-) -> Settings:
-    settings = load_settings(config, data_dir=data_dir, chain=chain, chain_id=chain_id)
-    configure_logging(settings.log_level, settings.log_format)
-    return settings
+app.add_typer(audit_app, name="audit")
 
 
 def _describe(runtime: ProvinceRuntime) -> dict[str, Any]:
@@ -81,15 +61,9 @@ def _describe(runtime: ProvinceRuntime) -> dict[str, Any]:
     }
 
 
-def _print_json_line(document: dict[str, Any]) -> None:
-    # One line per document, so scripts can read output line by line.
-    sys.stdout.write(json.dumps(document) + "\n")
-    sys.stdout.flush()
-
-
 def _print_description(description: dict[str, Any], as_json: bool) -> None:
     if as_json:
-        _print_json_line(description)
+        print_json_line(description)
         return
     out.print(f"[bold]chain[/]      {description['chain']} at {description['rpc_url']}")
     out.print(f"chain id   {description['chain_id']}, block {description['block_number']}")
@@ -112,7 +86,7 @@ def serve(
 
     Stops cleanly on Ctrl-C or SIGTERM, stopping the embedded chain node with it.
     """
-    settings = _settings(config, data_dir, chain, chain_id)
+    settings = load_cli_settings(config, data_dir, chain, chain_id)
     stop = threading.Event()
 
     def request_stop(signum: int, frame: FrameType | None) -> None:
@@ -143,16 +117,8 @@ def chain_status(
     as_json: JsonOption = False,
 ) -> None:
     """Show the chain head and the recorded contracts (needs a running service for local chains)."""
-    settings = _settings(config, data_dir, chain, chain_id)
-    url: str | None = settings.chain
-    if settings.chain in (EMBEDDED, ANVIL):
-        url = read_endpoint(settings)
-        if url is None:
-            raise SettingsError(
-                f"no service is running on data directory {settings.data_dir}; "
-                "start one with `tongban serve` (or `make run`)"
-            )
-    client = ChainClient(str(url), settings.chain_id, timeout=settings.rpc_timeout)
+    settings = load_cli_settings(config, data_dir, chain, chain_id)
+    client = connect_reader(settings)
     deployment = load_deployment(settings.data_dir / "deployment.json")
     contracts = {}
     if deployment is not None and deployment.chain_id == client.chain_id:
@@ -172,7 +138,7 @@ def chain_status(
         "contracts": contracts,
     }
     if as_json:
-        _print_json_line(status)
+        print_json_line(status)
         return
     out.print(f"{status['client_version']} at {client.url}")
     out.print(f"chain id {client.chain_id}, block {status['block_number']}")
@@ -190,7 +156,7 @@ def chain_deploy(
     as_json: JsonOption = False,
 ) -> None:
     """Deploy the contracts that are missing on the configured chain, record them, and exit."""
-    settings = _settings(config, data_dir, chain, chain_id)
+    settings = load_cli_settings(config, data_dir, chain, chain_id)
     runtime = start_runtime(settings)
     try:
         _print_description(_describe(runtime), as_json)
@@ -201,7 +167,7 @@ def chain_deploy(
 def main() -> None:
     """Entry point of the ``tongban`` console script."""
     try:
-        app(standalone_mode=False)
+        status = app(standalone_mode=False)
     except KNOWN_ERRORS as exc:
         err.print(Text.assemble(("error: ", "bold red"), str(exc)), soft_wrap=True)
         sys.exit(2)
@@ -210,3 +176,5 @@ def main() -> None:
         sys.exit(exc.exit_code)
     except click.exceptions.Abort:
         sys.exit(130)
+    # Without standalone mode, click returns the status of typer.Exit instead of exiting.
+    sys.exit(status if isinstance(status, int) else 0)

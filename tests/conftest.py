@@ -1,4 +1,4 @@
-"""Fixtures shared by the whole suite: real chain nodes started by the tests.
+"""Fixtures shared by the whole suite: real chain nodes, a deployed consortium, keys, a store.
 
 One anvil runs for the session; each test that uses ``anvil`` runs inside an
 ``evm_snapshot`` that is reverted afterwards, so tests stay independent and fast.
@@ -7,13 +7,30 @@ One anvil runs for the session; each test that uses ``anvil`` runs inside an
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 
+from ledger.audit.pseudonyms import PseudonymKeys
 from ledger.chain.accounts import create_account
 from ledger.chain.client import ChainClient
+from ledger.chain.consortium import ConsortiumAddresses, bind_consortium, deploy_consortium
 from ledger.chain.nodes import NodeProcess, start_anvil
 from ledger.chain.transactions import NonceManager
+from ledger.crypto.signer import LocalSigner
+from ledger.crypto.sm2 import Sm2PrivateKey
+from ledger.store.sqlite import SqliteDatabase
+from tests.contracts.helpers import (
+    GD,
+    GD_CODE,
+    SM2_G,
+    ZJ,
+    ZJ_CODE,
+    Accounts,
+    World,
+    fund,
+    random_point,
+)
 
 ANVIL_CHAIN_ID = 31337
 FUNDING_WEI = 10**24
@@ -46,3 +63,68 @@ def new_sender(anvil: ChainClient) -> Callable[[], NonceManager]:
         return NonceManager(anvil, account)
 
     return make
+
+
+# -- the consortium: 3 governors (M = 2), issuers Zhejiang (1) and Guangdong (2) --------
+# Deployed once per session, outside any test's snapshot; each test then runs
+# inside the ``anvil`` fixture's snapshot and gets fresh senders.
+
+
+@pytest.fixture(scope="session")
+def consortium_setup(anvil_node: NodeProcess) -> tuple[Accounts, ConsortiumAddresses]:
+    """Deploy the consortium once and admit the two issuers, each with a writer and a key."""
+    client = ChainClient(anvil_node.url, ANVIL_CHAIN_ID)
+    accounts = Accounts(
+        deployer=fund(client),
+        governors=tuple(fund(client) for _ in range(3)),
+        outsider=fund(client),
+        zj_admin=fund(client),
+        zj_writer=fund(client),
+        gd_admin=fund(client),
+        gd_writer=fund(client),
+    )
+    deployer = NonceManager(client, accounts.deployer)
+    addresses = deploy_consortium(deployer, [g.address for g in accounts.governors], 2)
+    consortium = bind_consortium(client, addresses)
+    registry = consortium.registry
+    g0, g1 = (NonceManager(client, g) for g in accounts.governors[:2])
+    for issuer_id, code, name, admin, writer, key in (
+        (ZJ, ZJ_CODE, "浙江省", accounts.zj_admin, accounts.zj_writer, SM2_G),
+        (GD, GD_CODE, "广东省", accounts.gd_admin, accounts.gd_writer, random_point()),
+    ):
+        proposed = registry.propose_admit_issuer(g0, issuer_id, code, name, admin.address)
+        registry.approve(g1, proposed.proposal_id)
+        admin_sender = NonceManager(client, admin)
+        registry.add_writer(admin_sender, issuer_id, writer.address)
+        registry.add_key(admin_sender, issuer_id, "key-1", key)
+    return accounts, addresses
+
+
+@pytest.fixture
+def world(consortium_setup: tuple[Accounts, ConsortiumAddresses], anvil: ChainClient) -> World:
+    """The deployed consortium, inside this test's snapshot."""
+    accounts, addresses = consortium_setup
+    return World(anvil, accounts, addresses)
+
+
+# -- a province's keys and store --------------------------------------------------------
+
+
+@pytest.fixture
+def signer() -> LocalSigner:
+    """A province SM2 signing key (not registered on chain unless a test does it)."""
+    return LocalSigner("audit-2026", Sm2PrivateKey.generate())
+
+
+@pytest.fixture
+def pseudonyms() -> PseudonymKeys:
+    """Fresh pseudonym keys."""
+    return PseudonymKeys.generate()
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> Iterator[SqliteDatabase]:
+    """A new SQLite store in the test's temporary directory."""
+    database = SqliteDatabase(tmp_path / "store.sqlite")
+    yield database
+    database.close()

@@ -112,7 +112,7 @@ def test_a_crash_after_signing_before_sending_is_resumed(
     restarted.processor.run_until_final()
     final = outbox.item(db, "probe", "crash")
     assert final is not None
-    assert final.tx_hash == "0x" + bytes(signed.hash).hex()  # the stored bytes, not a new signature
+    assert final.tx_hash == "0x" + bytes(signed.hash).hex(), (final, report)  # the stored bytes
     assert probe.call("count") == 1
 
 

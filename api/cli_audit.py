@@ -1,0 +1,93 @@
+"""``tongban audit``: auditor commands over a log export and the chain."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from api.cli_common import (
+    ChainIdOption,
+    ChainOption,
+    ConfigOption,
+    DataDirOption,
+    JsonOption,
+    connect_reader,
+    load_cli_settings,
+    out,
+    print_json_line,
+)
+from api.settings import SettingsError
+from ledger.audit.chain_view import ContractChainView
+from ledger.audit.export import verify_export
+from ledger.chain.audit_anchor import AuditAnchor
+from ledger.chain.deployment import load_deployment
+from ledger.chain.registry import IssuerRegistry
+
+audit_app = typer.Typer(help="Check audit logs against the chain.", no_args_is_help=True)
+
+AddressOption = Annotated[
+    str | None, typer.Option(help="Contract address (default: deployment record).")
+]
+
+
+@audit_app.command("verify")
+def audit_verify(
+    export: Annotated[
+        Path, typer.Argument(help="A log export (JSON Lines) from `tongban audit export`.")
+    ],
+    config: ConfigOption = None,
+    data_dir: DataDirOption = None,
+    chain: ChainOption = None,
+    chain_id: ChainIdOption = None,
+    audit_anchor: AddressOption = None,
+    registry: AddressOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Check every event of an export against its receipts and every checkpoint on chain.
+
+    Exit status 0 when everything checks out, 1 when something does not (the
+    first finding names the first event or checkpoint that fails), 2 on error.
+    """
+    settings = load_cli_settings(config, data_dir, chain, chain_id)
+    client = connect_reader(settings)
+    deployment = load_deployment(settings.data_dir / "deployment.json")
+    if audit_anchor is None or registry is None:
+        if deployment is None or deployment.chain_id != client.chain_id:
+            raise SettingsError(
+                "no deployment record for this chain in the data directory; "
+                "pass --audit-anchor and --registry"
+            )
+        audit_anchor = audit_anchor or deployment.address("AuditAnchor")
+        registry = registry or deployment.address("IssuerRegistry")
+    view = ContractChainView(AuditAnchor(client, audit_anchor), IssuerRegistry(client, registry))
+    try:
+        with export.open(encoding="utf-8") as lines:
+            report = verify_export(lines, view)
+    except FileNotFoundError:
+        raise SettingsError(f"export file {export} does not exist") from None
+    if as_json:
+        print_json_line(
+            {
+                "valid": report.valid,
+                "logId": report.log_id,
+                "events": report.events,
+                "checkpointsChecked": report.checkpoints_checked,
+                "findings": [asdict(f) for f in report.findings],
+            }
+        )
+    else:
+        verdict = "[green]valid[/]" if report.valid else "[red]INVALID[/]"
+        out.print(
+            f"log {report.log_id}: {report.events} events, "
+            f"{report.checkpoints_checked} anchored checkpoints checked: {verdict}"
+        )
+        for finding in report.findings:
+            where = f"event {finding.index}" if finding.index is not None else "checkpoint"
+            if finding.event_id:
+                where += f" ({finding.event_id})"
+            out.print(f"  {finding.kind}: {where}: {finding.message}", highlight=False)
+    if not report.valid:
+        raise typer.Exit(1)

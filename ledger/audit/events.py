@@ -1,0 +1,257 @@
+"""Access events: what a caller may state, what the server adds, and the canonical bytes.
+
+An event's fields are fixed by the design card. The server assigns the event
+id (UUIDv7) and time (UTC, ms); actor and organisation come from the caller's
+authentication (``Caller``), never from the request body. Every free field is
+a *code* with a strict pattern rather than free text, so personal data has
+nowhere to hide: no field accepts spaces, and none accepts a run of nine or
+more digits (resident ID numbers are 18 digits, mobile numbers 11).
+
+The leaf of an event in the log is ``SM3(JCS(event))``. Events use only
+ASCII strings, small integers, ``null`` and nested objects with ASCII keys,
+for which sorted-key compact ``json.dumps`` *is* RFC 8785 (a test checks this
+against the ``rfc8785`` package); it is five times faster, which the batch
+append path needs.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import re
+import secrets
+import threading
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any
+
+from ledger.audit.errors import EventRejectedError
+from ledger.crypto.sm3 import sm3
+
+EVENT_VERSION = 1
+
+_CODE = re.compile(r"[a-z][a-z0-9_.\-]{0,63}", re.ASCII)
+_ACTOR = re.compile(r"[a-z0-9][a-z0-9_.:\-]{0,127}", re.ASCII)
+_TOKEN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:\-]{0,127}", re.ASCII)
+_RESOURCE = re.compile(
+    r"(credential|presentation):[0-9a-f]{64}|record:[a-z][a-z_.\-]{0,63}|checkpoint:[0-9]{1,8}",
+    re.ASCII,
+)
+_LONG_DIGITS = re.compile(r"[0-9]{9,}")
+
+
+class Outcome(StrEnum):
+    """How the access ended."""
+
+    SUCCESS = "success"
+    DENIED = "denied"
+    NOT_FOUND = "not_found"
+    INVALID = "invalid"
+    ERROR = "error"
+
+
+@dataclass(frozen=True)
+class Caller:
+    """Who is calling, as established by authentication (never by the request body)."""
+
+    actor: str
+    org: str
+
+    def __post_init__(self) -> None:
+        """Reject identities that do not fit the actor pattern."""
+        _check("actor", self.actor, _ACTOR)
+        _check("actorOrg", self.org, _ACTOR)
+
+
+@dataclass(frozen=True)
+class EventInput:
+    """What a caller states about an access.
+
+    ``subject_id`` is the data subject's identifier (the holder DID whenever one
+    is known). It is turned into a keyed pseudonym before anything is stored
+    and is never stored, logged or echoed itself.
+    """
+
+    action: str
+    resource: str
+    purpose: str
+    legal_basis: str
+    outcome: Outcome | str
+    request_id: str
+    subject_id: str | None = None
+    idempotency_key: str | None = None
+
+    def validate(self) -> None:
+        """Raise ``EventRejectedError`` naming the first bad field (never its value)."""
+        _check("action", self.action, _CODE)
+        _check("resource", self.resource, _RESOURCE, digits_ok=True)
+        _check("purpose", self.purpose, _CODE)
+        _check("legalBasis", self.legal_basis, _CODE)
+        _check("requestId", self.request_id, _TOKEN)
+        try:
+            Outcome(self.outcome)
+        except ValueError:
+            raise EventRejectedError(
+                "outcome", "must be one of " + ", ".join(o.value for o in Outcome)
+            ) from None
+        if self.idempotency_key is not None:
+            _check("idempotencyKey", self.idempotency_key, _TOKEN, digits_ok=True)
+        if self.subject_id is not None and not 0 < len(self.subject_id) <= 512:
+            raise EventRejectedError("subject", "must be 1 to 512 characters")
+
+
+def _check(name: str, value: object, pattern: re.Pattern[str], *, digits_ok: bool = False) -> None:
+    if not isinstance(value, str) or not pattern.fullmatch(value):
+        raise EventRejectedError(name, f"must match {pattern.pattern}")
+    if not digits_ok and _LONG_DIGITS.search(value):
+        raise EventRejectedError(name, "must not contain a run of nine or more digits")
+
+
+@dataclass(frozen=True)
+class Subject:
+    """A data subject as the log records it: a keyed pseudonym and the key's version."""
+
+    pseudonym: str
+    key_version: int
+
+
+@dataclass(frozen=True)
+class AccessEvent:
+    """A complete access event, as appended to the log."""
+
+    log_id: int
+    event_id: str
+    time_ms: int
+    actor: str
+    actor_org: str
+    action: str
+    resource: str
+    purpose: str
+    legal_basis: str
+    subject: Subject | None
+    request_id: str
+    idempotency_key: str | None
+    outcome: str
+
+    def to_json(self) -> dict[str, Any]:
+        """The event as a JSON object (the form that is canonicalised and exported)."""
+        return {
+            "v": EVENT_VERSION,
+            "logId": self.log_id,
+            "eventId": self.event_id,
+            "time": format_time(self.time_ms),
+            "actor": self.actor,
+            "actorOrg": self.actor_org,
+            "action": self.action,
+            "resource": self.resource,
+            "purpose": self.purpose,
+            "legalBasis": self.legal_basis,
+            "subject": None
+            if self.subject is None
+            else {"pseudonym": self.subject.pseudonym, "keyVersion": self.subject.key_version},
+            "requestId": self.request_id,
+            "idempotencyKey": self.idempotency_key,
+            "outcome": self.outcome,
+        }
+
+    def canonical_bytes(self) -> bytes:
+        """RFC 8785 (JCS) bytes of ``to_json()``.
+
+        Built directly: every string in an event is either server-made (ids,
+        time, hex) or matched a pattern without quotes, backslashes or control
+        characters, so no value needs escaping and the keys are written in JCS
+        order. A test checks this equals ``rfc8785`` on generated events.
+        """
+        subject = (
+            "null"
+            if self.subject is None
+            else f'{{"keyVersion":{self.subject.key_version},'
+            f'"pseudonym":"{self.subject.pseudonym}"}}'
+        )
+        idempotency = "null" if self.idempotency_key is None else f'"{self.idempotency_key}"'
+        return (
+            f'{{"action":"{self.action}","actor":"{self.actor}","actorOrg":"{self.actor_org}",'
+            f'"eventId":"{self.event_id}","idempotencyKey":{idempotency},'
+            f'"legalBasis":"{self.legal_basis}","logId":{self.log_id},'
+            f'"outcome":"{self.outcome}","purpose":"{self.purpose}",'
+            f'"requestId":"{self.request_id}","resource":"{self.resource}",'
+            f'"subject":{subject},"time":"{format_time(self.time_ms)}","v":{EVENT_VERSION}}}'
+        ).encode()
+
+    def digest(self) -> bytes:
+        """SM3 of the canonical bytes: the event's leaf data in the log."""
+        return sm3(self.canonical_bytes())
+
+    @classmethod
+    def from_json(cls, document: dict[str, Any]) -> AccessEvent:
+        """Rebuild an event from ``to_json()`` output (e.g. from an export)."""
+        if document.get("v") != EVENT_VERSION:
+            raise EventRejectedError("v", f"unsupported event version (expected {EVENT_VERSION})")
+        subject = document.get("subject")
+        return cls(
+            log_id=int(document["logId"]),
+            event_id=str(document["eventId"]),
+            time_ms=parse_time(str(document["time"])),
+            actor=str(document["actor"]),
+            actor_org=str(document["actorOrg"]),
+            action=str(document["action"]),
+            resource=str(document["resource"]),
+            purpose=str(document["purpose"]),
+            legal_basis=str(document["legalBasis"]),
+            subject=None
+            if subject is None
+            else Subject(str(subject["pseudonym"]), int(subject["keyVersion"])),
+            request_id=str(document["requestId"]),
+            idempotency_key=document.get("idempotencyKey"),
+            outcome=str(document["outcome"]),
+        )
+
+
+def canonical_json(document: dict[str, Any]) -> bytes:
+    """JCS bytes of an event-shaped document (ASCII keys, no floats; see module doc)."""
+    return json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+@functools.lru_cache(maxsize=1024)
+def format_time(time_ms: int) -> str:
+    """UTC time with milliseconds, e.g. ``2026-11-27T08:30:00.125Z``."""
+    moment = datetime.fromtimestamp(time_ms / 1000, UTC)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{time_ms % 1000:03d}Z"
+
+
+def parse_time(text: str) -> int:
+    """Milliseconds since the epoch from ``format_time`` output."""
+    moment = datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
+    return int(moment.timestamp() * 1000 + 0.5)
+
+
+class Uuid7Factory:
+    """UUIDv7 (RFC 9562) ids: 48-bit ms time, then random bits, monotonic within a process."""
+
+    def __init__(self) -> None:
+        """Start with no previous id."""
+        self._lock = threading.Lock()
+        self._last_ms = 0
+        self._counter = 0
+
+    def new(self, time_ms: int | None = None) -> str:
+        """A new UUIDv7 string."""
+        now = time.time_ns() // 1_000_000 if time_ms is None else time_ms
+        with self._lock:
+            if now <= self._last_ms:
+                now = self._last_ms
+                self._counter += 1
+            else:
+                self._last_ms = now
+                self._counter = secrets.randbits(11)  # random start keeps ids unguessable
+            counter = self._counter & 0xFFF
+        value = (now & (2**48 - 1)) << 80
+        value |= 0x7 << 76  # version 7
+        value |= counter << 64  # rand_a used as a monotonic counter (RFC 9562, method 1)
+        value |= 0b10 << 62  # variant
+        value |= int.from_bytes(os.urandom(8)) >> 2
+        text = f"{value:032x}"
+        return f"{text[:8]}-{text[8:12]}-{text[12:16]}-{text[16:20]}-{text[20:]}"

@@ -1,0 +1,270 @@
+"""Benchmark the audit log: durable appends, proofs at 10^4..10^7 events, bytes, memory.
+
+    .venv/bin/python scripts/bench_audit.py            # full run (a few minutes)
+    .venv/bin/python scripts/bench_audit.py --quick    # small sizes, for a smoke test
+
+Every figure is printed beside a baseline measured in the same run:
+- appends: the batch path (append_many, 1,000 events a call) from one process
+  and from two processes sharing the store (as the API's two workers do),
+  against one event per call from one thread (one commit and one signature
+  each), and 16 threads appending one event per call (group commit);
+- proofs: inclusion and consistency proofs read from the store (O(log n) node
+  reads) against the naive way, recomputing the root from all leaves.
+
+The large trees are synthesised straight into the log's two tree tables
+(leaf hashes and nodes from ``CompactRange``) rather than appended as events:
+appending ten million events would take many minutes and measure appends
+again, not proofs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import os
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from ledger.audit.events import Caller, EventInput, Outcome
+from ledger.audit.log import MIGRATIONS, AuditLog, StoreNodes
+from ledger.audit.pseudonyms import PseudonymKeys
+from ledger.crypto.signer import LocalSigner
+from ledger.crypto.sm2 import Sm2PrivateKey
+from ledger.merkle import tree as merkle
+from ledger.merkle.hasher import SM3_TREE
+from ledger.merkle.tree import CompactRange
+from ledger.merkle.verify import verify_consistency, verify_inclusion
+from ledger.store.sqlite import SqliteDatabase
+
+CALLER = Caller("bench-verifier", "440000")
+BATCH = 1000
+PSEUDONYM_KEY = bytes(range(32))
+
+
+def _event(n: int) -> EventInput:
+    return EventInput(
+        action="credential.verify",
+        resource="credential:" + f"{n:064x}",
+        purpose="cross-province.enrolment",
+        legal_basis="prc.pipl.art13",
+        outcome=Outcome.SUCCESS,
+        request_id=f"bench-{n}",
+        subject_id=f"did:key:zBenchHolder{n % 1000}",
+    )
+
+
+def _rss_mib() -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def _open_log(path: Path) -> AuditLog:
+    signer = LocalSigner("bench", Sm2PrivateKey.generate())
+    return AuditLog(SqliteDatabase(path), 330000, signer, PseudonymKeys({1: PSEUDONYM_KEY}, 1))
+
+
+def _append_batches(log: AuditLog, start: int, events: int) -> None:
+    for first in range(start, start + events, BATCH):
+        log.append_many(CALLER, [_event(n) for n in range(first, first + BATCH)])
+
+
+def bench_appends(directory: Path, events: int) -> None:
+    """Durable append throughput, bytes per event and memory as the log grows."""
+    print("## Durable appends (SQLite WAL, synchronous=FULL)")
+    log = _open_log(directory / "batch.sqlite")
+    rss = []
+    started = time.perf_counter()
+    quarter = max(BATCH, events // 4 // BATCH * BATCH)
+    for start in range(0, events, quarter):
+        _append_batches(log, start, min(quarter, events - start))
+        rss.append((start + quarter, _rss_mib()))
+    batch_rate = events / (time.perf_counter() - started)
+    log.close()
+    size = sum(p.stat().st_size for p in directory.glob("batch.sqlite*"))
+    print(f"batch path, 1 process ({BATCH}/call): {batch_rate:,.0f} events/s ({events:,})")
+    print(f"store: {size / events:,.0f} bytes per event ({size / 2**20:,.1f} MiB)")
+    print("memory (RSS) as the log grows: " + ", ".join(f"{n:,}: {m:.0f} MiB" for n, m in rss))
+
+    two = directory / "two.sqlite"
+    _open_log(two).close()  # create the schema before the workers race for it
+    started = time.perf_counter()
+    workers = [
+        subprocess.Popen(
+            [sys.executable, __file__, "--append-worker", str(two), str(i * events), str(events)]
+        )
+        for i in range(2)
+    ]
+    if any(worker.wait() != 0 for worker in workers):
+        raise SystemExit("an append worker failed")
+    two_rate = 2 * events / (time.perf_counter() - started)
+    print(f"batch path, 2 processes on one store: {two_rate:,.0f} events/s ({2 * events:,})")
+
+    single = _open_log(directory / "single.sqlite")
+    count = min(2000, events // 10)
+    started = time.perf_counter()
+    for n in range(count):
+        single.append(CALLER, _event(n))
+    single_rate = count / (time.perf_counter() - started)
+    single.close()
+    print(f"one event per call, 1 thread: {single_rate:,.0f} events/s (baseline)")
+
+    grouped = _open_log(directory / "grouped.sqlite")
+    per_thread = count // 4
+
+    def worker(offset: int) -> None:
+        for n in range(per_thread):
+            grouped.append(CALLER, _event(offset + n))
+
+    threads = [threading.Thread(target=worker, args=(t * per_thread,)) for t in range(16)]
+    started = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    grouped_rate = 16 * per_thread / (time.perf_counter() - started)
+    grouped.close()
+    print(f"one event per call, 16 threads: {grouped_rate:,.0f} events/s (group commit)")
+    print(
+        f"ratios to the baseline: batch {batch_rate / single_rate:,.1f}x, "
+        f"two processes {two_rate / single_rate:,.1f}x, group commit "
+        f"{grouped_rate / single_rate:,.1f}x"
+    )
+    print()
+
+
+def _synthesise(path: Path, size: int) -> SqliteDatabase:
+    # Bulk loading is not what is measured: no fsync while building the tree.
+    connection = sqlite3.connect(path, isolation_level=None)
+    connection.execute("PRAGMA journal_mode=WAL")
+    connection.execute("PRAGMA synchronous=OFF")
+    for statement in MIGRATIONS[0].statements:
+        head = statement.split("(")[0]
+        if statement.startswith("CREATE TABLE") and ("events" in head or "nodes" in head):
+            connection.execute(statement.replace("REFERENCES audit_batches (id)", ""))
+    border = CompactRange(SM3_TREE)
+    chunk = 200_000
+    for start in range(0, size, chunk):
+        events = []
+        nodes = []
+        for seq in range(start, min(size, start + chunk)):
+            leaf = SM3_TREE.hash_leaf(seq.to_bytes(8, "big"))
+            events.append((seq, f"e{seq}", 0, "bench", b"{}", leaf, 0))
+            for (level, index), node in border.append(leaf):
+                if level:
+                    nodes.append((level, index, node))
+        connection.execute("BEGIN")
+        connection.executemany(
+            "INSERT INTO audit_events (seq, event_id, time_ms, actor, body, leaf_hash, "
+            "batch_id) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            events,
+        )
+        connection.executemany("INSERT INTO audit_nodes (level, idx, hash) VALUES (?, ?, ?)", nodes)
+        connection.execute("COMMIT")
+    connection.close()
+    return SqliteDatabase(path)
+
+
+def _median(function: Callable[[], object], repeat: int) -> float:
+    samples = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        function()
+        samples.append(time.perf_counter() - started)
+    return statistics.median(samples)
+
+
+def _naive_root(db: SqliteDatabase, size: int) -> bytes:
+    with db.read() as tx:
+        level = [
+            bytes(row[0])
+            for row in tx.iterate(
+                "SELECT leaf_hash FROM audit_events WHERE seq < ? ORDER BY seq", (size,)
+            )
+        ]
+    while len(level) > 1:
+        parents = [
+            SM3_TREE.hash_children(level[i], level[i + 1]) for i in range(0, len(level) - 1, 2)
+        ]
+        if len(level) % 2:
+            parents.append(level[-1])
+        level = parents
+    return level[0]
+
+
+def bench_proofs(directory: Path, sizes: list[int], naive_limit: int) -> None:
+    """Proof generation and verification from the store at each size, against naive."""
+    print("## Proofs from the store (median of 200; naive: root from all leaves)")
+    for size in sizes:
+        started = time.perf_counter()
+        db = _synthesise(directory / f"tree-{size}.sqlite", size)
+        built = time.perf_counter() - started
+        half, index = size // 2, size - size // 3
+        with db.read() as tx:
+            reader = StoreNodes(tx)
+            root = merkle.root(SM3_TREE, reader, size)
+            half_root = merkle.root(SM3_TREE, reader, half)
+            leaf = reader.read_nodes([(0, index)])[0]
+            inclusion = functools.partial(merkle.inclusion_proof, SM3_TREE, reader, index, size)
+            consistency = functools.partial(merkle.consistency_proof, SM3_TREE, reader, half, size)
+            path, cpath = inclusion(), consistency()
+            make_incl = _median(inclusion, 200)
+            make_cons = _median(consistency, 200)
+        check_incl = _median(
+            functools.partial(verify_inclusion, SM3_TREE, index, size, leaf, path, root), 200
+        )
+        check_cons = _median(
+            functools.partial(verify_consistency, SM3_TREE, half, size, cpath, half_root, root),
+            200,
+        )
+        line = (
+            f"n={size:>10,}: inclusion {make_incl * 1e3:.3f} ms + verify "
+            f"{check_incl * 1e3:.3f} ms; consistency {make_cons * 1e3:.3f} ms + verify "
+            f"{check_cons * 1e3:.3f} ms"
+        )
+        if size <= naive_limit:
+            naive = _median(functools.partial(_naive_root, db, size), 3 if size <= 10**6 else 1)
+            if _naive_root(db, size) != root:
+                raise SystemExit("naive root and stored-node root disagree")
+            line += f"; naive root {naive * 1e3:,.1f} ms (ratio {naive / make_incl:,.0f}x)"
+        print(line + f"  [tree built in {built:.0f} s]")
+        db.close()
+        for stale in directory.glob(f"tree-{size}.sqlite*"):
+            stale.unlink()
+    print()
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the audit benchmarks."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="small sizes (smoke test)")
+    parser.add_argument("--append-worker", nargs=3, metavar=("DB", "START", "COUNT"))
+    args = parser.parse_args(argv)
+    if args.append_worker:
+        db_path, start, count = args.append_worker
+        log = _open_log(Path(db_path))
+        _append_batches(log, int(start), int(count))
+        log.close()
+        return 0
+    print(f"tongban audit benchmark; {os.cpu_count()} CPUs; python {sys.version.split()[0]}")
+    with tempfile.TemporaryDirectory(prefix="tongban-bench-audit-") as tmp:
+        directory = Path(tmp)
+        if args.quick:
+            bench_appends(directory, 4_000)
+            bench_proofs(directory, [1_000, 10_000], naive_limit=10_000)
+        else:
+            bench_appends(directory, 100_000)
+            bench_proofs(directory, [10**4, 10**6, 10**7], naive_limit=10**7)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,169 @@
+"""Exports verified against the chain; tampering in the database is found and named."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from ledger.audit.anchoring import CheckpointAnchorer, CheckpointPolicy
+from ledger.audit.chain_view import ContractChainView
+from ledger.audit.export import ExportReport, prove_omission, verify_export, write_export
+from ledger.audit.log import AppendResult, AuditLog
+from ledger.audit.pseudonyms import PseudonymKeys
+from ledger.chain.outbox import OutboxJournal, OutboxProcessor
+from ledger.chain.transactions import NonceManager
+from ledger.crypto.signer import LocalSigner
+from ledger.store.sqlite import SqliteDatabase
+from tests.contracts.helpers import ZJ, World
+from tests.ledger.audit.conftest import VERIFIER, access
+
+
+class Province:
+    """A province's log anchored on the test chain, with helpers to export and verify."""
+
+    def __init__(
+        self, world: World, db: SqliteDatabase, signer: LocalSigner, keys: PseudonymKeys
+    ) -> None:
+        self.world = world
+        self.db = db
+        self.signer = signer
+        world.registry.add_key(world.zj_admin, ZJ, signer.key_id, signer.public_key.compressed())
+        self.log = AuditLog(db, ZJ, signer, keys)
+        self.anchorer = CheckpointAnchorer(
+            self.log, world.client.chain_id, world.audit, CheckpointPolicy()
+        )
+        writer = world.accounts.zj_writer
+        self.processor = OutboxProcessor(
+            db, NonceManager(world.client, writer, OutboxJournal(db, writer.address))
+        )
+        self.anchorer.register(self.processor)
+        self.view = ContractChainView(world.audit, world.registry)
+        self.results: list[AppendResult] = []
+
+    def append_and_anchor(self, count: int) -> None:
+        start = len(self.results)
+        self.results += self.log.append_many(VERIFIER, [access(start + i) for i in range(count)])
+        self.anchorer.maybe_checkpoint(force=True)
+        self.processor.run_until_final()
+
+    def export(self) -> str:
+        out = io.StringIO()
+        write_export(self.log, self.anchorer, out)
+        return out.getvalue()
+
+    def verify(self) -> ExportReport:
+        return verify_export(self.export().splitlines(), self.view)
+
+    def sql(self, statement: str, *params: object) -> None:
+        with self.db.write() as tx:
+            tx.execute(statement, params)
+
+
+@pytest.fixture
+def province(
+    world: World, db: SqliteDatabase, signer: LocalSigner, pseudonyms: PseudonymKeys
+) -> Iterator[Province]:
+    p = Province(world, db, signer, pseudonyms)
+    p.append_and_anchor(40)
+    p.append_and_anchor(25)
+    yield p
+    p.log.close()
+
+
+def test_an_untouched_log_verifies_against_the_chain(province: Province) -> None:
+    report = province.verify()
+    assert report.valid, report.findings
+    assert report.events == 65
+    assert report.checkpoints_checked == 2
+
+
+def test_deleting_an_event_is_named(province: Province) -> None:
+    deleted = province.results[17]
+    province.sql("DELETE FROM audit_events WHERE seq = ?", 17)
+    report = province.verify()
+    assert not report.valid
+    first = report.findings[0]
+    assert first.kind == "missing"
+    assert first.index == 17
+    # The receipt the caller kept proves the omission, with the log's own signature.
+    proof = prove_omission(
+        deleted.receipt, province.signer.public_key, ZJ, province.export().splitlines()
+    )
+    assert proof is not None
+    assert proof.found_leaf is None
+    assert "index 17" in proof.describe()
+
+
+def test_altering_an_event_is_named(province: Province) -> None:
+    victim = province.results[30]
+    body = victim.event.canonical_bytes().replace(
+        b'"actor":"verifier-app"', b'"actor":"someone-else"'
+    )
+    province.sql("UPDATE audit_events SET body = ? WHERE seq = ?", body, 30)
+    report = province.verify()
+    assert not report.valid
+    first = report.findings[0]
+    assert (first.kind, first.index, first.event_id) == ("altered", 30, victim.event.event_id)
+    assert any(f.kind == "checkpoint" for f in report.findings)
+    proof = prove_omission(
+        victim.receipt, province.signer.public_key, ZJ, province.export().splitlines()
+    )
+    assert proof is not None
+    assert proof.found_leaf is not None
+
+
+def test_reordering_two_events_is_named(province: Province) -> None:
+    a, b = province.results[5], province.results[9]
+    province.sql("UPDATE audit_events SET body = ? WHERE seq = ?", b.event.canonical_bytes(), 5)
+    province.sql("UPDATE audit_events SET body = ? WHERE seq = ?", a.event.canonical_bytes(), 9)
+    report = province.verify()
+    assert not report.valid
+    named = [(f.kind, f.index) for f in report.findings if f.kind == "altered"]
+    assert named[:2] == [("altered", 5), ("altered", 9)]
+
+
+def test_truncating_the_log_is_named(province: Province) -> None:
+    province.sql("DELETE FROM audit_events WHERE seq >= ?", 50)
+    report = province.verify()
+    assert not report.valid
+    first = report.findings[0]
+    assert first.kind == "truncated"
+    assert first.index == 50
+    assert first.tree_size == 65
+
+
+def test_a_rewritten_log_with_recomputed_hashes_still_fails_against_the_chain(
+    province: Province,
+) -> None:
+    # A stronger attacker rewrites body and leaf hash; without the signing key the
+    # receipts and the anchored roots still give it away.
+    victim = province.results[3]
+    body = victim.event.canonical_bytes().replace(b"success", b"denied")
+    from ledger.crypto.sm3 import sm3
+    from ledger.merkle.hasher import SM3_TREE
+
+    province.sql(
+        "UPDATE audit_events SET body = ?, leaf_hash = ? WHERE seq = ?",
+        body,
+        SM3_TREE.hash_leaf(sm3(body)),
+        3,
+    )
+    report = province.verify()
+    assert not report.valid
+    first = report.findings[0]
+    assert first.kind == "receipt"
+    assert "events 0..39" in first.message  # the signed batch that held event 3
+    assert {f.kind for f in report.findings} == {"receipt", "checkpoint"}
+
+
+def test_export_streams_and_roundtrips_through_a_file(province: Province, tmp_path: Path) -> None:
+    path = tmp_path / "export.jsonl"
+    with path.open("w", encoding="utf-8") as out:
+        count = write_export(province.log, province.anchorer, out)
+    assert count == 65
+    with path.open(encoding="utf-8") as lines:
+        report = verify_export(lines, province.view)
+    assert report.valid
