@@ -104,10 +104,22 @@ class EventInput:
 
 
 def _check(name: str, value: object, pattern: re.Pattern[str], *, digits_ok: bool = False) -> None:
-    if not isinstance(value, str) or not pattern.fullmatch(value):
+    if not isinstance(value, str):
         raise EventRejectedError(name, f"must match {pattern.pattern}")
+    problem = _problem(value, pattern, digits_ok)
+    if problem:
+        raise EventRejectedError(name, problem)
+
+
+@functools.lru_cache(maxsize=4096)
+def _problem(value: str, pattern: re.Pattern[str], digits_ok: bool) -> str:
+    # Batches repeat the same codes (action, purpose, legal basis) thousands of
+    # times; remembering verdicts for recent values saves most of the work.
+    if not pattern.fullmatch(value):
+        return f"must match {pattern.pattern}"
     if not digits_ok and _LONG_DIGITS.search(value):
-        raise EventRejectedError(name, "must not contain a run of nine or more digits")
+        return "must not contain a run of nine or more digits"
+    return ""
 
 
 @dataclass(frozen=True)

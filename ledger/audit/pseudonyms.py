@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from ledger.audit.events import Subject
-from ledger.crypto.sm3 import hmac_sm3
+from ledger.crypto.sm3 import HmacSm3
 
 KEY_BYTES = 32
 
@@ -49,8 +49,14 @@ class PseudonymKeys:
     def subject(self, identifier: str, version: int | None = None) -> Subject:
         """The pseudonymous subject for ``identifier`` under ``version`` (default: current)."""
         chosen = self.current if version is None else version
-        key = self.keys[chosen]
-        return Subject(hmac_sm3(key, identifier.encode("utf-8")).hex(), chosen)
+        return Subject(self._macs()[chosen].digest(identifier.encode("utf-8")).hex(), chosen)
+
+    def _macs(self) -> dict[int, HmacSm3]:
+        macs: dict[int, HmacSm3] | None = self.__dict__.get("_mac_cache")
+        if macs is None:
+            macs = {version: HmacSm3(key) for version, key in self.keys.items()}
+            object.__setattr__(self, "_mac_cache", macs)  # frozen: cache, not state
+        return macs
 
     def all_subjects(self, identifier: str) -> list[Subject]:
         """The subject under every key version (to find all events about one person)."""

@@ -18,6 +18,7 @@ from cryptography.hazmat.primitives import hmac as crypto_hmac
 __all__ = [
     "BLOCK_SIZE",
     "DIGEST_SIZE",
+    "HmacSm3",
     "Sm3Hasher",
     "hmac_sm3",
     "sm3",
@@ -138,6 +139,27 @@ def sm3_file(path: str | os.PathLike[str], *, chunk_size: int = _FILE_CHUNK) -> 
         while chunk := handle.read(chunk_size):
             state.update(chunk)
     return state.digest()
+
+
+class HmacSm3:
+    """HMAC-SM3 under one key, keyed once: faster when many messages share the key."""
+
+    def __init__(self, key: bytes) -> None:
+        """Prepare the inner and outer states for ``key``."""
+        self._hashlib = hmac.new(key, digestmod="sm3") if _HASHLIB_SM3 else None
+        self._key = key
+
+    def __repr__(self) -> str:
+        """Never show the key."""
+        return "HmacSm3(<key>)"
+
+    def digest(self, data: bytes) -> bytes:
+        """HMAC-SM3(key, data), 32 bytes."""
+        if self._hashlib is not None:
+            mac = self._hashlib.copy()
+            mac.update(data)
+            return mac.digest()
+        return hmac_sm3(self._key, data)
 
 
 def hmac_sm3(key: bytes, data: bytes) -> bytes:
