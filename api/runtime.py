@@ -19,7 +19,8 @@ from eth_account.signers.local import LocalAccount
 from api.settings import Settings, SettingsError
 from ledger.chain.accounts import load_or_create_keystore
 from ledger.chain.connect import ANVIL, EMBEDDED, Chain, open_chain
-from ledger.chain.deployment import ContractSpec, Deployment, ensure_deployed
+from ledger.chain.consortium import ensure_consortium
+from ledger.chain.deployment import Deployment
 from ledger.chain.transactions import NonceManager
 from ledger.datadir import DataDirLock
 
@@ -27,14 +28,6 @@ log = logging.getLogger(__name__)
 
 DEV_FUNDING_WEI = 10**24
 _DEV_FUNDING_FLOOR_WEI = 10**21
-
-
-def contracts_to_deploy(admin: str) -> list[ContractSpec]:
-    """The consortium contracts this build deploys, with ``admin`` as their first admin.
-
-    Until the consortium contracts land, the pipeline probe stands in for them.
-    """
-    return [ContractSpec("ChainProbe", (admin,))]
 
 
 @dataclass
@@ -93,10 +86,10 @@ def start_runtime(settings: Settings) -> ProvinceRuntime:
             client.set_balance(account.address, DEV_FUNDING_WEI)
         sender = NonceManager(client, account, finality_depth=settings.confirmations)
         sender.reconcile()
-        deployment = ensure_deployed(
-            sender,
-            contracts_to_deploy(account.address),
-            settings.data_dir / "deployment.json",
+        governors = list(settings.governors) or [account.address]
+        threshold = settings.governance_threshold if settings.governors else 1
+        deployment = ensure_consortium(
+            sender, governors, threshold, settings.data_dir / "deployment.json"
         )
     except BaseException:
         _undo_on_error(undo)

@@ -73,6 +73,14 @@ class Settings(BaseSettings):
         default=SecretStr(DEMO_EVM_PASSPHRASE),
         description="Passphrase of the province's EVM account keystore.",
     )
+    governors: tuple[str, ...] = Field(
+        default=(),
+        description="Governor accounts when this service deploys the consortium contracts; "
+        "empty: the service's own account alone (a local trial, never production).",
+    )
+    governance_threshold: int = Field(
+        default=1, ge=1, description="M of the M-of-N governor approvals (with governors set)."
+    )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_format: Literal["json", "text"] = "json"
 

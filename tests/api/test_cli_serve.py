@@ -78,7 +78,7 @@ def test_serve_starts_the_embedded_chain_and_deploys(running: Service, tmp_path:
     assert description["chain"] == "embedded"
     assert description["chain_id"] == 33044
     assert description["rpc_url"].startswith("http://127.0.0.1:")
-    assert set(description["contracts"]) >= {"ChainProbe"}
+    assert set(description["contracts"]) == {"IssuerRegistry", "CredentialAnchor", "AuditAnchor"}
     status = _run("chain", "status", "--json", "--data-dir", str(tmp_path / "data"))
     assert status.returncode == 0, status.stderr
     reported = json.loads(status.stdout)
