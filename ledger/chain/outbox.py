@@ -375,35 +375,29 @@ class OutboxProcessor:
         if item.nonce is None or item.raw_tx is None or item.nonce < mined_nonce:
             # Another transaction took this nonce (or the row lost its signed
             # bytes): sign the intent again with a fresh nonce.
-            self._update(
-                item.id,
-                state=OutboxState.QUEUED,
-                nonce=None,
-                tx_hash=None,
-                raw_tx=None,
-                block_number=None,
-                block_hash=None,
-            )
-            report.requeued.append(item.id)
+            self._requeue(item, report)
             return
         entry = JournalEntry(item.nonce, str(item.tx_hash), item.raw_tx, str(item.id))
         try:
             self.sender.rebroadcast(entry)
         except NonceTooLowError:
-            self._update(
-                item.id,
-                state=OutboxState.QUEUED,
-                nonce=None,
-                tx_hash=None,
-                raw_tx=None,
-                block_number=None,
-                block_hash=None,
-            )
-            report.requeued.append(item.id)
+            self._requeue(item, report)
             return
         if item.state is OutboxState.CONFIRMED:
             self._update(item.id, state=OutboxState.SUBMITTED, block_number=None, block_hash=None)
         report.rebroadcast.append(item.id)
+
+    def _requeue(self, item: OutboxItem, report: StepReport) -> None:
+        self._update(
+            item.id,
+            state=OutboxState.QUEUED,
+            nonce=None,
+            tx_hash=None,
+            raw_tx=None,
+            block_number=None,
+            block_hash=None,
+        )
+        report.requeued.append(item.id)
 
     def _reverted(self, item: OutboxItem, report: StepReport) -> None:
         try:
