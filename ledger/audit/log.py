@@ -281,6 +281,9 @@ class AuditLog:
         flat = [event for events in built for event in events]
         bodies = [event.canonical_bytes() for event in flat]
         leaves = [self.hasher.hash_leaf(sm3(body)) for body in bodies]
+        # Hash the group's receipt tree before taking the store's write lock; it
+        # is redone inside only if idempotent replays shrink the group.
+        presumed = batch_paths(self.hasher, leaves)
 
         with self.db.write() as tx:
             replays = self._replays(tx, flat)
@@ -309,6 +312,7 @@ class AuditLog:
                         [leaves[i] for i in unique],
                         unique,
                         now,
+                        presumed if len(unique) == len(flat) else None,
                     )
                 )
             for i, event in enumerate(flat):
@@ -339,8 +343,9 @@ class AuditLog:
         leaves: list[bytes],
         positions: list[int],
         now: int,
+        paths_of_leaves: tuple[bytes, list[tuple[bytes, ...]]] | None,
     ) -> dict[int, AppendResult]:
-        batch_root, paths = batch_paths(self.hasher, leaves)
+        batch_root, paths = paths_of_leaves or batch_paths(self.hasher, leaves)
         signed = sign_batch(
             BatchStatement(self.log_id, size, len(leaves), batch_root, now), self.signer
         )
