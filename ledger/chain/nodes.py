@@ -17,6 +17,7 @@ import subprocess
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
@@ -84,6 +85,7 @@ class NodeProcess:
     process: subprocess.Popen[bytes]
     log_path: Path | None = None
     _log: IO[bytes] | None = field(default=None, repr=False)
+    started_at: float = field(default_factory=time.monotonic)
 
     @property
     def pid(self) -> int:
@@ -118,7 +120,35 @@ class NodeProcess:
             self._log = None
 
 
+_MIN_UPTIME = 0.3  # a node that lost the race for its port exits well within this
+
+
 def _spawn(
+    kind: str,
+    command: Callable[[int], list[str]],
+    requested_port: int,
+    chain_id: int,
+    log_path: Path | None,
+    ready_timeout: float,
+) -> NodeProcess:
+    # A port found free may be taken by another process before the node binds
+    # it; the node then exits while the other process answers in its place.
+    # So a node must still be alive a moment after it answered, and with an
+    # automatically chosen port a lost race is retried on another port.
+    attempts = 1 if requested_port else 3
+    for attempt in range(attempts):
+        port = requested_port or free_port()
+        node = _spawn_once(kind, command(port), port, chain_id, log_path, ready_timeout)
+        time.sleep(max(0.0, _MIN_UPTIME - (time.monotonic() - node.started_at)))
+        if node.alive():
+            return node
+        node.kill()
+        if attempt == attempts - 1:
+            raise NodeStartError(f"{kind} exited just after starting (port {port} taken?)")
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _spawn_once(
     kind: str,
     argv: list[str],
     port: int,
@@ -192,22 +222,25 @@ def start_ganache(
     """
     cli = ganache_cli(node_modules)
     db_path.mkdir(parents=True, exist_ok=True)
-    port = port or free_port()
-    argv = [
-        "node",
-        str(cli),
-        "--server.host=127.0.0.1",
-        f"--server.port={port}",
-        f"--database.dbPath={db_path}",
-        f"--chain.chainId={chain_id}",
-        f"--chain.networkId={chain_id}",
-        "--chain.hardfork=shanghai",
-        "--wallet.totalAccounts=0",
-        "--logging.quiet=true",
-    ]
-    if block_time > 0:
-        argv.append(f"--miner.blockTime={block_time:g}")
-    return _spawn("ganache", argv, port, chain_id, log_path, ready_timeout)
+
+    def command(chosen: int) -> list[str]:
+        argv = [
+            "node",
+            str(cli),
+            "--server.host=127.0.0.1",
+            f"--server.port={chosen}",
+            f"--database.dbPath={db_path}",
+            f"--chain.chainId={chain_id}",
+            f"--chain.networkId={chain_id}",
+            "--chain.hardfork=shanghai",
+            "--wallet.totalAccounts=0",
+            "--logging.quiet=true",
+        ]
+        if block_time > 0:
+            argv.append(f"--miner.blockTime={block_time:g}")
+        return argv
+
+    return _spawn("ganache", command, port, chain_id, log_path, ready_timeout)
 
 
 def start_anvil(
@@ -224,21 +257,24 @@ def start_anvil(
     Without ``block_time`` anvil mines one block per transaction.
     """
     binary = anvil_binary(node_modules)
-    port = port or free_port()
-    argv = [
-        str(binary),
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(port),
-        "--chain-id",
-        str(chain_id),
-        "--hardfork",
-        "shanghai",
-        "--accounts",
-        "2",
-        "--silent",
-    ]
-    if block_time is not None:
-        argv += ["--block-time", f"{block_time:g}"]
-    return _spawn("anvil", argv, port, chain_id, log_path, ready_timeout)
+
+    def command(chosen: int) -> list[str]:
+        argv = [
+            str(binary),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(chosen),
+            "--chain-id",
+            str(chain_id),
+            "--hardfork",
+            "shanghai",
+            "--accounts",
+            "2",
+            "--silent",
+        ]
+        if block_time is not None:
+            argv += ["--block-time", f"{block_time:g}"]
+        return argv
+
+    return _spawn("anvil", command, port, chain_id, log_path, ready_timeout)

@@ -22,6 +22,7 @@ from ledger.chain.errors import (
     ChainIdMismatchError,
     ChainUnavailableError,
     NodeBinaryMissingError,
+    NodeStartError,
 )
 from ledger.chain.nodes import NodeProcess, start_anvil, start_ganache
 from ledger.chain.transactions import NonceManager
@@ -160,3 +161,14 @@ def test_open_chain_over_http_reaches_an_existing_node(
     with open_chain(ChainConfig(anvil_node.url, anvil_node.chain_id, tmp_path)) as chain:
         assert chain.node is None
         assert chain.client.chain_id_served() == anvil_node.chain_id
+
+
+def test_a_node_that_loses_its_port_to_another_is_not_mistaken_for_it(
+    anvil_node: NodeProcess,
+) -> None:
+    port = int(anvil_node.url.rsplit(":", 1)[1])
+    # The other anvil answers on that port with the same chain id; ours must not
+    # be reported as started just because something answered.
+    with pytest.raises(NodeStartError):
+        start_anvil(anvil_node.chain_id, port=port)
+    assert anvil_node.alive()
