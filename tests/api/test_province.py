@@ -1,0 +1,42 @@
+"""Province keys: created once, encrypted at rest, unlocked only with the passphrase."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from api.province import load_or_create_keys, rotate_pseudonym_key
+from ledger.crypto.errors import KeystoreError
+from ledger.crypto.keystore import ScryptParams
+
+FAST = ScryptParams(n=2**10)  # tests only: the default KDF is production strength
+
+
+def test_keys_are_created_once_and_reloaded(tmp_path: Path) -> None:
+    keys, created = load_or_create_keys(tmp_path, "k1", "secret", kdf=FAST)
+    assert created
+    again, created_again = load_or_create_keys(tmp_path, "k1", "secret", kdf=FAST)
+    assert not created_again
+    assert again.signer.public_key == keys.signer.public_key
+    assert again.pseudonyms.subject("did:key:zA") == keys.pseudonyms.subject("did:key:zA")
+    raw = b"".join(p.read_bytes() for p in tmp_path.iterdir())
+    assert keys.signer._private_key.to_bytes() not in raw
+    assert keys.pseudonyms.keys[1] not in raw
+
+
+def test_a_wrong_passphrase_unlocks_nothing_and_creates_nothing(tmp_path: Path) -> None:
+    load_or_create_keys(tmp_path, "k1", "secret", kdf=FAST)
+    before = sorted(p.name for p in tmp_path.iterdir())
+    with pytest.raises(KeystoreError):
+        load_or_create_keys(tmp_path, "k1", "wrong", kdf=FAST)
+    assert sorted(p.name for p in tmp_path.iterdir()) == before
+
+
+def test_rotating_pseudonym_keys_keeps_old_versions(tmp_path: Path) -> None:
+    keys, _ = load_or_create_keys(tmp_path, "k1", "secret", kdf=FAST)
+    assert rotate_pseudonym_key(tmp_path, "secret", kdf=FAST) == 2
+    rotated, _ = load_or_create_keys(tmp_path, "k1", "secret", kdf=FAST)
+    assert rotated.pseudonyms.current == 2
+    assert rotated.pseudonyms.subject("did:key:zA", 1) == keys.pseudonyms.subject("did:key:zA")
+    assert rotated.pseudonyms.subject("did:key:zA") != keys.pseudonyms.subject("did:key:zA")
