@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from ledger.audit.checkpoints import Checkpoint, SignedCheckpoint, origin_for, sign_checkpoint
+from ledger.audit.errors import AuditError
 from ledger.audit.log import AuditLog
 from ledger.chain import outbox
 from ledger.chain.audit_anchor import AuditAnchor
@@ -88,12 +89,16 @@ class CheckpointAnchorer:
         self,
         audit_log: AuditLog,
         chain_id: int,
-        anchor: AuditAnchor,
+        anchor: AuditAnchor | None,
         policy: CheckpointPolicy | None = None,
         *,
         clock: Callable[[], int] = _now_ms,
     ) -> None:
-        """Anchor ``audit_log``'s checkpoints in ``anchor`` on chain ``chain_id``."""
+        """Anchor ``audit_log``'s checkpoints in ``anchor`` on chain ``chain_id``.
+
+        With ``anchor`` None the object only reads checkpoints (API workers,
+        exports, the citizen view); signing and anchoring need the binding.
+        """
         self.log = audit_log
         self.origin = origin_for(chain_id, audit_log.log_id)
         self.anchor = anchor
@@ -101,6 +106,11 @@ class CheckpointAnchorer:
         self.clock = clock
         outbox.prepare(audit_log.db)
         migrate(audit_log.db, "audit_checkpoints", MIGRATIONS)
+
+    def _binding(self) -> AuditAnchor:
+        if self.anchor is None:
+            raise AuditError("this process only reads checkpoints: no AuditAnchor is configured")
+        return self.anchor
 
     def register(self, processor: OutboxProcessor) -> None:
         """Let ``processor`` tell us when a checkpoint's anchoring is final."""
@@ -143,8 +153,9 @@ class CheckpointAnchorer:
         due = grown >= self.policy.every_events or waited >= self.policy.every_seconds * 1000
         if not (force or due):
             return None
+        anchor = self._binding()
         signed = sign_checkpoint(Checkpoint(self.origin, size, root), self.log.signer)
-        calldata = self.anchor.contract.encode("appendCheckpoint", self.log.log_id, size, root)
+        calldata = anchor.contract.encode("appendCheckpoint", self.log.log_id, size, root)
         with self.log.db.write() as tx:
             row = tx.fetchone("SELECT MAX(tree_size) FROM audit_checkpoints")
             if row is not None and row[0] is not None and int(row[0]) >= size:
@@ -158,7 +169,7 @@ class CheckpointAnchorer:
                 tx,
                 OUTBOX_KIND,
                 f"{self.log.log_id}:{size}",
-                self.anchor.address,
+                anchor.address,
                 calldata,
                 done_errors=(TREE_SIZE_NOT_GROWING,),
                 now_ms=now,
@@ -188,9 +199,10 @@ class CheckpointAnchorer:
         row = tx.fetchone("SELECT root FROM audit_checkpoints WHERE tree_size = ?", (size,))
         if row is None:
             return None
-        count = self.anchor.checkpoint_count(self.log.log_id)
+        anchor = self._binding()
+        count = anchor.checkpoint_count(self.log.log_id)
         for index in range(count - 1, -1, -1):
-            anchored = self.anchor.checkpoint_at(self.log.log_id, index)
+            anchored = anchor.checkpoint_at(self.log.log_id, index)
             if anchored.tree_size == size:
                 return anchored if anchored.root == bytes(row[0]) else None
             if anchored.tree_size < size:

@@ -98,6 +98,11 @@ class SqliteDatabase:
             raise
         try:
             yield SqliteTransaction(connection)
+        except sqlite3.OperationalError as exc:
+            # Disk full, I/O errors, a lock held too long: the store is unavailable,
+            # which callers report as such (the messages carry no row values).
+            connection.execute("ROLLBACK")
+            raise StoreError(f"the store at {self.path} failed: {exc}") from None
         except BaseException:
             connection.execute("ROLLBACK")
             raise

@@ -8,6 +8,7 @@ import pytest
 
 from ledger.audit.anchoring import CheckpointAnchorer, CheckpointPolicy, CheckpointState
 from ledger.audit.checkpoints import parse_note
+from ledger.audit.errors import AuditError
 from ledger.audit.log import AuditLog
 from ledger.audit.pseudonyms import PseudonymKeys
 from ledger.chain.outbox import OutboxJournal, OutboxProcessor
@@ -114,3 +115,17 @@ def test_a_checkpoint_anchored_by_another_writer_of_ours_counts_as_done(
     assert stored.state is CheckpointState.ANCHORED
     assert stored.block_number == world.audit.latest_checkpoint(ZJ).block_number  # type: ignore[union-attr]
     assert world.audit.checkpoint_count(ZJ) == 1
+
+
+def test_a_reader_without_the_contract_lists_checkpoints_but_cannot_anchor(
+    province: tuple[AuditLog, CheckpointAnchorer, OutboxProcessor, Clock],
+) -> None:
+    audit_log, anchorer, processor, _ = province
+    audit_log.append_many(VERIFIER, [access(i) for i in range(3)])
+    anchorer.maybe_checkpoint(force=True)
+    processor.run_until_final()
+    reader = CheckpointAnchorer(audit_log, 31337, None)
+    assert [c.tree_size for c in reader.checkpoints()] == [3]
+    audit_log.append(VERIFIER, access(3))
+    with pytest.raises(AuditError, match="only reads"):
+        reader.maybe_checkpoint(force=True)

@@ -124,3 +124,8 @@ def test_a_released_lease_can_be_taken_at_once(db: SqliteDatabase) -> None:
     current = leases.current("writer")
     assert current is not None
     assert current.holder == "b"
+
+
+def test_operational_failures_surface_as_store_errors(db: SqliteDatabase) -> None:
+    with pytest.raises(StoreError, match="failed"), db.write() as tx:
+        tx.execute("SELECT * FROM no_such_table")
