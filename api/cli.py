@@ -17,6 +17,7 @@ import typer
 from rich.text import Text
 
 from api.cli_audit import audit_app
+from api.cli_clients import clients_app
 from api.cli_common import (
     KNOWN_ERRORS,
     ChainIdOption,
@@ -42,6 +43,7 @@ app = typer.Typer(
 chain_app = typer.Typer(help="Inspect the chain and the deployed contracts.", no_args_is_help=True)
 app.add_typer(chain_app, name="chain")
 app.add_typer(audit_app, name="audit")
+app.add_typer(clients_app, name="clients")
 
 
 def _describe(runtime: ProvinceRuntime) -> dict[str, Any]:

@@ -109,6 +109,11 @@ class Settings(BaseSettings):
         return tuple(sources)
 
     @property
+    def store_path(self) -> Path:
+        """The province's SQLite store in the data directory."""
+        return self.data_dir / "store.sqlite"
+
+    @property
     def uses_demo_passphrase(self) -> bool:
         """Whether the EVM keystore passphrase is still the published demo value."""
         return self.evm_key_passphrase.get_secret_value() == DEMO_EVM_PASSPHRASE

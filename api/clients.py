@@ -1,0 +1,301 @@
+"""API clients: who may call the province's HTTP API, with which roles, kept in the store.
+
+A client has an id (it becomes the ``actor`` of the audit events its requests
+cause, so it fits the actor pattern ``[a-z0-9][a-z0-9_.:-]{0,127}`` and holds
+no run of nine or more digits), a name (for people; never logged or put in
+events), an organisation (the province or organisation code, the events'
+``actorOrg``), roles, and its creation and revocation times.
+
+Tokens are ``tb_`` followed by 32 random bytes in unpadded base64url. A token
+is shown once, when the client is created; the store keeps only its SM3 hash,
+and a request's token is looked up by hash. Revocation is immediate for every
+worker because nothing is cached. Records are never deleted.
+"""
+
+from __future__ import annotations
+
+import base64
+import re
+import secrets
+import string
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from enum import StrEnum
+
+from ledger.audit.errors import EventRejectedError
+from ledger.audit.events import Caller
+from ledger.crypto.sm3 import sm3
+from ledger.store.database import Database, Row, Transaction
+from ledger.store.migrations import Migration, migrate
+
+__all__ = [
+    "TOKEN_PREFIX",
+    "ApiClient",
+    "ClientConflictError",
+    "ClientError",
+    "ClientRegistry",
+    "InvalidClientError",
+    "IssuedClient",
+    "Role",
+    "UnknownClientError",
+    "hash_token",
+    "new_token",
+]
+
+MIGRATIONS = (
+    Migration(
+        1,
+        "api clients",
+        (
+            """CREATE TABLE api_clients (
+                client_id TEXT PRIMARY KEY,
+                name TEXT NOT NULL,
+                organisation TEXT NOT NULL,
+                roles TEXT NOT NULL,
+                token_hash BLOB NOT NULL UNIQUE,
+                created_at_ms INTEGER NOT NULL,
+                revoked_at_ms INTEGER
+            )""",
+        ),
+    ),
+)
+
+TOKEN_PREFIX = "tb_"  # noqa: S105 - a prefix, not a secret
+"""Every token starts with this, so secret scanners can find leaked ones."""
+
+_TOKEN_BYTES = 32
+_TOKEN = re.compile(r"tb_[A-Za-z0-9_-]{43}", re.ASCII)
+_NAME_MAX = 100
+_ID_ALPHABET = string.ascii_lowercase
+_COLUMNS = "client_id, name, organisation, roles, created_at_ms, revoked_at_ms"
+
+
+class Role(StrEnum):
+    """What a client may do. A client may hold several roles."""
+
+    OPERATOR = "operator"
+    ISSUER = "issuer"
+    VERIFIER = "verifier"
+    AUDITOR = "auditor"
+    GOVERNOR = "governor"
+    HOLDER = "holder"
+
+
+class ClientError(Exception):
+    """Base of the client registry's errors; messages never carry tokens."""
+
+
+class InvalidClientError(ClientError):
+    """A client attribute breaks a rule; names the attribute and the rule, never the value."""
+
+    def __init__(self, field: str, rule: str) -> None:
+        super().__init__(f"client {field} {rule}")
+        self.field = field
+        self.rule = rule
+
+
+class UnknownClientError(ClientError):
+    """No client has that id."""
+
+
+class ClientConflictError(ClientError):
+    """The change conflicts with the registry (id taken, or the last operator)."""
+
+
+@dataclass(frozen=True)
+class ApiClient:
+    """A registered client (never holds its token)."""
+
+    client_id: str
+    name: str
+    organisation: str
+    roles: frozenset[Role]
+    created_at_ms: int
+    revoked_at_ms: int | None = None
+
+    @property
+    def active(self) -> bool:
+        """Whether the client is not revoked."""
+        return self.revoked_at_ms is None
+
+    @property
+    def caller(self) -> Caller:
+        """The audit-log identity of this client: actor = client id, actorOrg = organisation."""
+        return Caller(self.client_id, self.organisation)
+
+    def has_any(self, roles: Iterable[Role]) -> bool:
+        """Whether the client holds at least one of ``roles``."""
+        return any(role in self.roles for role in roles)
+
+
+@dataclass(frozen=True)
+class IssuedClient:
+    """A newly created client and its token: the only time the token exists in the clear."""
+
+    client: ApiClient
+    token: str
+
+    def __repr__(self) -> str:
+        """Never show the token."""
+        return f"IssuedClient({self.client.client_id!r}, token=<hidden>)"
+
+
+def new_token() -> str:
+    """A fresh token: ``tb_`` + 32 bytes from the OS CSPRNG, unpadded base64url."""
+    raw = base64.urlsafe_b64encode(secrets.token_bytes(_TOKEN_BYTES)).rstrip(b"=")
+    return TOKEN_PREFIX + raw.decode("ascii")
+
+
+def hash_token(token: str) -> bytes:
+    """SM3 of the token's bytes: what the store keeps and looks up."""
+    return sm3(token.encode("ascii"))
+
+
+def is_token_shaped(token: str) -> bool:
+    """Whether ``token`` has the shape of a Tongban token (checked before any lookup)."""
+    return bool(_TOKEN.fullmatch(token))
+
+
+def _new_client_id() -> str:
+    # Letters only: an id with a run of nine digits would not be a valid event actor.
+    return "cl-" + "".join(secrets.choice(_ID_ALPHABET) for _ in range(16))
+
+
+def _now_ms() -> int:
+    return time.time_ns() // 1_000_000
+
+
+def _check_identity(client_id: str, organisation: str) -> None:
+    try:
+        Caller(client_id, "x")
+    except EventRejectedError as exc:
+        raise InvalidClientError("clientId", exc.rule) from None
+    try:
+        Caller("x", organisation)
+    except EventRejectedError as exc:
+        raise InvalidClientError("organisation", exc.rule) from None
+
+
+def _check_name(name: str) -> None:
+    if not 0 < len(name) <= _NAME_MAX or not name.isprintable() or name.strip() != name:
+        raise InvalidClientError(
+            "name", f"must be 1 to {_NAME_MAX} printable characters without outer spaces"
+        )
+
+
+def _from_row(row: Row) -> ApiClient:
+    roles = frozenset(Role(r) for r in str(row[3]).split(",") if r)
+    revoked = None if row[5] is None else int(row[5])
+    return ApiClient(str(row[0]), str(row[1]), str(row[2]), roles, int(row[4]), revoked)
+
+
+class ClientRegistry:
+    """Create, list, revoke and authenticate API clients in the store."""
+
+    def __init__(self, db: Database, *, clock: Callable[[], int] = _now_ms) -> None:
+        """Use ``db`` (migrating the ``api_clients`` component); ``clock`` gives ms."""
+        self.db = db
+        self.clock = clock
+        migrate(db, "api_clients", MIGRATIONS)
+
+    def create(
+        self,
+        name: str,
+        organisation: str,
+        roles: Iterable[Role],
+        *,
+        client_id: str | None = None,
+    ) -> IssuedClient:
+        """Register a client and return it with its token (shown this once)."""
+        chosen = client_id if client_id is not None else _new_client_id()
+        role_set = frozenset(Role(r) for r in roles)
+        if not role_set:
+            raise InvalidClientError("roles", "must name at least one role")
+        _check_identity(chosen, organisation)
+        _check_name(name)
+        token = new_token()
+        now = self.clock()
+        with self.db.write() as tx:
+            if tx.fetchone("SELECT 1 FROM api_clients WHERE client_id = ?", (chosen,)):
+                raise ClientConflictError("a client with that id exists")
+            tx.execute(
+                "INSERT INTO api_clients (client_id, name, organisation, roles, token_hash, "
+                "created_at_ms) VALUES (?, ?, ?, ?, ?, ?)",
+                (
+                    chosen,
+                    name,
+                    organisation,
+                    ",".join(sorted(r.value for r in role_set)),
+                    hash_token(token),
+                    now,
+                ),
+            )
+        return IssuedClient(ApiClient(chosen, name, organisation, role_set, now), token)
+
+    def get(self, client_id: str) -> ApiClient | None:
+        """The client ``client_id`` (revoked or not), or None."""
+        with self.db.read() as tx:
+            row = tx.fetchone(
+                f"SELECT {_COLUMNS} FROM api_clients WHERE client_id = ?",  # noqa: S608
+                (client_id,),
+            )
+        return None if row is None else _from_row(row)
+
+    def list(self, *, include_revoked: bool = True) -> list[ApiClient]:
+        """Every client, oldest first."""
+        where = "" if include_revoked else " WHERE revoked_at_ms IS NULL"
+        with self.db.read() as tx:
+            rows = tx.fetchall(
+                f"SELECT {_COLUMNS} FROM api_clients{where} "  # noqa: S608
+                "ORDER BY created_at_ms, client_id"
+            )
+        return [_from_row(r) for r in rows]
+
+    def find_by_token(self, token: str) -> ApiClient | None:
+        """The client holding ``token`` (revoked or not), or None; malformed tokens find none."""
+        if not is_token_shaped(token):
+            return None
+        with self.db.read() as tx:
+            row = tx.fetchone(
+                f"SELECT {_COLUMNS} FROM api_clients WHERE token_hash = ?",  # noqa: S608
+                (hash_token(token),),
+            )
+        return None if row is None else _from_row(row)
+
+    def revoke(self, client_id: str) -> ApiClient:
+        """Revoke ``client_id`` at once; revoking twice keeps the first time.
+
+        The last active operator cannot be revoked: nobody could manage clients then.
+        """
+        with self.db.write() as tx:
+            client = self._get(tx, client_id)
+            if client is None:
+                raise UnknownClientError("no client has that id")
+            if not client.active:
+                return client
+            if Role.OPERATOR in client.roles and self._active_operators(tx) <= 1:
+                raise ClientConflictError("the last active operator cannot be revoked")
+            now = self.clock()
+            tx.execute(
+                "UPDATE api_clients SET revoked_at_ms = ? WHERE client_id = ?", (now, client_id)
+            )
+        return ApiClient(
+            client.client_id,
+            client.name,
+            client.organisation,
+            client.roles,
+            client.created_at_ms,
+            now,
+        )
+
+    def _get(self, tx: Transaction, client_id: str) -> ApiClient | None:
+        row = tx.fetchone(
+            f"SELECT {_COLUMNS} FROM api_clients WHERE client_id = ?",  # noqa: S608
+            (client_id,),
+        )
+        return None if row is None else _from_row(row)
+
+    def _active_operators(self, tx: Transaction) -> int:
+        rows = tx.fetchall("SELECT roles FROM api_clients WHERE revoked_at_ms IS NULL")
+        return sum(1 for (roles,) in rows if Role.OPERATOR.value in str(roles).split(","))
