@@ -32,6 +32,10 @@ class PseudonymKeys:
         if any(len(k) < KEY_BYTES for k in self.keys.values()):
             raise ValueError(f"pseudonym keys must be at least {KEY_BYTES} bytes")
 
+    def __reduce__(self) -> tuple[type[PseudonymKeys], tuple[dict[int, bytes], int]]:
+        """Pickle the keys only (for worker processes), not the cached HMAC states."""
+        return (PseudonymKeys, (dict(self.keys), self.current))
+
     def __repr__(self) -> str:
         """Never show key bytes."""
         return f"PseudonymKeys(versions={sorted(self.keys)}, current={self.current})"

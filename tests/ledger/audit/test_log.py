@@ -261,3 +261,12 @@ def test_event_json_round_trips() -> None:
     )
     assert AccessEvent.from_json(event.to_json()) == event
     assert event.to_json()["time"] == "2025-11-24T16:00:00.123Z"
+
+
+def test_pseudonym_keys_travel_to_worker_processes(pseudonyms: PseudonymKeys) -> None:
+    import pickle
+
+    before = pseudonyms.subject("did:key:zHolder")  # fills the HMAC cache
+    copy = pickle.loads(pickle.dumps(pseudonyms))
+    assert copy.subject("did:key:zHolder") == before
+    assert repr(copy) == repr(pseudonyms)
