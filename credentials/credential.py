@@ -1,0 +1,211 @@
+"""Building and signing credentials (issuer side); the secured form and the credential digest.
+
+A credential as issued::
+
+    {
+      "@context": ["https://www.w3.org/ns/credentials/v2", "https://w3id.org/tongban/credentials/v1"],
+      "id": "urn:uuid:<random v4>",
+      "type": ["VerifiableCredential", "<template type>"],
+      "issuer": "did:tongban:<chainId>:<issuerId>",
+      "validFrom": "2026-05-01T00:00:00Z",
+      "validUntil": "...",                                   (optional)
+      "credentialSchema": {"id": "<schema $id>", "type": "JsonSchema"},
+      "credentialSubject": {"id": "did:key:z...", <clear claims>, "_sd": [<sorted digests>]},
+      "disclosures": [[salt, pointer, value], ...],           (sorted by pointer)
+      "proof": [<sm2-jcs-2026 DataIntegrityProof>, <TongbanAnchorProof2026 once anchored>]
+    }
+
+Secured form = the credential without ``proof`` and ``disclosures``. Credential
+digest = SM3(JCS(secured form)) = the Merkle leaf data = the issuer proof's
+``documentHash``.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Any
+
+from credentials.contexts import CREDENTIALS_V2, TONGBAN_V1
+from credentials.cryptosuite import ASSERTION, create_proof
+from credentials.did import check_did_key_form, issuer_did, parse_issuer_verification_method
+from credentials.disclosure import secure_subject
+from credentials.errors import ConfigurationError, InputRejectedError, SchemaViolationError
+from credentials.ijson import CREDENTIAL_LIMITS, check
+from credentials.jcs import canonicalize
+from credentials.reasons import Reason
+from credentials.schema import validate
+from credentials.templates import Template, get_template
+from credentials.times import format_ms, parse_ms
+from ledger.crypto.signer import Signer
+from ledger.crypto.sm3 import sm3
+
+__all__ = [
+    "CONTEXT",
+    "IssueRequest",
+    "SignedCredential",
+    "build_credential",
+    "credential_digest",
+    "issue_credential",
+    "secured_form",
+    "sign_credential",
+    "with_anchor_proof",
+]
+
+CONTEXT = [CREDENTIALS_V2, TONGBAN_V1]
+"""The ``@context`` of every Tongban credential and presentation."""
+
+_NOT_SECURED = ("proof", "disclosures")
+
+
+@dataclass(frozen=True)
+class IssueRequest:
+    """What an issuing province asks for: a template, the holder, the claims, the validity.
+
+    ``valid_from`` defaults to the issuance time; both dates are UTC
+    ``YYYY-MM-DDTHH:MM:SSZ``. ``claims`` holds every claim in clear; the template
+    decides which become selectively disclosable.
+    """
+
+    template: str
+    holder: str
+    claims: Mapping[str, Any]
+    valid_from: str | None = None
+    valid_until: str | None = None
+
+
+@dataclass(frozen=True)
+class SignedCredential:
+    """A credential signed by the issuer, not yet anchored.
+
+    ``body`` is its compact JSON (UTF-8), what the store seals; ``document`` is
+    the same, decoded on first use (the signing pool ships only the bytes).
+    """
+
+    body: bytes
+    digest: bytes
+    key_id: str
+    template: str
+
+    @cached_property
+    def document(self) -> dict[str, Any]:
+        """The credential as JSON (a fresh decode of ``body``, cached)."""
+        document: dict[str, Any] = json.loads(self.body)
+        return document
+
+    @property
+    def digest_hex(self) -> str:
+        """The credential digest in lowercase hex."""
+        return self.digest.hex()
+
+
+def secured_form(credential: Mapping[str, Any]) -> dict[str, Any]:
+    """The credential without ``proof`` and ``disclosures``."""
+    return {k: v for k, v in credential.items() if k not in _NOT_SECURED}
+
+
+def credential_digest(credential: Mapping[str, Any]) -> bytes:
+    """SM3(JCS(secured form)): the credential's digest and Merkle leaf data."""
+    return sm3(canonicalize(secured_form(credential)))
+
+
+def _reject(message: str) -> InputRejectedError:
+    return InputRejectedError(Reason.SCHEMA_VIOLATION.value, message)
+
+
+def build_credential(
+    request: IssueRequest, *, chain_id: int, issuer_id: int, now_ms: int
+) -> tuple[Template, dict[str, Any], list[list[Any]]]:
+    """Validate ``request`` and build the secured form and its disclosures.
+
+    Raises ``UnknownTemplateError``, ``InputRejectedError`` (I-JSON, caps, dates, holder)
+    or ``SchemaViolationError`` (claims); no message quotes a claim value.
+    """
+    template = get_template(request.template)
+    if not isinstance(request.claims, Mapping):
+        raise _reject("claims must be a JSON object")
+    claims = dict(request.claims)
+    check(claims, CREDENTIAL_LIMITS)
+    if "id" in claims or "_sd" in claims:
+        raise SchemaViolationError("/credentialSubject", "'id' and '_sd' are not claims")
+    try:
+        check_did_key_form(request.holder)
+    except ValueError:
+        raise SchemaViolationError(
+            "/credentialSubject/id", "the holder must be an SM2 did:key"
+        ) from None
+    valid_from = request.valid_from or format_ms(now_ms)
+    try:
+        start = parse_ms(valid_from)
+        end = None if request.valid_until is None else parse_ms(request.valid_until)
+    except ValueError:
+        raise SchemaViolationError("/validFrom", "dates must be UTC YYYY-MM-DDTHH:MM:SSZ") from None
+    if end is not None and end <= start:
+        raise SchemaViolationError("/validUntil", "must be later than validFrom")
+    unsecured: dict[str, Any] = {
+        "@context": list(CONTEXT),
+        "id": f"urn:uuid:{uuid.uuid4()}",
+        "type": ["VerifiableCredential", template.credential_type],
+        "issuer": issuer_did(chain_id, issuer_id),
+        "validFrom": valid_from,
+    }
+    if request.valid_until is not None:
+        unsecured["validUntil"] = request.valid_until
+    unsecured["credentialSchema"] = {"id": template.schema_id, "type": "JsonSchema"}
+    unsecured["credentialSubject"] = {"id": request.holder, **claims}
+    validate(template.schema, unsecured)
+    subject, disclosures = secure_subject(template, unsecured["credentialSubject"])
+    secured = {**unsecured, "credentialSubject": subject}
+    return template, secured, disclosures
+
+
+def sign_credential(
+    secured: dict[str, Any],
+    disclosures: list[list[Any]],
+    signer: Signer,
+    *,
+    template: str,
+    created: str,
+) -> SignedCredential:
+    """Sign the secured form with ``signer`` (key id = the issuer's verification method)."""
+    method = parse_issuer_verification_method(signer.key_id)
+    if method.did != secured["issuer"]:
+        raise ConfigurationError("the signing key's DID is not the credential's issuer")
+    canonical = canonicalize(secured)
+    if len(canonical) > CREDENTIAL_LIMITS.max_bytes:
+        raise InputRejectedError(Reason.INPUT_TOO_LARGE.value, "the credential is too large")
+    digest = sm3(canonical)
+    proof = create_proof(
+        secured,
+        signer,
+        verification_method=signer.key_id,
+        proof_purpose=ASSERTION,
+        created=created,
+        document_hash=digest,
+    )
+    document = {**secured, "disclosures": disclosures, "proof": [proof]}
+    body = json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    return SignedCredential(body, digest, method.key_id, template)
+
+
+def issue_credential(
+    request: IssueRequest, signer: Signer, *, chain_id: int, issuer_id: int, now_ms: int
+) -> SignedCredential:
+    """Build and sign one credential (pure: no store, no chain)."""
+    template, secured, disclosures = build_credential(
+        request, chain_id=chain_id, issuer_id=issuer_id, now_ms=now_ms
+    )
+    return sign_credential(
+        secured, disclosures, signer, template=template.name, created=format_ms(now_ms)
+    )
+
+
+def with_anchor_proof(
+    credential: Mapping[str, Any], anchor_proof: Mapping[str, Any]
+) -> dict[str, Any]:
+    """A copy of ``credential`` whose ``proof`` array ends with ``anchor_proof`` (replacing any)."""
+    proofs = [p for p in credential["proof"] if p.get("type") != anchor_proof["type"]]
+    return {**credential, "proof": [*proofs, dict(anchor_proof)]}

@@ -1,0 +1,139 @@
+"""Verification checks, statuses and reason codes.
+
+NEVER CHANGE A VALUE. These strings are part of the public format: verifiers,
+API clients and auditors store and compare them. Add new codes; do not rename,
+reuse or remove old ones (a code that is no longer produced stays listed here,
+marked obsolete). ``docs/credentials.md`` lists every code with its meaning.
+"""
+
+from __future__ import annotations
+
+from enum import IntEnum, StrEnum
+
+__all__ = ["CHECK_NAMES", "Check", "CheckStatus", "Reason"]
+
+
+class CheckStatus(StrEnum):
+    """Outcome of one check."""
+
+    VALID = "VALID"
+    INVALID = "INVALID"
+    ERROR = "ERROR"
+    SKIPPED = "SKIPPED"
+
+
+class Check(IntEnum):
+    """The numbered checklist of DESIGN.md "Data flows", in order."""
+
+    PARSE = 0
+    ISSUER_PROOF = 1
+    ISSUER_KEY = 2
+    ANCHOR = 3
+    STATUS = 4
+    VALIDITY = 5
+    PRESENTATION = 6
+    DISCLOSURES = 7
+
+
+CHECK_NAMES: dict[Check, str] = {
+    Check.PARSE: "parse",
+    Check.ISSUER_PROOF: "issuer-proof",
+    Check.ISSUER_KEY: "issuer-key",
+    Check.ANCHOR: "anchor-inclusion",
+    Check.STATUS: "status",
+    Check.VALIDITY: "validity-period",
+    Check.PRESENTATION: "presentation",
+    Check.DISCLOSURES: "disclosures",
+}
+"""Stable names of the checks (never change a value)."""
+
+
+class Reason(StrEnum):
+    """Reason codes (never change a value)."""
+
+    # -- any check
+    OK = "ok"
+    NOT_APPLICABLE = "not_applicable"
+    PREREQUISITE_FAILED = "prerequisite_failed"
+    INDEX_UNAVAILABLE = "index_unavailable"
+    INTERNAL_ERROR = "internal_error"
+
+    # -- (0) parse: I-JSON, caps, structure, schema
+    INPUT_TOO_LARGE = "input_too_large"
+    INPUT_NOT_UTF8 = "input_not_utf8"
+    INPUT_NOT_JSON = "input_not_json"
+    INPUT_DUPLICATE_KEY = "input_duplicate_key"
+    INPUT_NUMBER_OUT_OF_RANGE = "input_number_out_of_range"
+    INPUT_TOO_DEEP = "input_too_deep"
+    INPUT_ARRAY_TOO_LONG = "input_array_too_long"
+    INPUT_INVALID_STRING = "input_invalid_string"
+    INPUT_INVALID_TYPE = "input_invalid_type"
+    STRUCTURE_INVALID = "structure_invalid"
+    CONTEXT_INVALID = "context_invalid"
+    TYPE_INVALID = "type_invalid"
+    ID_INVALID = "id_invalid"
+    ISSUER_INVALID = "issuer_invalid"
+    DATES_INVALID = "dates_invalid"
+    SCHEMA_UNKNOWN = "schema_unknown"
+    SCHEMA_VIOLATION = "schema_violation"
+    SUBJECT_INVALID = "subject_invalid"
+    SD_INVALID = "sd_invalid"
+    DISCLOSURE_MALFORMED = "disclosure_malformed"
+    PROOF_SET_INVALID = "proof_set_invalid"
+    PROOF_MALFORMED = "proof_malformed"
+    TOO_MANY_CREDENTIALS = "too_many_credentials"
+    PRESENTATION_MALFORMED = "presentation_malformed"
+
+    # -- (1) issuer proof (sm2-jcs-2026)
+    CRYPTOSUITE_UNSUPPORTED = "cryptosuite_unsupported"
+    PROOF_PURPOSE_MISMATCH = "proof_purpose_mismatch"
+    ISSUER_CHAIN_MISMATCH = "issuer_chain_mismatch"
+    VERIFICATION_METHOD_NOT_ISSUER = "verification_method_not_issuer"
+    VERIFICATION_METHOD_UNKNOWN = "verification_method_unknown"
+    PROOF_VALUE_MALFORMED = "proof_value_malformed"
+    SIGNATURE_INVALID = "signature_invalid"
+
+    # -- (2) issuer registered, key valid at the anchor block time
+    ISSUER_UNKNOWN = "issuer_unknown"
+    KEY_NOT_YET_VALID_AT_ANCHOR = "key_not_yet_valid_at_anchor"
+    KEY_RETIRED_AT_ANCHOR = "key_retired_at_anchor"
+    KEY_COMPROMISED_AT_ANCHOR = "key_compromised_at_anchor"
+    ANCHOR_TIME_UNKNOWN = "anchor_time_unknown"
+
+    # -- (3) Merkle inclusion in a root the issuer anchored
+    ANCHOR_PROOF_MISSING = "anchor_proof_missing"
+    ANCHOR_PROOF_MALFORMED = "anchor_proof_malformed"
+    ANCHOR_CHAIN_MISMATCH = "anchor_chain_mismatch"
+    ANCHOR_CONTRACT_MISMATCH = "anchor_contract_mismatch"
+    ANCHOR_ISSUER_MISMATCH = "anchor_issuer_mismatch"
+    ANCHOR_PATH_INVALID = "anchor_path_invalid"
+    ANCHOR_ROOT_MISMATCH = "anchor_root_mismatch"
+    ROOT_NOT_ANCHORED = "root_not_anchored"
+    ANCHOR_TREE_SIZE_MISMATCH = "anchor_tree_size_mismatch"
+    ANCHOR_BLOCK_MISMATCH = "anchor_block_mismatch"
+
+    # -- (4) status
+    REVOKED = "revoked"
+    SUSPENDED = "suspended"
+
+    # -- (5) validity period
+    NOT_YET_VALID = "not_yet_valid"
+    EXPIRED = "expired"
+
+    # -- (6) presentation: holder proof, binding, challenge, domain
+    HOLDER_INVALID = "holder_invalid"
+    HOLDER_PROOF_PURPOSE_MISMATCH = "holder_proof_purpose_mismatch"
+    HOLDER_VERIFICATION_METHOD_INVALID = "holder_verification_method_invalid"
+    HOLDER_SIGNATURE_INVALID = "holder_signature_invalid"
+    HOLDER_BINDING_MISMATCH = "holder_binding_mismatch"
+    DOMAIN_MISMATCH = "domain_mismatch"
+    CHALLENGE_UNKNOWN = "challenge_unknown"
+    CHALLENGE_USED = "challenge_used"
+    CHALLENGE_EXPIRED = "challenge_expired"
+    CHALLENGE_WRONG_AUDIENCE = "challenge_wrong_audience"
+
+    # -- (7) disclosures
+    DISCLOSURE_NOT_IN_SD = "disclosure_not_in_sd"
+    DISCLOSURE_DUPLICATE = "disclosure_duplicate"
+    DISCLOSURE_POINTER_INVALID = "disclosure_pointer_invalid"
+    DISCLOSURE_SALT_TOO_SHORT = "disclosure_salt_too_short"
