@@ -1,0 +1,121 @@
+"""Problem codes of the HTTP API: the ``code`` member of every problem details body.
+
+NEVER CHANGE A VALUE. API clients store and compare these strings, and each one
+is also the last segment of the problem's ``type`` URI
+(``https://tongban.example/problems/<code>``). Add new codes; do not rename,
+reuse or remove old ones (a code that is no longer produced stays listed here,
+marked obsolete). ``docs/api.md`` lists every code with its status and meaning.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+__all__ = ["PROBLEM_TYPE_BASE", "ProblemCode", "status_of", "title_of", "type_uri"]
+
+PROBLEM_TYPE_BASE = "https://tongban.example/problems/"
+"""Prefix of every problem ``type`` URI; the code follows it."""
+
+
+class ProblemCode(StrEnum):
+    """Stable machine-readable problem codes."""
+
+    # 400: the body is not acceptable JSON (I-JSON, RFC 7493)
+    INVALID_JSON = "invalid-json"
+    INVALID_UTF8 = "invalid-utf8"
+    INVALID_STRING = "invalid-string"
+    DUPLICATE_KEY = "duplicate-key"
+    NUMBER_OUT_OF_RANGE = "number-out-of-range"
+    TOO_DEEP = "too-deep"
+    ARRAY_TOO_LONG = "array-too-long"
+    # 401 / 403 / 404 / 405
+    UNAUTHENTICATED = "unauthenticated"
+    FORBIDDEN = "forbidden"
+    CITIZEN_ACCESS_REFUSED = "citizen-access-refused"
+    CHALLENGE_FAILED = "challenge-failed"
+    NOT_FOUND = "not-found"
+    METHOD_NOT_ALLOWED = "method-not-allowed"
+    # 409 / 413 / 415 / 422 / 429
+    CONFLICT = "conflict"
+    BODY_TOO_LARGE = "body-too-large"
+    UNSUPPORTED_MEDIA_TYPE = "unsupported-media-type"
+    VALIDATION_FAILED = "validation-failed"
+    RATE_LIMITED = "rate-limited"
+    # 400 for any other client error the framework reports
+    BAD_REQUEST = "bad-request"
+    # 5xx
+    INTERNAL_ERROR = "internal-error"
+    LOG_CORRUPTED = "log-corrupted"
+    STORE_UNAVAILABLE = "store-unavailable"
+    CHAIN_UNAVAILABLE = "chain-unavailable"
+    UNAVAILABLE = "unavailable"
+
+
+_STATUS: dict[ProblemCode, int] = {
+    ProblemCode.INVALID_JSON: 400,
+    ProblemCode.INVALID_UTF8: 400,
+    ProblemCode.INVALID_STRING: 400,
+    ProblemCode.DUPLICATE_KEY: 400,
+    ProblemCode.NUMBER_OUT_OF_RANGE: 400,
+    ProblemCode.TOO_DEEP: 400,
+    ProblemCode.ARRAY_TOO_LONG: 400,
+    ProblemCode.BAD_REQUEST: 400,
+    ProblemCode.UNAUTHENTICATED: 401,
+    ProblemCode.FORBIDDEN: 403,
+    ProblemCode.CITIZEN_ACCESS_REFUSED: 403,
+    ProblemCode.CHALLENGE_FAILED: 403,
+    ProblemCode.NOT_FOUND: 404,
+    ProblemCode.METHOD_NOT_ALLOWED: 405,
+    ProblemCode.CONFLICT: 409,
+    ProblemCode.BODY_TOO_LARGE: 413,
+    ProblemCode.UNSUPPORTED_MEDIA_TYPE: 415,
+    ProblemCode.VALIDATION_FAILED: 422,
+    ProblemCode.RATE_LIMITED: 429,
+    ProblemCode.INTERNAL_ERROR: 500,
+    ProblemCode.LOG_CORRUPTED: 500,
+    ProblemCode.STORE_UNAVAILABLE: 503,
+    ProblemCode.CHAIN_UNAVAILABLE: 503,
+    ProblemCode.UNAVAILABLE: 503,
+}
+
+_TITLE: dict[ProblemCode, str] = {
+    ProblemCode.INVALID_JSON: "The body is not JSON",
+    ProblemCode.INVALID_UTF8: "The body is not UTF-8",
+    ProblemCode.INVALID_STRING: "A string holds a lone surrogate",
+    ProblemCode.DUPLICATE_KEY: "An object has a duplicate key",
+    ProblemCode.NUMBER_OUT_OF_RANGE: "A number is outside the I-JSON range",
+    ProblemCode.TOO_DEEP: "The body nests too deeply",
+    ProblemCode.ARRAY_TOO_LONG: "An array is too long",
+    ProblemCode.BAD_REQUEST: "Bad request",
+    ProblemCode.UNAUTHENTICATED: "Authentication required",
+    ProblemCode.FORBIDDEN: "Not allowed for this client",
+    ProblemCode.CITIZEN_ACCESS_REFUSED: "The citizen's request was refused",
+    ProblemCode.CHALLENGE_FAILED: "The challenge cannot be used",
+    ProblemCode.NOT_FOUND: "Not found",
+    ProblemCode.METHOD_NOT_ALLOWED: "Method not allowed",
+    ProblemCode.CONFLICT: "Conflict with the current state",
+    ProblemCode.BODY_TOO_LARGE: "The body is too large",
+    ProblemCode.UNSUPPORTED_MEDIA_TYPE: "The body must be application/json",
+    ProblemCode.VALIDATION_FAILED: "The request breaks a field rule",
+    ProblemCode.RATE_LIMITED: "Too many requests",
+    ProblemCode.INTERNAL_ERROR: "Internal error",
+    ProblemCode.LOG_CORRUPTED: "The audit log is inconsistent",
+    ProblemCode.STORE_UNAVAILABLE: "The store is unavailable",
+    ProblemCode.CHAIN_UNAVAILABLE: "The chain is unavailable",
+    ProblemCode.UNAVAILABLE: "Not available in this process",
+}
+
+
+def status_of(code: ProblemCode) -> int:
+    """The HTTP status that goes with ``code``."""
+    return _STATUS[code]
+
+
+def title_of(code: ProblemCode) -> str:
+    """The short human-readable title of ``code`` (stable, never carries request data)."""
+    return _TITLE[code]
+
+
+def type_uri(code: ProblemCode) -> str:
+    """The problem ``type`` URI of ``code``."""
+    return PROBLEM_TYPE_BASE + code.value

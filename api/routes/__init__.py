@@ -1,0 +1,19 @@
+"""Every router of the province API, aggregated in one place (``api_router``).
+
+A new resource adds its module here and nowhere else; ``api.app`` includes
+``api_router`` once.
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from api.routes import audit, citizen, clients, health
+
+__all__ = ["api_router"]
+
+api_router = APIRouter()
+api_router.include_router(health.router)
+api_router.include_router(audit.router)
+api_router.include_router(citizen.router)
+api_router.include_router(clients.router)
