@@ -11,9 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from ledger.chain.artifacts import load_artifact
-from ledger.chain.client import BlockId, ChainClient, checksum
-from ledger.chain.contract import BoundContract
+from ledger.chain.client import BlockId, checksum
+from ledger.chain.contract import ContractBinding
 from ledger.chain.contract_errors import TxOutcome, call_named, transact_named
 from ledger.chain.transactions import NonceManager
 
@@ -31,20 +30,10 @@ class Checkpoint:
     block_number: int
 
 
-class AuditAnchor:
+class AuditAnchor(ContractBinding):
     """The ``AuditAnchor`` at one address."""
 
     ARTIFACT = "AuditAnchor"
-
-    def __init__(self, client: ChainClient, address: str) -> None:
-        """Bind the contract deployed at ``address``."""
-        self.client = client
-        self.contract = BoundContract(client, load_artifact(self.ARTIFACT), address)
-
-    @property
-    def address(self) -> str:
-        """The contract's checksummed address."""
-        return str(self.contract.address)
 
     def registry_address(self) -> str:
         """The IssuerRegistry this contract trusts."""

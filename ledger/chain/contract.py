@@ -15,7 +15,7 @@ from eth_abi.abi import encode as abi_encode
 from eth_typing import ABIEvent
 from eth_utils.abi import event_abi_to_log_topic, function_signature_to_4byte_selector
 
-from ledger.chain.artifacts import Artifact, abi_type
+from ledger.chain.artifacts import Artifact, abi_type, load_artifact
 from ledger.chain.client import BlockId, ChainClient, checksum
 from ledger.chain.errors import ChainConfigError, ChainError
 from ledger.chain.transactions import NonceManager
@@ -145,6 +145,22 @@ class BoundContract:
         if isinstance(to_block, int) and to_block > head:
             to_block = head
         return self.decode_logs(self.client.logs(self.address, from_block, to_block))
+
+
+class ContractBinding:
+    """Base of the typed bindings: the artifact named ``ARTIFACT`` at one address."""
+
+    ARTIFACT = ""
+
+    def __init__(self, client: ChainClient, address: str) -> None:
+        """Bind the contract deployed at ``address``."""
+        self.client = client
+        self.contract = BoundContract(client, load_artifact(self.ARTIFACT), address)
+
+    @property
+    def address(self) -> str:
+        """The contract's checksummed address."""
+        return str(self.contract.address)
 
 
 def _normalise(kind: str, value: Any) -> Any:

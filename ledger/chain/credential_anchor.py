@@ -14,9 +14,8 @@ from dataclasses import dataclass
 from enum import IntEnum
 from typing import Any
 
-from ledger.chain.artifacts import load_artifact
-from ledger.chain.client import BlockId, ChainClient, checksum
-from ledger.chain.contract import BoundContract
+from ledger.chain.client import BlockId, checksum
+from ledger.chain.contract import ContractBinding
 from ledger.chain.contract_errors import TxOutcome, call_named, transact_named
 from ledger.chain.transactions import NonceManager
 
@@ -78,20 +77,10 @@ def _status(values: Any) -> StatusRecord:
     return StatusRecord(DigestStatus(status), int(reason), int(updated_at) or None)
 
 
-class CredentialAnchor:
+class CredentialAnchor(ContractBinding):
     """The ``CredentialAnchor`` at one address."""
 
     ARTIFACT = "CredentialAnchor"
-
-    def __init__(self, client: ChainClient, address: str) -> None:
-        """Bind the contract deployed at ``address``."""
-        self.client = client
-        self.contract = BoundContract(client, load_artifact(self.ARTIFACT), address)
-
-    @property
-    def address(self) -> str:
-        """The contract's checksummed address."""
-        return str(self.contract.address)
 
     def registry_address(self) -> str:
         """The IssuerRegistry this contract trusts."""

@@ -17,8 +17,8 @@ from typing import Any
 from eth_abi.abi import encode as abi_encode
 
 from ledger.chain.artifacts import load_artifact
-from ledger.chain.client import BlockId, ChainClient, checksum
-from ledger.chain.contract import BoundContract
+from ledger.chain.client import BlockId, checksum
+from ledger.chain.contract import BoundContract, ContractBinding
 from ledger.chain.contract_errors import TxOutcome, call_named, transact_named
 from ledger.chain.transactions import NonceManager
 
@@ -183,20 +183,10 @@ def _optional_time(value: int) -> int | None:
     return None if value == 0 else value
 
 
-class IssuerRegistry:
+class IssuerRegistry(ContractBinding):
     """The ``IssuerRegistry`` at one address."""
 
     ARTIFACT = "IssuerRegistry"
-
-    def __init__(self, client: ChainClient, address: str) -> None:
-        """Bind the registry deployed at ``address``."""
-        self.client = client
-        self.contract = BoundContract(client, load_artifact(self.ARTIFACT), address)
-
-    @property
-    def address(self) -> str:
-        """The registry's checksummed address."""
-        return str(self.contract.address)
 
     def _call(self, function: str, *args: Any, block: BlockId = "latest") -> Any:
         return call_named(self.contract, function, *args, block=block)
