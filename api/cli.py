@@ -32,6 +32,7 @@ from api.cli_common import (
     print_json_line,
 )
 from api.runtime import ProvinceRuntime, start_runtime
+from api.serve import Service, run_service
 from ledger.chain.deployment import load_deployment
 
 app = typer.Typer(
@@ -96,16 +97,21 @@ def serve(
 
     signal.signal(signal.SIGTERM, request_stop)
     signal.signal(signal.SIGINT, request_stop)
-    runtime = start_runtime(settings)
-    try:
-        _print_description(_describe(runtime), as_json)
-        if not as_json:
+
+    def ready(service: Service) -> None:
+        description = service.describe(_describe(service.runtime))
+        if as_json:
+            print_json_line(description.to_json())
+        else:
+            _print_description(description.runtime, as_json=False)
+            out.print(f"[bold]issuer[/]     {description.issuer_id} ({description.issuer_did})")
+            out.print(f"[bold]api[/]        {description.url}  ({description.workers} workers)")
             out.print("[green]ready[/] (Ctrl-C to stop)")
         sys.stdout.flush()
-        while not stop.wait(1.0):
-            pass
+
+    try:
+        run_service(settings, ready, stop)
     finally:
-        runtime.close()
         if not as_json:
             out.print("stopped")
 

@@ -17,12 +17,17 @@ from importlib import metadata
 from typing import Protocol
 
 from api.clients import ClientRegistry
+from api.keyring import SigningKeyRing
 from api.metrics import Metrics
 from api.ratelimit import RateLimiter, RatePolicy
+from credentials.issuance import CredentialIssuer
+from credentials.verifier import Verifier
 from ledger.audit.anchoring import CheckpointAnchorer
 from ledger.audit.citizen import CitizenView
 from ledger.audit.log import AuditLog
 from ledger.chain import outbox
+from ledger.chain.consortium import ConsortiumAddresses
+from ledger.chain.index import ChainIndex
 from ledger.store.challenges import Challenges
 from ledger.store.database import Database
 from ledger.store.lease import Leases
@@ -123,6 +128,16 @@ class ProvinceContext:
     clock: Callable[[], int] = _now_ms
     """Milliseconds since the epoch (injectable for tests)."""
     version: str = field(default_factory=_version)
+    issuer: CredentialIssuer | None = None
+    """Issues credentials and changes their status; None: the credential issuing routes 503."""
+    verifier: Verifier | None = None
+    """Verifies credentials and presentations; None: the verification routes answer 503."""
+    index: ChainIndex | None = None
+    """The chain index kept current by the writer (DID documents, key state)."""
+    keyring: SigningKeyRing | None = None
+    """Chooses the active signing key; None: issuing answers 503."""
+    addresses: ConsortiumAddresses | None = None
+    """The consortium contracts this province trusts (its own configuration)."""
 
     @classmethod
     def build(

@@ -16,11 +16,21 @@ from pathlib import Path
 
 from eth_account.signers.local import LocalAccount
 
-from api.settings import Settings, SettingsError
+from api.demo import DEMO_THRESHOLD, demo_governor_accounts, seed_demo
+from api.settings import DEMO_EVM_PASSPHRASE, Settings, SettingsError
 from ledger.chain.accounts import load_or_create_keystore
+from ledger.chain.client import ChainClient, checksum
 from ledger.chain.connect import ANVIL, EMBEDDED, Chain, open_chain
-from ledger.chain.consortium import ensure_consortium
-from ledger.chain.deployment import Deployment
+from ledger.chain.consortium import (
+    AUDIT_ANCHOR,
+    CREDENTIAL_ANCHOR,
+    REGISTRY,
+    ConsortiumAddresses,
+    consortium_addresses,
+    ensure_consortium,
+)
+from ledger.chain.deployment import DeployedContract, Deployment
+from ledger.chain.registry import IssuerRegistry
 from ledger.chain.transactions import NonceManager
 from ledger.datadir import DataDirLock
 
@@ -40,6 +50,16 @@ class ProvinceRuntime:
     account: LocalAccount
     sender: NonceManager
     deployment: Deployment
+
+    @property
+    def addresses(self) -> ConsortiumAddresses:
+        """The consortium this province works in."""
+        return consortium_addresses(self.deployment)
+
+    @property
+    def start_block(self) -> int:
+        """The registry's deployment block (0 when joined by address: read from genesis)."""
+        return self.deployment.contracts[REGISTRY].block_number
 
     @property
     def endpoint_file(self) -> Path:
@@ -64,10 +84,15 @@ def _undo_on_error(steps: list[Callable[[], None]]) -> None:
 def start_runtime(settings: Settings) -> ProvinceRuntime:
     """Bring up one province's service; on any failure, leave nothing running."""
     local_chain = settings.chain in (EMBEDDED, ANVIL)
-    if not local_chain and settings.uses_demo_passphrase:
+    if not local_chain and settings.evm_key_passphrase.get_secret_value() == DEMO_EVM_PASSPHRASE:
         raise SettingsError(
             "TONGBAN_EVM_KEY_PASSPHRASE is the published demo value; set a secret "
             "passphrase before connecting to a real chain"
+        )
+    if not local_chain and settings.demo:
+        raise SettingsError(
+            "TONGBAN_DEMO seeds a throw-away consortium and is refused on a real chain; "
+            "unset it (or use chain 'embedded' or 'anvil')"
         )
     lock = DataDirLock(settings.data_dir)
     lock.acquire()
@@ -86,11 +111,10 @@ def start_runtime(settings: Settings) -> ProvinceRuntime:
             client.set_balance(account.address, DEV_FUNDING_WEI)
         sender = NonceManager(client, account, finality_depth=settings.confirmations)
         sender.reconcile()
-        governors = list(settings.governors) or [account.address]
-        threshold = settings.governance_threshold if settings.governors else 1
-        deployment = ensure_consortium(
-            sender, governors, threshold, settings.data_dir / "deployment.json"
-        )
+        deployment = _deployment(settings, sender)
+        if settings.demo:
+            registry = IssuerRegistry(client, deployment.address(REGISTRY))
+            seed_demo(client, registry, settings, account, demo_governor_accounts(settings))
     except BaseException:
         _undo_on_error(undo)
         raise
@@ -101,6 +125,48 @@ def start_runtime(settings: Settings) -> ProvinceRuntime:
         "utf-8",
     )
     return runtime
+
+
+def _governance(settings: Settings, own: str) -> tuple[list[str], int]:
+    if settings.demo:
+        return [g.address for g in demo_governor_accounts(settings)], DEMO_THRESHOLD
+    if settings.governors:
+        return list(settings.governors), settings.governance_threshold
+    return [own], 1
+
+
+def _joined(settings: Settings, client: ChainClient) -> Deployment:
+    """The consortium named by the settings' addresses (nothing is deployed)."""
+    named = {
+        REGISTRY: settings.registry,
+        CREDENTIAL_ANCHOR: settings.credential_anchor,
+        AUDIT_ANCHOR: settings.audit_anchor,
+    }
+    missing = [name for name, address in named.items() if not address]
+    if missing:
+        raise SettingsError(
+            "TONGBAN_REGISTRY, TONGBAN_CREDENTIAL_ANCHOR and TONGBAN_AUDIT_ANCHOR go together; "
+            f"{missing[0]} is missing"
+        )
+    deployment = Deployment(chain_id=client.chain_id)
+    for name, address in named.items():
+        try:
+            checked = checksum(str(address))
+        except ValueError:
+            raise SettingsError(f"the {name} address is not an EVM address") from None
+        if not client.code(checked):
+            raise SettingsError(
+                f"no contract at the configured {name} address on chain {client.chain_id}"
+            )
+        deployment.contracts[name] = DeployedContract(checked, 0, "")
+    return deployment
+
+
+def _deployment(settings: Settings, sender: NonceManager) -> Deployment:
+    if settings.registry or settings.credential_anchor or settings.audit_anchor:
+        return _joined(settings, sender.client)
+    governors, threshold = _governance(settings, sender.address)
+    return ensure_consortium(sender, governors, threshold, settings.data_dir / "deployment.json")
 
 
 def read_endpoint(settings: Settings) -> str | None:

@@ -30,6 +30,7 @@ ENV_PREFIX = "TONGBAN_"
 CONFIG_ENV = "TONGBAN_CONFIG"
 EMBEDDED_CHAIN_ID = 33044
 DEMO_EVM_PASSPHRASE = "tongban-demo-only"  # noqa: S105 - the documented demo value
+DEMO_KEY_PASSPHRASE = "tongban-demo-keys"  # noqa: S105 - the documented demo value
 
 _config_file: ContextVar[Path | None] = ContextVar("tongban_config_file", default=None)
 
@@ -81,6 +82,78 @@ class Settings(BaseSettings):
     governance_threshold: int = Field(
         default=1, ge=1, description="M of the M-of-N governor approvals (with governors set)."
     )
+    key_passphrase: SecretStr = Field(
+        default=SecretStr(DEMO_KEY_PASSPHRASE),
+        description="Passphrase of the province's SM2 and pseudonym keystores (data_dir/keys).",
+    )
+    issuer_id: int = Field(
+        default=1,
+        ge=1,
+        le=2**32 - 1,
+        description="The province's issuer id in the registry (its audit log id too).",
+    )
+    division_code: int = Field(
+        default=330000,
+        ge=100000,
+        le=999999,
+        description="The province's GB/T 2260 division code (an attribute of the issuer).",
+    )
+    issuer_name: str = Field(
+        default="Zhejiang",
+        min_length=1,
+        max_length=64,
+        pattern=r"^[A-Za-z0-9 ._-]+$",
+        description="The province's name as the registry shows it (used when admitting it).",
+    )
+    signing_key_id: str = Field(
+        default="key-1",
+        pattern=r"^[A-Za-z0-9._-]{1,32}$",
+        description="Key id of the first SM2 signing key (the fragment of its DID URL).",
+    )
+    registry: str | None = Field(
+        default=None,
+        description="IssuerRegistry address on a chain this service did not deploy; "
+        "with credential_anchor and audit_anchor. Unset: the deployment record (or deploy).",
+    )
+    credential_anchor: str | None = Field(
+        default=None, description="CredentialAnchor address (see registry)."
+    )
+    audit_anchor: str | None = Field(
+        default=None, description="AuditAnchor address (see registry)."
+    )
+    http_host: str = Field(default="127.0.0.1", description="Address the HTTP API listens on.")
+    http_port: int = Field(
+        default=8080, ge=0, le=65535, description="Port of the HTTP API; 0 picks a free one."
+    )
+    workers: int = Field(
+        default=2, ge=1, le=64, description="HTTP worker processes beside the writer."
+    )
+    demo: bool = Field(
+        default=False,
+        description="Seed a demo consortium (3 governors, 2-of-3; provinces 330000 and 440000) "
+        "on a local chain. Refused on a URL chain.",
+    )
+    governor_keystore: Path | None = Field(
+        default=None,
+        description="Keystore of a governor EVM account this service acts for on the "
+        "/governance routes (none: those routes answer 503).",
+    )
+    governor_key_passphrase: SecretStr = Field(
+        default=SecretStr(DEMO_EVM_PASSPHRASE),
+        description="Passphrase of governor_keystore.",
+    )
+    batch_size: int = Field(
+        default=1000, ge=1, le=2**20, description="Credentials per anchored batch (at most)."
+    )
+    batch_max_wait_ms: int = Field(
+        default=2000, ge=0, description="Longest a credential waits before its batch is sealed."
+    )
+    checkpoint_seconds: float = Field(
+        default=5.0, gt=0, description="Checkpoint the audit log at least this often (if grown)."
+    )
+    checkpoint_events: int = Field(
+        default=10_000, ge=1, description="Checkpoint the audit log after this many new events."
+    )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_format: Literal["json", "text"] = "json"
 
@@ -115,8 +188,27 @@ class Settings(BaseSettings):
 
     @property
     def uses_demo_passphrase(self) -> bool:
-        """Whether the EVM keystore passphrase is still the published demo value."""
-        return self.evm_key_passphrase.get_secret_value() == DEMO_EVM_PASSPHRASE
+        """Whether a keystore passphrase is still a published demo value."""
+        return self.demo_passphrase_setting is not None
+
+    @property
+    def demo_passphrase_setting(self) -> str | None:
+        """The first passphrase setting still at its published demo value, if any."""
+        demo = {
+            "evm_key_passphrase": (self.evm_key_passphrase, DEMO_EVM_PASSPHRASE),
+            "key_passphrase": (self.key_passphrase, DEMO_KEY_PASSPHRASE),
+        }
+        if self.governor_keystore is not None:
+            demo["governor_key_passphrase"] = (self.governor_key_passphrase, DEMO_EVM_PASSPHRASE)
+        for name, (secret, value) in demo.items():
+            if secret.get_secret_value() == value:
+                return _env_name(name)
+        return None
+
+    @property
+    def keys_dir(self) -> Path:
+        """Where the province's keystores live."""
+        return self.data_dir / "keys"
 
     def chain_config(self) -> ChainConfig:
         """The chain layer's view of these settings."""

@@ -16,6 +16,13 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
+from eth_account.signers.local import LocalAccount
+
+from api.service import ProvinceParts
+from credentials.issuance import BatchAnchorer
+from ledger.chain.credential_anchor import CredentialAnchor
+from ledger.chain.outbox import OutboxJournal, OutboxProcessor
+from ledger.chain.transactions import NonceManager
 from ledger.store.lease import Lease, LeaseLostError, Leases
 
 log = logging.getLogger(__name__)
@@ -126,3 +133,43 @@ class WriterLoop:
             self.lease,
             {d.name: (d.runs, d.last_error) for d in self.duties},
         )
+
+
+def province_duties(
+    parts: ProvinceParts, processors: Sequence[OutboxProcessor], batches: BatchAnchorer
+) -> list[Duty]:
+    """The writer's duties for one province, most urgent first.
+
+    The index follows the chain every quarter second, so verification answers
+    reflect chain state at most about one block old; batches are sealed and
+    the outbox stepped at the same pace; checkpoints follow their policy.
+    """
+    duties = [
+        Duty("chain-index", 0.25, parts.index.sync),
+        Duty("credential-batches", 0.25, batches.seal_due),
+    ]
+    duties += [Duty(f"outbox-{p.sender.address[:10]}", 0.2, p.step) for p in processors]
+    duties += [
+        Duty("audit-checkpoints", 0.5, parts.checkpoints.maybe_checkpoint),
+        Duty("signing-keys", 1.0, parts.keyring.refresh),
+        Duty("index-prune", 300.0, parts.index.prune_block_hashes),
+    ]
+    return duties
+
+
+def operator_outbox(parts: ProvinceParts, account: LocalAccount) -> OutboxProcessor:
+    """The outbox processor of the province's own EVM account (anchors, statuses, admin)."""
+    settings = parts.settings
+    sender = NonceManager(
+        parts.client,
+        account,
+        OutboxJournal(parts.db, account.address),
+        finality_depth=settings.confirmations,
+    )
+    return OutboxProcessor(parts.db, sender, confirmations=settings.confirmations)
+
+
+def batch_anchorer(parts: ProvinceParts) -> BatchAnchorer:
+    """The credential batch anchorer over the configured CredentialAnchor."""
+    anchor = CredentialAnchor(parts.client, parts.plan.addresses.credential_anchor)
+    return BatchAnchorer(parts.db, parts.issuer_config, anchor)

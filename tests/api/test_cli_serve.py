@@ -22,6 +22,7 @@ TONGBAN = str(Path(sys.executable).with_name("tongban"))
 
 def _env(**settings: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("TONGBAN_")}
+    env["TONGBAN_HTTP_PORT"] = "0"  # tests run side by side: never the default port
     env.update(settings)
     return env
 
@@ -132,6 +133,7 @@ def test_unreachable_rpc_url_is_one_error_line(tmp_path: Path) -> None:
             "--chain",
             "http://127.0.0.1:9",
             TONGBAN_EVM_KEY_PASSPHRASE="not-the-demo",
+            TONGBAN_KEY_PASSPHRASE="not-the-demo-either",
             TONGBAN_RPC_TIMEOUT="2",
         )
     )
@@ -150,6 +152,7 @@ def test_wrong_chain_id_is_one_error_line(anvil_node: NodeProcess, tmp_path: Pat
             "--chain-id",
             "4242",
             TONGBAN_EVM_KEY_PASSPHRASE="not-the-demo",
+            TONGBAN_KEY_PASSPHRASE="not-the-demo-either",
         )
     )
     assert "chain id mismatch" in line
@@ -192,3 +195,35 @@ def test_chain_deploy_against_an_existing_node_records_the_contracts(
     assert json.loads(again.stdout)["contracts"] == deployed
     wrong = _run(*args, TONGBAN_EVM_KEY_PASSPHRASE="wrong")
     assert "cannot decrypt" in _one_error_line(wrong)
+
+
+def test_demo_key_passphrase_is_refused_on_a_real_chain(
+    anvil_node: NodeProcess, tmp_path: Path
+) -> None:
+    line = _one_error_line(
+        _run(
+            "serve",
+            "--data-dir",
+            str(tmp_path),
+            "--chain",
+            anvil_node.url,
+            TONGBAN_EVM_KEY_PASSPHRASE="not-the-demo",
+        )
+    )
+    assert "TONGBAN_KEY_PASSPHRASE" in line
+
+
+def test_demo_seeding_is_refused_on_a_real_chain(anvil_node: NodeProcess, tmp_path: Path) -> None:
+    line = _one_error_line(
+        _run(
+            "serve",
+            "--data-dir",
+            str(tmp_path),
+            "--chain",
+            anvil_node.url,
+            TONGBAN_DEMO="1",
+            TONGBAN_EVM_KEY_PASSPHRASE="not-the-demo",
+            TONGBAN_KEY_PASSPHRASE="not-the-demo-either",
+        )
+    )
+    assert "TONGBAN_DEMO" in line

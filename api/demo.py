@@ -1,0 +1,155 @@
+"""The demo consortium ``make run`` seeds on a local chain, so a newcomer can try everything.
+
+On a chain this service starts itself (``embedded`` or ``anvil``) and only with
+``TONGBAN_DEMO``: three governor accounts (2-of-3 approval) in encrypted
+keystores under ``<data dir>/demo/governors/``, the consortium contracts
+deployed with them, and two provinces admitted through real proposals and
+approvals:
+
+| issuer id | division | name | admin and writer |
+|---|---|---|---|
+| 1 | 330000 | Zhejiang | this service's own EVM account |
+| 2 | 440000 | Guangdong | ``<data dir>/demo/440000/keys/evm-operator.json`` |
+
+``<data dir>/demo/440000/tongban.toml`` configures the second province's
+service; it joins this chain with ``--chain <this node's URL>``. Every demo
+keystore uses the published demo passphrases, which the service refuses on a
+real chain. Seeding is idempotent: a restart finds the issuers admitted and
+changes nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+from eth_account.signers.local import LocalAccount
+
+from api.settings import DEMO_EVM_PASSPHRASE, Settings
+from ledger.chain.accounts import load_or_create_keystore
+from ledger.chain.client import ChainClient
+from ledger.chain.registry import IssuerRegistry, IssuerStatus
+from ledger.chain.transactions import NonceManager
+
+__all__ = [
+    "DEMO_GOVERNORS",
+    "DEMO_PROVINCES",
+    "DEMO_THRESHOLD",
+    "DemoProvince",
+    "demo_governor_accounts",
+    "governor_keystore_path",
+    "seed_demo",
+]
+
+log = logging.getLogger(__name__)
+
+DEMO_GOVERNORS = 3
+DEMO_THRESHOLD = 2
+DEMO_FUNDING_WEI = 10**24
+
+
+@dataclass(frozen=True)
+class DemoProvince:
+    """A province of the demo consortium."""
+
+    issuer_id: int
+    division_code: int
+    name: str
+    http_port_offset: int
+
+
+DEMO_PROVINCES = (
+    DemoProvince(1, 330000, "Zhejiang", 0),
+    DemoProvince(2, 440000, "Guangdong", 1),
+)
+
+
+def demo_dir(settings: Settings) -> Path:
+    """Where the demo keeps its governors and its second province."""
+    return settings.data_dir / "demo"
+
+
+def governor_keystore_path(settings: Settings, number: int) -> Path:
+    """The keystore of demo governor ``number`` (1-3)."""
+    return demo_dir(settings) / "governors" / f"governor-{number}.json"
+
+
+def demo_governor_accounts(settings: Settings) -> list[LocalAccount]:
+    """The three demo governors (created on first use)."""
+    return [
+        load_or_create_keystore(governor_keystore_path(settings, n), DEMO_EVM_PASSPHRASE)[0]
+        for n in range(1, DEMO_GOVERNORS + 1)
+    ]
+
+
+def _second_province_dir(settings: Settings, province: DemoProvince) -> Path:
+    return demo_dir(settings) / str(province.division_code)
+
+
+def _write_second_config(settings: Settings, province: DemoProvince, directory: Path) -> None:
+    port = settings.http_port + province.http_port_offset if settings.http_port else 0
+    config = directory / "tongban.toml"
+    config.write_text(
+        "# The demo's second province; join the first one's chain with\n"
+        "#   tongban serve --config <this file> --chain <the first service's node URL>\n"
+        f'data_dir = "{directory.resolve()}"\n'
+        f"chain_id = {settings.chain_id}\n"
+        f"issuer_id = {province.issuer_id}\n"
+        f"division_code = {province.division_code}\n"
+        f'issuer_name = "{province.name}"\n'
+        f"http_port = {port}\n",
+        "utf-8",
+    )
+
+
+def _admin_for(settings: Settings, province: DemoProvince, own: LocalAccount) -> LocalAccount:
+    if province.issuer_id == settings.issuer_id:
+        return own
+    directory = _second_province_dir(settings, province)
+    account, created = load_or_create_keystore(
+        directory / "keys" / "evm-operator.json", settings.evm_key_passphrase.get_secret_value()
+    )
+    if created or not (directory / "tongban.toml").exists():
+        _write_second_config(settings, province, directory)
+    return account
+
+
+def _fund(client: ChainClient, address: str) -> None:
+    if client.balance(address) < DEMO_FUNDING_WEI // 1000:
+        client.set_balance(address, DEMO_FUNDING_WEI)
+
+
+def seed_demo(
+    client: ChainClient,
+    registry: IssuerRegistry,
+    settings: Settings,
+    own: LocalAccount,
+    governors: list[LocalAccount],
+) -> list[int]:
+    """Admit the demo provinces that are not admitted yet; returns their issuer ids.
+
+    Governor 1 proposes, governor 2 approves (the second approval executes).
+    Every admin account is funded on the dev chain so it can send transactions.
+    """
+    for governor in governors:
+        _fund(client, governor.address)
+    senders = [NonceManager(client, g) for g in governors[:DEMO_THRESHOLD]]
+    admitted = []
+    for province in DEMO_PROVINCES:
+        admin = _admin_for(settings, province, own)
+        _fund(client, admin.address)
+        if registry.issuer_status(province.issuer_id) is not IssuerStatus.NONE:
+            continue
+        proposal = registry.propose_admit_issuer(
+            senders[0], province.issuer_id, province.division_code, province.name, admin.address
+        )
+        outcome = registry.approve(senders[1], proposal.proposal_id)
+        if not outcome.executed:
+            raise RuntimeError("the demo admission did not execute at the threshold")
+        admitted.append(province.issuer_id)
+        log.info(
+            "demo province admitted",
+            extra={"issuer_id": province.issuer_id, "division_code": province.division_code},
+        )
+    return admitted
