@@ -42,11 +42,15 @@ __all__ = [
     "AuditorDep",
     "CallerDep",
     "ContextDep",
+    "CredentialReaderDep",
     "DeclarationDep",
+    "GovernorDep",
     "IdempotencyKeyDep",
+    "IssuerDep",
     "JsonBody",
     "OperatorDep",
     "RequestIdDep",
+    "VerifierDep",
     "documented_models",
     "get_context",
     "new_request_id",
@@ -120,6 +124,18 @@ AuditorDep = Annotated[Principal, require(Role.AUDITOR)]
 
 OperatorDep = Annotated[Principal, require(Role.OPERATOR)]
 """The province's operator."""
+
+IssuerDep = Annotated[Principal, require(Role.ISSUER)]
+"""A system that issues credentials and changes their status."""
+
+VerifierDep = Annotated[Principal, require(Role.VERIFIER)]
+"""A system that verifies credentials and presentations."""
+
+CredentialReaderDep = Annotated[Principal, require(Role.ISSUER, Role.HOLDER)]
+"""An issuing system, or a citizen wallet app, reading an issued credential or its proof."""
+
+GovernorDep = Annotated[Principal, require(Role.GOVERNOR)]
+"""A consortium governor."""
 
 
 def _declaration(

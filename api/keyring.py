@@ -22,10 +22,12 @@ from collections.abc import Callable
 
 from api.province import ProvinceKeys
 from ledger.audit.log import AuditLog
+from ledger.chain.client import ChainClient
+from ledger.chain.errors import ChainError
 from ledger.chain.index import ChainIndex
 from ledger.crypto.signer import LocalSigner
 
-__all__ = ["NoSigningKeyError", "SigningKeyRing"]
+__all__ = ["NoSigningKeyError", "SigningKeyRing", "chain_clock"]
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +38,18 @@ class NoSigningKeyError(Exception):
 
 def _now_s() -> int:
     return int(time.time())
+
+
+def chain_clock(client: ChainClient) -> Callable[[], int]:
+    """The latest block's timestamp, or the local clock when the node does not answer."""
+
+    def now() -> int:
+        try:
+            return int(client.get_block("latest")["timestamp"], 16)
+        except ChainError:
+            return _now_s()
+
+    return now
 
 
 class SigningKeyRing:
@@ -53,8 +67,9 @@ class SigningKeyRing:
     ) -> None:
         """Choose among ``keys``' signing keys by what ``index`` says of ``issuer_id``.
 
-        ``clock`` is Unix seconds (compared with block times); a choice is reused
-        for ``ttl`` seconds.
+        ``clock`` is the chain's time in Unix seconds (compared with block times:
+        a key counts once the chain's clock reached its valid-from); a choice is
+        reused for ``ttl`` seconds.
         """
         self.keys = keys
         self.index = index
@@ -67,10 +82,13 @@ class SigningKeyRing:
         self._active: str | None = None
         self._logs: list[AuditLog] = []
 
-    def active_key_id(self) -> str | None:
-        """The key id that signs now, or None when no keystore key is valid on chain."""
+    def active_key_id(self, *, fresh: bool = False) -> str | None:
+        """The key id that signs now, or None when no keystore key is valid on chain.
+
+        ``fresh`` decides again now instead of reusing a choice made within ``ttl``.
+        """
         with self._lock:
-            if time.monotonic() - self._checked < self.ttl:
+            if not fresh and time.monotonic() - self._checked < self.ttl:
                 return self._active
         held = set(self.keys.signing_key_ids())
         now = self.clock()
@@ -94,9 +112,9 @@ class SigningKeyRing:
             )
         return self.keys.credential_signer(self.issuer_did, key_id)
 
-    def log_key_id(self) -> str:
+    def log_key_id(self, *, fresh: bool = False) -> str:
         """The key id for receipts and checkpoints: the active key, else the newest held."""
-        active = self.active_key_id()
+        active = self.active_key_id(fresh=fresh)
         if active is not None:
             return active
         held = self.keys.signing_key_ids()
@@ -119,7 +137,7 @@ class SigningKeyRing:
         The log reads its ``signer`` attribute once per commit group, so a swap
         never mixes two keys in one receipt.
         """
-        key_id = self.log_key_id()
+        key_id = self.log_key_id(fresh=True)
         for audit_log in self._logs:
             if audit_log.signer.key_id != key_id:
                 audit_log.signer = self.keys.log_signer(key_id)

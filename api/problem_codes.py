@@ -43,6 +43,11 @@ class ProblemCode(StrEnum):
     RATE_LIMITED = "rate-limited"
     # 400 for any other client error the framework reports
     BAD_REQUEST = "bad-request"
+    # credentials (409 / 503)
+    ANCHOR_PENDING = "anchor-pending"
+    STATUS_TRANSITION_REFUSED = "status-transition-refused"
+    NO_SIGNING_KEY = "no-signing-key"
+    # governance and issuer administration (add codes here)
     # 5xx
     INTERNAL_ERROR = "internal-error"
     LOG_CORRUPTED = "log-corrupted"
@@ -71,6 +76,9 @@ _STATUS: dict[ProblemCode, int] = {
     ProblemCode.UNSUPPORTED_MEDIA_TYPE: 415,
     ProblemCode.VALIDATION_FAILED: 422,
     ProblemCode.RATE_LIMITED: 429,
+    ProblemCode.ANCHOR_PENDING: 409,
+    ProblemCode.STATUS_TRANSITION_REFUSED: 409,
+    ProblemCode.NO_SIGNING_KEY: 503,
     ProblemCode.INTERNAL_ERROR: 500,
     ProblemCode.LOG_CORRUPTED: 500,
     ProblemCode.STORE_UNAVAILABLE: 503,
@@ -98,6 +106,9 @@ _TITLE: dict[ProblemCode, str] = {
     ProblemCode.UNSUPPORTED_MEDIA_TYPE: "The body must be application/json",
     ProblemCode.VALIDATION_FAILED: "The request breaks a field rule",
     ProblemCode.RATE_LIMITED: "Too many requests",
+    ProblemCode.ANCHOR_PENDING: "The credential is not anchored on chain yet",
+    ProblemCode.STATUS_TRANSITION_REFUSED: "The status change is not allowed",
+    ProblemCode.NO_SIGNING_KEY: "No signing key is registered and valid",
     ProblemCode.INTERNAL_ERROR: "Internal error",
     ProblemCode.LOG_CORRUPTED: "The audit log is inconsistent",
     ProblemCode.STORE_UNAVAILABLE: "The store is unavailable",

@@ -18,7 +18,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from api.context import ProvinceContext
-from api.keyring import SigningKeyRing
+from api.keyring import SigningKeyRing, chain_clock
 from api.province import ProvinceKeys, load_or_create_keys
 from api.settings import Settings
 from credentials.did import issuer_did
@@ -138,7 +138,7 @@ def open_province(settings: Settings, plan: ChainPlan, *, writer: bool = False) 
         start_block=plan.start_block,
         confirmations=settings.confirmations,
     )
-    keyring = SigningKeyRing(keys, index, settings.issuer_id, did)
+    keyring = SigningKeyRing(keys, index, settings.issuer_id, did, clock=chain_clock(client))
     audit_log = AuditLog(db, settings.issuer_id, keyring.log_signer(), keys.pseudonyms)
     keyring.attach(audit_log)
     checkpoints = CheckpointAnchorer(

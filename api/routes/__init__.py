@@ -8,7 +8,17 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from api.routes import audit, citizen, clients, health
+from api.routes import (
+    audit,
+    citizen,
+    clients,
+    credentials,
+    dids,
+    governance,
+    health,
+    issuer_admin,
+    verification,
+)
 
 __all__ = ["api_router"]
 
@@ -17,3 +27,9 @@ api_router.include_router(health.router)
 api_router.include_router(audit.router)
 api_router.include_router(citizen.router)
 api_router.include_router(clients.router)
+# Verification first: its fixed paths (/credentials/verify) precede /credentials/{digest}.
+api_router.include_router(verification.router)
+api_router.include_router(credentials.router)
+api_router.include_router(dids.router)
+api_router.include_router(governance.router)
+api_router.include_router(issuer_admin.router)
