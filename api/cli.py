@@ -165,7 +165,7 @@ def chain_deploy(
 ) -> None:
     """Deploy the contracts that are missing on the configured chain, record them, and exit."""
     settings = load_cli_settings(config, data_dir, chain, chain_id)
-    runtime = start_runtime(settings)
+    runtime = start_runtime(settings, province_keys=False)
     try:
         _print_description(_describe(runtime), as_json)
     finally:

@@ -50,6 +50,8 @@ class ProvinceRuntime:
     account: LocalAccount
     sender: NonceManager
     deployment: Deployment
+    dev_chain: bool
+    """Started here, or a local development node (ganache, anvil): never real value."""
 
     @property
     def addresses(self) -> ConsortiumAddresses:
@@ -81,18 +83,17 @@ def _undo_on_error(steps: list[Callable[[], None]]) -> None:
             log.exception("cleanup step failed")
 
 
-def start_runtime(settings: Settings) -> ProvinceRuntime:
-    """Bring up one province's service; on any failure, leave nothing running."""
+def start_runtime(settings: Settings, *, province_keys: bool = True) -> ProvinceRuntime:
+    """Bring up one province's service; on any failure, leave nothing running.
+
+    ``province_keys`` False (``tongban chain deploy``) checks only the EVM
+    passphrase: the province's SM2 and pseudonym keys are not used then.
+    """
     local_chain = settings.chain in (EMBEDDED, ANVIL)
-    if not local_chain and settings.evm_key_passphrase.get_secret_value() == DEMO_EVM_PASSPHRASE:
-        raise SettingsError(
-            "TONGBAN_EVM_KEY_PASSPHRASE is the published demo value; set a secret "
-            "passphrase before connecting to a real chain"
-        )
     if not local_chain and settings.demo:
         raise SettingsError(
-            "TONGBAN_DEMO seeds a throw-away consortium and is refused on a real chain; "
-            "unset it (or use chain 'embedded' or 'anvil')"
+            "TONGBAN_DEMO seeds a throw-away consortium and is refused on a chain this service "
+            "did not start; unset it (or use chain 'embedded' or 'anvil')"
         )
     lock = DataDirLock(settings.data_dir)
     lock.acquire()
@@ -100,6 +101,19 @@ def start_runtime(settings: Settings) -> ProvinceRuntime:
     try:
         chain = open_chain(settings.chain_config())
         undo.append(chain.close)
+        dev_chain = local_chain or chain.client.is_dev_node()
+        demo_setting = (
+            settings.demo_passphrase_setting
+            if province_keys
+            else "TONGBAN_EVM_KEY_PASSPHRASE"
+            if settings.evm_key_passphrase.get_secret_value() == DEMO_EVM_PASSPHRASE
+            else None
+        )
+        if not dev_chain and demo_setting is not None:
+            raise SettingsError(
+                f"{demo_setting} is the published demo value; set a secret passphrase "
+                "before connecting to a chain other than a local development node"
+            )
         account, created = load_or_create_keystore(
             settings.data_dir / "keys" / "evm-operator.json",
             settings.evm_key_passphrase.get_secret_value(),
@@ -118,7 +132,7 @@ def start_runtime(settings: Settings) -> ProvinceRuntime:
     except BaseException:
         _undo_on_error(undo)
         raise
-    runtime = ProvinceRuntime(settings, lock, chain, account, sender, deployment)
+    runtime = ProvinceRuntime(settings, lock, chain, account, sender, deployment, dev_chain)
     runtime.endpoint_file.parent.mkdir(parents=True, exist_ok=True)
     runtime.endpoint_file.write_text(
         json.dumps({"url": client.url, "chain_id": client.chain_id, "pid": os.getpid()}),

@@ -39,7 +39,6 @@ from api.service import ChainPlan, ProvinceParts, open_province
 from api.settings import Settings, SettingsError
 from api.worker import READY_LINE
 from api.writer import WriterLoop, batch_anchorer, operator_outbox, province_duties
-from ledger.chain.connect import ANVIL, EMBEDDED
 from ledger.chain.registry import IssuerRegistry
 from ledger.store.lease import Leases
 
@@ -279,19 +278,7 @@ def _with_demo_governor(settings: Settings) -> Settings:
 
 def start_service(settings: Settings) -> Service:
     """Bring the whole service up (see the module); on failure, leave nothing running."""
-    local_chain = settings.chain in (EMBEDDED, ANVIL)
-    if settings.demo and not local_chain:
-        raise SettingsError(
-            "TONGBAN_DEMO seeds a throw-away consortium and is refused on a real chain; "
-            "unset it (or use chain 'embedded' or 'anvil')"
-        )
     settings = _with_demo_governor(settings)
-    demo_setting = settings.demo_passphrase_setting
-    if not local_chain and demo_setting is not None:
-        raise SettingsError(
-            f"{demo_setting} is the published demo value; set a secret "
-            "passphrase before connecting to a real chain"
-        )
     runtime = start_runtime(settings)
     parts: ProvinceParts | None = None
     service: Service | None = None

@@ -15,6 +15,7 @@ import pytest
 
 from ledger.chain.nodes import NodeProcess
 from ledger.datadir import DataDirLock
+from tests.api.fake_node import fake_besu
 from tests.ledger.chain.test_nodes import _gone
 
 TONGBAN = str(Path(sys.executable).with_name("tongban"))
@@ -159,11 +160,12 @@ def test_wrong_chain_id_is_one_error_line(anvil_node: NodeProcess, tmp_path: Pat
     assert "TONGBAN_CHAIN_ID" in line
 
 
-def test_demo_passphrase_is_refused_on_a_real_chain(
-    anvil_node: NodeProcess, tmp_path: Path
-) -> None:
-    line = _one_error_line(_run("serve", "--data-dir", str(tmp_path), "--chain", anvil_node.url))
+def test_demo_passphrase_is_refused_on_a_real_chain(tmp_path: Path) -> None:
+    with fake_besu(1337) as url:
+        args = ["serve", "--data-dir", str(tmp_path), "--chain", url, "--chain-id", "1337"]
+        line = _one_error_line(_run(*args))
     assert "TONGBAN_EVM_KEY_PASSPHRASE" in line
+    assert not (tmp_path / "keys").exists()  # refused before any key was made
 
 
 def test_missing_node_binary_is_one_error_line(tmp_path: Path) -> None:
@@ -197,20 +199,20 @@ def test_chain_deploy_against_an_existing_node_records_the_contracts(
     assert "cannot decrypt" in _one_error_line(wrong)
 
 
-def test_demo_key_passphrase_is_refused_on_a_real_chain(
+def test_demo_key_passphrase_is_refused_on_a_real_chain(tmp_path: Path) -> None:
+    with fake_besu(1337) as url:
+        args = ["serve", "--data-dir", str(tmp_path), "--chain", url, "--chain-id", "1337"]
+        line = _one_error_line(_run(*args, TONGBAN_EVM_KEY_PASSPHRASE="not-the-demo"))
+    assert "TONGBAN_KEY_PASSPHRASE" in line
+
+
+def test_demo_passphrases_are_accepted_on_a_local_development_node(
     anvil_node: NodeProcess, tmp_path: Path
 ) -> None:
-    line = _one_error_line(
-        _run(
-            "serve",
-            "--data-dir",
-            str(tmp_path),
-            "--chain",
-            anvil_node.url,
-            TONGBAN_EVM_KEY_PASSPHRASE="not-the-demo",
-        )
-    )
-    assert "TONGBAN_KEY_PASSPHRASE" in line
+    # The demo's second province joins the first one's ganache by URL with demo keys.
+    args = ["chain", "deploy", "--json", "--data-dir", str(tmp_path), "--chain", anvil_node.url]
+    result = _run(*args, "--chain-id", str(anvil_node.chain_id))
+    assert result.returncode == 0, result.stderr
 
 
 def test_demo_seeding_is_refused_on_a_real_chain(anvil_node: NodeProcess, tmp_path: Path) -> None:
