@@ -81,6 +81,12 @@ MIGRATIONS = (
 )
 
 
+MAX_SIGNED_BATCH = 256
+"""Most events under one receipt signature. A commit group larger than this is
+signed in several batches, so reading one event's receipt rebuilds a tree of at
+most 256 leaves (its path has at most 8 nodes) however large the group was."""
+
+
 def _now_ms() -> int:
     return time.time_ns() // 1_000_000
 
@@ -281,9 +287,9 @@ class AuditLog:
         flat = [event for events in built for event in events]
         bodies = [event.canonical_bytes() for event in flat]
         leaves = [self.hasher.hash_leaf(sm3(body)) for body in bodies]
-        # Hash the group's receipt tree before taking the store's write lock; it
-        # is redone inside only if idempotent replays shrink the group.
-        presumed = batch_paths(self.hasher, leaves)
+        # Hash the receipt trees before taking the store's write lock; they are
+        # redone inside only if idempotent replays shrink the group.
+        presumed = _signed_chunks(self.hasher, leaves)
 
         with self.db.write() as tx:
             replays = self._replays(tx, flat)
@@ -343,21 +349,28 @@ class AuditLog:
         leaves: list[bytes],
         positions: list[int],
         now: int,
-        paths_of_leaves: tuple[bytes, list[tuple[bytes, ...]]] | None,
+        chunks: list[tuple[bytes, list[tuple[bytes, ...]]]] | None,
     ) -> dict[int, AppendResult]:
-        batch_root, paths = paths_of_leaves or batch_paths(self.hasher, leaves)
-        signed = sign_batch(
-            BatchStatement(self.log_id, size, len(leaves), batch_root, now), self.signer
-        )
-        tx.execute(
-            "INSERT INTO audit_batches (first_seq, count, root, time_ms, key_id, signature) "
-            "VALUES (?, ?, ?, ?, ?, ?)",
-            (size, len(leaves), batch_root, now, signed.key_id, signed.signature),
-        )
-        row = tx.fetchone("SELECT id FROM audit_batches WHERE first_seq = ?", (size,))
-        if row is None:
-            raise AuditError("batch row vanished inside its own transaction")
-        batch_id = int(row[0])
+        trees = chunks or _signed_chunks(self.hasher, leaves)
+        receipts: list[Receipt] = []
+        batch_ids: list[int] = []
+        for number, (batch_root, paths) in enumerate(trees):
+            first = size + number * MAX_SIGNED_BATCH
+            signed = sign_batch(
+                BatchStatement(self.log_id, first, len(paths), batch_root, now), self.signer
+            )
+            tx.execute(
+                "INSERT INTO audit_batches (first_seq, count, root, time_ms, key_id, signature) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                (first, len(paths), batch_root, now, signed.key_id, signed.signature),
+            )
+            row = tx.fetchone("SELECT id FROM audit_batches WHERE first_seq = ?", (first,))
+            if row is None:
+                raise AuditError("batch row vanished inside its own transaction")
+            for offset, path in enumerate(paths):
+                index = first + offset
+                receipts.append(Receipt(index, leaves[index - size], signed, path))
+                batch_ids.append(int(row[0]))
         tx.executemany(
             "INSERT INTO audit_events (seq, event_id, time_ms, actor, subject_key, "
             "subject_pseudonym, idempotency_key, body, leaf_hash, batch_id) "
@@ -373,7 +386,7 @@ class AuditLog:
                     event.idempotency_key,
                     bodies[i],
                     leaves[i],
-                    batch_id,
+                    batch_ids[i],
                 )
                 for i, event in enumerate(events)
             ),
@@ -385,9 +398,7 @@ class AuditLog:
                     nodes.append((level, index, node))
         tx.executemany("INSERT INTO audit_nodes (level, idx, hash) VALUES (?, ?, ?)", nodes)
         return {
-            positions[i]: AppendResult(
-                size + i, event, Receipt(size + i, leaves[i], signed, paths[i])
-            )
+            positions[i]: AppendResult(size + i, event, receipts[i])
             for i, event in enumerate(events)
         }
 
@@ -453,13 +464,8 @@ class AuditLog:
         )
         if row is None:
             return None
-        leaves = [
-            bytes(r[0])
-            for r in tx.fetchall(
-                "SELECT leaf_hash FROM audit_events WHERE batch_id = ? ORDER BY seq", (row[8],)
-            )
-        ]
         first = int(row[2])
+        leaves = _batch_leaves(tx, first, int(row[3]))
         _, paths = batch_paths(self.hasher, leaves)
         signed = SignedBatch(
             BatchStatement(self.log_id, first, int(row[3]), bytes(row[4]), int(row[5])),
@@ -502,13 +508,7 @@ class AuditLog:
             ):
                 seq, batch_id, first = int(row[0]), int(row[3]), int(row[4])
                 if batch_cache is None or batch_cache[0] != batch_id:
-                    leaves = [
-                        bytes(r[0])
-                        for r in tx.fetchall(
-                            "SELECT leaf_hash FROM audit_events WHERE batch_id = ? ORDER BY seq",
-                            (batch_id,),
-                        )
-                    ]
+                    leaves = _batch_leaves(tx, first, int(row[5]))
                     batch_cache = (batch_id, batch_paths(self.hasher, leaves)[1])
                 signed = SignedBatch(
                     BatchStatement(self.log_id, first, int(row[5]), bytes(row[6]), int(row[7])),
@@ -520,6 +520,27 @@ class AuditLog:
                 path = paths[offset] if 0 <= offset < len(paths) else ()
                 event = AccessEvent.from_json(_json(bytes(row[1])))
                 yield AppendResult(seq, event, Receipt(seq, bytes(row[2]), signed, path))
+
+
+def _batch_leaves(tx: Transaction, first: int, count: int) -> list[bytes]:
+    # A signed batch is a run of sequence numbers: a primary-key range, never a scan.
+    return [
+        bytes(r[0])
+        for r in tx.fetchall(
+            "SELECT leaf_hash FROM audit_events WHERE seq >= ? AND seq < ? ORDER BY seq",
+            (first, first + count),
+        )
+    ]
+
+
+def _signed_chunks(
+    hasher: TreeHasher, leaves: list[bytes]
+) -> list[tuple[bytes, list[tuple[bytes, ...]]]]:
+    """The receipt tree (root, paths) of each signed batch of at most ``MAX_SIGNED_BATCH``."""
+    return [
+        batch_paths(hasher, leaves[i : i + MAX_SIGNED_BATCH])
+        for i in range(0, len(leaves), MAX_SIGNED_BATCH)
+    ]
 
 
 def subject_key(pseudonym: str) -> int:

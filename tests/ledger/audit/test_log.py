@@ -75,6 +75,21 @@ def test_stored_receipts_equal_the_ones_returned(audit_log: AuditLog) -> None:
     assert [r.receipt for r in audit_log.iterate()] == [r.receipt for r in results]
 
 
+def test_a_large_group_is_signed_in_batches_of_at_most_256(
+    audit_log: AuditLog, signer: LocalSigner
+) -> None:
+    results = audit_log.append_many(VERIFIER, [access(i) for i in range(600)])
+    statements = {r.receipt.batch.statement for r in results}
+    assert sorted((s.first_index, s.count) for s in statements) == [(0, 256), (256, 256), (512, 88)]
+    for result in (results[0], results[255], results[256], results[599]):
+        result.receipt.verify(SM3_TREE, signer.public_key, LOG_ID)
+        assert len(result.receipt.path) <= 8
+        stored = audit_log.event(result.index)
+        assert stored is not None
+        assert stored.receipt == result.receipt
+    assert [r.receipt for r in audit_log.iterate(250, 260)] == [r.receipt for r in results[250:260]]
+
+
 def test_idempotent_retries_store_once_and_return_the_original(audit_log: AuditLog) -> None:
     first = audit_log.append(VERIFIER, access(1, key="retry-1"))
     again = audit_log.append(VERIFIER, access(2, key="retry-1"))
