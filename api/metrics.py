@@ -5,7 +5,8 @@ sum them over workers in Prometheus). Gauges read from the store at scrape
 time (log size, outbox lag) are the same whichever worker answers.
 
 Hooks for the credential routes: ``Metrics.issued``, ``Metrics.verified`` and
-``Metrics.anchored`` are counters they increment (``metrics.issued.inc()``).
+``Metrics.anchored`` are counters they increment (``metrics.issued.inc()``);
+``Metrics.verification_seconds`` times verifications by kind.
 """
 
 from __future__ import annotations
@@ -170,6 +171,11 @@ class Metrics:
             "tongban_credentials_verified_total", "Credentials and presentations verified."
         )
         self.anchored = Counter("tongban_anchored_total", "Batch roots and checkpoints anchored.")
+        self.verification_seconds = Histogram(
+            "tongban_verification_duration_seconds",
+            "Time to verify a credential or presentation, access event included, by kind.",
+            ("kind",),
+        )
 
     def observe_request(self, route: str, status: int, seconds: float) -> None:
         """Count one served request."""
@@ -189,6 +195,7 @@ class Metrics:
             self.issued,
             self.verified,
             self.anchored,
+            self.verification_seconds,
         ):
             lines += metric.render()
         return "\n".join(lines) + "\n"

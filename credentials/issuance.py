@@ -63,7 +63,7 @@ from ledger.audit.receipts import batch_paths
 from ledger.chain import outbox
 from ledger.chain.client import checksum
 from ledger.chain.credential_anchor import MAX_BATCH, ZERO_HASH, CredentialAnchor
-from ledger.chain.outbox import OutboxItem, OutboxProcessor
+from ledger.chain.outbox import OutboxItem, OutboxProcessor, OutboxState
 from ledger.crypto import sm4
 from ledger.crypto.signer import Signer
 from ledger.merkle.hasher import SM3_TREE
@@ -84,6 +84,8 @@ __all__ = [
     "IssuerConfig",
     "SealedBatch",
     "StatusRequest",
+    "StatusRequestProgress",
+    "StatusRequestState",
 ]
 
 BATCH_KIND = "credential_batch"
@@ -245,6 +247,23 @@ class StatusRequest:
     action: StatusAction
     reason: int
     digests: tuple[bytes, ...]
+
+
+class StatusRequestState(StrEnum):
+    """Where a status request is: waiting for the chain, final there, or given up by the outbox."""
+
+    PENDING = "pending"
+    FINAL = "final"
+    FAILED = "failed"
+
+
+@dataclass(frozen=True)
+class StatusRequestProgress:
+    """A status request and how far it got (``block_number`` once final by our transaction)."""
+
+    request: StatusRequest
+    state: StatusRequestState
+    block_number: int | None = None
 
 
 @dataclass
@@ -456,6 +475,30 @@ class CredentialIssuer:
         with self.db.read() as tx:
             row = self._row(tx, digest)
         return DigestStatus(int(row[10]))
+
+    def status_request(self, request_id: int) -> StatusRequestProgress | None:
+        """Status request ``request_id`` and its state (failed: the outbox gave it up), or None."""
+        with self.db.read() as tx:
+            row = tx.fetchone(
+                "SELECT action, reason, digests, state, block_number FROM cred_status_requests "
+                "WHERE id = ?",
+                (request_id,),
+            )
+        if row is None:
+            return None
+        raw = bytes(row[2])
+        request = StatusRequest(
+            request_id,
+            StatusAction(row[0]),
+            int(row[1]),
+            tuple(raw[i : i + 32] for i in range(0, len(raw), 32)),
+        )
+        state = StatusRequestState(row[3])
+        if state is StatusRequestState.PENDING:
+            queued = outbox.item(self.db, STATUS_KIND, f"{self.config.issuer_id}:{request_id}")
+            if queued is not None and queued.state is OutboxState.FAILED:
+                state = StatusRequestState.FAILED
+        return StatusRequestProgress(request, state, None if row[4] is None else int(row[4]))
 
     # ----------------------------------------------------------------- status
 
