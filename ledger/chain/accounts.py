@@ -14,6 +14,7 @@ from typing import cast
 
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
+from eth_utils.address import to_checksum_address
 
 from ledger.chain.errors import ChainConfigError
 
@@ -53,6 +54,27 @@ def load_keystore(path: Path, passphrase: str) -> LocalAccount:
             "or a damaged file"
         ) from None
     return cast(LocalAccount, Account.from_key(key))
+
+
+def keystore_address(path: Path) -> str | None:
+    """The checksummed address a keystore file names, read without decrypting it.
+
+    None if the file does not exist or names no address. The address field is not
+    authenticated: whoever signs must check it against the decrypted account.
+    """
+    try:
+        document = json.loads(path.read_text("utf-8"))
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError):
+        raise ChainConfigError(f"EVM keystore {path} is not a readable keystore") from None
+    address = document.get("address") if isinstance(document, dict) else None
+    if not isinstance(address, str):
+        return None
+    try:
+        return str(to_checksum_address("0x" + address.removeprefix("0x")))
+    except ValueError:
+        raise ChainConfigError(f"EVM keystore {path} names no valid address") from None
 
 
 def load_or_create_keystore(path: Path, passphrase: str) -> tuple[LocalAccount, bool]:

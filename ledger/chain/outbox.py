@@ -12,9 +12,11 @@ Life of an item (one row in the store):
   so a state change and the promise to anchor it commit together. Any
   process (API workers too) may enqueue.
 - ``OutboxProcessor.step`` runs only in the writer process (the lease holder)
-  and only for its one EVM account. It signs through a ``NonceManager`` whose
-  journal *is* this table: the signed raw transaction is stored before it is
-  broadcast and rebroadcast byte for byte after a crash, a drop or a reorg.
+  and only for its one EVM account (an item may be pinned to one account;
+  unpinned items go to the default, ``shared`` processor). It signs through
+  a ``NonceManager`` whose journal *is* this table: the signed raw
+  transaction is stored before it is broadcast and rebroadcast byte for
+  byte after a crash, a drop or a reorg.
 - A handler registered per kind runs in the same store transaction that marks
   an item final, so follow-up state (e.g. a checkpoint's anchor block) is
   never lost or applied twice.
@@ -28,6 +30,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from ledger.chain.client import checksum
 from ledger.chain.errors import ChainUnavailableError, ContractRevertError
 from ledger.chain.transactions import JournalEntry, NonceManager, NonceTooLowError
 from ledger.store.database import Database, Row, Transaction
@@ -153,6 +156,7 @@ def enqueue(
     calldata: bytes,
     *,
     done_errors: Sequence[str] = (),
+    account: str | None = None,
     now_ms: int | None = None,
 ) -> int:
     """Record, inside ``tx``, that ``calldata`` must be sent to ``to_address`` once.
@@ -160,15 +164,28 @@ def enqueue(
     ``(kind, key)`` is unique: enqueueing the same key again returns the
     existing item's id and changes nothing. ``done_errors`` are revert names
     that mean the chain already holds the result (our own earlier attempt).
+    ``account`` pins the item to the processor of that EVM account (e.g. a
+    governor's); None leaves it to the writer's default (shared) processor.
     """
     existing = tx.fetchone("SELECT id FROM outbox WHERE kind = ? AND item_key = ?", (kind, key))
     if existing is not None:
         return int(existing[0])
     now = _now_ms() if now_ms is None else now_ms
+    pinned = None if account is None else checksum(account)
     tx.execute(
         "INSERT INTO outbox (kind, item_key, to_address, calldata, done_errors, state, "
-        "created_at_ms, updated_at_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-        (kind, key, to_address, calldata, ",".join(done_errors), OutboxState.QUEUED, now, now),
+        "account, created_at_ms, updated_at_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (
+            kind,
+            key,
+            to_address,
+            calldata,
+            ",".join(done_errors),
+            OutboxState.QUEUED,
+            pinned,
+            now,
+            now,
+        ),
     )
     row = tx.fetchone("SELECT id FROM outbox WHERE kind = ? AND item_key = ?", (kind, key))
     if row is None:
@@ -183,6 +200,13 @@ def item(db: Database, kind: str, key: str) -> OutboxItem | None:
             f"SELECT {_COLUMNS} FROM outbox WHERE kind = ? AND item_key = ?",  # noqa: S608
             (kind, key),
         )
+    return None if row is None else OutboxItem.from_row(row)
+
+
+def item_by_id(db: Database, item_id: int) -> OutboxItem | None:
+    """The outbox item with id ``item_id``, or None."""
+    with db.read() as tx:
+        row = tx.fetchone(f"SELECT {_COLUMNS} FROM outbox WHERE id = ?", (item_id,))  # noqa: S608
     return None if row is None else OutboxItem.from_row(row)
 
 
@@ -274,12 +298,19 @@ class OutboxProcessor:
         *,
         confirmations: int = 1,
         batch_limit: int = 200,
+        shared: bool = True,
     ) -> None:
-        """Process ``db``'s outbox with ``sender``, whose journal must be an ``OutboxJournal``."""
+        """Process ``db``'s outbox with ``sender``, whose journal must be an ``OutboxJournal``.
+
+        A ``shared`` processor (the writer's default account) takes unpinned items
+        and those pinned to its account; any other (``shared=False``, e.g. a
+        governor's) takes only the items pinned to its account.
+        """
         if not isinstance(sender.journal, OutboxJournal):
             raise TypeError("the outbox's NonceManager must journal into the outbox")
         self.db = db
         self.sender = sender
+        self.shared = shared
         self.confirmations = max(1, confirmations)
         self.batch_limit = batch_limit
         self._handlers: dict[str, FinalHandler] = {}
@@ -290,10 +321,11 @@ class OutboxProcessor:
 
     def _rows(self, states: Sequence[OutboxState], order: str) -> list[OutboxItem]:
         marks = ", ".join("?" for _ in states)
+        mine = "(account IS NULL OR account = ?)" if self.shared else "account = ?"
         with self.db.read() as tx:
             rows = tx.fetchall(
                 f"SELECT {_COLUMNS} FROM outbox WHERE state IN ({marks}) "  # noqa: S608
-                f"AND (account IS NULL OR account = ?) ORDER BY {order} LIMIT ?",
+                f"AND {mine} ORDER BY {order} LIMIT ?",
                 (*states, self.sender.address, self.batch_limit),
             )
         return [OutboxItem.from_row(r) for r in rows]
