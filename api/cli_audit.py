@@ -1,12 +1,15 @@
-"""``tongban audit``: auditor commands over a log export and the chain."""
+"""``tongban audit``: export a province's log (auditor client), check an export on chain."""
 
 from __future__ import annotations
 
+import os
+import tempfile
 from dataclasses import asdict
 from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from api.cli_common import (
     ChainIdOption,
@@ -15,10 +18,13 @@ from api.cli_common import (
     DataDirOption,
     JsonOption,
     connect_reader,
+    err,
     load_cli_settings,
     out,
     print_json_line,
+    print_text,
 )
+from api.cli_remote import TokenOption, UrlOption, declaration, remote
 from api.settings import SettingsError
 from ledger.audit.chain_view import ContractChainView
 from ledger.audit.export import verify_export
@@ -26,11 +32,69 @@ from ledger.chain.audit_anchor import AuditAnchor
 from ledger.chain.deployment import load_deployment
 from ledger.chain.registry import IssuerRegistry
 
-audit_app = typer.Typer(help="Check audit logs against the chain.", no_args_is_help=True)
+audit_app = typer.Typer(
+    help="Export audit logs and check them against the chain.", no_args_is_help=True
+)
 
 AddressOption = Annotated[
     str | None, typer.Option(help="Contract address (default: deployment record).")
 ]
+
+
+def _progress() -> Progress:
+    return Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}: {task.completed} lines"),
+        TimeElapsedColumn(),
+        console=err,
+        transient=True,
+        disable=not err.is_terminal,
+    )
+
+
+@audit_app.command("export")
+def audit_export(
+    out_file: Annotated[
+        Path, typer.Option("--out", help="Where to write the export (JSON Lines, mode 0600).")
+    ],
+    purpose: Annotated[str, typer.Option(help="The purpose code (X-Purpose).")] = "audit.review",
+    legal_basis: Annotated[
+        str, typer.Option(help="The legal basis code (X-Legal-Basis).")
+    ] = "prc.pipl.art54",
+    url: UrlOption = None,
+    token: TokenOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Download a province's whole audit log (auditor client) for `tongban audit verify`.
+
+    The export is streamed to a temporary file next to --out and renamed once
+    complete, so a cut-off download never looks like an export. The download is
+    itself an access event (audit.read) in the province's log.
+    """
+    api = remote(url, token, what="the province's API")
+    directory = out_file.parent if str(out_file.parent) else Path()
+    lines = size = 0
+    fd, temporary = tempfile.mkstemp(prefix=".export-", suffix=".tmp", dir=directory)
+    try:
+        with os.fdopen(fd, "wb") as handle, _progress() as progress:
+            task = progress.add_task("exporting", total=None)
+            for line in api.stream_lines(
+                "/audit/export", headers=declaration(purpose, legal_basis)
+            ):
+                handle.write(line)
+                lines += 1
+                size += len(line)
+                progress.update(task, completed=lines)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temporary, out_file)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+    if as_json:
+        print_json_line({"file": str(out_file), "lines": lines, "bytes": size})
+    else:
+        print_text(f"exported {lines} lines ({size} bytes) to {out_file}")
 
 
 @audit_app.command("verify")
