@@ -12,6 +12,8 @@ from api.problem_codes import ProblemCode
 from tests.api.server import Province, running_province
 
 PUBLIC = {"/healthz", "/readyz", "/metrics", "/citizen/challenge", "/citizen/access-history"}
+BODYLESS_ACTIONS = ("/revoke", "/retire", "/approvals", "/compromise-response")
+"""POST routes that act on the resource in their path and take no body."""
 
 
 @pytest.fixture
@@ -61,7 +63,7 @@ def test_routes_document_auth_bodies_and_problems(document: dict[str, Any]) -> N
             assert problem["schema"]["$ref"] == "#/components/schemas/ProblemDetails"
         if "422" in op["responses"]:
             assert set(op["responses"]["422"]["content"]) == {"application/problem+json"}
-        if method == "post" and not path.endswith("/revoke"):
+        if method == "post" and not path.endswith(BODYLESS_ACTIONS):
             body = op["requestBody"]["content"]["application/json"]["schema"]
             assert body["$ref"].startswith("#/components/schemas/")
             assert {"413", "415"} <= set(op["responses"]), path
@@ -77,7 +79,12 @@ def test_problem_codes_and_body_models_are_in_the_components(document: dict[str,
     assert schemas["BatchIn"]["properties"]["events"]["maxItems"] == 1000
 
 
-def test_the_province_served_for_tests_exposes_no_docs_pages(tmp_path: Path) -> None:
+def test_the_province_served_for_tests_exposes_no_swagger_pages(tmp_path: Path) -> None:
     with running_province(tmp_path) as served:
         assert isinstance(served, Province)
-        assert served.request("GET", "/docs").status == 404
+        # /docs is the script-free reference (tests/api/test_docs_page.py), not Swagger UI.
+        docs = served.request("GET", "/docs")
+        assert docs.status == 200
+        assert "<script" not in docs.text
+        assert served.request("GET", "/redoc").status == 404
+        assert served.request("GET", "/docs/oauth2-redirect").status == 404
