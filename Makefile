@@ -22,9 +22,10 @@ $(STAMPS)/npm: package.json package-lock.json
 
 deps: $(STAMPS)/venv $(STAMPS)/npm
 
-## Start the province service on the embedded chain (Ctrl-C stops it).
+## Start the province service on the embedded chain, seeded with the demo consortium
+## (Ctrl-C stops it; TONGBAN_DEMO=0 starts it without the demo).
 run: deps
-	TONGBAN_LOG_FORMAT=$${TONGBAN_LOG_FORMAT:-text} $(BIN)/tongban serve
+	TONGBAN_DEMO=$${TONGBAN_DEMO:-1} TONGBAN_LOG_FORMAT=$${TONGBAN_LOG_FORMAT:-text} $(BIN)/tongban serve
 
 ## Lint, type check, contract reproducibility, then the whole test suite.
 test: deps lint typecheck contracts-check

@@ -15,7 +15,7 @@ from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
 from api.context import ProvinceContext
-from api.deps import documented_models
+from api.deps import document_roles, documented_models
 from api.middleware import RequestContextMiddleware
 from api.problems import PROBLEM_MEDIA_TYPE, ProblemDetails, install_problem_handlers
 from api.routes import api_router
@@ -68,6 +68,7 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
     schemas = document.setdefault("components", {}).setdefault("schemas", {})
     _add_schemas(schemas, {"ProblemDetails": ProblemDetails, **documented_models()})
     _problem_422(document)
+    document_roles(document, app.routes)
     app.openapi_schema = document
     return document
 

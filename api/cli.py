@@ -31,6 +31,10 @@ from api.cli_common import (
     out,
     print_json_line,
 )
+from api.cli_credentials import issue_command, revoke_command, verify_command
+from api.cli_governance import governance_app
+from api.cli_keys import keys_app
+from api.cli_wallet import wallet_app
 from api.runtime import ProvinceRuntime, start_runtime
 from api.serve import Service, run_service
 from ledger.chain.deployment import load_deployment
@@ -45,6 +49,12 @@ chain_app = typer.Typer(help="Inspect the chain and the deployed contracts.", no
 app.add_typer(chain_app, name="chain")
 app.add_typer(audit_app, name="audit")
 app.add_typer(clients_app, name="clients")
+app.add_typer(wallet_app, name="wallet")
+app.add_typer(governance_app, name="governance")
+app.add_typer(keys_app, name="keys")
+app.command("issue")(issue_command)
+app.command("verify")(verify_command)
+app.command("revoke")(revoke_command)
 
 
 def _describe(runtime: ProvinceRuntime) -> dict[str, Any]:
@@ -106,6 +116,12 @@ def serve(
             _print_description(description.runtime, as_json=False)
             out.print(f"[bold]issuer[/]     {description.issuer_id} ({description.issuer_did})")
             out.print(f"[bold]api[/]        {description.url}  ({description.workers} workers)")
+            for code, path in description.demo_tokens.items():
+                out.print(f"[bold]demo[/]       API tokens of {code} in {path}")
+            if description.demo_second_province:
+                out.print(
+                    f"[bold]demo[/]       second province: {description.demo_second_province}"
+                )
             out.print("[green]ready[/] (Ctrl-C to stop)")
         sys.stdout.flush()
 

@@ -10,9 +10,12 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 
+from api.cli_remote import InputFileError
 from api.logs import configure_logging
+from api.remote import RemoteApiError
 from api.runtime import read_endpoint
 from api.settings import Settings, SettingsError, load_settings
+from api.wallet import WalletError
 from ledger.audit.errors import AuditError
 from ledger.chain.client import ChainClient
 from ledger.chain.connect import ANVIL, EMBEDDED
@@ -42,6 +45,9 @@ KNOWN_ERRORS: tuple[type[Exception], ...] = (
     DataDirInUseError,
     AuditError,
     StoreError,
+    RemoteApiError,
+    InputFileError,
+    WalletError,
 )
 """Errors that end a command with one ``error:`` line and exit status 2."""
 
@@ -66,6 +72,11 @@ def connect_reader(settings: Settings) -> ChainClient:
                 "start one with `tongban serve` (or `make run`)"
             )
     return ChainClient(str(url), settings.chain_id, timeout=settings.rpc_timeout)
+
+
+def print_text(text: str, *, console: Console = out) -> None:
+    """Print ``text`` as it is: no markup, no emoji codes (``did:key:`` is one), no wrapping."""
+    console.print(text, markup=False, emoji=False, highlight=False, soft_wrap=True)
 
 
 def print_json_line(document: dict[str, Any]) -> None:

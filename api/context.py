@@ -19,6 +19,7 @@ from typing import Protocol
 from api.clients import ClientRegistry
 from api.keyring import SigningKeyRing
 from api.metrics import Metrics
+from api.province import ProvinceKeys
 from api.ratelimit import RateLimiter, RatePolicy
 from credentials.issuance import CredentialIssuer
 from credentials.verifier import Verifier
@@ -28,6 +29,7 @@ from ledger.audit.log import AuditLog
 from ledger.chain import outbox
 from ledger.chain.consortium import ConsortiumAddresses
 from ledger.chain.index import ChainIndex
+from ledger.chain.registry import IssuerRegistry
 from ledger.store.challenges import Challenges
 from ledger.store.database import Database
 from ledger.store.lease import Leases
@@ -83,14 +85,20 @@ class RateLimits:
     """One shared bucket (key ``citizens``) for all citizen requests."""
 
     @classmethod
-    def default(cls, clock: Callable[[], float] = time.monotonic) -> RateLimits:
+    def default(
+        cls,
+        clock: Callable[[], float] = time.monotonic,
+        *,
+        client_rate: float = 1000.0,
+        client_burst: int = 2000,
+    ) -> RateLimits:
         """The default buckets.
 
-        Clients 1,000 requests/s (burst 2,000), anonymous 20/s (burst 50),
-        each holder DID 1/s (burst 10), all citizens together 50/s (burst 100).
+        Clients 1,000 requests/s (burst 2,000) unless given, anonymous 20/s (burst
+        50), each holder DID 1/s (burst 10), all citizens together 50/s (burst 100).
         """
         return cls(
-            clients=RateLimiter(RatePolicy(1000.0, 2000), clock=clock),
+            clients=RateLimiter(RatePolicy(client_rate, client_burst), clock=clock),
             anonymous=RateLimiter(RatePolicy(20.0, 50), clock=clock),
             holders=RateLimiter(RatePolicy(1.0, 10), clock=clock),
             citizens=RateLimiter(RatePolicy(50.0, 100), clock=clock),
@@ -138,6 +146,14 @@ class ProvinceContext:
     """Chooses the active signing key; None: issuing answers 503."""
     addresses: ConsortiumAddresses | None = None
     """The consortium contracts this province trusts (its own configuration)."""
+    keys: ProvinceKeys | None = None
+    """The province's keystore (a key rotation creates the new signing key in it)."""
+    registry: IssuerRegistry | None = None
+    """The IssuerRegistry on this process's chain client; None: /issuer and /governance 503."""
+    operator_account: str | None = None
+    """The province's own EVM account (sends unpinned outbox items); None: unknown."""
+    governor_account: str | None = None
+    """The governor account this service acts for; None: the /governance routes answer 503."""
 
     @classmethod
     def build(

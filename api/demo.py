@@ -12,7 +12,10 @@ approvals:
 | 2 | 440000 | Guangdong | ``<data dir>/demo/440000/keys/evm-operator.json`` |
 
 ``<data dir>/demo/440000/tongban.toml`` configures the second province's
-service; it joins this chain with ``--chain <this node's URL>``. Every demo
+service; it joins this chain with ``--chain <this node's URL>``. Each
+province gets one demo API client per role, whose tokens are written once to
+``<data dir>/demo/<division>/tokens.json`` (mode 0600): a demo convenience, since
+a real deployment shows a token once and keeps only its hash. Every demo
 keystore uses the published demo passphrases, which the service refuses on a
 real chain. Seeding is idempotent: a restart finds the issuers admitted and
 changes nothing.
@@ -20,17 +23,22 @@ changes nothing.
 
 from __future__ import annotations
 
+import json
 import logging
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
 from eth_account.signers.local import LocalAccount
 
+from api.clients import ClientRegistry, Role
 from api.settings import DEMO_EVM_PASSPHRASE, Settings
 from ledger.chain.accounts import load_or_create_keystore
 from ledger.chain.client import ChainClient
+from ledger.chain.consortium import ConsortiumAddresses
 from ledger.chain.registry import IssuerRegistry, IssuerStatus
 from ledger.chain.transactions import NonceManager
+from ledger.store.sqlite import SqliteDatabase
 
 __all__ = [
     "DEMO_GOVERNORS",
@@ -38,8 +46,11 @@ __all__ = [
     "DEMO_THRESHOLD",
     "DemoProvince",
     "demo_governor_accounts",
+    "ensure_demo_clients",
     "governor_keystore_path",
+    "second_province_config",
     "seed_demo",
+    "tokens_path",
 ]
 
 log = logging.getLogger(__name__)
@@ -87,7 +98,17 @@ def _second_province_dir(settings: Settings, province: DemoProvince) -> Path:
     return demo_dir(settings) / str(province.division_code)
 
 
-def _write_second_config(settings: Settings, province: DemoProvince, directory: Path) -> None:
+def second_province_config(settings: Settings) -> Path:
+    """The TOML settings file of the demo's second province."""
+    return _second_province_dir(settings, DEMO_PROVINCES[1]) / "tongban.toml"
+
+
+def _write_second_config(
+    settings: Settings,
+    province: DemoProvince,
+    directory: Path,
+    addresses: ConsortiumAddresses,
+) -> None:
     port = settings.http_port + province.http_port_offset if settings.http_port else 0
     config = directory / "tongban.toml"
     config.write_text(
@@ -98,21 +119,66 @@ def _write_second_config(settings: Settings, province: DemoProvince, directory: 
         f"issuer_id = {province.issuer_id}\n"
         f"division_code = {province.division_code}\n"
         f'issuer_name = "{province.name}"\n'
-        f"http_port = {port}\n",
+        f"http_port = {port}\n"
+        "# The consortium's contracts: a verifier trusts its own configuration, never a document.\n"
+        f'registry = "{addresses.registry}"\n'
+        f'credential_anchor = "{addresses.credential_anchor}"\n'
+        f'audit_anchor = "{addresses.audit_anchor}"\n',
         "utf-8",
     )
 
 
-def _admin_for(settings: Settings, province: DemoProvince, own: LocalAccount) -> LocalAccount:
+def _admin_for(
+    settings: Settings, province: DemoProvince, own: LocalAccount, addresses: ConsortiumAddresses
+) -> LocalAccount:
     if province.issuer_id == settings.issuer_id:
         return own
     directory = _second_province_dir(settings, province)
-    account, created = load_or_create_keystore(
+    account, _ = load_or_create_keystore(
         directory / "keys" / "evm-operator.json", settings.evm_key_passphrase.get_secret_value()
     )
-    if created or not (directory / "tongban.toml").exists():
-        _write_second_config(settings, province, directory)
+    _write_second_config(settings, province, directory, addresses)
     return account
+
+
+def tokens_path(settings: Settings, division_code: int) -> Path:
+    """Where the demo keeps the API tokens of the province ``division_code``."""
+    return demo_dir(settings) / str(division_code) / "tokens.json"
+
+
+def _store_path(settings: Settings, province: DemoProvince) -> Path:
+    if province.issuer_id == settings.issuer_id:
+        return settings.store_path
+    return _second_province_dir(settings, province) / "store.sqlite"
+
+
+def ensure_demo_clients(settings: Settings) -> dict[int, Path]:
+    """Create each demo province's API clients (one per role) once; returns the token files."""
+    written = {}
+    for province in DEMO_PROVINCES:
+        path = tokens_path(settings, province.division_code)
+        written[province.division_code] = path
+        if path.exists():
+            continue
+        db = SqliteDatabase(_store_path(settings, province))
+        try:
+            registry = ClientRegistry(db)
+            tokens = {
+                role.value: registry.create(
+                    f"demo {role.value}",
+                    str(province.division_code),
+                    [role],
+                    client_id=f"demo-{role.value}",
+                ).token
+                for role in Role
+            }
+        finally:
+            db.close()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+            json.dump(tokens, handle, indent=2)
+    return written
 
 
 def _fund(client: ChainClient, address: str) -> None:
@@ -126,6 +192,7 @@ def seed_demo(
     settings: Settings,
     own: LocalAccount,
     governors: list[LocalAccount],
+    addresses: ConsortiumAddresses,
 ) -> list[int]:
     """Admit the demo provinces that are not admitted yet; returns their issuer ids.
 
@@ -137,7 +204,7 @@ def seed_demo(
     senders = [NonceManager(client, g) for g in governors[:DEMO_THRESHOLD]]
     admitted = []
     for province in DEMO_PROVINCES:
-        admin = _admin_for(settings, province, own)
+        admin = _admin_for(settings, province, own, addresses)
         _fund(client, admin.address)
         if registry.issuer_status(province.issuer_id) is not IssuerStatus.NONE:
             continue

@@ -22,12 +22,15 @@ from __future__ import annotations
 
 import secrets
 import string
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Annotated, Any, Generic, TypeVar
 
 from fastapi import Depends, Header, Request
+from fastapi.dependencies.models import Dependant
+from fastapi.routing import APIRoute, iter_route_contexts
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, ValidationError
+from starlette.routing import BaseRoute
 
 from api.auth import Declaration, Principal, authorize, check_declaration
 from api.clients import Role
@@ -51,15 +54,18 @@ __all__ = [
     "OperatorDep",
     "RequestIdDep",
     "VerifierDep",
+    "document_roles",
     "documented_models",
     "get_context",
     "new_request_id",
     "require",
+    "roles_of",
 ]
 
 M = TypeVar("M", bound=BaseModel)
 
 _DOCUMENTED: dict[str, type[BaseModel]] = {}
+_ROLES_OF: dict[Callable[..., Principal], tuple[Role, ...]] = {}
 _REQUEST_ID_ALPHABET = string.ascii_letters
 
 
@@ -97,7 +103,10 @@ _bearer = HTTPBearer(
 
 
 def require(*roles: Role) -> Any:
-    """A dependency authenticating the caller and requiring one of ``roles`` (none: any)."""
+    """A dependency authenticating the caller and requiring one of ``roles`` (none: any).
+
+    The roles are published as the operation's ``x-roles`` (``document_roles``).
+    """
 
     def dependency(
         request: Request,
@@ -110,7 +119,42 @@ def require(*roles: Role) -> Any:
         request.state.client_id = principal.client.client_id
         return principal
 
+    _ROLES_OF[dependency] = roles or tuple(Role)
     return Depends(dependency)
+
+
+def roles_of(dependant: Dependant) -> tuple[Role, ...] | None:
+    """The roles a route accepts (from its ``require`` dependencies); None: no token needed."""
+    found: list[Role] = []
+    pending = [dependant]
+    authenticated = False
+    while pending:
+        current = pending.pop()
+        roles = _ROLES_OF.get(current.call) if current.call is not None else None
+        if roles is not None:
+            authenticated = True
+            found.extend(role for role in roles if role not in found)
+        pending.extend(current.dependencies)
+    return tuple(found) if authenticated else None
+
+
+def document_roles(document: dict[str, Any], routes: Sequence[BaseRoute]) -> None:
+    """Add ``x-roles`` (the roles a token needs) to each operation of an OpenAPI ``document``."""
+    paths = document.get("paths", {})
+    # Route contexts, not ``routes`` itself: included routers are nested, not flattened.
+    for route in iter_route_contexts(routes):
+        if not isinstance(route.original_route, APIRoute):
+            continue
+        dependant = route.dependant
+        if not isinstance(dependant, Dependant):
+            continue
+        roles = roles_of(dependant)
+        if roles is None or not route.include_in_schema:
+            continue
+        for method in route.methods or ():
+            operation = paths.get(route.path_format, {}).get(method.lower())
+            if operation is not None:
+                operation["x-roles"] = [role.value for role in roles]
 
 
 CallerDep = Annotated[Principal, require()]
@@ -230,6 +274,8 @@ class JsonBody(Generic[M]):
                         "schema": {"$ref": f"#/components/schemas/{self.model.__name__}"}
                     }
                 },
+                # Which cap applies: ApiLimits.batch_body_bytes or ApiLimits.body_bytes.
+                "x-body-limit": "batch" if self.batch else "standard",
             }
         }
 

@@ -47,7 +47,12 @@ class ProblemCode(StrEnum):
     ANCHOR_PENDING = "anchor-pending"
     STATUS_TRANSITION_REFUSED = "status-transition-refused"
     NO_SIGNING_KEY = "no-signing-key"
+    ACCESS_LOG_UNAVAILABLE = "access-log-unavailable"
     # governance and issuer administration (add codes here)
+    CHAIN_REFUSED = "chain-refused"
+    KEY_ID_TAKEN = "key-id-taken"
+    KEY_NOT_COMPROMISED = "key-not-compromised"
+    KEY_STILL_ACTIVE = "key-still-active"
     # 5xx
     INTERNAL_ERROR = "internal-error"
     LOG_CORRUPTED = "log-corrupted"
@@ -79,6 +84,11 @@ _STATUS: dict[ProblemCode, int] = {
     ProblemCode.ANCHOR_PENDING: 409,
     ProblemCode.STATUS_TRANSITION_REFUSED: 409,
     ProblemCode.NO_SIGNING_KEY: 503,
+    ProblemCode.ACCESS_LOG_UNAVAILABLE: 503,
+    ProblemCode.CHAIN_REFUSED: 409,
+    ProblemCode.KEY_ID_TAKEN: 409,
+    ProblemCode.KEY_NOT_COMPROMISED: 409,
+    ProblemCode.KEY_STILL_ACTIVE: 409,
     ProblemCode.INTERNAL_ERROR: 500,
     ProblemCode.LOG_CORRUPTED: 500,
     ProblemCode.STORE_UNAVAILABLE: 503,
@@ -109,6 +119,11 @@ _TITLE: dict[ProblemCode, str] = {
     ProblemCode.ANCHOR_PENDING: "The credential is not anchored on chain yet",
     ProblemCode.STATUS_TRANSITION_REFUSED: "The status change is not allowed",
     ProblemCode.NO_SIGNING_KEY: "No signing key is registered and valid",
+    ProblemCode.ACCESS_LOG_UNAVAILABLE: "The access event could not be recorded",
+    ProblemCode.CHAIN_REFUSED: "The contract refuses this operation now",
+    ProblemCode.KEY_ID_TAKEN: "The key id is already in use",
+    ProblemCode.KEY_NOT_COMPROMISED: "The key is not marked compromised on chain",
+    ProblemCode.KEY_STILL_ACTIVE: "The key is still the active signing key",
     ProblemCode.INTERNAL_ERROR: "Internal error",
     ProblemCode.LOG_CORRUPTED: "The audit log is inconsistent",
     ProblemCode.STORE_UNAVAILABLE: "The store is unavailable",

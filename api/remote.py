@@ -25,12 +25,22 @@ _TIMEOUT = 30.0
 class RemoteApiError(Exception):
     """The API refused the request (a problem details answer) or could not be reached."""
 
-    def __init__(self, status: int, code: str, detail: str) -> None:
-        """A refusal with HTTP ``status`` (0: not reached), problem ``code`` and ``detail``."""
-        super().__init__(f"{detail} ({status} {code})" if status else detail)
+    def __init__(
+        self, status: int, code: str, detail: str, errors: tuple[tuple[str, str], ...] = ()
+    ) -> None:
+        """A refusal with HTTP ``status`` (0: not reached), problem ``code`` and ``detail``.
+
+        ``errors`` are the problem's ``(field, rule)`` pairs (validation problems): the
+        server never echoes a value in them, so the message may name them.
+        """
+        message = f"{detail} ({status} {code})" if status else detail
+        if errors:
+            message += ": " + "; ".join(f"{field}: {rule}" for field, rule in errors)
+        super().__init__(message)
         self.status = status
         self.code = code
         self.detail = detail
+        self.errors = errors
 
 
 @dataclass(frozen=True)
@@ -96,12 +106,20 @@ class RemoteApi:
 
     @staticmethod
     def _refusal(status: int, raw: bytes) -> RemoteApiError:
+        errors: tuple[tuple[str, str], ...] = ()
         try:
             problem = json.loads(raw)
             code, detail = str(problem.get("code", "")), str(problem.get("detail", ""))
+            listed = problem.get("errors")
+            if isinstance(listed, list):
+                errors = tuple(
+                    (str(e.get("field", "")), str(e.get("rule", "")))
+                    for e in listed[:20]
+                    if isinstance(e, dict)
+                )
         except (ValueError, AttributeError):
             code, detail = "", ""
-        return RemoteApiError(status, code or "error", detail or f"HTTP {status}")
+        return RemoteApiError(status, code or "error", detail or f"HTTP {status}", errors)
 
     def request(
         self,

@@ -128,7 +128,14 @@ def start_runtime(settings: Settings, *, province_keys: bool = True) -> Province
         deployment = _deployment(settings, sender)
         if settings.demo:
             registry = IssuerRegistry(client, deployment.address(REGISTRY))
-            seed_demo(client, registry, settings, account, demo_governor_accounts(settings))
+            seed_demo(
+                client,
+                registry,
+                settings,
+                account,
+                demo_governor_accounts(settings),
+                consortium_addresses(deployment),
+            )
     except BaseException:
         _undo_on_error(undo)
         raise

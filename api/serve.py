@@ -30,15 +30,22 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import IO, Any
 
-from api.demo import governor_keystore_path
+from api.demo import ensure_demo_clients, governor_keystore_path, second_province_config
 from api.provision import ProvisionReport, provision_issuer
 from api.runtime import ProvinceRuntime, start_runtime
 from api.service import ChainPlan, ProvinceParts, open_province
 from api.settings import Settings, SettingsError
 from api.worker import READY_LINE
-from api.writer import WriterLoop, batch_anchorer, operator_outbox, province_duties
+from api.writer import (
+    WriterLoop,
+    batch_anchorer,
+    governor_outbox,
+    operator_outbox,
+    province_duties,
+)
 from ledger.chain.registry import IssuerRegistry
 from ledger.store.lease import Leases
 
@@ -60,6 +67,9 @@ class ServiceDescription:
     issuer_did: str
     workers: int
     provision: ProvisionReport
+    demo_tokens: dict[int, str] = field(default_factory=dict)
+    demo_second_province: str | None = None
+    """Demo mode: the command that starts the second province on this chain."""
 
     def to_json(self) -> dict[str, Any]:
         """JSON form (``--json``)."""
@@ -69,6 +79,8 @@ class ServiceDescription:
             "issuer_id": self.issuer_id,
             "issuer_did": self.issuer_did,
             "workers": self.workers,
+            "demo_tokens": {str(k): v for k, v in self.demo_tokens.items()},
+            "demo_second_province": self.demo_second_province,
         }
 
 
@@ -114,6 +126,8 @@ class Service:
         self._workers: list[_Worker] = []
         self._writer_thread: threading.Thread | None = None
         self.writer: WriterLoop | None = None
+        self.demo_tokens: dict[int, Path] = {}
+        """Demo mode: the file of each demo province's API tokens, by division code."""
 
     # -------------------------------------------------------------- start-up
 
@@ -123,10 +137,14 @@ class Service:
         batches = batch_anchorer(parts)
         batches.register(processor)
         parts.checkpoints.register(processor)
+        processors = [processor]
+        governor = governor_outbox(parts, self.settings, operator=self.runtime.account.address)
+        if governor is not None:
+            processors.append(governor)
         self.writer = WriterLoop(
             Leases(parts.db),
             f"writer-{os.getpid()}",
-            province_duties(parts, [processor], batches),
+            province_duties(parts, processors, batches),
         )
         self._writer_thread = threading.Thread(
             target=self.writer.run, args=(self._writer_stop,), name="writer", daemon=True
@@ -233,6 +251,10 @@ class Service:
 
     def describe(self, runtime_description: dict[str, Any]) -> ServiceDescription:
         """The description printed at start-up."""
+        second = None
+        if self.settings.demo:
+            config = second_province_config(self.settings)
+            second = f"tongban serve --config {config} --chain {self.runtime.chain.client.url}"
         return ServiceDescription(
             self.url,
             runtime_description,
@@ -240,6 +262,8 @@ class Service:
             self.parts.issuer_config.did,
             len(self._workers),
             self.report,
+            {code: str(path) for code, path in self.demo_tokens.items()},
+            second,
         )
 
     def close(self) -> None:
@@ -302,6 +326,8 @@ def start_service(settings: Settings) -> Service:
         parts.index.sync()
         parts.keyring.refresh()
         service = Service(settings, runtime, parts, report)
+        if settings.demo:
+            service.demo_tokens = ensure_demo_clients(settings)
         service._start_writer()
         service.start_workers()
     except BaseException:

@@ -17,7 +17,7 @@ import json
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from api.context import ProvinceContext
+from api.context import ProvinceContext, RateLimits
 from api.keyring import SigningKeyRing, chain_clock
 from api.province import ProvinceKeys, load_or_create_keys
 from api.settings import Settings
@@ -26,10 +26,12 @@ from credentials.issuance import CredentialIssuer, IssuerConfig
 from credentials.verifier import Verifier, VerifierConfig
 from ledger.audit.anchoring import CheckpointAnchorer, CheckpointPolicy
 from ledger.audit.log import AuditLog
+from ledger.chain.accounts import keystore_address
 from ledger.chain.audit_anchor import AuditAnchor
 from ledger.chain.client import ChainClient
 from ledger.chain.consortium import ConsortiumAddresses
 from ledger.chain.index import ChainIndex
+from ledger.chain.registry import IssuerRegistry
 from ledger.store.challenges import Challenges
 from ledger.store.sqlite import SqliteDatabase
 
@@ -100,12 +102,20 @@ class ProvinceParts:
             self.plan.chain_id,
             anchorer=self.checkpoints,
             chain=self.client,
+            rate_limits=RateLimits.default(
+                client_rate=self.settings.client_rate, client_burst=self.settings.client_burst
+            ),
         )
         context.issuer = self.issuer
         context.verifier = self.verifier
         context.index = self.index
         context.keyring = self.keyring
         context.addresses = self.plan.addresses
+        context.keys = self.keys
+        context.registry = IssuerRegistry(self.client, self.plan.addresses.registry)
+        context.operator_account = keystore_address(self.settings.keys_dir / "evm-operator.json")
+        governor = self.settings.governor_keystore
+        context.governor_account = None if governor is None else keystore_address(governor)
         return context
 
     def close(self) -> None:

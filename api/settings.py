@@ -28,6 +28,10 @@ from ledger.chain.errors import ChainConfigError
 
 ENV_PREFIX = "TONGBAN_"
 CONFIG_ENV = "TONGBAN_CONFIG"
+CLIENT_ENV = frozenset(
+    {"TONGBAN_API_URL", "TONGBAN_API_TOKEN", "TONGBAN_WALLET", "TONGBAN_WALLET_PASSPHRASE"}
+)
+"""Variables of the command-line clients (issue, verify, wallet), not service settings."""
 EMBEDDED_CHAIN_ID = 33044
 DEMO_EVM_PASSPHRASE = "tongban-demo-only"  # noqa: S105 - the documented demo value
 DEMO_KEY_PASSPHRASE = "tongban-demo-keys"  # noqa: S105 - the documented demo value
@@ -154,6 +158,14 @@ class Settings(BaseSettings):
     checkpoint_events: int = Field(
         default=10_000, ge=1, description="Checkpoint the audit log after this many new events."
     )
+    client_rate: float = Field(
+        default=1000.0,
+        gt=0,
+        description="Requests per second each API client may make, per HTTP worker.",
+    )
+    client_burst: int = Field(
+        default=2000, ge=1, description="Requests an API client may make at once (bucket size)."
+    )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_format: Literal["json", "text"] = "json"
 
@@ -228,7 +240,7 @@ def _env_name(field: str) -> str:
 
 
 def _check_unknown_environment(environ: Mapping[str, str]) -> None:
-    known = {_env_name(name) for name in Settings.model_fields} | {CONFIG_ENV}
+    known = {_env_name(name) for name in Settings.model_fields} | {CONFIG_ENV} | CLIENT_ENV
     unknown = sorted(
         k for k in environ if k.upper().startswith(ENV_PREFIX) and k.upper() not in known
     )

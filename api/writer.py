@@ -18,7 +18,9 @@ from dataclasses import dataclass, field
 
 from eth_account.signers.local import LocalAccount
 
+from api.governance import load_governor_account
 from api.service import ProvinceParts
+from api.settings import Settings
 from credentials.issuance import BatchAnchorer
 from ledger.chain.credential_anchor import CredentialAnchor
 from ledger.chain.outbox import OutboxJournal, OutboxProcessor
@@ -167,6 +169,31 @@ def operator_outbox(parts: ProvinceParts, account: LocalAccount) -> OutboxProces
         finality_depth=settings.confirmations,
     )
     return OutboxProcessor(parts.db, sender, confirmations=settings.confirmations)
+
+
+def governor_outbox(
+    parts: ProvinceParts, settings: Settings, *, operator: str | None = None
+) -> OutboxProcessor | None:
+    """The processor of the governor account in ``settings.governor_keystore`` (None: none).
+
+    It takes only the outbox items pinned to that account (``/governance``). None
+    too when the governor is ``operator`` itself: the operator's processor
+    already takes the items pinned to its account.
+    """
+    if settings.governor_keystore is None:
+        return None
+    account = load_governor_account(
+        settings.governor_keystore, settings.governor_key_passphrase.get_secret_value()
+    )
+    if operator is not None and account.address == operator:
+        return None
+    sender = NonceManager(
+        parts.client,
+        account,
+        OutboxJournal(parts.db, account.address),
+        finality_depth=settings.confirmations,
+    )
+    return OutboxProcessor(parts.db, sender, confirmations=settings.confirmations, shared=False)
 
 
 def batch_anchorer(parts: ProvinceParts) -> BatchAnchorer:

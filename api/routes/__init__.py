@@ -14,9 +14,11 @@ from api.routes import (
     clients,
     credentials,
     dids,
+    docs,
     governance,
     health,
     issuer_admin,
+    operations,
     verification,
 )
 
@@ -24,6 +26,7 @@ __all__ = ["api_router"]
 
 api_router = APIRouter()
 api_router.include_router(health.router)
+api_router.include_router(docs.router)
 api_router.include_router(audit.router)
 api_router.include_router(citizen.router)
 api_router.include_router(clients.router)
@@ -33,3 +36,4 @@ api_router.include_router(credentials.router)
 api_router.include_router(dids.router)
 api_router.include_router(governance.router)
 api_router.include_router(issuer_admin.router)
+api_router.include_router(operations.router)

@@ -1,0 +1,445 @@
+"""HTTP benchmark: a real ``tongban serve`` on loopback, driven by a separate load generator.
+
+    .venv/bin/python scripts/bench_http.py [--seconds 10] [--concurrency 16] [--workers 2]
+
+What runs: ``tongban serve`` (the supervisor/writer plus ``--workers`` uvicorn
+worker processes) on an in-memory anvil with 1-second blocks, seeded with the
+demo consortium; this script is the load generator, in its own processes
+(``--load-processes``, each with ``--concurrency`` threads on keep-alive
+connections). On a 2-core machine the generator competes with the service for
+the same cores: the figures are a floor, not a ceiling.
+
+Measured, each phase for ``--seconds``:
+
+1. credential verification, ``POST /credentials/verify`` of a pool of anchored
+   credentials; baseline: the same requests one at a time on one connection;
+2. presentation verification, ``POST /presentations/verify`` of presentations
+   disclosing 2 of 10 claims, each with its own challenge (fetched and signed
+   before the timed phase); baseline: one at a time;
+3. issuance in batches, ``POST /credentials/issue/batch`` of 1,000; baseline:
+   ``POST /credentials/issue`` one credential per request.
+
+Prints throughput, p50/p99 latency and the ratio to the baseline, and a
+final JSON line with every figure.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import multiprocessing
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from credentials.holder import Holder  # noqa: E402
+from tests.credentials.conftest import DEGREE_CLAIMS  # noqa: E402
+
+PERSONAL = {"X-Purpose": "cross-province.enrolment", "X-Legal-Basis": "prc.pipl.art13"}
+TONGBAN = str(Path(sys.executable).with_name("tongban"))
+
+
+@dataclass
+class Phase:
+    """One measured phase."""
+
+    name: str
+    requests: int
+    items: int
+    seconds: float
+    latencies_ms: list[float]
+    errors: int
+
+    @property
+    def rate(self) -> float:
+        return self.items / self.seconds if self.seconds else 0.0
+
+    def percentile(self, q: float) -> float:
+        if not self.latencies_ms:
+            return 0.0
+        ordered = sorted(self.latencies_ms)
+        return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "requests": self.requests,
+            "items": self.items,
+            "seconds": round(self.seconds, 3),
+            "itemsPerSecond": round(self.rate, 1),
+            "p50Ms": round(self.percentile(0.50), 2),
+            "p99Ms": round(self.percentile(0.99), 2),
+            "errors": self.errors,
+        }
+
+
+class Connection:
+    """One keep-alive connection to the API."""
+
+    def __init__(self, port: int, token: str) -> None:
+        self.port = port
+        self.token = token
+        self._connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+
+    def call(
+        self, method: str, path: str, body: Any = None, headers: dict[str, str] | None = None
+    ) -> tuple[int, Any]:
+        sent = {"Authorization": f"Bearer {self.token}", **(headers or {})}
+        data = None
+        if body is not None:
+            data = json.dumps(body).encode()
+            sent["Content-Type"] = "application/json"
+        try:
+            self._connection.request(method, path, body=data, headers=sent)
+            response = self._connection.getresponse()
+            raw = response.read()
+        except (OSError, http.client.HTTPException):
+            self._connection.close()
+            self._connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
+            return 0, None
+        return response.status, json.loads(raw) if raw else None
+
+
+# -- the service ---------------------------------------------------------------------------
+
+
+def start_service(data_dir: Path, workers: int) -> tuple[subprocess.Popen[str], dict[str, Any]]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TONGBAN_")}
+    env.update(
+        TONGBAN_DEMO="1",
+        TONGBAN_CHAIN="anvil",
+        TONGBAN_BLOCK_TIME="1",
+        TONGBAN_HTTP_PORT="0",
+        TONGBAN_WORKERS=str(workers),
+        TONGBAN_CLIENT_RATE="1000000",
+        TONGBAN_CLIENT_BURST="1000000",
+        TONGBAN_BATCH_MAX_WAIT_MS="500",
+        TONGBAN_LOG_LEVEL="WARNING",
+    )
+    process = subprocess.Popen(
+        [TONGBAN, "serve", "--json", "--data-dir", str(data_dir)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        env=env,
+        cwd=ROOT,
+    )
+    if process.stdout is None:
+        raise SystemExit("no pipe to tongban serve")
+    line = process.stdout.readline()
+    if not line:
+        raise SystemExit("tongban serve did not start")
+    return process, json.loads(line)
+
+
+def tokens_of(description: dict[str, Any]) -> dict[str, str]:
+    path = description["demo_tokens"]["330000"]
+    tokens: dict[str, str] = json.loads(Path(path).read_text("utf-8"))
+    return tokens
+
+
+def issue_pool(port: int, token: str, holders: Sequence[Holder], count: int) -> list[str]:
+    """Issue ``count`` credentials (batches of 1,000); returns their digests."""
+    connection = Connection(port, token)
+    digests: list[str] = []
+    while len(digests) < count:
+        size = min(1000, count - len(digests))
+        requests = [
+            {
+                "template": "degree-certificate",
+                "holder": holders[(len(digests) + i) % len(holders)].did,
+                "claims": DEGREE_CLAIMS,
+            }
+            for i in range(size)
+        ]
+        status, body = connection.call(
+            "POST", "/credentials/issue/batch", {"requests": requests}, PERSONAL
+        )
+        if status != 201:
+            raise SystemExit(f"batch issue failed: {status} {body}")
+        digests += [r["digest"] for r in body["results"]]
+    return digests
+
+
+def fetch_anchored(port: int, token: str, digests: Sequence[str]) -> list[dict[str, Any]]:
+    """Wait until every credential is anchored; returns them with their anchor proofs."""
+    connection = Connection(port, token)
+    deadline = time.monotonic() + 120
+    for digest in (digests[0], digests[-1]):
+        while True:
+            status, body = connection.call("GET", f"/credentials/{digest}/anchoring")
+            if status == 200 and body["state"] == "anchored":
+                break
+            if time.monotonic() > deadline:
+                raise SystemExit("credentials were not anchored within 120 s")
+            time.sleep(0.2)
+    credentials = []
+    for digest in digests:
+        status, body = connection.call("GET", f"/credentials/{digest}", None, PERSONAL)
+        if status != 200:
+            raise SystemExit(f"reading a credential failed: {status}")
+        credentials.append(body["credential"])
+    return credentials
+
+
+# -- load ----------------------------------------------------------------------------------
+
+
+def _load_worker(
+    port: int,
+    token: str,
+    path: str,
+    bodies: list[Any],
+    threads: int,
+    seconds: float,
+    start_at: float,
+    item_key: str | None,
+    queue: Any,
+) -> None:
+    """One load-generator process: ``threads`` connections posting ``bodies`` in turn."""
+    lock = threading.Lock()
+    latencies: list[float] = []
+    counts = {"requests": 0, "items": 0, "errors": 0}
+    cursor = iter(range(len(bodies)))
+
+    def run() -> None:
+        connection = Connection(port, token)
+        local: list[float] = []
+        requests = items = errors = 0
+        while time.perf_counter() < start_at:
+            time.sleep(0.001)
+        stop_at = start_at + seconds
+        while time.perf_counter() < stop_at:
+            with lock:
+                index = next(cursor, None)
+            if index is None:
+                break
+            body = bodies[index]
+            began = time.perf_counter()
+            status, answer = connection.call("POST", path, body, PERSONAL)
+            local.append((time.perf_counter() - began) * 1000)
+            requests += 1
+            if status in (200, 201):
+                items += len(answer[item_key]) if item_key else 1
+                if not item_key and answer.get("verdict") not in (None, "VALID"):
+                    errors += 1
+            else:
+                errors += 1
+        with lock:
+            latencies.extend(local)
+            counts["requests"] += requests
+            counts["items"] += items
+            counts["errors"] += errors
+
+    pool = [threading.Thread(target=run) for _ in range(threads)]
+    for thread in pool:
+        thread.start()
+    for thread in pool:
+        thread.join()
+    queue.put((counts, latencies))
+
+
+def drive(
+    name: str,
+    port: int,
+    token: str,
+    path: str,
+    bodies: list[Any],
+    *,
+    processes: int,
+    threads: int,
+    seconds: float,
+    item_key: str | None = None,
+) -> Phase:
+    """Post ``bodies`` (each at most once) for ``seconds`` from ``processes`` x ``threads``."""
+    context = multiprocessing.get_context("fork")
+    queue = context.Queue()
+    start_at = time.perf_counter() + 0.5
+    shares = [bodies[i::processes] for i in range(processes)]
+    workers = [
+        context.Process(
+            target=_load_worker,
+            args=(port, token, path, share, threads, seconds, start_at, item_key, queue),
+        )
+        for share in shares
+    ]
+    for worker in workers:
+        worker.start()
+    results = [queue.get() for _ in workers]
+    for worker in workers:
+        worker.join()
+    elapsed = time.perf_counter() - start_at
+    counts = {k: sum(r[0][k] for r in results) for k in ("requests", "items", "errors")}
+    latencies = [value for r in results for value in r[1]]
+    return Phase(
+        name,
+        counts["requests"],
+        counts["items"],
+        min(elapsed, seconds),
+        latencies,
+        counts["errors"],
+    )
+
+
+def presentations(
+    port: int,
+    token: str,
+    credentials: Sequence[dict[str, Any]],
+    holders: dict[str, Holder],
+    count: int,
+) -> list[dict[str, Any]]:
+    """``count`` presentations of 2 claims, each answering its own fresh challenge."""
+    connection = Connection(port, token)
+    made = []
+    for i in range(count):
+        status, challenge = connection.call("POST", "/challenges", {})
+        if status != 201:
+            raise SystemExit(f"challenge failed: {status}")
+        credential = credentials[i % len(credentials)]
+        holder = holders[credential["credentialSubject"]["id"]]
+        presentation = holder.present(
+            [(credential, ["degreeLevel", "awardingInstitution"])],
+            challenge=challenge["challenge"],
+            domain=challenge["domain"],
+        )
+        made.append({"verifiablePresentation": presentation})
+    return made
+
+
+def report(phase: Phase, baseline: Phase, unit: str) -> None:
+    ratio = phase.rate / baseline.rate if baseline.rate else float("inf")
+    print(
+        f"{phase.name:<34} {phase.rate:>9,.0f} {unit}/s  p50 {phase.percentile(0.5):6.1f} ms  "
+        f"p99 {phase.percentile(0.99):6.1f} ms  errors {phase.errors}   "
+        f"({ratio:.1f}x the baseline: {baseline.rate:,.0f} {unit}/s one at a time, "
+        f"p50 {baseline.percentile(0.5):.1f} ms)"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--baseline-seconds", type=float, default=5.0)
+    parser.add_argument("--concurrency", type=int, default=16, help="threads per load process")
+    parser.add_argument("--load-processes", type=int, default=2)
+    parser.add_argument("--workers", type=int, default=2, help="HTTP worker processes")
+    parser.add_argument("--pool", type=int, default=2000, help="credentials to verify")
+    parser.add_argument(
+        "--phases",
+        default="credentials,presentations,issuance",
+        help="comma-separated subset of credentials,presentations,issuance",
+    )
+    args = parser.parse_args()
+    phases = set(args.phases.split(","))
+    load = {"processes": args.load_processes, "threads": args.concurrency, "seconds": args.seconds}
+    one = {"processes": 1, "threads": 1, "seconds": args.baseline_seconds}
+
+    holders = [Holder.generate() for _ in range(50)]
+    by_did = {h.did: h for h in holders}
+    results: list[tuple[Phase, Phase, str]] = []
+    with tempfile.TemporaryDirectory(prefix="tongban-bench-") as tmp:
+        process, description = start_service(Path(tmp) / "data", args.workers)
+        try:
+            port = int(description["api_url"].rsplit(":", 1)[1])
+            tokens = tokens_of(description)
+            issuer, verifier = tokens["issuer"], tokens["verifier"]
+            print(
+                f"service: {description['api_url']}, {description['workers']} workers, chain "
+                f"{description['chain']} (1 s blocks); load: {args.load_processes} processes "
+                f"x {args.concurrency} threads; {os.cpu_count()} cores shared"
+            )
+            began = time.perf_counter()
+            digests = issue_pool(port, issuer, holders, args.pool)
+            credentials = fetch_anchored(port, issuer, digests)
+            elapsed = time.perf_counter() - began
+            print(f"prepared {len(credentials)} anchored credentials in {elapsed:.1f} s")
+
+            if "credentials" in phases:
+                bodies = [{"verifiableCredential": c} for c in credentials]
+                bodies *= 1 + int(3000 * args.seconds) // len(bodies)
+                path = "/credentials/verify"
+                base = drive(
+                    "credential verify, one at a time", port, verifier, path, bodies, **one
+                )
+                phase = drive("credential verify, concurrent", port, verifier, path, bodies, **load)
+                results.append((phase, base, "credentials"))
+
+            if "presentations" in phases:
+                split = int(400 * args.baseline_seconds)
+                wanted = split + int(1000 * args.seconds)
+                began = time.perf_counter()
+                made = presentations(port, verifier, credentials, by_did, wanted)
+                elapsed = time.perf_counter() - began
+                print(
+                    f"prepared {len(made)} presentations (a challenge and a holder signature "
+                    f"each) in {elapsed:.1f} s"
+                )
+                path = "/presentations/verify"
+                base = drive(
+                    "presentation verify, one at a time", port, verifier, path, made[:split], **one
+                )
+                phase = drive(
+                    "presentation verify, concurrent", port, verifier, path, made[split:], **load
+                )
+                results.append((phase, base, "presentations"))
+
+            if "issuance" in phases:
+                singles = [
+                    {
+                        "template": "degree-certificate",
+                        "holder": holders[i % 50].did,
+                        "claims": DEGREE_CLAIMS,
+                    }
+                    for i in range(20_000)
+                ]
+                batches = [{"requests": singles[i : i + 1000]} for i in range(0, 20_000, 1000)]
+                base = drive(
+                    "issue, one per request", port, issuer, "/credentials/issue", singles, **one
+                )
+                phase = drive(
+                    "issue, batches of 1,000",
+                    port,
+                    issuer,
+                    "/credentials/issue/batch",
+                    batches * 3,
+                    processes=1,
+                    threads=2,
+                    seconds=args.seconds,
+                    item_key="results",
+                )
+                results.append((phase, base, "credentials"))
+        finally:
+            process.send_signal(signal.SIGTERM)
+            process.wait(timeout=60)
+
+    print()
+    for phase, base, unit in results:
+        report(phase, base, unit)
+    print(
+        json.dumps(
+            {
+                "phases": [p.to_json() for pair in results for p in pair[:2]],
+                "targets": {
+                    "credentialsPerSecond": 1000,
+                    "presentationsPerSecond": 500,
+                    "p99Ms": 50,
+                },
+            }
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()
