@@ -120,7 +120,8 @@ def serve(
                 out.print(f"[bold]demo[/]       API tokens of {code} in {path}")
             if description.demo_second_province:
                 out.print(
-                    f"[bold]demo[/]       second province: {description.demo_second_province}"
+                    f"[bold]demo[/]       second province: {description.demo_second_province}",
+                    soft_wrap=True,
                 )
             out.print("[green]ready[/] (Ctrl-C to stop)")
         sys.stdout.flush()
