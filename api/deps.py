@@ -54,6 +54,7 @@ __all__ = [
     "OperatorDep",
     "RequestIdDep",
     "VerifierDep",
+    "context_of",
     "document_roles",
     "documented_models",
     "get_context",
@@ -65,22 +66,35 @@ __all__ = [
 M = TypeVar("M", bound=BaseModel)
 
 _DOCUMENTED: dict[str, type[BaseModel]] = {}
-_ROLES_OF: dict[Callable[..., Principal], tuple[Role, ...]] = {}
+_ROLES_OF: dict[Callable[..., Awaitable[Principal]], tuple[Role, ...]] = {}
 _REQUEST_ID_ALPHABET = string.ascii_letters
 
 
 def new_request_id() -> str:
-    """A server request id: ``r`` + 22 random letters (no digit runs, fits the event rules)."""
-    return "r" + "".join(secrets.choice(_REQUEST_ID_ALPHABET) for _ in range(22))
+    """A server request id: ``r`` + 22 random letters (no digit runs, fits the event rules).
+
+    Not a secret (it is echoed in headers and problems), only unique: one read of
+    the OS random source per id, at a slight bias that uniqueness does not mind.
+    """
+    return "r" + "".join(_REQUEST_ID_ALPHABET[b % 52] for b in secrets.token_bytes(22))
 
 
-def get_context(request: Request) -> ProvinceContext:
+# The cheap dependencies below are ``async``: FastAPI runs a plain ``def``
+# dependency in its thread pool, and each such hop costs more than their work.
+
+
+def context_of(request: Request) -> ProvinceContext:
     """The ``ProvinceContext`` the app was created with."""
     context: ProvinceContext = request.app.state.context
     return context
 
 
-def get_request_id(request: Request) -> str:
+async def get_context(request: Request) -> ProvinceContext:
+    """The ``ProvinceContext`` the app was created with (the dependency)."""
+    return context_of(request)
+
+
+async def get_request_id(request: Request) -> str:
     """The request id the middleware assigned (one is made if the middleware is absent)."""
     existing = request_id_of(request)
     if existing is None:
@@ -108,13 +122,15 @@ def require(*roles: Role) -> Any:
     The roles are published as the operation's ``x-roles`` (``document_roles``).
     """
 
-    def dependency(
+    async def dependency(
         request: Request,
         context: ContextDep,
         request_id: RequestIdDep,
         credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
     ) -> Principal:
         token = credentials.credentials if credentials is not None else None
+        # A token lookup is one indexed read; only a refusal writes (its api.denied event)
+        # and waits for that commit, which the rate limits keep rare.
         principal = authorize(context, token, roles, request_id)
         request.state.client_id = principal.client.client_id
         return principal
@@ -182,7 +198,7 @@ GovernorDep = Annotated[Principal, require(Role.GOVERNOR)]
 """A consortium governor."""
 
 
-def _declaration(
+async def _declaration(
     purpose: Annotated[
         str | None,
         Header(
@@ -281,7 +297,7 @@ class JsonBody(Generic[M]):
 
     async def read(self, request: Request) -> M:
         """Read, parse and validate the body of ``request``."""
-        context = get_context(request)
+        context = context_of(request)
         limits = context.limits
         cap = limits.batch_body_bytes if self.batch else limits.body_bytes
         _check_media_type(request)

@@ -69,6 +69,8 @@ def run_worker(fd: int, payload: dict[str, Any]) -> None:
         create_app(parts.context()),
         access_log=False,
         lifespan="off",
+        http="httptools",  # the C parser and loop (pinned dependencies), not the pure-Python
+        loop="uvloop",  # h11 and asyncio defaults: see docs/benchmarks.md
         log_config=None,
         timeout_graceful_shutdown=5,
         timeout_keep_alive=30,

@@ -94,7 +94,9 @@ from ledger.store.database import StoreError
 log = logging.getLogger(__name__)
 
 __all__ = [
+    "CREDENTIAL_VERIFY",
     "PRESENTATION_PURPOSE",
+    "PRESENTATION_VERIFY",
     "AccessLog",
     "CheckResult",
     "VerificationRequest",
@@ -102,6 +104,12 @@ __all__ = [
     "Verifier",
     "VerifierConfig",
 ]
+
+CREDENTIAL_VERIFY = "credential.verify"
+"""Action of the access event of a credential verification."""
+
+PRESENTATION_VERIFY = "presentation.verify"
+"""Action of the access event of a presentation verification."""
 
 PRESENTATION_PURPOSE = "presentation"
 """Purpose of the challenges a verifier issues for presentations."""
@@ -642,7 +650,7 @@ class Verifier:
     ) -> VerificationResult:
         """Run checks (0)-(7) on one credential (bytes, text or decoded JSON)."""
         result = self.evaluate_credential(document, now_ms=now_ms)
-        self._record(result, request, "credential.verify")
+        self._record(result, request, CREDENTIAL_VERIFY)
         return result
 
     def verify_presentation(
@@ -650,7 +658,7 @@ class Verifier:
     ) -> VerificationResult:
         """Run checks (0)-(7) on a presentation; consumes its challenge."""
         result = self.evaluate_presentation(document, now_ms=now_ms)
-        self._record(result, request, "presentation.verify")
+        self._record(result, request, PRESENTATION_VERIFY)
         return result
 
     # -------------------------------------------------------------- evaluation
@@ -876,16 +884,21 @@ class Verifier:
 
     # ------------------------------------------------------------------ audit
 
-    def _record(
+    def access_event(
         self, result: VerificationResult, request: VerificationRequest, action: str
-    ) -> None:
+    ) -> EventInput:
+        """The access event of ``result``: what ``verify_*`` append.
+
+        A caller that appends asynchronously builds the event here, and must not
+        answer before the event is durable.
+        """
         if result.verdict is CheckStatus.VALID:
             outcome = Outcome.SUCCESS
         elif result.verdict is CheckStatus.ERROR:
             outcome = Outcome.ERROR
         else:
             outcome = Outcome.INVALID
-        event = EventInput(
+        return EventInput(
             action=action,
             resource=result.resource,
             purpose=request.purpose,
@@ -895,6 +908,11 @@ class Verifier:
             subject_id=result.holder,
             idempotency_key=request.idempotency_key,
         )
+
+    def _record(
+        self, result: VerificationResult, request: VerificationRequest, action: str
+    ) -> None:
+        event = self.access_event(result, request, action)
         try:
             self.access_log.append(request.caller, event)
         except Exception as exc:

@@ -61,6 +61,12 @@ class Phase:
     seconds: float
     latencies_ms: list[float]
     errors: int
+    service_cpu: float = 0.0
+    """CPU seconds the service's processes (supervisor, workers, chain node) used."""
+
+    @property
+    def cpu_ms_per_item(self) -> float:
+        return 1000 * self.service_cpu / self.items if self.items else 0.0
 
     @property
     def rate(self) -> float:
@@ -82,7 +88,35 @@ class Phase:
             "p50Ms": round(self.percentile(0.50), 2),
             "p99Ms": round(self.percentile(0.99), 2),
             "errors": self.errors,
+            "serviceCpuMsPerItem": round(self.cpu_ms_per_item, 3),
         }
+
+
+def _cpu_seconds(root: int) -> float:
+    """User + system CPU seconds of ``root``'s descendants (the service's processes)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    parents: dict[int, int] = {}
+    times: dict[int, float] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as handle:
+                fields = handle.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        parents[int(entry)] = int(fields[1])
+        times[int(entry)] = (int(fields[11]) + int(fields[12])) / ticks
+    total, frontier = 0.0, [root]
+    while frontier:
+        pid = frontier.pop()
+        total += times.get(pid, 0.0)
+        frontier += [child for child, parent in parents.items() if parent == pid]
+    return total
+
+
+SERVICE_PID = 0
+"""The ``tongban serve`` process whose CPU time each phase reports."""
 
 
 class Connection:
@@ -277,7 +311,11 @@ def drive(
     ]
     for worker in workers:
         worker.start()
+    while time.perf_counter() < start_at:
+        time.sleep(0.001)
+    cpu_before = _cpu_seconds(SERVICE_PID)
     results = [queue.get() for _ in workers]
+    cpu_used = _cpu_seconds(SERVICE_PID) - cpu_before
     for worker in workers:
         worker.join()
     elapsed = time.perf_counter() - start_at
@@ -290,6 +328,7 @@ def drive(
         min(elapsed, seconds),
         latencies,
         counts["errors"],
+        cpu_used,
     )
 
 
@@ -322,7 +361,8 @@ def report(phase: Phase, baseline: Phase, unit: str) -> None:
     ratio = phase.rate / baseline.rate if baseline.rate else float("inf")
     print(
         f"{phase.name:<34} {phase.rate:>9,.0f} {unit}/s  p50 {phase.percentile(0.5):6.1f} ms  "
-        f"p99 {phase.percentile(0.99):6.1f} ms  errors {phase.errors}   "
+        f"p99 {phase.percentile(0.99):6.1f} ms  service CPU {phase.cpu_ms_per_item:.2f} ms each  "
+        f"errors {phase.errors}   "
         f"({ratio:.1f}x the baseline: {baseline.rate:,.0f} {unit}/s one at a time, "
         f"p50 {baseline.percentile(0.5):.1f} ms)"
     )
@@ -351,6 +391,8 @@ def main() -> None:
     results: list[tuple[Phase, Phase, str]] = []
     with tempfile.TemporaryDirectory(prefix="tongban-bench-") as tmp:
         process, description = start_service(Path(tmp) / "data", args.workers)
+        global SERVICE_PID
+        SERVICE_PID = process.pid
         try:
             port = int(description["api_url"].rsplit(":", 1)[1])
             tokens = tokens_of(description)

@@ -98,7 +98,7 @@ def _view(context: ProvinceContext) -> CitizenView:
     return context.citizen
 
 
-def _citizen_gate(context: ContextDep) -> None:
+async def _citizen_gate(context: ContextDep) -> None:
     # The shared bucket is taken before the body is read: no token stands in front of it.
     enforce_rate(context, context.rate_limits.citizens, "citizens", "citizens")
 

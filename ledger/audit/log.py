@@ -20,6 +20,7 @@ import queue
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -109,9 +110,7 @@ class AppendResult:
 class _Pending:
     caller: Caller
     inputs: Sequence[EventInput]
-    done: threading.Event = field(default_factory=threading.Event)
-    results: list[AppendResult] | None = None
-    error: BaseException | None = None
+    future: Future[list[AppendResult]] = field(default_factory=Future)
 
 
 class StoreNodes:
@@ -197,19 +196,25 @@ class AuditLog:
         Every event is validated first: one bad event rejects the call and
         nothing is appended.
         """
+        return self.submit(caller, events).result()
+
+    def submit(self, caller: Caller, events: Sequence[EventInput]) -> Future[list[AppendResult]]:
+        """Queue ``events`` for the next group commit without waiting (``append_many``'s core).
+
+        Validation happens here (``EventRejectedError`` at once, nothing queued); the
+        future resolves once the events are durable, or with the commit's error. An
+        event loop awaits it with ``asyncio.wrap_future`` instead of parking a thread.
+        """
+        future: Future[list[AppendResult]] = Future()
         if not events:
-            return []
+            future.set_result([])
+            return future
         for event in events:
             event.validate()
-        pending = _Pending(caller, list(events))
+        pending = _Pending(caller, list(events), future)
         self._ensure_worker()
         self._queue.put(pending)
-        pending.done.wait()
-        if pending.error is not None:
-            raise pending.error
-        if pending.results is None:
-            raise AuditError("append was not processed")
-        return pending.results
+        return future
 
     def _ensure_worker(self) -> None:
         with self._worker_lock:
@@ -251,15 +256,13 @@ class AuditLog:
                 size += len(nxt.inputs)
             try:
                 results = self._commit(group)
-                for pending, result in zip(group, results, strict=True):
-                    pending.results = result
             except BaseException as exc:
                 log.exception("audit group commit failed", extra={"events": size})
                 for pending in group:
-                    pending.error = exc
-            finally:
-                for pending in group:
-                    pending.done.set()
+                    pending.future.set_exception(exc)
+            else:
+                for pending, result in zip(group, results, strict=True):
+                    pending.future.set_result(result)
             if stop:
                 return
 

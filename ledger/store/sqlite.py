@@ -66,6 +66,10 @@ class SqliteDatabase:
         self._local = threading.local()
         self._all: list[sqlite3.Connection] = []
         self._all_lock = threading.Lock()
+        # Writers of this process queue here rather than in SQLite's busy handler, which
+        # sleeps in growing steps (up to 100 ms) and made the tail latency under load.
+        # Reentrant, so a nested BEGIN still fails in SQLite as before, not deadlocks.
+        self._write_lock = threading.RLock()
         self._connection()  # fail now, not at first use, if the file is unusable
 
     def _connection(self) -> sqlite3.Connection:
@@ -112,9 +116,14 @@ class SqliteDatabase:
             connection.execute("ROLLBACK")
             raise StoreBusyError(f"commit failed on {self.path}: {exc}") from None
 
-    def write(self) -> AbstractContextManager[SqliteTransaction]:
-        """A read-write transaction (``BEGIN IMMEDIATE``: the write lock is taken now)."""
-        return self._transaction("BEGIN IMMEDIATE")
+    @contextmanager
+    def write(self) -> Iterator[SqliteTransaction]:
+        """A read-write transaction (``BEGIN IMMEDIATE``: the write lock is taken now).
+
+        One at a time per process; other processes wait in SQLite's busy handler.
+        """
+        with self._write_lock, self._transaction("BEGIN IMMEDIATE") as tx:
+            yield tx
 
     def read(self) -> AbstractContextManager[SqliteTransaction]:
         """A read transaction over one consistent snapshot."""
