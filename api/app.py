@@ -22,9 +22,14 @@ from api.routes import api_router
 
 __all__ = ["create_app"]
 
+DECLARATION_HEADERS = ("X-Purpose", "X-Legal-Basis")
+
 DESCRIPTION = """\
-Tongban (通办) province service: the province's data-access audit log, its
-proofs and the citizen view; credential routes plug in here too.
+Tongban (通办) province service: electronic certificates (电子证照) issued as
+W3C Verifiable Credentials signed with SM2 and anchored on the consortium
+chain, their verification (whole or selectively disclosed) from the chain
+alone, the province's data-access audit log with its proofs, the citizen's
+view of who accessed their data, and the province's administration.
 
 Authenticate with `Authorization: Bearer tb_...` (an API client token). Every
 error is `application/problem+json` (RFC 9457) with a stable `code`; see
@@ -55,6 +60,17 @@ def _problem_422(document: dict[str, Any]) -> None:
         schemas.pop(unused, None)
 
 
+def _declaration_headers_required(document: dict[str, Any]) -> None:
+    # DeclarationDep reads them as optional so that a missing one gets our own
+    # problem (422 naming the header); the contract is that they are required.
+    for operations in document.get("paths", {}).values():
+        for operation in operations.values():
+            for parameter in operation.get("parameters", []):
+                if parameter.get("in") == "header" and parameter.get("name") in DECLARATION_HEADERS:
+                    parameter["required"] = True
+                    parameter["schema"] = {"type": "string", "maxLength": 64}
+
+
 def _openapi(app: FastAPI) -> dict[str, Any]:
     if app.openapi_schema is not None:
         return app.openapi_schema
@@ -68,6 +84,7 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
     schemas = document.setdefault("components", {}).setdefault("schemas", {})
     _add_schemas(schemas, {"ProblemDetails": ProblemDetails, **documented_models()})
     _problem_422(document)
+    _declaration_headers_required(document)
     document_roles(document, app.routes)
     app.openapi_schema = document
     return document
@@ -80,9 +97,28 @@ def create_app(context: ProvinceContext) -> FastAPI:
         version=context.version,
         description=DESCRIPTION,
         openapi_tags=[
+            {
+                "name": "credentials",
+                "description": "Issue credentials, read them and their anchor proofs, "
+                "change their status (issuer systems; holders read).",
+            },
+            {
+                "name": "verification",
+                "description": "Verify credentials and presentations; challenges (verifiers).",
+            },
+            {"name": "dids", "description": "DID documents of issuers and holders."},
             {"name": "audit", "description": "The data-access audit log, its proofs, export."},
             {"name": "citizen", "description": "Who accessed my data (holder-signed)."},
             {"name": "clients", "description": "API clients and their roles (operator)."},
+            {
+                "name": "issuer",
+                "description": "This province's issuer: signing keys and writers (operator).",
+            },
+            {
+                "name": "governance",
+                "description": "Consortium proposals and approvals, M of N (governors).",
+            },
+            {"name": "operations", "description": "Chain operations sent through the outbox."},
             {"name": "health", "description": "Liveness, readiness, metrics."},
         ],
         docs_url=None,  # no Swagger/ReDoc pages pulling scripts from a CDN

@@ -88,3 +88,17 @@ def test_the_province_served_for_tests_exposes_no_swagger_pages(tmp_path: Path) 
         assert "<script" not in docs.text
         assert served.request("GET", "/redoc").status == 404
         assert served.request("GET", "/docs/oauth2-redirect").status == 404
+
+
+def test_declaration_headers_are_documented_as_required(document: dict[str, Any]) -> None:
+    declaring = {
+        (method, path): {p["name"]: p["required"] for p in op.get("parameters", [])}
+        for path, operations in document["paths"].items()
+        for method, op in operations.items()
+        if any(p["name"] == "X-Purpose" for p in op.get("parameters", []))
+    }
+    assert ("get", "/audit/export") in declaring
+    assert ("post", "/credentials/verify") in declaring
+    for headers in declaring.values():
+        assert headers["X-Purpose"] is True
+        assert headers["X-Legal-Basis"] is True
