@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import http.client
 import json
 import os
 import signal
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -229,3 +231,42 @@ def test_demo_seeding_is_refused_on_a_real_chain(anvil_node: NodeProcess, tmp_pa
         )
     )
     assert "TONGBAN_DEMO" in line
+
+
+def _workers_of(pid: int) -> set[int]:
+    found = set()
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            command = (entry / "cmdline").read_bytes()
+        except OSError:
+            continue
+        if int(stat[1]) == pid and b"api.worker" in command:
+            found.add(int(entry.name))
+    return found
+
+
+@pytest.mark.slow
+def test_a_killed_http_worker_is_replaced_and_the_api_keeps_answering(running: Service) -> None:
+    url = running.description["api_url"]
+    host, port = url.removeprefix("http://").split(":")
+    workers = _workers_of(running.process.pid)
+    assert len(workers) == running.description["workers"] == 2
+    victim = min(workers)
+    os.kill(victim, signal.SIGKILL)
+    deadline = time.monotonic() + 60
+    while True:
+        current = _workers_of(running.process.pid)
+        if len(current) == 2 and victim not in current:
+            break
+        assert time.monotonic() < deadline, f"no replacement worker: {current}"
+        time.sleep(0.2)
+    for _ in range(10):  # both workers accept on the one socket
+        connection = http.client.HTTPConnection(host, int(port), timeout=10)
+        connection.request("GET", "/healthz")
+        assert connection.getresponse().status == 200
+        connection.close()
+    assert running.stop() == 0
+    assert not _workers_of(running.process.pid)
