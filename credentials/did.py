@@ -22,7 +22,7 @@ import base58
 
 from credentials.contexts import DID_V1_1, TONGBAN_V1
 from credentials.times import format_seconds
-from ledger.chain.registry import KeyRecord
+from ledger.chain.contracts.registry import KeyRecord
 from ledger.crypto import multikey
 from ledger.crypto.errors import InvalidKey
 from ledger.crypto.sm2 import Sm2PublicKey

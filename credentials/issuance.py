@@ -61,8 +61,8 @@ from credentials.status import (
 )
 from ledger.audit.receipts import batch_paths
 from ledger.chain import outbox
-from ledger.chain.client import checksum
-from ledger.chain.credential_anchor import MAX_BATCH, ZERO_HASH, CredentialAnchor
+from ledger.chain.contracts.credential_anchor import MAX_BATCH, ZERO_HASH, CredentialAnchor
+from ledger.chain.node.client import checksum
 from ledger.chain.outbox import OutboxItem, OutboxProcessor, OutboxState
 from ledger.crypto import sm4
 from ledger.crypto.signer import Signer

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from enum import IntEnum, StrEnum
 
-from ledger.chain.credential_anchor import ALLOWED_TRANSITIONS, DigestStatus
+from ledger.chain.contracts.credential_anchor import ALLOWED_TRANSITIONS, DigestStatus
 
 __all__ = ["ALLOWED_TRANSITIONS", "DigestStatus", "StatusAction", "StatusReason", "target_status"]
 

@@ -77,10 +77,10 @@ from credentials.schema import validate, validate_format
 from credentials.templates import Template, template_by_schema, template_by_type
 from credentials.times import now_ms, parse_ms
 from ledger.audit.events import Caller, EventInput, Outcome
-from ledger.chain.client import checksum
-from ledger.chain.credential_anchor import DigestStatus
+from ledger.chain.contracts.credential_anchor import DigestStatus
+from ledger.chain.contracts.registry import KeyRecord
 from ledger.chain.index import ChainIndex, IndexedAnchor, IndexView
-from ledger.chain.registry import KeyRecord
+from ledger.chain.node.client import checksum
 from ledger.crypto.errors import CryptoError
 from ledger.crypto.sm2 import Sm2PublicKey
 from ledger.crypto.sm2 import verify as sm2_verify

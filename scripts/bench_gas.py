@@ -27,15 +27,15 @@ import sys
 import time
 from collections.abc import Callable
 
-from ledger.chain.accounts import create_account
-from ledger.chain.artifacts import load_artifact
-from ledger.chain.client import ChainClient
-from ledger.chain.consortium import ConsortiumAddresses, bind_consortium
-from ledger.chain.contract import deploy_with_receipt
-from ledger.chain.contract_errors import TxOutcome
-from ledger.chain.credential_anchor import MAX_BATCH
-from ledger.chain.nodes import anvil_binary, start_anvil
-from ledger.chain.transactions import NonceManager
+from ledger.chain.contracts.artifacts import load_artifact
+from ledger.chain.contracts.binding import deploy_with_receipt
+from ledger.chain.contracts.consortium import ConsortiumAddresses, bind_consortium
+from ledger.chain.contracts.credential_anchor import MAX_BATCH
+from ledger.chain.contracts.errors import TxOutcome
+from ledger.chain.node.accounts import create_account
+from ledger.chain.node.client import ChainClient
+from ledger.chain.node.processes import anvil_binary, start_anvil
+from ledger.chain.node.transactions import NonceManager
 
 CHAIN_ID = 31337
 FUNDING_WEI = 10**24

@@ -50,13 +50,13 @@ from credentials.verifier import VerificationRequest, Verifier, VerifierConfig
 from ledger.audit.events import Caller
 from ledger.audit.log import AuditLog
 from ledger.audit.pseudonyms import PseudonymKeys
-from ledger.chain.accounts import create_account
-from ledger.chain.client import ChainClient
-from ledger.chain.consortium import Consortium, bind_consortium, deploy_consortium
+from ledger.chain.contracts.consortium import Consortium, bind_consortium, deploy_consortium
 from ledger.chain.index import ChainIndex
-from ledger.chain.nodes import start_anvil
+from ledger.chain.node.accounts import create_account
+from ledger.chain.node.client import ChainClient
+from ledger.chain.node.processes import start_anvil
+from ledger.chain.node.transactions import NonceManager
 from ledger.chain.outbox import OutboxJournal, OutboxProcessor
-from ledger.chain.transactions import NonceManager
 from ledger.crypto import sm2, sm4
 from ledger.crypto._reference import insecure_reference_signing_backend
 from ledger.crypto.signer import LocalSigner, Signer

@@ -12,15 +12,19 @@ from pathlib import Path
 import pytest
 
 from ledger.audit.pseudonyms import PseudonymKeys
-from ledger.chain.accounts import create_account
-from ledger.chain.client import ChainClient
-from ledger.chain.consortium import ConsortiumAddresses, bind_consortium, deploy_consortium
-from ledger.chain.nodes import NodeProcess, start_anvil
-from ledger.chain.transactions import NonceManager
+from ledger.chain.contracts.consortium import (
+    ConsortiumAddresses,
+    bind_consortium,
+    deploy_consortium,
+)
+from ledger.chain.node.accounts import create_account
+from ledger.chain.node.client import ChainClient
+from ledger.chain.node.processes import NodeProcess, start_anvil
+from ledger.chain.node.transactions import NonceManager
 from ledger.crypto.signer import LocalSigner
 from ledger.crypto.sm2 import Sm2PrivateKey
 from ledger.store.sqlite import SqliteDatabase
-from tests.contracts.helpers import (
+from tests.helpers.contracts import (
     GD,
     GD_CODE,
     SM2_G,

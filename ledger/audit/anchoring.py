@@ -21,8 +21,8 @@ from ledger.audit.checkpoints import Checkpoint, SignedCheckpoint, origin_for, s
 from ledger.audit.errors import AuditError
 from ledger.audit.log import AuditLog
 from ledger.chain import outbox
-from ledger.chain.audit_anchor import AuditAnchor
-from ledger.chain.audit_anchor import Checkpoint as AnchoredCheckpoint
+from ledger.chain.contracts.audit_anchor import AuditAnchor
+from ledger.chain.contracts.audit_anchor import Checkpoint as AnchoredCheckpoint
 from ledger.chain.outbox import OutboxItem, OutboxProcessor
 from ledger.store.database import Transaction
 from ledger.store.migrations import Migration, migrate

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from ledger.audit.export import AnchoredRoot
-from ledger.chain.audit_anchor import AuditAnchor
-from ledger.chain.registry import IssuerRegistry
+from ledger.chain.contracts.audit_anchor import AuditAnchor
+from ledger.chain.contracts.registry import IssuerRegistry
 from ledger.crypto.sm2 import Sm2PublicKey
 
 

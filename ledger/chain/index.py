@@ -42,12 +42,12 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from ledger.chain.artifacts import load_artifact
-from ledger.chain.client import ChainClient, checksum
-from ledger.chain.contract import BoundContract, DecodedEvent
-from ledger.chain.credential_anchor import DigestStatus
+from ledger.chain.contracts.artifacts import load_artifact
+from ledger.chain.contracts.binding import BoundContract, DecodedEvent
+from ledger.chain.contracts.credential_anchor import DigestStatus
+from ledger.chain.contracts.registry import IssuerStatus, KeyRecord, decode_key_id
 from ledger.chain.errors import ChainConfigError, ChainError
-from ledger.chain.registry import IssuerStatus, KeyRecord, decode_key_id
+from ledger.chain.node.client import ChainClient, checksum
 from ledger.store.database import Database, Transaction
 from ledger.store.migrations import Migration, migrate
 

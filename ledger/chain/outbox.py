@@ -30,9 +30,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from ledger.chain.client import checksum
 from ledger.chain.errors import ChainUnavailableError, ContractRevertError
-from ledger.chain.transactions import JournalEntry, NonceManager, NonceTooLowError
+from ledger.chain.node.client import checksum
+from ledger.chain.node.transactions import JournalEntry, NonceManager, NonceTooLowError
 from ledger.store.database import Database, Row, Transaction
 from ledger.store.migrations import Migration, migrate
 

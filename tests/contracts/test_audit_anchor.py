@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from ledger.chain.artifacts import load_artifact
-from ledger.chain.consortium import deploy_consortium
-from ledger.chain.contract import deploy
-from ledger.chain.contract_errors import (
+from ledger.chain.contracts.artifacts import load_artifact
+from ledger.chain.contracts.binding import deploy
+from ledger.chain.contracts.consortium import deploy_consortium
+from ledger.chain.contracts.errors import (
     AuditAnchorCheckpointOutOfRangeError,
     AuditAnchorInvalidRegistryError,
     AuditAnchorInvalidRootError,
@@ -20,7 +20,7 @@ from ledger.chain.contract_errors import (
     raising_named_reverts,
     transact_named,
 )
-from tests.contracts.helpers import GD, ZJ, World, digest, event_names, rejects
+from tests.helpers.contracts import GD, ZJ, World, digest, event_names, rejects
 
 
 def test_writer_appends_checkpoints(world: World) -> None:

@@ -6,15 +6,16 @@ from pathlib import Path
 
 import pytest
 
-from ledger.chain.artifacts import load_artifact
-from ledger.chain.consortium import (
+from ledger.chain.contracts.artifacts import load_artifact
+from ledger.chain.contracts.consortium import (
     CONSORTIUM_CONTRACTS,
     bind_consortium,
     consortium_addresses,
     deploy_consortium,
     ensure_consortium,
 )
-from ledger.chain.contract_errors import (
+from ledger.chain.contracts.deployment import DeployedContract, load_deployment, save_deployment
+from ledger.chain.contracts.errors import (
     REVERT_ERRORS,
     ConsortiumRevertError,
     CredentialAnchorDuplicateRootError,
@@ -24,10 +25,9 @@ from ledger.chain.contract_errors import (
     named_revert,
     raising_named_reverts,
 )
-from ledger.chain.deployment import DeployedContract, load_deployment, save_deployment
+from ledger.chain.contracts.registry import KeyRecord
 from ledger.chain.errors import ChainConfigError, ChainError, ContractRevertError
-from ledger.chain.registry import KeyRecord
-from tests.contracts.helpers import ZJ, World
+from tests.helpers.contracts import ZJ, World
 
 
 @pytest.mark.parametrize(

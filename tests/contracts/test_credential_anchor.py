@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from ledger.chain.artifacts import load_artifact
-from ledger.chain.contract import deploy
-from ledger.chain.contract_errors import (
+from ledger.chain.contracts.artifacts import load_artifact
+from ledger.chain.contracts.binding import deploy
+from ledger.chain.contracts.credential_anchor import MAX_BATCH, DigestStatus
+from ledger.chain.contracts.errors import (
     CredentialAnchorBatchTooLargeError,
     CredentialAnchorDuplicateRootError,
     CredentialAnchorEmptyBatchError,
@@ -18,8 +19,7 @@ from ledger.chain.contract_errors import (
     CredentialAnchorNotWriterError,
     raising_named_reverts,
 )
-from ledger.chain.credential_anchor import MAX_BATCH, DigestStatus
-from tests.contracts.helpers import GD, ZJ, World, digest, rejects
+from tests.helpers.contracts import GD, ZJ, World, digest, rejects
 
 REASON_KEY_COMPROMISE = 1
 REASON_SUPERSEDED = 4

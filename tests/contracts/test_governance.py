@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from ledger.chain.artifacts import load_artifact
-from ledger.chain.contract import deploy
-from ledger.chain.contract_errors import (
+from ledger.chain.contracts.artifacts import load_artifact
+from ledger.chain.contracts.binding import deploy
+from ledger.chain.contracts.errors import (
     IssuerRegistryAlreadyApprovedError,
     IssuerRegistryGovernanceOnlyError,
     IssuerRegistryGovernorExistsError,
@@ -32,13 +32,13 @@ from ledger.chain.contract_errors import (
     raising_named_reverts,
     transact_named,
 )
-from ledger.chain.registry import (
+from ledger.chain.contracts.registry import (
     MAX_PROPOSAL_LIFETIME,
     GovernanceAction,
     IssuerStatus,
     encode_issuer_id,
 )
-from tests.contracts.helpers import GD, ZJ, ZJ_CODE, World, event_names, rejects
+from tests.helpers.contracts import GD, ZJ, ZJ_CODE, World, event_names, rejects
 
 HAINAN = 3
 HAINAN_CODE = 460000

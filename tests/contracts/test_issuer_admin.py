@@ -6,7 +6,7 @@ import os
 
 import pytest
 
-from ledger.chain.contract_errors import (
+from ledger.chain.contracts.errors import (
     IssuerRegistryCompromiseNotEarlierError,
     IssuerRegistryIndexOutOfRangeError,
     IssuerRegistryInvalidAccountError,
@@ -22,8 +22,8 @@ from ledger.chain.contract_errors import (
     IssuerRegistryWriterTakenError,
     transact_named,
 )
-from ledger.chain.registry import decode_key_id, encode_key_id
-from tests.contracts.helpers import GD, SM2_G, ZJ, World, random_point, rejects
+from ledger.chain.contracts.registry import decode_key_id, encode_key_id
+from tests.helpers.contracts import GD, SM2_G, ZJ, World, random_point, rejects
 
 SM2_P = 0xFFFFFFFEFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF00000000FFFFFFFFFFFFFFFF
 

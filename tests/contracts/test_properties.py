@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ledger.chain.contract_errors import (
+from ledger.chain.contracts.credential_anchor import ALLOWED_TRANSITIONS, DigestStatus
+from ledger.chain.contracts.errors import (
     AuditAnchorNotWriterError,
     AuditAnchorTreeSizeNotGrowingError,
     CredentialAnchorInvalidTransitionError,
@@ -27,10 +28,9 @@ from ledger.chain.contract_errors import (
     IssuerRegistryNotGovernorError,
     IssuerRegistryProposalAlreadyExecutedError,
 )
-from ledger.chain.credential_anchor import ALLOWED_TRANSITIONS, DigestStatus
-from ledger.chain.registry import IssuerStatus, KeyRecord, ProposalOutcome
-from ledger.chain.transactions import NonceManager
-from tests.contracts.helpers import GD, ZJ, World, random_point
+from ledger.chain.contracts.registry import IssuerStatus, KeyRecord, ProposalOutcome
+from ledger.chain.node.transactions import NonceManager
+from tests.helpers.contracts import GD, ZJ, World, random_point
 
 PROPERTY_SETTINGS = settings(
     max_examples=30,

@@ -24,14 +24,14 @@ from ledger.audit.events import Caller
 from ledger.audit.log import AuditLog
 from ledger.audit.pseudonyms import PseudonymKeys
 from ledger.chain.index import ChainIndex
+from ledger.chain.node.transactions import NonceManager
 from ledger.chain.outbox import OutboxJournal, OutboxProcessor
-from ledger.chain.transactions import NonceManager
 from ledger.crypto import sm4
 from ledger.crypto.signer import LocalSigner
 from ledger.crypto.sm2 import Sm2PrivateKey
 from ledger.store.challenges import Challenges
 from ledger.store.sqlite import SqliteDatabase
-from tests.contracts.helpers import GD, ZJ, World
+from tests.helpers.contracts import GD, ZJ, World
 
 ZJ_KEY = Sm2PrivateKey.from_bytes((1).to_bytes(32, "big"))
 """Zhejiang's registered ``key-1`` (the consortium fixture registers G = 1·G)."""

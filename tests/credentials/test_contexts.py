@@ -21,7 +21,7 @@ from credentials.credential import IssueRequest, issue_credential, with_anchor_p
 from credentials.did import did_key_document, issuer_did, issuer_document
 from credentials.holder import Holder
 from credentials.templates import TEMPLATES
-from ledger.chain.registry import KeyRecord
+from ledger.chain.contracts.registry import KeyRecord
 from ledger.crypto.signer import LocalSigner
 from tests.credentials.conftest import CLAIMS_BY_TEMPLATE, ZJ_KEY
 

@@ -21,7 +21,7 @@ from ledger.chain.index import ChainIndex
 from ledger.crypto import multikey
 from ledger.crypto.sm2 import Sm2PrivateKey
 from ledger.store.sqlite import SqliteDatabase
-from tests.contracts.helpers import ZJ, World
+from tests.helpers.contracts import ZJ, World
 
 
 def test_issuer_dids() -> None:

@@ -36,7 +36,6 @@ from ledger.crypto.sm2 import Sm2PrivateKey
 from ledger.merkle.hasher import SM3_TREE
 from ledger.merkle.verify import verify_inclusion
 from ledger.store.sqlite import SqliteDatabase
-from tests.contracts.helpers import GD, ZJ, World
 from tests.credentials.conftest import (
     DEGREE_CLAIMS,
     ZJ_KEY,
@@ -45,6 +44,7 @@ from tests.credentials.conftest import (
     degree_request,
     request,
 )
+from tests.helpers.contracts import GD, ZJ, World
 
 
 class Clock:

@@ -32,7 +32,6 @@ from ledger.audit.events import Caller, EventInput
 from ledger.crypto.signer import LocalSigner
 from ledger.crypto.sm2 import Sm2PrivateKey
 from ledger.merkle.hasher import SM3_TREE
-from tests.contracts.helpers import GD, ZJ, World
 from tests.credentials.conftest import (
     IssuingProvince,
     VerifyingProvince,
@@ -40,6 +39,7 @@ from tests.credentials.conftest import (
     make_verifying_province,
     request,
 )
+from tests.helpers.contracts import GD, ZJ, World
 
 SEED = 20260501
 TOTAL = 10_000
@@ -562,6 +562,6 @@ def _run_matrix(scene: Scene, rng: random.Random) -> None:
 
 def world_address(rng: random.Random) -> str:
     """A random well-formed contract address."""
-    from ledger.chain.client import checksum
+    from ledger.chain.node.client import checksum
 
     return checksum("0x" + bytes(rng.randrange(256) for _ in range(20)).hex())

@@ -19,7 +19,6 @@ from ledger.audit.events import Caller, EventInput
 from ledger.chain.index import ChainIndex, IndexView
 from ledger.crypto.sm3 import sm3
 from ledger.store.database import StoreError
-from tests.contracts.helpers import World
 from tests.credentials.conftest import (
     CLAIMS_BY_TEMPLATE,
     IssuingProvince,
@@ -27,6 +26,7 @@ from tests.credentials.conftest import (
     degree_request,
     request,
 )
+from tests.helpers.contracts import World
 
 
 def _reason(result: Any, number: int) -> str:

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from api.remote import RemoteApi, RemoteApiError
+from api.client.remote import RemoteApi, RemoteApiError
 from credentials.holder import Holder
 from tests.credentials.conftest import DEGREE_CLAIMS
 from tests.e2e.test_two_provinces import Served, _serve

@@ -11,13 +11,13 @@ from ledger.audit.checkpoints import parse_note
 from ledger.audit.errors import AuditError
 from ledger.audit.log import AuditLog
 from ledger.audit.pseudonyms import PseudonymKeys
+from ledger.chain.node.transactions import NonceManager
 from ledger.chain.outbox import OutboxJournal, OutboxProcessor
-from ledger.chain.transactions import NonceManager
 from ledger.crypto.signer import LocalSigner
 from ledger.merkle.hasher import SM3_TREE
 from ledger.merkle.verify import verify_consistency
 from ledger.store.sqlite import SqliteDatabase
-from tests.contracts.helpers import ZJ, World
+from tests.helpers.contracts import ZJ, World
 from tests.ledger.audit.conftest import VERIFIER, access
 
 

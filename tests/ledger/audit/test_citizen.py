@@ -8,8 +8,8 @@ from ledger.audit.anchoring import CheckpointAnchorer, CheckpointPolicy
 from ledger.audit.citizen import CitizenAccessError, CitizenView, request_payload
 from ledger.audit.log import AuditLog
 from ledger.audit.pseudonyms import PseudonymKeys
+from ledger.chain.node.transactions import NonceManager
 from ledger.chain.outbox import OutboxJournal, OutboxProcessor
-from ledger.chain.transactions import NonceManager
 from ledger.crypto import multikey
 from ledger.crypto.signer import LocalSigner
 from ledger.crypto.sm2 import Sm2PrivateKey
@@ -17,7 +17,7 @@ from ledger.merkle.hasher import SM3_TREE
 from ledger.merkle.verify import verify_inclusion
 from ledger.store.challenges import Challenges
 from ledger.store.sqlite import SqliteDatabase
-from tests.contracts.helpers import ZJ, World
+from tests.helpers.contracts import ZJ, World
 from tests.ledger.audit.conftest import VERIFIER, access
 
 

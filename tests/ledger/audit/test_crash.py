@@ -21,14 +21,14 @@ from ledger.audit.pseudonyms import PseudonymKeys
 from ledger.crypto.signer import LocalSigner
 from ledger.crypto.sm2 import Sm2PrivateKey
 from ledger.store.sqlite import SqliteDatabase
-from tests.contracts.helpers import ZJ, World
+from tests.helpers.contracts import ZJ, World
 
 ROUNDS = 20
 
 
 def _start(env: dict[str, str]) -> subprocess.Popen[str]:
     return subprocess.Popen(
-        [sys.executable, "-m", "tests.ledger.audit.writer_harness"],
+        [sys.executable, "-m", "tests.helpers.writer_harness"],
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE if env.get("TB_MODE") == "drain" else subprocess.DEVNULL,

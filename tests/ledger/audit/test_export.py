@@ -13,11 +13,11 @@ from ledger.audit.chain_view import ContractChainView
 from ledger.audit.export import ExportReport, prove_omission, verify_export, write_export
 from ledger.audit.log import AppendResult, AuditLog
 from ledger.audit.pseudonyms import PseudonymKeys
+from ledger.chain.node.transactions import NonceManager
 from ledger.chain.outbox import OutboxJournal, OutboxProcessor
-from ledger.chain.transactions import NonceManager
 from ledger.crypto.signer import LocalSigner
 from ledger.store.sqlite import SqliteDatabase
-from tests.contracts.helpers import ZJ, World
+from tests.helpers.contracts import ZJ, World
 from tests.ledger.audit.conftest import VERIFIER, access
 
 

@@ -8,17 +8,17 @@ from pathlib import Path
 
 import pytest
 
-from api.logs import JsonFormatter
+from api.runtime.logs import JsonFormatter
 from ledger.audit.anchoring import CheckpointAnchorer, CheckpointPolicy
 from ledger.audit.events import Caller
 from ledger.audit.log import AuditLog
 from ledger.audit.pseudonyms import PseudonymKeys
+from ledger.chain.node.transactions import NonceManager
 from ledger.chain.outbox import OutboxJournal, OutboxProcessor
-from ledger.chain.transactions import NonceManager
 from ledger.crypto.signer import LocalSigner
 from ledger.crypto.sm3 import sm3
 from ledger.store.sqlite import SqliteDatabase
-from tests.contracts.helpers import ZJ, World
+from tests.helpers.contracts import ZJ, World
 from tests.ledger.audit.conftest import access
 
 ID_NUMBERS = ["110101199003071234", "44030119851224567X", "330106200001011111"]

@@ -6,14 +6,14 @@ import os
 
 import pytest
 
-from ledger.chain.client import ChainClient
-from ledger.chain.credential_anchor import DigestStatus
+from ledger.chain.contracts.credential_anchor import DigestStatus
+from ledger.chain.contracts.registry import IssuerStatus
 from ledger.chain.errors import ChainConfigError
 from ledger.chain.index import ChainIndex
-from ledger.chain.registry import IssuerStatus
+from ledger.chain.node.client import ChainClient
 from ledger.crypto.sm2 import Sm2PrivateKey
 from ledger.store.sqlite import SqliteDatabase
-from tests.contracts.helpers import GD, SM2_G, ZJ, ZJ_CODE, World
+from tests.helpers.contracts import GD, SM2_G, ZJ, ZJ_CODE, World
 
 
 def _index(db: SqliteDatabase, world: World, **kwargs: int) -> ChainIndex:

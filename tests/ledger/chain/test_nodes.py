@@ -12,11 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from ledger.chain.accounts import create_account
-from ledger.chain.artifacts import load_artifact
-from ledger.chain.client import ChainClient
-from ledger.chain.connect import ChainConfig, open_chain
-from ledger.chain.contract import deploy
+from ledger.chain.contracts.artifacts import load_artifact
+from ledger.chain.contracts.binding import deploy
 from ledger.chain.errors import (
     ChainConfigError,
     ChainIdMismatchError,
@@ -24,8 +21,11 @@ from ledger.chain.errors import (
     NodeBinaryMissingError,
     NodeStartError,
 )
-from ledger.chain.nodes import NodeProcess, start_anvil, start_ganache
-from ledger.chain.transactions import NonceManager
+from ledger.chain.node.accounts import create_account
+from ledger.chain.node.client import ChainClient
+from ledger.chain.node.connection import ChainConfig, open_chain
+from ledger.chain.node.processes import NodeProcess, start_anvil, start_ganache
+from ledger.chain.node.transactions import NonceManager
 
 GANACHE_CHAIN_ID = 33044
 
@@ -89,7 +89,7 @@ def test_a_node_dies_with_the_process_that_started_it_even_on_sigkill(tmp_path: 
         """
         import sys, time
         from pathlib import Path
-        from ledger.chain.nodes import start_anvil, start_ganache
+        from ledger.chain.node.processes import start_anvil, start_ganache
         nodes = [start_anvil(31337), start_ganache(Path(sys.argv[1]), 33044, block_time=0)]
         print(" ".join(str(n.pid) for n in nodes), flush=True)
         time.sleep(120)

@@ -8,11 +8,11 @@ from pathlib import Path
 import pytest
 
 from ledger.chain import outbox
-from ledger.chain.artifacts import load_artifact
-from ledger.chain.client import ChainClient
-from ledger.chain.contract import BoundContract, deploy
+from ledger.chain.contracts.artifacts import load_artifact
+from ledger.chain.contracts.binding import BoundContract, deploy
+from ledger.chain.node.client import ChainClient
+from ledger.chain.node.transactions import NonceManager
 from ledger.chain.outbox import OutboxItem, OutboxJournal, OutboxProcessor, OutboxState
-from ledger.chain.transactions import NonceManager
 from ledger.store.database import Transaction
 from ledger.store.sqlite import SqliteDatabase
 
@@ -94,7 +94,7 @@ def test_a_crash_after_signing_before_sending_is_resumed(
             "type": 2,
         }
     )
-    from ledger.chain.transactions import JournalEntry
+    from ledger.chain.node.transactions import JournalEntry
 
     dead.sender.journal.record(
         JournalEntry(

@@ -6,11 +6,11 @@ from collections.abc import Callable
 
 import pytest
 
-from ledger.chain.artifacts import load_artifact
-from ledger.chain.contract import deploy
+from ledger.chain.contracts.artifacts import load_artifact
+from ledger.chain.contracts.binding import deploy
 from ledger.chain.errors import ContractRevertError
-from ledger.chain.reverts import decode_revert_data, revert_from_rpc_error
-from ledger.chain.transactions import NonceManager
+from ledger.chain.node.reverts import decode_revert_data, revert_from_rpc_error
+from ledger.chain.node.transactions import NonceManager
 
 
 def test_custom_error_from_estimate_is_named(new_sender: Callable[[], NonceManager]) -> None:

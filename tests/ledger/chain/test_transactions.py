@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from ledger.chain.artifacts import load_artifact
-from ledger.chain.client import ChainClient
-from ledger.chain.contract import BoundContract, deploy
-from ledger.chain.transactions import InMemoryTxJournal, NonceManager
+from ledger.chain.contracts.artifacts import load_artifact
+from ledger.chain.contracts.binding import BoundContract, deploy
+from ledger.chain.node.client import ChainClient
+from ledger.chain.node.transactions import InMemoryTxJournal, NonceManager
 
 
 def _probe(sender: NonceManager) -> BoundContract:

@@ -1,0 +1,95 @@
+"""``tongban clients``: API clients of this province (tokens shown once, stored as hashes)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from api.cli.common import (
+    ConfigOption,
+    DataDirOption,
+    JsonOption,
+    load_cli_settings,
+    out,
+    print_json_line,
+)
+from api.province.clients import ApiClient, ClientError, ClientRegistry, Role
+from api.runtime.settings import Settings, SettingsError
+from ledger.store.sqlite import SqliteDatabase
+
+clients_app = typer.Typer(help="Create, list and revoke API clients.", no_args_is_help=True)
+
+
+def _registry(settings: Settings) -> ClientRegistry:
+    return ClientRegistry(SqliteDatabase(settings.store_path))
+
+
+def _describe(client: ApiClient) -> dict[str, object]:
+    return {
+        "clientId": client.client_id,
+        "name": client.name,
+        "organisation": client.organisation,
+        "roles": sorted(r.value for r in client.roles),
+        "active": client.active,
+    }
+
+
+@clients_app.command("create")
+def clients_create(
+    name: Annotated[str, typer.Option(help="What the client is, e.g. 'Zhejiang verifier'.")],
+    org: Annotated[str, typer.Option(help="Organisation code put in access events.")],
+    role: Annotated[list[Role], typer.Option(help="A role; repeat for several.")],
+    client_id: Annotated[
+        str | None, typer.Option("--id", help="Client id (default: random).")
+    ] = None,
+    config: ConfigOption = None,
+    data_dir: DataDirOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Create a client and print its token: the only time the token is shown."""
+    settings = load_cli_settings(config, data_dir, None, None)
+    try:
+        issued = _registry(settings).create(name, org, role, client_id=client_id)
+    except ClientError as exc:
+        raise SettingsError(str(exc)) from None
+    description = {**_describe(issued.client), "token": issued.token}
+    if as_json:
+        print_json_line(description)
+        return
+    roles = ", ".join(sorted(r.value for r in issued.client.roles))
+    out.print(f"client {issued.client.client_id} ({roles})")
+    out.print(f"token  {issued.token}", highlight=False)
+    out.print("[yellow]store the token now: it is not kept and cannot be shown again[/]")
+
+
+@clients_app.command("list")
+def clients_list(
+    config: ConfigOption = None, data_dir: DataDirOption = None, as_json: JsonOption = False
+) -> None:
+    """List clients (never their tokens)."""
+    settings = load_cli_settings(config, data_dir, None, None)
+    clients = [_describe(c) for c in _registry(settings).list()]
+    if as_json:
+        print_json_line({"clients": clients})
+        return
+    for client in clients:
+        state = "active" if client["active"] else "revoked"
+        out.print(
+            f"{client['clientId']:<28} {state:<8} {client['organisation']:<10} {client['name']}"
+        )
+
+
+@clients_app.command("revoke")
+def clients_revoke(
+    client_id: Annotated[str, typer.Argument(help="The client to revoke.")],
+    config: ConfigOption = None,
+    data_dir: DataDirOption = None,
+) -> None:
+    """Revoke a client: its token stops working at once."""
+    settings = load_cli_settings(config, data_dir, None, None)
+    try:
+        _registry(settings).revoke(client_id)
+    except ClientError as exc:
+        raise SettingsError(str(exc)) from None
+    out.print(f"revoked {client_id}")

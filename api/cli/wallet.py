@@ -1,0 +1,299 @@
+"""``tongban wallet``: a citizen's wallet on the command line (``api.client.wallet`` does the work).
+
+The wallet is a directory (``--wallet DIR``, ``TONGBAN_WALLET``, default
+``~/.tongban/wallet``) unlocked with the passphrase in ``TONGBAN_WALLET_PASSPHRASE``:
+never a command-line argument, which other users could read in ``ps``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Annotated, Any
+
+import click
+import typer
+from rich.text import Text
+
+from api.cli.common import JsonOption, err, out, print_json_line, print_text
+from api.cli.options import TokenOption, UrlOption, read_json, remote
+from api.client.history import AccessHistory, access_history
+from api.client.remote import RemoteApi
+from api.client.wallet import Wallet, WalletError, fetch_anchor_proofs, issuer_key
+from ledger.crypto.sm2 import Sm2PublicKey
+
+__all__ = ["PASSPHRASE_ENV", "WALLET_ENV", "default_wallet_dir", "wallet_app"]
+
+WALLET_ENV = "TONGBAN_WALLET"
+PASSPHRASE_ENV = "TONGBAN_WALLET_PASSPHRASE"  # noqa: S105 (the variable's name)
+
+wallet_app = typer.Typer(
+    help="A citizen's wallet: holder key, credentials, presentations, access history.",
+    no_args_is_help=True,
+)
+
+
+def default_wallet_dir() -> Path:
+    """``~/.tongban/wallet``."""
+    return Path.home() / ".tongban" / "wallet"
+
+
+WalletOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--wallet",
+        envvar=WALLET_ENV,
+        help="The wallet directory (default ~/.tongban/wallet).",
+        show_default=False,
+    ),
+]
+
+
+def _passphrase() -> str:
+    passphrase = os.environ.get(PASSPHRASE_ENV)
+    if not passphrase:
+        raise WalletError(f"set the wallet passphrase in {PASSPHRASE_ENV}")
+    return passphrase
+
+
+def _directory(wallet: Path | None) -> Path:
+    return (wallet or default_wallet_dir()).expanduser()
+
+
+def _open(wallet: Path | None) -> Wallet:
+    return Wallet.open(_directory(wallet), _passphrase())
+
+
+@wallet_app.command("create")
+def wallet_create(wallet: WalletOption = None, as_json: JsonOption = False) -> None:
+    """Create a wallet with a new SM2 holder key; print the holder's did:key."""
+    created = Wallet.create(_directory(wallet), _passphrase())
+    if as_json:
+        print_json_line({"wallet": str(created.directory), "holder": created.did})
+        return
+    print_text(f"wallet {created.directory}")
+    print_text(f"holder {created.did}")
+
+
+@wallet_app.command("did")
+def wallet_did(wallet: WalletOption = None, as_json: JsonOption = False) -> None:
+    """Print the holder's did:key (give it to an issuer)."""
+    opened = _open(wallet)
+    if as_json:
+        print_json_line({"holder": opened.did})
+    else:
+        print_text(opened.did)
+
+
+def _issuer_public_key(api: RemoteApi, credential: dict[str, Any]) -> Sm2PublicKey:
+    issuer = credential.get("issuer")
+    proofs = credential.get("proof")
+    if not isinstance(issuer, str) or not isinstance(proofs, list) or not proofs:
+        raise WalletError("refused: the credential names no issuer or proof")
+    method = next(
+        (p.get("verificationMethod") for p in proofs if isinstance(p, dict) and "cryptosuite" in p),
+        None,
+    )
+    if not isinstance(method, str) or not issuer.startswith("did:tongban:"):
+        raise WalletError("refused: the credential's issuer proof names no issuer key")
+    return issuer_key(api.get(f"/dids/{issuer}"), method)
+
+
+@wallet_app.command("receive")
+def wallet_receive(
+    document: Annotated[
+        str, typer.Argument(help="The credential (or `tongban issue --json` answer); - for stdin.")
+    ],
+    url: UrlOption = None,
+    token: TokenOption = None,
+    wallet: WalletOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Store a credential issued to this wallet's holder, after checking it.
+
+    With --url (any API client's token) the issuer's signature is checked too,
+    against the issuer's DID document.
+    """
+    opened = _open(wallet)
+    offered = read_json(document)
+    credential = offered.get("credential") if "@context" not in offered else offered
+    if not isinstance(credential, dict):
+        raise WalletError("refused: the document holds no credential")
+    key = None
+    if url is not None or os.environ.get("TONGBAN_API_URL"):
+        key = _issuer_public_key(remote(url, token), credential)
+    claimed = offered.get("digest") if credential is not offered else None
+    received = opened.receive(
+        credential, issuer_public_key=key, expected_digest=None if claimed is None else str(claimed)
+    )
+    stored = received.stored
+    state = "stored" if received.new else "updated" if received.updated else "already stored"
+    if as_json:
+        print_json_line(
+            {**stored.summary(), "state": state, "issuerSignatureChecked": key is not None}
+        )
+        return
+    anchored = "anchored" if stored.anchored else "not anchored yet"
+    print_text(
+        f"{state} {stored.digest} {stored.credential_type} from {stored.issuer} ({anchored})"
+    )
+    if key is None:
+        print_text("issuer signature not checked (give --url to check it)", console=err)
+
+
+@wallet_app.command("list")
+def wallet_list(
+    show_claims: Annotated[
+        bool, typer.Option("--show-claims", help="Also print the claim values.")
+    ] = False,
+    wallet: WalletOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """List the stored credentials: digest, type, issuer, anchored (no claim values)."""
+    opened = _open(wallet)
+    stored = opened.credentials()
+    if as_json:
+        print_json_line(
+            {
+                "holder": opened.did,
+                "credentials": [s.summary(show_claims=show_claims) for s in stored],
+            }
+        )
+        return
+    if not stored:
+        print_text(f"no credentials yet; give an issuer your DID: {opened.did}")
+    for entry in stored:
+        anchored = "anchored" if entry.anchored else "not anchored"
+        until = entry.credential.get("validUntil")
+        validity = f", valid until {until}" if until else ""
+        print_text(f"{entry.digest}  {entry.credential_type}  {entry.issuer}  {anchored}{validity}")
+        if show_claims:
+            for name, value in entry.claims().items():
+                print_text(f"    {name}: {json.dumps(value, ensure_ascii=False)}")
+
+
+@wallet_app.command("fetch-proofs")
+def wallet_fetch_proofs(
+    url: UrlOption = None,
+    token: TokenOption = None,
+    wallet: WalletOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Fetch the anchor proof of every credential without one from the issuer's API.
+
+    Uses a holder-app token. A credential whose batch is not final yet stays
+    pending; run the command again later.
+    """
+    opened = _open(wallet)
+    outcomes = fetch_anchor_proofs(opened, remote(url, token, what="the issuer's API"))
+    if as_json:
+        print_json_line({"results": [{"digest": o.digest, "state": o.state} for o in outcomes]})
+        return
+    if not outcomes:
+        print_text("every credential already has its anchor proof")
+    for outcome in outcomes:
+        print_text(f"{outcome.digest} {outcome.state}")
+
+
+def _challenge(
+    challenge: str | None, domain: str | None, verifier: str | None, token: str | None
+) -> tuple[str, str]:
+    if verifier is not None:
+        if challenge is not None or domain is not None:
+            raise click.UsageError("give --verifier or --challenge/--domain, not both")
+        offer = remote(verifier, token, what="the verifier's API").post("/challenges", {})
+        if not isinstance(offer, dict):
+            raise WalletError("the verifier's challenge answer is malformed")
+        challenge, domain = offer.get("challenge"), offer.get("domain")
+        if not isinstance(challenge, str) or not isinstance(domain, str):
+            raise WalletError("the verifier's challenge answer is malformed")
+        return challenge, domain
+    if challenge is None or domain is None:
+        raise click.UsageError("give --challenge and --domain, or --verifier URL")
+    return challenge, domain
+
+
+@wallet_app.command("present")
+def wallet_present(
+    digest: Annotated[str, typer.Argument(help="The credential's digest (or its first 8+ hex).")],
+    claims: Annotated[
+        str, typer.Option(help="Claims to disclose, comma-separated (none: clear claims only).")
+    ] = "",
+    challenge: Annotated[str | None, typer.Option(help="The verifier's challenge.")] = None,
+    domain: Annotated[str | None, typer.Option(help="The verifier's DID.")] = None,
+    verifier: Annotated[
+        str | None, typer.Option(help="Fetch challenge and domain from this verifier API.")
+    ] = None,
+    token: TokenOption = None,
+    out_file: Annotated[
+        Path | None, typer.Option("--out", help="Write the presentation here (mode 0600).")
+    ] = None,
+    wallet: WalletOption = None,
+) -> None:
+    """Sign a presentation of one credential disclosing only the chosen claims."""
+    opened = _open(wallet)
+    names = [name.strip() for name in claims.split(",") if name.strip()]
+    chosen_challenge, chosen_domain = _challenge(challenge, domain, verifier, token)
+    presentation = opened.present(
+        [(digest, names)], challenge=chosen_challenge, domain=chosen_domain
+    )
+    text = json.dumps(presentation, ensure_ascii=False)
+    if out_file is None:
+        print_json_line(presentation)
+        return
+    out_file.touch(mode=0o600, exist_ok=True)
+    out_file.write_text(text + "\n", encoding="utf-8")
+    print_text(f"presentation for {chosen_domain} written to {out_file}", console=err)
+
+
+def _print_history(history: AccessHistory) -> None:
+    anchored = (
+        f"anchored up to event {history.anchored_tree_size}"
+        if history.anchored_tree_size is not None
+        else "no anchored checkpoint yet"
+    )
+    print_text(f"log {history.log_id}: {len(history.entries)} accesses to your data ({anchored})")
+    for entry in history.entries:
+        proof = {"anchored": "proved in the anchored log", "receipt": "receipt checked"}.get(
+            entry.proof, f"MISMATCH: {entry.problem}"
+        )
+        line = Text(
+            f"{entry.time}  {entry.actor} ({entry.actor_org})  {entry.action}  "
+            f"{entry.resource}  purpose {entry.purpose}, legal basis {entry.legal_basis}  "
+            f"{entry.outcome}  "
+        )
+        line.append(proof, "green" if entry.proof == "anchored" else "red" if entry.problem else "")
+        out.print(line, soft_wrap=True)
+
+
+@wallet_app.command("history")
+def wallet_history(
+    url: UrlOption = None,
+    wallet: WalletOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Who accessed your data at a province: asked with your key, checked locally.
+
+    Exit status 1 when a record's receipt or inclusion proof does not check out.
+    """
+    opened = _open(wallet)
+    target = url or os.environ.get("TONGBAN_API_URL")
+    if not target:
+        raise click.UsageError("give the province API with --url")
+    history = access_history(opened, RemoteApi(target))
+    if as_json:
+        print_json_line(
+            {
+                "holder": history.holder,
+                "logId": history.log_id,
+                "generatedAt": history.generated_at,
+                "anchoredTreeSize": history.anchored_tree_size,
+                "consistent": history.consistent,
+                "records": [e.to_json() for e in history.entries],
+            }
+        )
+    else:
+        _print_history(history)
+    if not history.consistent:
+        raise typer.Exit(1)

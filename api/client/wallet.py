@@ -1,0 +1,507 @@
+"""A citizen's wallet: the holder key and the credentials issued to it, in one directory.
+
+Layout (directories mode 0700, files 0600)::
+
+    <wallet>/wallet.json                  {"format": "tongban-wallet/v1", "holder": "did:key:z..."}
+    <wallet>/keys/<sm3 of "holder">.json  the holder's SM2 key (``ledger.crypto.keystore``:
+                                          scrypt + SM4-GCM under the passphrase)
+    <wallet>/credentials/<digest>.sealed  one credential each, SM4-GCM sealed
+
+Credentials hold personal data, so they are sealed too: the storage key is
+``HMAC-SM3(holder private scalar, "tongban-wallet/v1/storage")[:16]`` (one scrypt
+run unlocks both), and each blob's associated data is ``"tongban-wallet/v1" + LF +
+digest``, so a sealed file renamed to another digest does not open. Opening a
+wallet checks the passphrase and that ``wallet.json`` names the key's DID.
+
+``receive`` keeps only a credential issued to this wallet's DID whose parts agree
+with each other: the issuer proof's shape and issuer, every disclosure hashing to
+a digest in ``_sd``, and an anchor proof (if any) leading from the credential
+digest to its root. Given the issuer's key it checks the issuer's signature too.
+None of this replaces verification (``POST /credentials/verify``): the wallet
+has no chain.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import tempfile
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from api.client.remote import RemoteApi, RemoteApiError
+from credentials.anchor_proof import ANCHOR_PROOF_TYPE, AnchorProof
+from credentials.credential import credential_digest, secured_form, with_anchor_proof
+from credentials.cryptosuite import ASSERTION, CRYPTOSUITE, PROOF_TYPE, verify_proof
+from credentials.did import parse_issuer_did, parse_issuer_verification_method
+from credentials.disclosure import claim_name, disclosure_digest, reveal
+from credentials.errors import CredentialError, InputRejectedError
+from credentials.holder import Holder
+from credentials.ijson import CREDENTIAL_LIMITS, check
+from credentials.times import format_ms, now_ms
+from ledger.audit.citizen import request_payload
+from ledger.crypto import multikey, sm4
+from ledger.crypto.errors import CryptoError, KeystoreError
+from ledger.crypto.keystore import DEFAULT_SCRYPT, Keystore, ScryptParams
+from ledger.crypto.sm2 import Sm2PrivateKey, Sm2PublicKey
+from ledger.crypto.sm3 import hmac_sm3
+from ledger.merkle.errors import MerkleError
+from ledger.merkle.hasher import SM3_TREE
+from ledger.merkle.verify import root_from_inclusion_proof
+
+__all__ = [
+    "FORMAT",
+    "ProofFetch",
+    "Received",
+    "StoredCredential",
+    "Wallet",
+    "WalletError",
+    "check_anchor_proof",
+    "check_credential",
+    "fetch_anchor_proofs",
+    "issuer_key",
+]
+
+FORMAT = "tongban-wallet/v1"
+"""The ``format`` of ``wallet.json``."""
+
+_KEY_ID = "holder"
+_STORAGE_LABEL = b"tongban-wallet/v1/storage"
+_AAD_PREFIX = b"tongban-wallet/v1\n"
+_DIGEST = re.compile(r"[0-9a-f]{64}", re.ASCII)
+_PREFIX = re.compile(r"[0-9a-f]{8,64}", re.ASCII)
+_MAX_SEALED = 2 * CREDENTIAL_LIMITS.max_bytes + 4096
+
+
+class WalletError(Exception):
+    """The wallet cannot do what was asked; the message names why, never a claim value."""
+
+
+@dataclass(frozen=True)
+class StoredCredential:
+    """A credential in the wallet, under its digest."""
+
+    digest: str
+    credential: dict[str, Any]
+    received_at: str
+
+    @property
+    def credential_type(self) -> str:
+        """The credential's own type (e.g. ``DegreeCertificate``)."""
+        types = [t for t in self.credential.get("type", []) if t != "VerifiableCredential"]
+        return str(types[0]) if types else "VerifiableCredential"
+
+    @property
+    def issuer(self) -> str:
+        """The issuer's DID."""
+        return str(self.credential.get("issuer", ""))
+
+    @property
+    def anchored(self) -> bool:
+        """Whether the credential carries its anchor proof."""
+        return any(p.get("type") == ANCHOR_PROOF_TYPE for p in self.credential.get("proof", []))
+
+    def claims(self) -> dict[str, Any]:
+        """Every claim, clear and disclosable, with its value (personal data)."""
+        subject = reveal(
+            self.credential["credentialSubject"], self.credential.get("disclosures", [])
+        )
+        return {k: v for k, v in subject.items() if k != "id"}
+
+    def claim_names(self) -> list[str]:
+        """The names of the claims (no values): what a presentation can disclose or shows."""
+        return sorted(self.claims())
+
+    def summary(self, *, show_claims: bool = False) -> dict[str, Any]:
+        """What ``wallet list`` shows; claim values only when ``show_claims``."""
+        summary: dict[str, Any] = {
+            "digest": self.digest,
+            "type": self.credential_type,
+            "issuer": self.issuer,
+            "anchored": self.anchored,
+            "validFrom": self.credential.get("validFrom"),
+            "validUntil": self.credential.get("validUntil"),
+            "receivedAt": self.received_at,
+            "claims": self.claims() if show_claims else self.claim_names(),
+        }
+        return summary
+
+
+@dataclass(frozen=True)
+class Received:
+    """The outcome of ``Wallet.receive``: the stored credential and whether it changed."""
+
+    stored: StoredCredential
+    new: bool
+    updated: bool
+
+
+def _reject(message: str) -> WalletError:
+    return WalletError(f"refused: {message}")
+
+
+def _issuer_proof(document: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any] | None]:
+    proofs = document.get("proof")
+    if not isinstance(proofs, list) or not all(isinstance(p, dict) for p in proofs):
+        raise _reject("the credential's proof must be a list of proofs")
+    issuer_proofs = [p for p in proofs if p.get("type") == PROOF_TYPE]
+    anchor_proofs = [p for p in proofs if p.get("type") == ANCHOR_PROOF_TYPE]
+    if len(issuer_proofs) != 1 or len(anchor_proofs) > 1 or len(proofs) != 1 + len(anchor_proofs):
+        raise _reject("a credential has one issuer proof and at most one anchor proof")
+    proof = issuer_proofs[0]
+    if proof.get("cryptosuite") != CRYPTOSUITE or proof.get("proofPurpose") != ASSERTION:
+        raise _reject("the issuer proof is not an sm2-jcs-2026 assertion proof")
+    try:
+        method = parse_issuer_verification_method(proof.get("verificationMethod"))
+    except ValueError:
+        raise _reject("the issuer proof's verification method is not an issuer key") from None
+    if method.did != document.get("issuer"):
+        raise _reject("the issuer proof is signed by a key of another issuer")
+    return proof, anchor_proofs[0] if anchor_proofs else None
+
+
+def _check_disclosures(document: Mapping[str, Any], subject: Mapping[str, Any]) -> None:
+    digests = subject.get("_sd", [])
+    if not isinstance(digests, list) or not all(isinstance(d, str) for d in digests):
+        raise _reject("credentialSubject._sd must be a list of digests")
+    listed = set(digests)
+    disclosures = document.get("disclosures", [])
+    if not isinstance(disclosures, list):
+        raise _reject("disclosures must be a list")
+    seen: set[str] = set()
+    for number, disclosure in enumerate(disclosures):
+        if not isinstance(disclosure, list) or len(disclosure) != 3:
+            raise _reject(f"disclosure {number} is not [salt, pointer, value]")
+        salt, pointer = disclosure[0], disclosure[1]
+        if not isinstance(salt, str) or not isinstance(pointer, str):
+            raise _reject(f"disclosure {number} is not [salt, pointer, value]")
+        try:
+            name = claim_name(pointer)
+        except ValueError:
+            raise _reject(f"disclosure {number} does not point at a claim") from None
+        if name in seen or name in subject:
+            raise _reject(f"disclosure {number} repeats a claim")
+        seen.add(name)
+        if disclosure_digest(disclosure) not in listed:
+            raise _reject(f"disclosure {number} ({name}) does not match the signed digests")
+
+
+def check_anchor_proof(digest: bytes, issuer: str, proof: Mapping[str, Any]) -> AnchorProof:
+    """Check that ``proof`` leads from ``digest`` to its root, for ``issuer``'s own chain and id.
+
+    Only what the wallet can see: that the root is anchored on chain is the verifier's check.
+    """
+    try:
+        parsed = AnchorProof.from_json(proof)
+        chain_id, issuer_id = parse_issuer_did(issuer)
+    except ValueError as exc:
+        raise _reject(f"malformed anchor proof: {exc}") from None
+    if (parsed.chain_id, parsed.issuer_id) != (chain_id, issuer_id):
+        raise _reject("the anchor proof is for another chain or issuer")
+    try:
+        root = root_from_inclusion_proof(
+            SM3_TREE,
+            parsed.leaf_index,
+            parsed.tree_size,
+            SM3_TREE.hash_leaf(digest),
+            parsed.audit_path,
+        )
+    except MerkleError:
+        raise _reject("the anchor proof's audit path is malformed") from None
+    if root != parsed.root:
+        raise _reject("the anchor proof does not lead from this credential to its root")
+    return parsed
+
+
+def check_credential(
+    document: Any, holder_did: str, *, issuer_public_key: Sm2PublicKey | None = None
+) -> bytes:
+    """Check a credential offered to ``holder_did``'s wallet; return its digest.
+
+    Raises ``WalletError`` (messages name the rule, never a value).
+    """
+    try:
+        check(document, CREDENTIAL_LIMITS)
+    except InputRejectedError as exc:
+        raise _reject(f"not an acceptable credential document: {exc}") from None
+    if not isinstance(document, dict):
+        raise _reject("a credential is a JSON object")
+    types = document.get("type")
+    if not isinstance(types, list) or "VerifiableCredential" not in types:
+        raise _reject("not a verifiable credential (its type lacks VerifiableCredential)")
+    subject = document.get("credentialSubject")
+    if not isinstance(subject, dict):
+        raise _reject("the credential has no credentialSubject object")
+    if subject.get("id") != holder_did:
+        raise _reject("the credential is issued to another holder, not to this wallet's DID")
+    try:
+        parse_issuer_did(document.get("issuer"))
+    except ValueError:
+        raise _reject("the credential's issuer is not a did:tongban DID") from None
+    proof, anchor = _issuer_proof(document)
+    _check_disclosures(document, subject)
+    try:
+        digest = credential_digest(document)
+    except (ValueError, TypeError):
+        raise _reject("the credential cannot be canonicalised") from None
+    if anchor is not None:
+        check_anchor_proof(digest, document["issuer"], anchor)
+    if issuer_public_key is not None:
+        try:
+            verify_proof(secured_form(document), proof, issuer_public_key, document_hash=digest)
+        except (ValueError, CryptoError):
+            raise _reject(
+                "the issuer's signature does not verify: the credential was altered"
+            ) from None
+    return digest
+
+
+def issuer_key(did_document: Any, verification_method: str) -> Sm2PublicKey:
+    """The key ``verification_method`` names in an issuer's DID document (``GET /dids/{did}``)."""
+    methods = did_document.get("verificationMethod") if isinstance(did_document, dict) else None
+    for method in methods if isinstance(methods, list) else []:
+        if isinstance(method, dict) and method.get("id") == verification_method:
+            try:
+                return multikey.decode(str(method.get("publicKeyMultibase")))
+            except (CryptoError, ValueError):
+                raise WalletError("the issuer's DID document holds a malformed key") from None
+    raise WalletError("the issuer's DID document does not list the key that signed")
+
+
+def _storage_key(holder_scalar: bytes) -> bytes:
+    return hmac_sm3(holder_scalar, _STORAGE_LABEL)[: sm4.KEY_SIZE]
+
+
+def _write_private(path: Path, data: bytes) -> None:
+    fd, temporary = tempfile.mkstemp(prefix=".tmp-", dir=path.parent)
+    try:
+        os.fchmod(fd, 0o600)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+class Wallet:
+    """An unlocked wallet: the holder (key and DID) and the sealed credential store."""
+
+    def __init__(self, directory: Path, holder: Holder, storage_key: bytes) -> None:
+        """Use ``open`` or ``create``."""
+        self.directory = directory
+        self.holder = holder
+        self._storage_key = storage_key
+
+    @property
+    def did(self) -> str:
+        """The holder's ``did:key``."""
+        return self.holder.did
+
+    @property
+    def _credentials_dir(self) -> Path:
+        return self.directory / "credentials"
+
+    @staticmethod
+    def _meta_path(directory: Path) -> Path:
+        return directory / "wallet.json"
+
+    @classmethod
+    def create(
+        cls, directory: Path, passphrase: str, *, kdf: ScryptParams = DEFAULT_SCRYPT
+    ) -> Wallet:
+        """A new wallet with a fresh holder key in ``directory`` (refused if one is there).
+
+        Pass cheaper ``kdf`` parameters only in tests.
+        """
+        meta = cls._meta_path(directory)
+        if meta.exists():
+            raise WalletError(f"a wallet already exists in {directory}")
+        private_key = Sm2PrivateKey.generate()
+        holder = Holder(private_key)
+        directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+        (directory / "credentials").mkdir(mode=0o700, exist_ok=True)
+        try:
+            Keystore(directory / "keys").save(_KEY_ID, private_key, passphrase, kdf=kdf)
+        except (KeystoreError, ValueError) as exc:
+            raise WalletError(f"cannot create the wallet's key: {exc}") from None
+        document = {"format": FORMAT, "holder": holder.did}
+        _write_private(meta, (json.dumps(document) + "\n").encode("ascii"))
+        return cls(directory, holder, _storage_key(private_key.to_bytes()))
+
+    @classmethod
+    def open(cls, directory: Path, passphrase: str) -> Wallet:
+        """Unlock the wallet in ``directory`` with ``passphrase``."""
+        meta = cls._meta_path(directory)
+        try:
+            document = json.loads(meta.read_bytes()[:4096])
+        except FileNotFoundError:
+            raise WalletError(
+                f"no wallet in {directory}; create one with `tongban wallet create`"
+            ) from None
+        except (OSError, ValueError):
+            raise WalletError(f"damaged wallet file {meta}") from None
+        if not isinstance(document, dict) or document.get("format") != FORMAT:
+            raise WalletError(f"{meta} is not a {FORMAT} wallet")
+        try:
+            private_key = Keystore(directory / "keys").load(_KEY_ID, passphrase)
+        except (KeystoreError, ValueError):
+            raise WalletError(
+                "cannot unlock the wallet: wrong passphrase or damaged key file"
+            ) from None
+        holder = Holder(private_key)
+        if document.get("holder") != holder.did:
+            raise WalletError(f"damaged wallet: {meta} names another holder than its key")
+        return cls(directory, holder, _storage_key(private_key.to_bytes()))
+
+    def _path(self, digest: str) -> Path:
+        return self._credentials_dir / f"{digest}.sealed"
+
+    def _save(self, stored: StoredCredential) -> None:
+        body = json.dumps(
+            {"credential": stored.credential, "receivedAt": stored.received_at},
+            ensure_ascii=False,
+            separators=(",", ":"),
+        ).encode("utf-8")
+        sealed = sm4.seal(self._storage_key, body, _AAD_PREFIX + stored.digest.encode("ascii"))
+        self._credentials_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+        _write_private(self._path(stored.digest), sealed)
+
+    def _load(self, digest: str) -> StoredCredential:
+        path = self._path(digest)
+        try:
+            with path.open("rb") as handle:
+                sealed = handle.read(_MAX_SEALED + 1)
+        except FileNotFoundError:
+            raise WalletError(f"no credential {digest} in the wallet") from None
+        try:
+            body = sm4.open(self._storage_key, sealed, _AAD_PREFIX + digest.encode("ascii"))
+            document = json.loads(body)
+            return StoredCredential(digest, document["credential"], str(document["receivedAt"]))
+        except (CryptoError, ValueError, KeyError, TypeError):
+            raise WalletError(f"damaged wallet entry {path.name}") from None
+
+    def digests(self) -> list[str]:
+        """The digests of the stored credentials, sorted."""
+        if not self._credentials_dir.is_dir():
+            return []
+        names = (p.name.removesuffix(".sealed") for p in self._credentials_dir.glob("*.sealed"))
+        return sorted(d for d in names if _DIGEST.fullmatch(d))
+
+    def credentials(self) -> list[StoredCredential]:
+        """Every stored credential, oldest received first."""
+        stored = [self._load(d) for d in self.digests()]
+        return sorted(stored, key=lambda s: (s.received_at, s.digest))
+
+    def get(self, reference: str) -> StoredCredential:
+        """The credential whose digest is ``reference`` or starts with it (8+ hex characters)."""
+        if not _PREFIX.fullmatch(reference):
+            raise WalletError("a credential is named by its digest (8 to 64 lowercase hex)")
+        matches = [d for d in self.digests() if d.startswith(reference)]
+        if not matches:
+            raise WalletError(f"no credential {reference} in the wallet")
+        if len(matches) > 1:
+            raise WalletError(f"{reference} names {len(matches)} credentials: give more of it")
+        return self._load(matches[0])
+
+    def receive(
+        self,
+        document: Any,
+        *,
+        issuer_public_key: Sm2PublicKey | None = None,
+        expected_digest: str | None = None,
+    ) -> Received:
+        """Store a credential issued to this wallet's holder (``check_credential`` first).
+
+        ``expected_digest``: the digest the issuer announced with it, if any. A credential
+        already stored is replaced only by the same one with its anchor proof.
+        """
+        digest = check_credential(document, self.did, issuer_public_key=issuer_public_key)
+        hex_digest = digest.hex()
+        if expected_digest is not None and expected_digest != hex_digest:
+            raise _reject("the credential's digest is not the one announced with it")
+        incoming = StoredCredential(hex_digest, dict(document), format_ms(now_ms()))
+        if self._path(hex_digest).exists():
+            current = self._load(hex_digest)
+            if current.anchored or not incoming.anchored:
+                return Received(current, new=False, updated=False)
+            incoming = StoredCredential(hex_digest, incoming.credential, current.received_at)
+            self._save(incoming)
+            return Received(incoming, new=False, updated=True)
+        self._save(incoming)
+        return Received(incoming, new=True, updated=False)
+
+    def attach_anchor_proof(self, digest: str, proof: Mapping[str, Any]) -> StoredCredential:
+        """Add the anchor proof of stored credential ``digest`` (checked first) and save it."""
+        stored = self._load(digest)
+        check_anchor_proof(bytes.fromhex(digest), stored.issuer, proof)
+        updated = StoredCredential(
+            digest, with_anchor_proof(stored.credential, proof), stored.received_at
+        )
+        self._save(updated)
+        return updated
+
+    def present(
+        self, selections: Sequence[tuple[str, Sequence[str]]], *, challenge: str, domain: str
+    ) -> dict[str, Any]:
+        """A presentation of ``(digest, claims to disclose)`` pairs over the verifier's challenge.
+
+        Refused for a credential without its anchor proof (no verifier could accept it).
+        """
+        chosen: list[tuple[Mapping[str, Any], Sequence[str]]] = []
+        for reference, claims in selections:
+            stored = self.get(reference)
+            if not stored.anchored:
+                raise WalletError(
+                    f"credential {stored.digest[:12]} has no anchor proof yet; "
+                    "run `tongban wallet fetch-proofs` once its batch is anchored"
+                )
+            chosen.append((stored.credential, claims))
+        try:
+            return self.holder.present(chosen, challenge=challenge, domain=domain)
+        except CredentialError as exc:
+            raise WalletError(str(exc)) from None
+
+    def sign_access_request(self, log_id: int, challenge: str) -> str:
+        """The signature (hex ``r || s``) of the citizen-view request to log ``log_id``."""
+        return self.holder.signer.sign(request_payload(log_id, self.did, challenge)).hex()
+
+
+@dataclass(frozen=True)
+class ProofFetch:
+    """What ``fetch_anchor_proofs`` found for one credential: anchored, pending or unknown."""
+
+    digest: str
+    state: str
+
+
+def fetch_anchor_proofs(wallet: Wallet, api: RemoteApi) -> list[ProofFetch]:
+    """Ask ``api`` for the anchor proof of every stored credential that lacks one.
+
+    ``pending``: its batch is not final yet (409 ``anchor-pending``); ``unknown``: that
+    API did not issue it (404); ``anchored``: the proof was checked and attached.
+    """
+    outcomes = []
+    for stored in wallet.credentials():
+        if stored.anchored:
+            continue
+        try:
+            proof = api.get(f"/credentials/{stored.digest}/anchor-proof")
+        except RemoteApiError as exc:
+            if exc.status == 409:
+                outcomes.append(ProofFetch(stored.digest, "pending"))
+                continue
+            if exc.status == 404:
+                outcomes.append(ProofFetch(stored.digest, "unknown"))
+                continue
+            raise
+        if not isinstance(proof, dict):
+            raise WalletError("the API answered with something that is not an anchor proof")
+        wallet.attach_anchor_proof(stored.digest, proof)
+        outcomes.append(ProofFetch(stored.digest, "anchored"))
+    return outcomes

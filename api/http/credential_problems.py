@@ -1,0 +1,149 @@
+"""The problems of the credential routes: the credentials package's errors, without echo.
+
+Issuing errors name the *request* field that broke a rule (``/claims/dateOfBirth``,
+``/holder``, ``/requests/3/validUntil``), never its value: a credential's pointer
+(``/credentialSubject/<claim>``) is turned into the body's (``/claims/<claim>``),
+and a segment that is not one of the template's claims (an unknown member's name
+is input too) is cut off. Everything else in ``credentials.errors`` that callers
+cause maps to one fixed code; configuration errors are not theirs and stay 500s.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from api.errors import ProblemCode
+from api.http.problems import Problem
+from api.province.keyring import NoSigningKeyError
+from credentials.credential import IssueRequest, build_credential
+from credentials.errors import (
+    AccessLogUnavailableError,
+    AnchorPendingError,
+    CredentialError,
+    InputRejectedError,
+    SchemaViolationError,
+    StatusTransitionError,
+    UnknownCredentialError,
+    UnknownTemplateError,
+)
+from credentials.templates import TEMPLATES
+
+__all__ = [
+    "access_log_problem",
+    "batch_issue_problem",
+    "credential_problem",
+    "issue_problem",
+    "no_signing_key_problem",
+    "unavailable",
+]
+
+RETRY_AFTER = {"Retry-After": "5"}
+
+_LONG_DIGITS = re.compile(r"[0-9]{9,}")
+_INDEX = re.compile(r"[0-9]{1,4}")
+_TEMPLATE_RULE = "must name a certificate template: " + ", ".join(TEMPLATES)
+_TOP_LEVEL = {"/validFrom": "/validFrom", "/validUntil": "/validUntil"}
+
+
+def unavailable(what: str) -> Problem:
+    """503 ``unavailable``: this process was built without ``what``."""
+    return Problem(ProblemCode.UNAVAILABLE, f"this process serves no {what}", headers=RETRY_AFTER)
+
+
+def no_signing_key_problem(exc: NoSigningKeyError) -> Problem:
+    """503 ``no-signing-key``: no key of the keystore is registered and valid now."""
+    return Problem(ProblemCode.NO_SIGNING_KEY, str(exc), headers=RETRY_AFTER)
+
+
+def access_log_problem(exc: AccessLogUnavailableError) -> Problem:
+    """503 ``access-log-unavailable``: no answer without its access event."""
+    return Problem(ProblemCode.ACCESS_LOG_UNAVAILABLE, str(exc), headers=RETRY_AFTER)
+
+
+def _claims_field(template: str, rest: list[str]) -> str:
+    known = TEMPLATES.get(template)
+    if not rest or known is None or rest[0] not in known.claims:
+        return "/claims"
+    kept = [rest[0]]
+    # Array positions below a claim are the format's; member names below it are input.
+    for segment in rest[1:]:
+        if not _INDEX.fullmatch(segment):
+            break
+        kept.append(segment)
+    return "/claims/" + "/".join(kept)
+
+
+def _request_field(pointer: str, template: str) -> str:
+    if pointer in _TOP_LEVEL:
+        return _TOP_LEVEL[pointer]
+    parts = pointer.split("/")[1:] if pointer.startswith("/") else []
+    if parts[:1] != ["credentialSubject"]:
+        return ""
+    if parts[1:2] == ["id"]:
+        return "/holder"
+    return _claims_field(template, parts[1:])
+
+
+def _safe_rule(rule: str, fallback: str) -> str:
+    return fallback if _LONG_DIGITS.search(rule) else rule
+
+
+def issue_problem(exc: CredentialError, request: IssueRequest, prefix: str = "") -> Problem | None:
+    """The 422 for an issue request the domain refused, or None if the caller is not to blame.
+
+    ``prefix`` is where the request sits in the body (``/requests/3`` in a batch).
+    """
+    if isinstance(exc, UnknownTemplateError):
+        return Problem.validation(prefix + "/template", _TEMPLATE_RULE, "unknown template")
+    if isinstance(exc, SchemaViolationError):
+        field = prefix + _request_field(exc.pointer, request.template)
+        rule = _safe_rule(exc.rule, "breaks the template's schema")
+        return Problem.validation(field or "/", rule, "the request breaks a rule of the template")
+    if isinstance(exc, InputRejectedError):
+        # The I-JSON checker's messages name the cap, never the value.
+        rule = _safe_rule(str(exc), exc.reason)
+        return Problem.validation(prefix + "/claims", rule, "the claims are not acceptable")
+    return None
+
+
+def batch_issue_problem(
+    exc: CredentialError,
+    requests: Sequence[IssueRequest],
+    *,
+    chain_id: int,
+    issuer_id: int,
+    now_ms: int,
+) -> Problem | None:
+    """The 422 for a refused batch, naming the first request that fails on its own.
+
+    Issuing stops at the first bad request without saying which; building (no
+    signing) finds it again. Only called once a batch was refused.
+    """
+    for index, request in enumerate(requests):
+        try:
+            build_credential(request, chain_id=chain_id, issuer_id=issuer_id, now_ms=now_ms)
+        except CredentialError as found:
+            return issue_problem(found, request, f"/requests/{index}")
+    # Every request builds: only signing refused one (a credential over the size cap).
+    problem = issue_problem(exc, requests[0])
+    if problem is None:
+        return None
+    rule = problem.errors[0].rule if problem.errors else "a credential breaks a rule"
+    return Problem.validation("/requests", rule, "a request of the batch breaks a rule")
+
+
+def credential_problem(exc: CredentialError) -> Problem | None:
+    """The problem for reading or changing a credential, or None if not the caller's doing."""
+    if isinstance(exc, UnknownCredentialError):
+        return Problem(ProblemCode.NOT_FOUND, "no credential with that digest was issued here")
+    if isinstance(exc, AnchorPendingError):
+        return Problem(
+            ProblemCode.ANCHOR_PENDING, "the credential's batch is not final on chain yet"
+        )
+    if isinstance(exc, StatusTransitionError):
+        # Its messages name statuses ("from revoked to none"), never a digest.
+        return Problem(ProblemCode.STATUS_TRANSITION_REFUSED, str(exc))
+    if isinstance(exc, AccessLogUnavailableError):
+        return access_log_problem(exc)
+    return None

@@ -1,0 +1,323 @@
+"""Typed dependencies for the routes: the context, the caller, roles, headers, strict bodies.
+
+Use them as parameter types, in this order (FastAPI resolves them in order,
+so a request is authenticated before its body is read)::
+
+    def route(
+        principal: AuditorDep,
+        declared: DeclarationDep,
+        body: Annotated[Model, MODEL_BODY.depends],
+        context: ContextDep,
+    ) -> ...
+
+``JsonBody`` reads a body strictly: ``Content-Type: application/json``
+(charset, if given, utf-8) or 415; more than the route's cap (``Content-Length``
+checked before reading, then while reading) 413; then I-JSON (RFC 7493,
+``credentials.ijson``: UTF-8, no duplicate keys, numbers within +-(2^53 - 1),
+no NaN/Infinity, depth and array caps) or 400 with its own code; then the
+pydantic model in strict mode with ``extra="forbid"``, or 422 without echo.
+"""
+
+from __future__ import annotations
+
+import secrets
+import string
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Annotated, Any, Generic, TypeVar
+
+from fastapi import Depends, Header, Request
+from fastapi.dependencies.models import Dependant
+from fastapi.routing import APIRoute, iter_route_contexts
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import BaseModel, ValidationError
+from starlette.routing import BaseRoute
+
+from api.errors import ProblemCode
+from api.http.auth import Declaration, Principal, authorize, check_declaration
+from api.http.context import ProvinceContext
+from api.http.problems import Problem, input_problem, request_id_of, validation_problem
+from api.province.clients import Role
+from credentials import ijson
+from credentials.errors import InputRejectedError
+
+__all__ = [
+    "AppenderDep",
+    "AuditorDep",
+    "CallerDep",
+    "ContextDep",
+    "CredentialReaderDep",
+    "DeclarationDep",
+    "GovernorDep",
+    "IdempotencyKeyDep",
+    "IssuerDep",
+    "JsonBody",
+    "OperatorDep",
+    "RequestIdDep",
+    "VerifierDep",
+    "context_of",
+    "document_roles",
+    "documented_models",
+    "get_context",
+    "new_request_id",
+    "require",
+    "roles_of",
+]
+
+M = TypeVar("M", bound=BaseModel)
+
+_DOCUMENTED: dict[str, type[BaseModel]] = {}
+_ROLES_OF: dict[Callable[..., Awaitable[Principal]], tuple[Role, ...]] = {}
+_REQUEST_ID_ALPHABET = string.ascii_letters
+
+
+def new_request_id() -> str:
+    """A server request id: ``r`` + 22 random letters (no digit runs, fits the event rules).
+
+    Not a secret (it is echoed in headers and problems), only unique: one read of
+    the OS random source per id, at a slight bias that uniqueness does not mind.
+    """
+    return "r" + "".join(_REQUEST_ID_ALPHABET[b % 52] for b in secrets.token_bytes(22))
+
+
+# The cheap dependencies below are ``async``: FastAPI runs a plain ``def``
+# dependency in its thread pool, and each such hop costs more than their work.
+
+
+def context_of(request: Request) -> ProvinceContext:
+    """The ``ProvinceContext`` the app was created with."""
+    context: ProvinceContext = request.app.state.context
+    return context
+
+
+async def get_context(request: Request) -> ProvinceContext:
+    """The ``ProvinceContext`` the app was created with (the dependency)."""
+    return context_of(request)
+
+
+async def get_request_id(request: Request) -> str:
+    """The request id the middleware assigned (one is made if the middleware is absent)."""
+    existing = request_id_of(request)
+    if existing is None:
+        existing = new_request_id()
+        request.state.request_id = existing
+    return existing
+
+
+ContextDep = Annotated[ProvinceContext, Depends(get_context)]
+"""The province's context."""
+
+RequestIdDep = Annotated[str, Depends(get_request_id)]
+"""The server-assigned request id (also the ``X-Request-Id`` response header)."""
+
+_bearer = HTTPBearer(
+    auto_error=False,
+    scheme_name="bearer",
+    description="An API client token `tb_...`, shown once when the client is created.",
+)
+
+
+def require(*roles: Role) -> Any:
+    """A dependency authenticating the caller and requiring one of ``roles`` (none: any).
+
+    The roles are published as the operation's ``x-roles`` (``document_roles``).
+    """
+
+    async def dependency(
+        request: Request,
+        context: ContextDep,
+        request_id: RequestIdDep,
+        credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+    ) -> Principal:
+        token = credentials.credentials if credentials is not None else None
+        # A token lookup is one indexed read; only a refusal writes (its api.denied event)
+        # and waits for that commit, which the rate limits keep rare.
+        principal = authorize(context, token, roles, request_id)
+        request.state.client_id = principal.client.client_id
+        return principal
+
+    _ROLES_OF[dependency] = roles or tuple(Role)
+    return Depends(dependency)
+
+
+def roles_of(dependant: Dependant) -> tuple[Role, ...] | None:
+    """The roles a route accepts (from its ``require`` dependencies); None: no token needed."""
+    found: list[Role] = []
+    pending = [dependant]
+    authenticated = False
+    while pending:
+        current = pending.pop()
+        roles = _ROLES_OF.get(current.call) if current.call is not None else None
+        if roles is not None:
+            authenticated = True
+            found.extend(role for role in roles if role not in found)
+        pending.extend(current.dependencies)
+    return tuple(found) if authenticated else None
+
+
+def document_roles(document: dict[str, Any], routes: Sequence[BaseRoute]) -> None:
+    """Add ``x-roles`` (the roles a token needs) to each operation of an OpenAPI ``document``."""
+    paths = document.get("paths", {})
+    # Route contexts, not ``routes`` itself: included routers are nested, not flattened.
+    for route in iter_route_contexts(routes):
+        if not isinstance(route.original_route, APIRoute):
+            continue
+        dependant = route.dependant
+        if not isinstance(dependant, Dependant):
+            continue
+        roles = roles_of(dependant)
+        if roles is None or not route.include_in_schema:
+            continue
+        for method in route.methods or ():
+            operation = paths.get(route.path_format, {}).get(method.lower())
+            if operation is not None:
+                operation["x-roles"] = [role.value for role in roles]
+
+
+CallerDep = Annotated[Principal, require()]
+"""Any authenticated, active client."""
+
+AppenderDep = Annotated[Principal, require(Role.ISSUER, Role.VERIFIER, Role.OPERATOR)]
+"""A system that accesses personal data and logs its accesses."""
+
+AuditorDep = Annotated[Principal, require(Role.AUDITOR)]
+"""An auditor."""
+
+OperatorDep = Annotated[Principal, require(Role.OPERATOR)]
+"""The province's operator."""
+
+IssuerDep = Annotated[Principal, require(Role.ISSUER)]
+"""A system that issues credentials and changes their status."""
+
+VerifierDep = Annotated[Principal, require(Role.VERIFIER)]
+"""A system that verifies credentials and presentations."""
+
+CredentialReaderDep = Annotated[Principal, require(Role.ISSUER, Role.HOLDER)]
+"""An issuing system, or a citizen wallet app, reading an issued credential or its proof."""
+
+GovernorDep = Annotated[Principal, require(Role.GOVERNOR)]
+"""A consortium governor."""
+
+
+async def _declaration(
+    purpose: Annotated[
+        str | None,
+        Header(
+            alias="X-Purpose",
+            max_length=64,
+            description="Purpose code of this access to personal data, e.g. `audit.review`.",
+        ),
+    ] = None,
+    legal_basis: Annotated[
+        str | None,
+        Header(
+            alias="X-Legal-Basis",
+            max_length=64,
+            description="Legal basis code of this access, e.g. `prc.pipl.art13`.",
+        ),
+    ] = None,
+) -> Declaration:
+    return check_declaration(purpose, legal_basis)
+
+
+DeclarationDep = Annotated[Declaration, Depends(_declaration)]
+"""``X-Purpose`` and ``X-Legal-Basis``, required and checked (routes touching personal data)."""
+
+IdempotencyKeyDep = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        max_length=128,
+        description="Makes a retried append harmless: the same key from the same client "
+        "returns the original event and receipt.",
+    ),
+]
+"""The optional ``Idempotency-Key`` header."""
+
+
+# -- strict JSON bodies ------------------------------------------------------------------
+
+
+def _check_media_type(request: Request) -> None:
+    value = request.headers.get("content-type")
+    if value is None:
+        raise Problem(ProblemCode.UNSUPPORTED_MEDIA_TYPE, "Content-Type: application/json needed")
+    media, _, params = value.partition(";")
+    if media.strip().lower() != "application/json":
+        raise Problem(ProblemCode.UNSUPPORTED_MEDIA_TYPE, "the body must be application/json")
+    for param in params.split(";"):
+        name, _, setting = param.partition("=")
+        if name.strip().lower() == "charset" and setting.strip().strip('"').lower() != "utf-8":
+            raise Problem(ProblemCode.UNSUPPORTED_MEDIA_TYPE, "JSON bodies must be UTF-8")
+
+
+def _too_large(cap: int) -> Problem:
+    return Problem(ProblemCode.BODY_TOO_LARGE, f"the body is larger than {cap} bytes")
+
+
+async def read_capped(request: Request, cap: int) -> bytes:
+    """The raw body, refusing with 413 as soon as it exceeds ``cap`` bytes."""
+    declared = request.headers.get("content-length")
+    if declared is not None:
+        if not declared.isdigit():
+            raise Problem(ProblemCode.BAD_REQUEST, "Content-Length is not a number")
+        if int(declared) > cap:
+            raise _too_large(cap)
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > cap:
+            raise _too_large(cap)
+    return bytes(body)
+
+
+class JsonBody(Generic[M]):
+    """A strict JSON body validated into ``model`` (see the module docstring)."""
+
+    def __init__(self, model: type[M], *, batch: bool = False) -> None:
+        """Bodies of ``model``; ``batch`` selects the larger batch size cap."""
+        self.model = model
+        self.batch = batch
+        _DOCUMENTED[model.__name__] = model
+
+    @property
+    def openapi(self) -> dict[str, Any]:
+        """``openapi_extra`` for the route: the request body's schema."""
+        return {
+            "requestBody": {
+                "required": True,
+                "content": {
+                    "application/json": {
+                        "schema": {"$ref": f"#/components/schemas/{self.model.__name__}"}
+                    }
+                },
+                # Which cap applies: ApiLimits.batch_body_bytes or ApiLimits.body_bytes.
+                "x-body-limit": "batch" if self.batch else "standard",
+            }
+        }
+
+    async def read(self, request: Request) -> M:
+        """Read, parse and validate the body of ``request``."""
+        context = context_of(request)
+        limits = context.limits
+        cap = limits.batch_body_bytes if self.batch else limits.body_bytes
+        _check_media_type(request)
+        raw = await read_capped(request, cap)
+        try:
+            ijson.parse(raw, ijson.Limits(cap, limits.max_depth, limits.max_array))
+        except InputRejectedError as exc:
+            raise input_problem(exc) from None
+        try:
+            return self.model.model_validate_json(raw, strict=True)
+        except ValidationError as exc:
+            raise validation_problem(exc) from None
+
+    @property
+    def depends(self) -> Any:
+        """The ``Depends`` marker to put in ``Annotated[Model, body.depends]``."""
+        reader: Callable[[Request], Awaitable[M]] = self.read
+        return Depends(reader)
+
+
+def documented_models() -> dict[str, type[BaseModel]]:
+    """Models of every ``JsonBody``, for the OpenAPI components."""
+    return dict(_DOCUMENTED)

@@ -1,0 +1,39 @@
+"""Every router of the province API, aggregated in one place (``api_router``).
+
+A new resource adds its module here and nowhere else; ``api.http.app`` includes
+``api_router`` once.
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from api.http.routes import (
+    audit,
+    citizen,
+    clients,
+    credentials,
+    dids,
+    docs,
+    governance,
+    health,
+    issuer_admin,
+    operations,
+    verification,
+)
+
+__all__ = ["api_router"]
+
+api_router = APIRouter()
+api_router.include_router(health.router)
+api_router.include_router(docs.router)
+api_router.include_router(audit.router)
+api_router.include_router(citizen.router)
+api_router.include_router(clients.router)
+# Verification first: its fixed paths (/credentials/verify) precede /credentials/{digest}.
+api_router.include_router(verification.router)
+api_router.include_router(credentials.router)
+api_router.include_router(dids.router)
+api_router.include_router(governance.router)
+api_router.include_router(issuer_admin.router)
+api_router.include_router(operations.router)

@@ -1,0 +1,367 @@
+"""Bodies and answers of the credential, verification and DID routes, and their JSON forms.
+
+Credentials and presentations inside requests and answers are free JSON objects
+(``dict[str, Any]``): the verifier checks them itself (I-JSON caps, structure,
+schema), and the issuer builds them. Optional answer members are left out when
+they have no value (never ``null``); the ``*_json`` functions build exactly the
+documented members.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import ConfigDict, Field
+
+from api.http.schemas.common import ApiModel, InputModel
+from credentials.credential import IssueRequest
+from credentials.issuance import AnchoringStatus, StatusRequest, StatusRequestProgress
+from credentials.status import DigestStatus, StatusReason
+from credentials.times import format_seconds
+from ledger.chain.index import IndexedStatus
+
+__all__ = [
+    "DID_KEY_PATTERN",
+    "DIGEST_PATTERN",
+    "AnchorProofOut",
+    "AnchoringOut",
+    "BatchIssueIn",
+    "BatchIssuedOut",
+    "ChallengeIn",
+    "ChallengeOut",
+    "CheckOut",
+    "CredentialOut",
+    "DidDocumentOut",
+    "IssueIn",
+    "OnChainStatusOut",
+    "StatusChangeIn",
+    "StatusOut",
+    "StatusRequestOut",
+    "StatusRequestsOut",
+    "VerificationOut",
+    "VerifyCredentialIn",
+    "VerifyPresentationIn",
+    "anchoring_json",
+    "credential_json",
+    "issue_request",
+    "on_chain_json",
+    "progress_json",
+    "reason_name",
+    "status_name",
+    "status_request_json",
+]
+
+DIGEST_PATTERN = r"^[0-9a-f]{64}$"
+"""A credential digest: SM3, 64 lowercase hex characters."""
+
+DID_KEY_PATTERN = r"^did:key:z[1-9A-HJ-NP-Za-km-z]{1,64}$"
+"""A holder's ``did:key`` (base58btc multibase); the issuer checks that it is an SM2 key."""
+
+_DATE_TIME = "UTC `YYYY-MM-DDTHH:MM:SSZ` (milliseconds `.sss` allowed)."
+
+ReasonName = Literal[
+    "unspecified",
+    "key_compromise",
+    "superseded",
+    "issued_in_error",
+    "holder_request",
+    "data_changed",
+    "legal_order",
+    "under_review",
+    "review_cleared",
+]
+StatusName = Literal["none", "suspended", "revoked"]
+Digest = Annotated[str, Field(pattern=DIGEST_PATTERN)]
+ActionName = Literal["revoke", "suspend", "reinstate"]
+
+
+# -- issuing ------------------------------------------------------------------------------
+
+
+class IssueIn(InputModel):
+    """One credential to issue: a template, the holder, every claim in clear, the validity."""
+
+    template: str = Field(
+        pattern=r"^[a-z][a-z0-9-]{0,63}$",
+        description="A certificate template, e.g. `degree-certificate` (docs/credentials.md).",
+    )
+    holder: str = Field(pattern=DID_KEY_PATTERN, description="The holder's SM2 `did:key`.")
+    claims: dict[str, Any] = Field(
+        description="Every claim of the template, in clear; the template decides which "
+        "become selectively disclosable. Never echoed in an error."
+    )
+    valid_from: str | None = Field(
+        default=None, max_length=32, description=f"{_DATE_TIME} Default: now."
+    )
+    valid_until: str | None = Field(default=None, max_length=32, description=_DATE_TIME)
+
+
+class BatchIssueIn(InputModel):
+    """Up to 1,000 credentials issued all or none."""
+
+    requests: list[IssueIn] = Field(min_length=1, max_length=1000)
+
+
+def issue_request(body: IssueIn) -> IssueRequest:
+    """The domain request of one issue body."""
+    return IssueRequest(
+        template=body.template,
+        holder=body.holder,
+        claims=body.claims,
+        valid_from=body.valid_from,
+        valid_until=body.valid_until,
+    )
+
+
+class AnchoringOut(ApiModel):
+    """Where a credential's digest is on its way to the chain.
+
+    ``root``, ``treeSize`` and ``leafIndex`` once its batch is sealed;
+    ``blockNumber`` and ``blockTime`` once the batch is anchored and final.
+    """
+
+    digest: str
+    state: Literal["pending", "sealed", "anchored"]
+    root: str | None = None
+    tree_size: int | None = None
+    leaf_index: int | None = None
+    block_number: int | None = None
+    block_time: str | None = Field(
+        default=None, description="Block timestamp of the anchoring, `YYYY-MM-DDTHH:MM:SSZ`."
+    )
+
+
+def anchoring_json(status: AnchoringStatus) -> dict[str, Any]:
+    """``AnchoringOut`` of ``status``, without the members it has no value for."""
+    document: dict[str, Any] = {"digest": status.digest.hex(), "state": status.state.value}
+    if status.root is not None:
+        document["root"] = status.root.hex()
+    if status.tree_size is not None:
+        document["treeSize"] = status.tree_size
+    if status.leaf_index is not None:
+        document["leafIndex"] = status.leaf_index
+    if status.block_number is not None:
+        document["blockNumber"] = status.block_number
+    if status.block_time is not None:
+        document["blockTime"] = format_seconds(status.block_time)
+    return document
+
+
+class CredentialOut(ApiModel):
+    """An issued credential, its digest and its anchoring state."""
+
+    digest: str
+    credential: dict[str, Any] = Field(
+        description="The W3C VC: its sm2-jcs-2026 proof and, once its batch is final, "
+        "its TongbanAnchorProof2026."
+    )
+    anchoring: AnchoringOut
+
+
+class BatchIssuedOut(ApiModel):
+    """The credentials of a batch, in request order."""
+
+    results: list[CredentialOut]
+
+
+def credential_json(document: dict[str, Any], anchoring: AnchoringStatus) -> dict[str, Any]:
+    """``CredentialOut`` of a credential and its anchoring state."""
+    return {
+        "digest": anchoring.digest.hex(),
+        "credential": document,
+        "anchoring": anchoring_json(anchoring),
+    }
+
+
+class AnchorProofOut(ApiModel):
+    """``TongbanAnchorProof2026`` (docs/anchor-proof.md)."""
+
+    type: Literal["TongbanAnchorProof2026"]
+    chain_id: int
+    contract: str
+    issuer_id: int
+    root: str
+    leaf_index: int
+    tree_size: int
+    audit_path: list[str]
+    block_number: int
+
+
+# -- status -------------------------------------------------------------------------------
+
+
+def reason_name(code: int) -> str:
+    """The lower-case ``StatusReason`` name of ``code`` (``unknown`` for a code not listed)."""
+    try:
+        return StatusReason(code).name.lower()
+    except ValueError:
+        return "unknown"
+
+
+def status_name(status: DigestStatus) -> str:
+    """``none``, ``suspended`` or ``revoked``."""
+    return status.name.lower()
+
+
+class OnChainStatusOut(ApiModel):
+    """The digest's status in the CredentialAnchor, as of the chain index."""
+
+    status: StatusName
+    reason: str = Field(
+        description="Reason of the latest change, a lower-case `StatusReason` name "
+        "(`unspecified` when it never changed; `unknown` for a code this service does not know)."
+    )
+    reason_code: int = Field(description="The on-chain `uint16` reason code.")
+    block_number: int | None = Field(default=None, description="Block of the latest change.")
+
+
+def on_chain_json(status: IndexedStatus) -> dict[str, Any]:
+    """``OnChainStatusOut`` of an indexed status."""
+    document: dict[str, Any] = {
+        "status": status_name(status.status),
+        "reason": reason_name(status.reason),
+        "reasonCode": status.reason,
+    }
+    if status.block_number is not None:
+        document["blockNumber"] = status.block_number
+    return document
+
+
+class StatusOut(ApiModel):
+    """A digest's status on chain, and what this issuer last requested for it."""
+
+    digest: str
+    on_chain: OnChainStatusOut
+    index_height: int = Field(description="The block the chain index reflects.")
+    requested: StatusName | None = Field(
+        default=None,
+        description="Issuer callers only, for digests this province issued: the status it "
+        "last requested (the chain may lag behind).",
+    )
+
+
+class StatusChangeIn(InputModel):
+    """Revoke, suspend or reinstate credentials this province issued, by digest."""
+
+    action: ActionName
+    digests: list[Digest] = Field(
+        min_length=1,
+        max_length=1000,
+        description="Credential digests (64 lowercase hex) this province issued; repeats "
+        "count once.",
+    )
+    reason: ReasonName = "unspecified"
+
+
+class StatusRequestOut(ApiModel):
+    """A status change handed to the chain (one transaction)."""
+
+    request_id: int
+    action: ActionName
+    reason: str
+    count: int = Field(description="Digests in the request.")
+    state: Literal["pending", "final", "failed"]
+    block_number: int | None = Field(default=None, description="Once final by our transaction.")
+
+
+class StatusRequestsOut(ApiModel):
+    """The requests a status change became (one per 1,000 digests)."""
+
+    requests: list[StatusRequestOut]
+
+
+def status_request_json(
+    request: StatusRequest, state: str = "pending", block_number: int | None = None
+) -> dict[str, Any]:
+    """``StatusRequestOut`` of a request."""
+    document: dict[str, Any] = {
+        "requestId": request.request_id,
+        "action": request.action.value,
+        "reason": reason_name(request.reason),
+        "count": len(request.digests),
+        "state": state,
+    }
+    if block_number is not None:
+        document["blockNumber"] = block_number
+    return document
+
+
+def progress_json(progress: StatusRequestProgress) -> dict[str, Any]:
+    """``StatusRequestOut`` of a request and its progress."""
+    return status_request_json(progress.request, progress.state.value, progress.block_number)
+
+
+# -- verification -------------------------------------------------------------------------
+
+
+class ChallengeIn(InputModel):
+    """Nothing to say: the body is `{}` or absent."""
+
+
+class ChallengeOut(ApiModel):
+    """A single-use challenge for one presentation to this verifier."""
+
+    challenge: str
+    domain: str = Field(description="This verifier's DID: the presentation's `domain`.")
+    expires_at: str = Field(description="UTC with milliseconds, `YYYY-MM-DDTHH:MM:SS.sssZ`.")
+
+
+class VerifyCredentialIn(InputModel):
+    """A credential to verify."""
+
+    verifiable_credential: dict[str, Any] = Field(
+        description="The credential as the holder has it (the verifier checks it)."
+    )
+
+
+class VerifyPresentationIn(InputModel):
+    """A presentation to verify (its challenge is used up)."""
+
+    verifiable_presentation: dict[str, Any] = Field(
+        description="The holder-signed presentation (the verifier checks it)."
+    )
+
+
+class CheckOut(ApiModel):
+    """One check of the checklist."""
+
+    number: int
+    name: str
+    status: Literal["VALID", "INVALID", "ERROR", "SKIPPED"]
+    reason_code: str = Field(description="A frozen reason code (docs/credentials.md).")
+    message: str = Field(description="Never quotes the document.")
+
+
+class VerificationOut(ApiModel):
+    """The checklist's outcome: the verdict is in the body, an invalid credential is a 200."""
+
+    kind: Literal["credential", "presentation"]
+    verdict: Literal["VALID", "INVALID", "ERROR"]
+    index_height: int = Field(description="The block the chain index reflected.")
+    credential_digests: list[str]
+    checks: list[CheckOut]
+
+
+# -- DIDs ---------------------------------------------------------------------------------
+
+
+class VerificationMethodOut(ApiModel):
+    """A Multikey verification method."""
+
+    model_config = ConfigDict(extra="allow")
+
+    id: str
+    type: Literal["Multikey"]
+    controller: str
+    public_key_multibase: str = Field(description="base58btc multibase of `sm2-pub` + point.")
+
+
+class DidDocumentOut(ApiModel):
+    """A DID document (issuer keys carry `keyValidFrom`, `expires`, `revoked`)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    context: list[str] = Field(alias="@context")
+    id: str
+    verification_method: list[VerificationMethodOut]
+    assertion_method: list[str]

@@ -1,0 +1,352 @@
+"""``tongban serve``: the supervisor, which is also the province's one writer process.
+
+Start-up, in order (any failure undoes what was started and ends in one
+``error:`` line):
+
+1. ``start_runtime``: lock the data directory, reach or start the chain, load
+   the EVM account, deploy or join the consortium (and seed the demo);
+2. ``provision_issuer``: check the issuer's admission, appoint this account as
+   a writer and register the signing keys when it is the admin;
+3. open the province's parts as the writer, sync the chain index once, start
+   the writer loop (outbox, batches, checkpoints, index) under the lease;
+4. bind the HTTP socket and start ``workers`` worker processes on it
+   (``api.runtime.worker``), each told the settings and the chain plan on stdin;
+5. print the description and ``ready``.
+
+Then it watches: a worker that dies is restarted (after a pause if it dies
+again at once). SIGTERM or Ctrl-C stops the workers (they finish in-flight
+requests), then the writer, then the chain node.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any
+
+from api.runtime.chain_start import ProvinceRuntime, start_runtime
+from api.runtime.demo import ensure_demo_clients, governor_keystore_path, second_province_config
+from api.runtime.parts import ChainPlan, ProvinceParts, open_province
+from api.runtime.provision import ProvisionReport, provision_issuer
+from api.runtime.settings import Settings, SettingsError
+from api.runtime.worker import READY_LINE
+from api.runtime.writer import (
+    WriterLoop,
+    batch_anchorer,
+    governor_outbox,
+    operator_outbox,
+    province_duties,
+)
+from ledger.chain.contracts.registry import IssuerRegistry
+from ledger.store.lease import Leases
+
+__all__ = ["Service", "ServiceDescription", "run_service", "start_service"]
+
+log = logging.getLogger(__name__)
+
+WORKER_START_TIMEOUT = 60.0
+_RESTART_PAUSE = 1.0
+
+
+@dataclass(frozen=True)
+class ServiceDescription:
+    """What ``tongban serve`` prints once ready."""
+
+    url: str
+    runtime: dict[str, Any]
+    issuer_id: int
+    issuer_did: str
+    workers: int
+    provision: ProvisionReport
+    demo_tokens: dict[int, str] = field(default_factory=dict)
+    demo_second_province: str | None = None
+    """Demo mode: the command that starts the second province on this chain."""
+
+    def to_json(self) -> dict[str, Any]:
+        """JSON form (``--json``)."""
+        return {
+            **self.runtime,
+            "api_url": self.url,
+            "issuer_id": self.issuer_id,
+            "issuer_did": self.issuer_did,
+            "workers": self.workers,
+            "demo_tokens": {str(k): v for k, v in self.demo_tokens.items()},
+            "demo_second_province": self.demo_second_province,
+        }
+
+
+def _settings_payload(settings: Settings) -> dict[str, Any]:
+    """The settings as JSON values, secrets in clear (only ever written to a worker's stdin)."""
+    values: dict[str, Any] = {}
+    for name, value in settings.model_dump(mode="python").items():
+        if hasattr(value, "get_secret_value"):
+            value = value.get_secret_value()
+        elif isinstance(value, os.PathLike):
+            value = os.fspath(value)
+        elif isinstance(value, tuple):
+            value = list(value)
+        values[name] = value
+    return values
+
+
+@dataclass
+class _Worker:
+    number: int
+    process: subprocess.Popen[str]
+    started_at: float = field(default_factory=time.monotonic)
+
+
+class Service:
+    """A running province service: runtime, writer, workers."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        runtime: ProvinceRuntime,
+        parts: ProvinceParts,
+        report: ProvisionReport,
+    ) -> None:
+        """Wrap what ``start_service`` brought up (use that, not this)."""
+        self.settings = settings
+        self.runtime = runtime
+        self.parts = parts
+        self.report = report
+        self.stop_event = threading.Event()
+        self._writer_stop = threading.Event()
+        self._listener: socket.socket | None = None
+        self._workers: list[_Worker] = []
+        self._writer_thread: threading.Thread | None = None
+        self.writer: WriterLoop | None = None
+        self.demo_tokens: dict[int, Path] = {}
+        """Demo mode: the file of each demo province's API tokens, by division code."""
+
+    # -------------------------------------------------------------- start-up
+
+    def start_writer(self) -> None:
+        """Start the writer loop (outbox, batches, checkpoints, index) in a thread."""
+        parts = self.parts
+        processor = operator_outbox(parts, self.runtime.account)
+        batches = batch_anchorer(parts)
+        batches.register(processor)
+        parts.checkpoints.register(processor)
+        processors = [processor]
+        governor = governor_outbox(parts, self.settings, operator=self.runtime.account.address)
+        if governor is not None:
+            processors.append(governor)
+        self.writer = WriterLoop(
+            Leases(parts.db),
+            f"writer-{os.getpid()}",
+            province_duties(parts, processors, batches),
+        )
+        self._writer_thread = threading.Thread(
+            target=self.writer.run, args=(self._writer_stop,), name="writer", daemon=True
+        )
+        self._writer_thread.start()
+
+    def _bind(self) -> None:
+        host, port = self.settings.http_host, self.settings.http_port
+        listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            listener.bind((host, port))
+        except OSError as exc:
+            listener.close()
+            raise SettingsError(
+                f"cannot listen on {host}:{port} ({exc.strerror}); set TONGBAN_HTTP_PORT "
+                "to a free port (0 picks one)"
+            ) from None
+        listener.listen(1024)
+        listener.set_inheritable(True)
+        self._listener = listener
+
+    @property
+    def url(self) -> str:
+        """The HTTP API's base URL."""
+        if self._listener is None:
+            raise RuntimeError("not listening")
+        host, port = self._listener.getsockname()[:2]
+        return f"http://{host}:{port}"
+
+    def _payload(self) -> str:
+        plan = self.parts.plan.to_json()
+        return json.dumps({"settings": _settings_payload(self.settings), "plan": plan})
+
+    def _spawn(self, number: int) -> _Worker:
+        if self._listener is None:
+            raise RuntimeError("not listening")
+        fd = self._listener.fileno()
+        process = subprocess.Popen(
+            [sys.executable, "-m", "api.runtime.worker", str(fd)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+            pass_fds=(fd,),
+        )
+        stdin = _pipe(process.stdin)
+        stdin.write(self._payload() + "\n")
+        stdin.close()
+        return _Worker(number, process)
+
+    def _await_ready(self, worker: _Worker, deadline: float) -> None:
+        stdout = _pipe(worker.process.stdout)
+        ready = threading.Event()
+
+        def read() -> None:
+            for line in stdout:
+                if line.strip() == READY_LINE:
+                    ready.set()
+            # The worker closed stdout: it ended.
+
+        threading.Thread(target=read, name=f"worker-{worker.number}-out", daemon=True).start()
+        while not ready.wait(0.05):
+            if worker.process.poll() is not None:
+                raise SettingsError(
+                    f"HTTP worker {worker.number} exited with status {worker.process.returncode} "
+                    "during start-up; see its log lines above"
+                )
+            if time.monotonic() > deadline:
+                raise SettingsError(f"HTTP worker {worker.number} did not start in time")
+
+    def start_workers(self) -> None:
+        """Bind the socket and start every worker; returns once all serve."""
+        self._bind()
+        deadline = time.monotonic() + WORKER_START_TIMEOUT
+        self._workers = [self._spawn(n) for n in range(1, self.settings.workers + 1)]
+        for worker in self._workers:
+            self._await_ready(worker, deadline)
+
+    # ------------------------------------------------------------------ running
+
+    def watch(self) -> None:
+        """Restart workers that die, until ``stop_event`` is set."""
+        while not self.stop_event.wait(0.5):
+            for index, worker in enumerate(self._workers):
+                if worker.process.poll() is None:
+                    continue
+                log.warning(
+                    "HTTP worker ended; restarting it",
+                    extra={"worker": worker.number, "status": worker.process.returncode},
+                )
+                if time.monotonic() - worker.started_at < _RESTART_PAUSE * 5:
+                    time.sleep(_RESTART_PAUSE)
+                replacement = self._spawn(worker.number)
+                try:
+                    self._await_ready(replacement, time.monotonic() + WORKER_START_TIMEOUT)
+                except SettingsError:
+                    log.exception("a restarted HTTP worker did not start")
+                self._workers[index] = replacement
+
+    def describe(self, runtime_description: dict[str, Any]) -> ServiceDescription:
+        """The description printed at start-up."""
+        second = None
+        if self.settings.demo:
+            config = second_province_config(self.settings)
+            second = f"tongban serve --config {config} --chain {self.runtime.chain.client.url}"
+        return ServiceDescription(
+            self.url,
+            runtime_description,
+            self.settings.issuer_id,
+            self.parts.issuer_config.did,
+            len(self._workers),
+            self.report,
+            {code: str(path) for code, path in self.demo_tokens.items()},
+            second,
+        )
+
+    def close(self) -> None:
+        """Stop the workers, then the writer, then the runtime (chain node, lock)."""
+        for worker in self._workers:
+            if worker.process.poll() is None:
+                worker.process.terminate()
+        for worker in self._workers:
+            try:
+                worker.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                worker.process.kill()
+                worker.process.wait()
+        if self._listener is not None:
+            self._listener.close()
+        self._writer_stop.set()
+        if self._writer_thread is not None:
+            self._writer_thread.join(timeout=30)
+        self.parts.close()
+        self.runtime.close()
+
+
+def _pipe(stream: IO[str] | None) -> IO[str]:
+    if stream is None:
+        raise RuntimeError("worker pipe missing")
+    return stream
+
+
+def _with_demo_governor(settings: Settings) -> Settings:
+    if settings.demo and settings.governor_keystore is None:
+        return settings.model_copy(
+            update={"governor_keystore": governor_keystore_path(settings, 1)}
+        )
+    return settings
+
+
+def start_service(settings: Settings) -> Service:
+    """Bring the whole service up (see the module); on failure, leave nothing running."""
+    settings = _with_demo_governor(settings)
+    runtime = start_runtime(settings)
+    parts: ProvinceParts | None = None
+    service: Service | None = None
+    try:
+        plan = ChainPlan(
+            runtime.chain.client.url,
+            runtime.chain.client.chain_id,
+            runtime.addresses,
+            runtime.start_block,
+        )
+        parts = open_province(settings, plan, writer=True)
+        registry = IssuerRegistry(runtime.chain.client, runtime.addresses.registry)
+        report = provision_issuer(
+            registry,
+            runtime.sender,
+            settings.issuer_id,
+            parts.keys,
+            division_code=settings.division_code,
+            name=settings.issuer_name,
+        )
+        parts.index.sync()
+        parts.keyring.refresh()
+        service = Service(settings, runtime, parts, report)
+        if settings.demo:
+            service.demo_tokens = ensure_demo_clients(settings)
+        service.start_writer()
+        service.start_workers()
+    except BaseException:
+        if service is not None:
+            service.close()
+        else:
+            if parts is not None:
+                parts.close()
+            runtime.close()
+        raise
+    return service
+
+
+def run_service(
+    settings: Settings,
+    on_ready: Callable[[Service], None],
+    stop: threading.Event,
+) -> None:
+    """Start the service, call ``on_ready``, watch it until ``stop`` is set, then stop it."""
+    service = start_service(settings)
+    service.stop_event = stop
+    try:
+        on_ready(service)
+        service.watch()
+    finally:
+        service.close()
