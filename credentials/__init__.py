@@ -4,7 +4,7 @@ Public modules (``docs/credentials.md`` describes the whole package):
 
 - :mod:`credentials.issuance`: ``CredentialIssuer`` (issue, status, proofs, revocation,
   key compromise), ``BatchAnchorer`` (writer: batches and anchoring), ``IssuerConfig``;
-- :mod:`credentials.verifier`: ``Verifier`` (the numbered checklist), ``VerifierConfig``,
+- :mod:`credentials.verify`: ``Verifier`` (the numbered checklist), ``VerifierConfig``,
   ``VerificationRequest``, ``VerificationResult``, ``CheckResult``;
 - :mod:`credentials.holder`: ``Holder`` (derive credentials, sign presentations);
 - :mod:`credentials.credential`: ``IssueRequest``, ``SignedCredential``, secured form, digest;
@@ -35,7 +35,7 @@ from credentials.issuance import (
 from credentials.reasons import Check, CheckStatus, Reason
 from credentials.signing import SigningPool
 from credentials.status import StatusAction, StatusReason
-from credentials.verifier import (
+from credentials.verify import (
     CheckResult,
     VerificationRequest,
     VerificationResult,

@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import json
 import logging
-import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -64,6 +63,7 @@ from ledger.chain import outbox
 from ledger.chain.contracts.credential_anchor import MAX_BATCH, ZERO_HASH, CredentialAnchor
 from ledger.chain.node.client import checksum
 from ledger.chain.outbox import OutboxItem, OutboxProcessor, OutboxState
+from ledger.clock import now_ms
 from ledger.crypto import sm4
 from ledger.crypto.signer import Signer
 from ledger.merkle.hasher import SM3_TREE
@@ -179,10 +179,6 @@ def status_calldata(
         ["uint32", "bytes32[]", "uint16"],
         [issuer_id, list(digests), reason],
     )
-
-
-def _now_ms() -> int:
-    return time.time_ns() // 1_000_000
 
 
 @dataclass(frozen=True)
@@ -304,7 +300,7 @@ class CredentialIssuer:
         *,
         data_key: bytes,
         pool: SigningPool | None = None,
-        clock: Callable[[], int] = _now_ms,
+        clock: Callable[[], int] = now_ms,
     ) -> None:
         """Issue as ``config``'s issuer with ``signer`` (key id ``<issuer DID>#<keyId>``).
 
@@ -664,7 +660,7 @@ class BatchAnchorer:
         config: IssuerConfig,
         anchor: CredentialAnchor,
         *,
-        clock: Callable[[], int] = _now_ms,
+        clock: Callable[[], int] = now_ms,
     ) -> None:
         """Anchor ``config``'s batches in ``anchor`` (which must be the configured contract)."""
         if checksum(anchor.address) != config.credential_anchor:

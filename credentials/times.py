@@ -8,17 +8,12 @@ instant has few spellings and comparisons need no time-zone database.
 from __future__ import annotations
 
 import calendar
-import time
 from datetime import UTC, datetime
 
 from credentials.schema import validate_format
+from ledger.clock import now_ms
 
 __all__ = ["format_ms", "format_seconds", "now_ms", "parse_ms"]
-
-
-def now_ms() -> int:
-    """The current Unix time in milliseconds."""
-    return time.time_ns() // 1_000_000
 
 
 def format_seconds(seconds: int) -> str:

@@ -40,13 +40,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from credentials import verifier as verifier_module
 from credentials.credential import IssueRequest, SignedCredential
 from credentials.did import issuer_did
 from credentials.holder import Holder
 from credentials.issuance import BatchAnchorer, CredentialIssuer, IssuerConfig
 from credentials.signing import SigningPool
-from credentials.verifier import VerificationRequest, Verifier, VerifierConfig
+from credentials.verify import VerificationRequest, Verifier, VerifierConfig
+from credentials.verify import verifier as verifier_module
 from ledger.audit.events import Caller
 from ledger.audit.log import AuditLog
 from ledger.audit.pseudonyms import PseudonymKeys

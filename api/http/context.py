@@ -22,7 +22,7 @@ from api.province.clients import ClientRegistry
 from api.province.keyring import SigningKeyRing
 from api.province.keys import ProvinceKeys
 from credentials.issuance import CredentialIssuer
-from credentials.verifier import Verifier
+from credentials.verify import Verifier
 from ledger.audit.anchoring import CheckpointAnchorer
 from ledger.audit.citizen import CitizenView
 from ledger.audit.log import AuditLog
@@ -30,6 +30,7 @@ from ledger.chain import outbox
 from ledger.chain.contracts.consortium import ConsortiumAddresses
 from ledger.chain.contracts.registry import IssuerRegistry
 from ledger.chain.index import ChainIndex
+from ledger.clock import now_ms
 from ledger.store.challenges import Challenges
 from ledger.store.database import Database
 from ledger.store.lease import Leases
@@ -40,10 +41,6 @@ WRITER_LEASE = "writer"
 """Name of the lease the province's writer process holds (checked by ``/readyz``)."""
 
 MIB = 1024 * 1024
-
-
-def _now_ms() -> int:
-    return time.time_ns() // 1_000_000
 
 
 def _version() -> str:
@@ -133,7 +130,7 @@ class ProvinceContext:
     chain: ChainProbe | None = None
     """Probed by ``/readyz`` when set (a service without a chain leaves it None)."""
     writer_lease: str = WRITER_LEASE
-    clock: Callable[[], int] = _now_ms
+    clock: Callable[[], int] = now_ms
     """Milliseconds since the epoch (injectable for tests)."""
     version: str = field(default_factory=_version)
     issuer: CredentialIssuer | None = None
@@ -166,7 +163,7 @@ class ProvinceContext:
         chain: ChainProbe | None = None,
         limits: ApiLimits | None = None,
         rate_limits: RateLimits | None = None,
-        clock: Callable[[], int] = _now_ms,
+        clock: Callable[[], int] = now_ms,
         writer_lease: str = WRITER_LEASE,
     ) -> ProvinceContext:
         """Wire the store-backed parts around ``db`` and ``audit_log`` (migrating as needed)."""

@@ -18,13 +18,13 @@ import base64
 import re
 import secrets
 import string
-import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 
 from ledger.audit.errors import EventRejectedError
 from ledger.audit.events import Caller
+from ledger.clock import now_ms
 from ledger.crypto.sm3 import sm3
 from ledger.store.database import Database, Row, Transaction
 from ledger.store.migrations import Migration, migrate
@@ -162,10 +162,6 @@ def _new_client_id() -> str:
     return "cl-" + "".join(secrets.choice(_ID_ALPHABET) for _ in range(16))
 
 
-def _now_ms() -> int:
-    return time.time_ns() // 1_000_000
-
-
 def _check_identity(client_id: str, organisation: str) -> None:
     try:
         Caller(client_id, "x")
@@ -193,7 +189,7 @@ def _from_row(row: Row) -> ApiClient:
 class ClientRegistry:
     """Create, list, revoke and authenticate API clients in the store."""
 
-    def __init__(self, db: Database, *, clock: Callable[[], int] = _now_ms) -> None:
+    def __init__(self, db: Database, *, clock: Callable[[], int] = now_ms) -> None:
         """Use ``db`` (migrating the ``api_clients`` component); ``clock`` gives ms."""
         self.db = db
         self.clock = clock

@@ -23,7 +23,7 @@ from api.province.keys import ProvinceKeys, load_or_create_keys
 from api.runtime.settings import Settings
 from credentials.did import issuer_did
 from credentials.issuance import CredentialIssuer, IssuerConfig
-from credentials.verifier import Verifier, VerifierConfig
+from credentials.verify import Verifier, VerifierConfig
 from ledger.audit.anchoring import CheckpointAnchorer, CheckpointPolicy
 from ledger.audit.log import AuditLog
 from ledger.chain.contracts.audit_anchor import AuditAnchor

@@ -26,13 +26,10 @@ from credentials.issuance import BatchAnchorer
 from ledger.chain.contracts.credential_anchor import CredentialAnchor
 from ledger.chain.node.transactions import NonceManager
 from ledger.chain.outbox import OutboxJournal, OutboxProcessor
+from ledger.clock import now_ms
 from ledger.store.lease import Lease, LeaseLostError, Leases
 
 log = logging.getLogger(__name__)
-
-
-def _now_ms() -> int:
-    return time.time_ns() // 1_000_000
 
 
 @dataclass
@@ -67,7 +64,7 @@ class WriterLoop:
         *,
         ttl_ms: int = 15_000,
         tick: float = 0.1,
-        clock: Callable[[], int] = _now_ms,
+        clock: Callable[[], int] = now_ms,
     ) -> None:
         """Run ``duties`` as ``holder`` whenever the lease is ours."""
         self.leases = leases

@@ -12,7 +12,6 @@ contract's strictly growing tree size make a double anchoring impossible.
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
@@ -24,6 +23,7 @@ from ledger.chain import outbox
 from ledger.chain.contracts.audit_anchor import AuditAnchor
 from ledger.chain.contracts.audit_anchor import Checkpoint as AnchoredCheckpoint
 from ledger.chain.outbox import OutboxItem, OutboxProcessor
+from ledger.clock import now_ms
 from ledger.store.database import Transaction
 from ledger.store.migrations import Migration, migrate
 
@@ -78,10 +78,6 @@ class StoredCheckpoint:
     block_number: int | None
 
 
-def _now_ms() -> int:
-    return time.time_ns() // 1_000_000
-
-
 class CheckpointAnchorer:
     """Signs the log's checkpoints and anchors them (writer process only)."""
 
@@ -92,7 +88,7 @@ class CheckpointAnchorer:
         anchor: AuditAnchor | None,
         policy: CheckpointPolicy | None = None,
         *,
-        clock: Callable[[], int] = _now_ms,
+        clock: Callable[[], int] = now_ms,
     ) -> None:
         """Anchor ``audit_log``'s checkpoints in ``anchor`` on chain ``chain_id``.
 

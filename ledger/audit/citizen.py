@@ -15,7 +15,6 @@ key. The answer itself is an access to personal data and is logged too.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -23,6 +22,7 @@ from ledger.audit.anchoring import CheckpointAnchorer, CheckpointState, StoredCh
 from ledger.audit.errors import AuditError
 from ledger.audit.events import Caller, EventInput, Outcome, canonical_json
 from ledger.audit.log import AppendResult, AuditLog
+from ledger.clock import now_ms
 from ledger.crypto import multikey
 from ledger.crypto.errors import CryptoError
 from ledger.crypto.signer import SignedPayload, verify_payload
@@ -74,10 +74,6 @@ class CitizenReport:
     anchored: StoredCheckpoint | None
 
 
-def _now_ms() -> int:
-    return time.time_ns() // 1_000_000
-
-
 class CitizenView:
     """Answers citizens' signed requests from one province's log."""
 
@@ -87,7 +83,7 @@ class CitizenView:
         anchorer: CheckpointAnchorer,
         challenges: Challenges,
         *,
-        clock: Callable[[], int] = _now_ms,
+        clock: Callable[[], int] = now_ms,
     ) -> None:
         """Serve ``audit_log``'s events, proving them against ``anchorer``'s checkpoints."""
         self.log = audit_log

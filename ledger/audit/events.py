@@ -22,13 +22,13 @@ import os
 import re
 import secrets
 import threading
-import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
 from ledger.audit.errors import EventRejectedError
+from ledger.clock import now_ms
 from ledger.crypto.sm3 import sm3
 
 EVENT_VERSION = 1
@@ -251,7 +251,7 @@ class Uuid7Factory:
 
     def new(self, time_ms: int | None = None) -> str:
         """A new UUIDv7 string."""
-        now = time.time_ns() // 1_000_000 if time_ms is None else time_ms
+        now = now_ms() if time_ms is None else time_ms
         with self._lock:
             if now <= self._last_ms:
                 now = self._last_ms

@@ -18,7 +18,6 @@ import json
 import logging
 import queue
 import threading
-import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, field
@@ -28,6 +27,7 @@ from ledger.audit.errors import AuditError, LogCorruptedError
 from ledger.audit.events import AccessEvent, Caller, EventInput, Uuid7Factory
 from ledger.audit.pseudonyms import PseudonymKeys
 from ledger.audit.receipts import BatchStatement, Receipt, SignedBatch, batch_paths, sign_batch
+from ledger.clock import now_ms
 from ledger.crypto.signer import Signer
 from ledger.crypto.sm3 import sm3
 from ledger.merkle import tree as merkle
@@ -86,10 +86,6 @@ MAX_SIGNED_BATCH = 256
 """Most events under one receipt signature. A commit group larger than this is
 signed in several batches, so reading one event's receipt rebuilds a tree of at
 most 256 leaves (its path has at most 8 nodes) however large the group was."""
-
-
-def _now_ms() -> int:
-    return time.time_ns() // 1_000_000
 
 
 @dataclass(frozen=True)
@@ -159,7 +155,7 @@ class AuditLog:
         pseudonyms: PseudonymKeys,
         *,
         hasher: TreeHasher = SM3_TREE,
-        clock: Callable[[], int] = _now_ms,
+        clock: Callable[[], int] = now_ms,
         max_group_events: int = 8192,
     ) -> None:
         """Open (creating if needed) the log ``log_id`` in ``db``."""

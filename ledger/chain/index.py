@@ -36,7 +36,6 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -48,6 +47,7 @@ from ledger.chain.contracts.credential_anchor import DigestStatus
 from ledger.chain.contracts.registry import IssuerStatus, KeyRecord, decode_key_id
 from ledger.chain.errors import ChainConfigError, ChainError
 from ledger.chain.node.client import ChainClient, checksum
+from ledger.clock import now_ms
 from ledger.store.database import Database, Transaction
 from ledger.store.migrations import Migration, migrate
 
@@ -152,10 +152,6 @@ _BLOCK_COLUMN = {"chain_index_blocks": "number"}
 
 _KEY_RETIRED = "retired"
 _KEY_COMPROMISED = "compromised"
-
-
-def _now_ms() -> int:
-    return time.time_ns() // 1_000_000
 
 
 @dataclass(frozen=True)
@@ -358,7 +354,7 @@ class ChainIndex:
                         self.anchor_address,
                         start_block,
                         start_block - 1,
-                        _now_ms(),
+                        now_ms(),
                     ),
                 )
             elif (int(row[0]), str(row[1]), str(row[2])) != (
@@ -609,7 +605,7 @@ class ChainIndex:
         tx.execute(
             "UPDATE chain_index_meta SET height = ?, generation = generation + 1, "
             "updated_at_ms = ? WHERE id = 1",
-            (height, _now_ms()),
+            (height, now_ms()),
         )
 
     def prune_block_hashes(self, keep: int = 1024) -> int:

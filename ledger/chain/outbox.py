@@ -30,6 +30,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from ledger import clock
 from ledger.chain.errors import ChainUnavailableError, ContractRevertError
 from ledger.chain.node.client import checksum
 from ledger.chain.node.transactions import JournalEntry, NonceManager, NonceTooLowError
@@ -139,10 +140,6 @@ FinalHandler = Callable[[Transaction, OutboxItem], None]
 """Called in the store transaction that makes an item final."""
 
 
-def _now_ms() -> int:
-    return time.time_ns() // 1_000_000
-
-
 def prepare(db: Database) -> None:
     """Create or migrate the outbox table."""
     migrate(db, "outbox", MIGRATIONS)
@@ -170,7 +167,7 @@ def enqueue(
     existing = tx.fetchone("SELECT id FROM outbox WHERE kind = ? AND item_key = ?", (kind, key))
     if existing is not None:
         return int(existing[0])
-    now = _now_ms() if now_ms is None else now_ms
+    now = clock.now_ms() if now_ms is None else now_ms
     pinned = None if account is None else checksum(account)
     tx.execute(
         "INSERT INTO outbox (kind, item_key, to_address, calldata, done_errors, state, "
@@ -221,7 +218,7 @@ class OutboxLag:
 
 def lag(db: Database, now_ms: int | None = None) -> OutboxLag:
     """Current outbox lag (for ``/readyz`` and metrics)."""
-    now = _now_ms() if now_ms is None else now_ms
+    now = clock.now_ms() if now_ms is None else now_ms
     with db.read() as tx:
         row = tx.fetchone(
             "SELECT COUNT(*), MIN(created_at_ms) FROM outbox WHERE state IN (?, ?, ?)",
@@ -254,7 +251,7 @@ class OutboxJournal:
                     entry.nonce,
                     entry.tx_hash,
                     entry.raw,
-                    _now_ms(),
+                    clock.now_ms(),
                     int(entry.label),
                 ),
             )
@@ -335,7 +332,7 @@ class OutboxProcessor:
             self._set(tx, item_id, **values)
 
     def _set(self, tx: Transaction, item_id: int, **values: object) -> None:
-        values["updated_at_ms"] = _now_ms()
+        values["updated_at_ms"] = clock.now_ms()
         assignments = ", ".join(f"{column} = ?" for column in values)
         tx.execute(
             f"UPDATE outbox SET {assignments} WHERE id = ?",  # noqa: S608 - fixed column names

@@ -19,7 +19,7 @@ from credentials.credential import IssueRequest
 from credentials.did import issuer_did
 from credentials.holder import Holder
 from credentials.issuance import BatchAnchorer, CredentialIssuer, IssuerConfig
-from credentials.verifier import VerificationRequest, Verifier, VerifierConfig
+from credentials.verify import VerificationRequest, Verifier, VerifierConfig
 from ledger.audit.events import Caller
 from ledger.audit.log import AuditLog
 from ledger.audit.pseudonyms import PseudonymKeys

@@ -27,7 +27,7 @@ from credentials.did import issuer_did
 from credentials.holder import Holder
 from credentials.jcs import canonicalize
 from credentials.reasons import CheckStatus, Reason
-from credentials.verifier import VerificationResult, Verifier
+from credentials.verify import VerificationResult, Verifier
 from ledger.audit.events import Caller, EventInput
 from ledger.crypto.signer import LocalSigner
 from ledger.crypto.sm2 import Sm2PrivateKey

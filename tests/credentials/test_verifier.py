@@ -14,7 +14,7 @@ from credentials.errors import AccessLogUnavailableError, ConfigurationError
 from credentials.holder import Holder
 from credentials.reasons import CheckStatus, Reason
 from credentials.templates import TEMPLATES
-from credentials.verifier import Verifier, VerifierConfig
+from credentials.verify import Verifier, VerifierConfig
 from ledger.audit.events import Caller, EventInput
 from ledger.chain.index import ChainIndex, IndexView
 from ledger.crypto.sm3 import sm3
@@ -215,7 +215,7 @@ def test_the_verifier_trusts_only_its_own_configuration(
 def test_a_bug_while_parsing_gives_error_not_an_exception(
     guangdong: VerifyingProvince, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import credentials.verifier as verifier_module
+    import credentials.verify.verifier as verifier_module
 
     def broken(value: Any, where: str = "credential") -> Any:
         raise RuntimeError("bug")

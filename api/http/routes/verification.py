@@ -33,7 +33,7 @@ from api.http.schemas.credentials import (
     VerifyPresentationIn,
 )
 from credentials.errors import AccessLogUnavailableError
-from credentials.verifier import CREDENTIAL_VERIFY, VerificationRequest, Verifier
+from credentials.verify import CREDENTIAL_VERIFY, VerificationRequest, Verifier
 from ledger.audit.events import format_time
 
 router = APIRouter(tags=["verification"])

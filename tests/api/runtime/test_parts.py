@@ -6,7 +6,7 @@ from pathlib import Path
 
 from credentials.credential import IssueRequest
 from credentials.holder import Holder
-from credentials.verifier import VerificationRequest
+from credentials.verify import VerificationRequest
 from ledger.audit.events import Caller
 from tests.credentials.conftest import DEGREE_CLAIMS
 from tests.helpers.contracts import GD, ZJ, World
