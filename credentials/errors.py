@@ -93,12 +93,6 @@ class StatusTransitionError(CredentialError):
     code = "status_transition"
 
 
-class ChallengeUnavailableError(CredentialError):
-    """A presentation challenge could not be issued (store unavailable)."""
-
-    code = "challenge_unavailable"
-
-
 class AccessLogUnavailableError(CredentialError):
     """The access event of a verification could not be appended; no answer is given."""
 

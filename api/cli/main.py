@@ -36,7 +36,7 @@ from api.cli.governance import governance_app
 from api.cli.keys import keys_app
 from api.cli.wallet import wallet_app
 from api.runtime.chain_start import ProvinceRuntime, start_runtime
-from api.runtime.supervisor import Service, run_service
+from api.runtime.supervisor import Supervisor, run_service
 from ledger.chain.contracts.deployment import load_deployment
 
 app = typer.Typer(
@@ -108,7 +108,7 @@ def serve(
     signal.signal(signal.SIGTERM, request_stop)
     signal.signal(signal.SIGINT, request_stop)
 
-    def ready(service: Service) -> None:
+    def ready(service: Supervisor) -> None:
         description = service.describe(_describe(service.runtime))
         if as_json:
             print_json_line(description.to_json())

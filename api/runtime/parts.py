@@ -4,7 +4,7 @@
 every process of the province shares: the audit log, the chain index (read
 only), the issuer, the verifier and the signing key ring. ``ProvinceParts.context``
 is the ``ProvinceContext`` an API worker serves. The writer adds its duties on
-top (``api.writer_duties``).
+top (``api.runtime.writer.province_duties``).
 
 ``ChainPlan`` is what the supervisor tells its workers about the chain: the
 node URL, the chain id and the consortium's addresses. A verifier takes these

@@ -49,7 +49,7 @@ from api.runtime.writer import (
 from ledger.chain.contracts.registry import IssuerRegistry
 from ledger.store.lease import Leases
 
-__all__ = ["Service", "ServiceDescription", "run_service", "start_service"]
+__all__ = ["ServiceDescription", "Supervisor", "run_service", "start_service"]
 
 log = logging.getLogger(__name__)
 
@@ -105,8 +105,8 @@ class _Worker:
     started_at: float = field(default_factory=time.monotonic)
 
 
-class Service:
-    """A running province service: runtime, writer, workers."""
+class Supervisor:
+    """A running province service: runtime, the writer thread, the HTTP worker processes."""
 
     def __init__(
         self,
@@ -296,12 +296,12 @@ def _with_demo_governor(settings: Settings) -> Settings:
     return settings
 
 
-def start_service(settings: Settings) -> Service:
+def start_service(settings: Settings) -> Supervisor:
     """Bring the whole service up (see the module); on failure, leave nothing running."""
     settings = _with_demo_governor(settings)
     runtime = start_runtime(settings)
     parts: ProvinceParts | None = None
-    service: Service | None = None
+    service: Supervisor | None = None
     try:
         plan = ChainPlan(
             runtime.chain.client.url,
@@ -321,7 +321,7 @@ def start_service(settings: Settings) -> Service:
         )
         parts.index.sync()
         parts.keyring.refresh()
-        service = Service(settings, runtime, parts, report)
+        service = Supervisor(settings, runtime, parts, report)
         if settings.demo:
             service.demo_tokens = ensure_demo_clients(settings)
         service.start_writer()
@@ -339,7 +339,7 @@ def start_service(settings: Settings) -> Service:
 
 def run_service(
     settings: Settings,
-    on_ready: Callable[[Service], None],
+    on_ready: Callable[[Supervisor], None],
     stop: threading.Event,
 ) -> None:
     """Start the service, call ``on_ready``, watch it until ``stop`` is set, then stop it."""

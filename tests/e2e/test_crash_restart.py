@@ -21,7 +21,7 @@ import pytest
 from api.client.remote import RemoteApi, RemoteApiError
 from credentials.holder import Holder
 from tests.credentials.conftest import DEGREE_CLAIMS
-from tests.e2e.test_two_provinces import Served, _serve
+from tests.helpers.processes import Served, serve
 
 pytestmark = pytest.mark.slow
 
@@ -44,7 +44,7 @@ def test_a_killed_service_keeps_and_anchors_what_it_acknowledged(tmp_path: Path)
     data = tmp_path / "data"
     # Batches wait 30 s, so nothing acknowledged before the kill can be anchored by then.
     settings = {"TONGBAN_DEMO": "1", "TONGBAN_BATCH_MAX_WAIT_MS": "30000"}
-    first = _serve(tmp_path / "first.log", "--data-dir", str(data), **settings)
+    first = serve(tmp_path / "first.log", "--data-dir", str(data), **settings)
     tokens = json.loads(Path(first.description["demo_tokens"]["330000"]).read_text())
     api = RemoteApi(first.url, tokens["issuer"])
     acked: list[str] = []
@@ -69,7 +69,7 @@ def test_a_killed_service_keeps_and_anchors_what_it_acknowledged(tmp_path: Path)
     acknowledged = list(acked)
     assert len(set(acknowledged)) == len(acknowledged) >= 40
 
-    second: Served = _serve(
+    second: Served = serve(
         tmp_path / "second.log",
         "--data-dir",
         str(data),

@@ -21,72 +21,21 @@ auditor. Nothing here reaches into a store or calls a library directly.
 from __future__ import annotations
 
 import json
-import os
-import signal
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests.credentials.conftest import DEGREE_CLAIMS
+from tests.helpers.processes import TONGBAN, Served, e2e_env, serve
 
-TONGBAN = str(Path(sys.executable).with_name("tongban"))
 WALLET_PASSPHRASE = "citizen wallet passphrase"
 DISCLOSED = ["degreeLevel", "awardingInstitution"]
 
 pytestmark = pytest.mark.slow
-
-
-def _env(**extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("TONGBAN_")}
-    env.update(
-        TONGBAN_HTTP_PORT="0",
-        TONGBAN_LOG_FORMAT="json",
-        TONGBAN_CHECKPOINT_SECONDS="1",
-        TONGBAN_BATCH_MAX_WAIT_MS="300",
-    )
-    env.update(extra)
-    return env
-
-
-@dataclass
-class Served:
-    """A running ``tongban serve --json`` and what it printed."""
-
-    process: subprocess.Popen[str]
-    description: dict[str, Any]
-    log: Path
-
-    @property
-    def url(self) -> str:
-        return str(self.description["api_url"])
-
-    def stop(self) -> int:
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-        return self.process.wait(timeout=60)
-
-
-def _serve(log: Path, *args: str, **settings: str) -> Served:
-    with log.open("w") as errors:
-        process = subprocess.Popen(
-            [TONGBAN, "serve", "--json", *args],
-            stdout=subprocess.PIPE,
-            stderr=errors,
-            text=True,
-            env=_env(**settings),
-        )
-    assert process.stdout is not None
-    line = process.stdout.readline()
-    if not line:
-        process.wait(timeout=30)
-        raise AssertionError(f"serve exited early:\n{log.read_text()[-3000:]}")
-    return Served(process, json.loads(line), log)
 
 
 def _cli(
@@ -97,7 +46,7 @@ def _cli(
         input=stdin,
         capture_output=True,
         text=True,
-        env=_env(TONGBAN_WALLET_PASSPHRASE=WALLET_PASSPHRASE, **env),
+        env=e2e_env(TONGBAN_WALLET_PASSPHRASE=WALLET_PASSPHRASE, **env),
         timeout=120,
     )
     assert result.returncode in expect, (args, result.returncode, result.stdout, result.stderr)
@@ -119,12 +68,12 @@ def _until(what: str, check: Any, timeout: float = 60.0) -> Any:
 @pytest.fixture
 def provinces(tmp_path: Path) -> Iterator[tuple[Served, Served]]:
     """A (demo, embedded chain) and B (the demo's second province, joined by URL)."""
-    a = _serve(tmp_path / "a.log", "--data-dir", str(tmp_path / "a"), TONGBAN_DEMO="1")
+    a = serve(tmp_path / "a.log", "--data-dir", str(tmp_path / "a"), TONGBAN_DEMO="1")
     b: Served | None = None
     try:
         config = tmp_path / "a" / "demo" / "440000" / "tongban.toml"
         assert a.description["demo_second_province"].startswith(f"tongban serve --config {config}")
-        b = _serve(tmp_path / "b.log", "--config", str(config), "--chain", a.description["rpc_url"])
+        b = serve(tmp_path / "b.log", "--config", str(config), "--chain", a.description["rpc_url"])
         yield a, b
     finally:
         if b is not None:

@@ -12,8 +12,8 @@ import pytest
 from ledger.audit.pseudonyms import PseudonymKeys
 from ledger.crypto.signer import LocalSigner
 from ledger.store.sqlite import SqliteDatabase
-from tests.api.runtime.test_supervisor import TONGBAN, _env
 from tests.helpers.contracts import World
+from tests.helpers.processes import TONGBAN, tongban_env
 from tests.ledger.audit.test_export import Province
 
 
@@ -32,7 +32,7 @@ def _verify(province: Province, path: Path) -> subprocess.CompletedProcess[str]:
     args = [TONGBAN, "audit", "verify", str(path), "--json", "--data-dir", str(path.parent)]
     args += ["--chain", world.client.url, "--chain-id", str(world.client.chain_id)]
     args += ["--audit-anchor", world.audit.address, "--registry", world.registry.address]
-    return subprocess.run(args, capture_output=True, text=True, env=_env(), timeout=60)
+    return subprocess.run(args, capture_output=True, text=True, env=tongban_env(), timeout=60)
 
 
 def test_a_good_export_verifies_and_a_tampered_one_names_the_event(

@@ -8,11 +8,13 @@ from pathlib import Path
 
 from api.province.clients import ClientRegistry
 from ledger.store.sqlite import SqliteDatabase
-from tests.api.runtime.test_supervisor import TONGBAN, _env
+from tests.helpers.processes import TONGBAN, tongban_env
 
 
 def _run(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([TONGBAN, *args], capture_output=True, text=True, env=_env(), timeout=60)
+    return subprocess.run(
+        [TONGBAN, *args], capture_output=True, text=True, env=tongban_env(), timeout=60
+    )
 
 
 def test_create_list_and_revoke_a_client(tmp_path: Path) -> None:

@@ -26,9 +26,9 @@ from api.province.clients import Role
 from api.runtime.settings import SettingsError, load_settings
 from credentials.holder import Holder
 from credentials.status import StatusReason
-from tests.api.runtime.test_supervisor import TONGBAN, _env
 from tests.credentials.conftest import DEGREE_CLAIMS
 from tests.helpers.contracts import GD, ZJ, World
+from tests.helpers.processes import TONGBAN, tongban_env
 from tests.helpers.provinces import PERSONAL, ServedProvince, served_province
 
 
@@ -42,7 +42,7 @@ def _client(province: ServedProvince, role: Role) -> dict[str, str]:
 
 def _run(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [TONGBAN, *args], capture_output=True, text=True, env=_env(**env), timeout=90
+        [TONGBAN, *args], capture_output=True, text=True, env=tongban_env(**env), timeout=90
     )
 
 
@@ -169,7 +169,7 @@ def test_issue_batches_verify_revoke_and_export(
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
-        env=_env(**issuer),
+        env=tongban_env(**issuer),
     )
     deadline = time.monotonic() + 60
     while waiting.poll() is None and time.monotonic() < deadline:

@@ -26,9 +26,9 @@ from credentials.did import issuer_verification_method
 from ledger.crypto.signer import LocalSigner
 from ledger.merkle.hasher import SM3_TREE
 from ledger.merkle.tree import MemoryTree
-from tests.api.runtime.test_supervisor import TONGBAN, _env
 from tests.credentials.conftest import DEGREE_CLAIMS, ZJ_KEY
 from tests.helpers.contracts import GD, ZJ, World
+from tests.helpers.processes import TONGBAN, tongban_env
 from tests.helpers.provinces import FAST, ServedProvince, served_province
 
 CHAIN_ID = 31337
@@ -190,7 +190,7 @@ def test_anchor_proofs_are_checked_then_presentations_disclose_only_the_chosen_c
 def _run(
     *args: str, wallet: Path, stdin: str | None = None, **env: str
 ) -> subprocess.CompletedProcess[str]:
-    environment = _env(
+    environment = tongban_env(
         **{"TONGBAN_WALLET": str(wallet), "TONGBAN_WALLET_PASSPHRASE": PASSPHRASE, **env}
     )
     return subprocess.run(

@@ -7,7 +7,6 @@ import json
 import os
 import signal
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,16 +17,7 @@ import pytest
 from ledger.chain.node.processes import NodeProcess
 from ledger.datadir import DataDirLock
 from tests.helpers.fake_node import fake_besu
-from tests.ledger.chain.test_nodes import _gone
-
-TONGBAN = str(Path(sys.executable).with_name("tongban"))
-
-
-def _env(**settings: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("TONGBAN_")}
-    env["TONGBAN_HTTP_PORT"] = "0"  # tests run side by side: never the default port
-    env.update(settings)
-    return env
+from tests.helpers.processes import TONGBAN, process_gone, tongban_env
 
 
 class Service:
@@ -39,7 +29,7 @@ class Service:
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
-            env=_env(**settings),
+            env=tongban_env(**settings),
         )
         assert self.process.stdout is not None
         line = self.process.stdout.readline()
@@ -63,7 +53,7 @@ def running(tmp_path: Path) -> Iterator[Service]:
 
 def _run(*args: str, **settings: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [TONGBAN, *args], capture_output=True, text=True, env=_env(**settings), timeout=60
+        [TONGBAN, *args], capture_output=True, text=True, env=tongban_env(**settings), timeout=60
     )
 
 
@@ -102,7 +92,7 @@ def test_a_second_service_on_the_same_data_dir_is_refused(running: Service, tmp_
 def test_sigterm_stops_the_service_and_its_node(running: Service) -> None:
     node_pid = running.description["node_pid"]
     assert running.stop() == 0
-    assert _gone(node_pid)
+    assert process_gone(node_pid)
 
 
 @pytest.mark.slow
@@ -111,7 +101,7 @@ def test_kill_9_leaves_no_orphan_and_a_restart_resumes_the_chain(tmp_path: Path)
     node_pid = first.description["node_pid"]
     first.process.send_signal(signal.SIGKILL)
     first.process.wait()
-    assert _gone(node_pid), "the embedded node outlived the killed service"
+    assert process_gone(node_pid), "the embedded node outlived the killed service"
 
     second = Service(tmp_path / "data")
     try:

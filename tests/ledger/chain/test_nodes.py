@@ -26,22 +26,9 @@ from ledger.chain.node.client import ChainClient
 from ledger.chain.node.connection import ChainConfig, open_chain
 from ledger.chain.node.processes import NodeProcess, start_anvil, start_ganache
 from ledger.chain.node.transactions import NonceManager
+from tests.helpers.processes import process_gone
 
 GANACHE_CHAIN_ID = 33044
-
-
-def _gone(pid: int, timeout: float = 10.0) -> bool:
-    """Whether process ``pid`` has exited (a zombie counts as exited)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            state = Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0]
-        except FileNotFoundError:
-            return True
-        if state in ("Z", "X"):
-            return True
-        time.sleep(0.05)
-    return False
 
 
 @pytest.mark.slow
@@ -63,7 +50,7 @@ def test_ganache_killed_with_sigkill_comes_back_with_every_receipted_transaction
         head = client.block_number()
     finally:
         node.kill()  # SIGKILL: no chance to flush anything
-    assert _gone(node.pid)
+    assert process_gone(node.pid)
 
     restarted = start_ganache(db, GANACHE_CHAIN_ID, block_time=1)
     try:
@@ -102,13 +89,13 @@ def test_a_node_dies_with_the_process_that_started_it_even_on_sigkill(tmp_path: 
         assert parent.stdout is not None
         pids = [int(p) for p in parent.stdout.readline().split()]
         assert len(pids) == 2
-        assert not _gone(pids[0], 0.2)
-        assert not _gone(pids[1], 0.2)
+        assert not process_gone(pids[0], 0.2)
+        assert not process_gone(pids[1], 0.2)
     finally:
         parent.send_signal(signal.SIGKILL)
         parent.wait()
     for pid in pids:
-        assert _gone(pid), f"node {pid} outlived its killed parent"
+        assert process_gone(pid), f"node {pid} outlived its killed parent"
 
 
 def test_a_node_that_dies_mid_session_gives_a_clear_error_fast() -> None:

@@ -14,9 +14,9 @@ from api.province.clients import Role
 from api.runtime.writer import governor_outbox
 from ledger.chain.contracts.registry import IssuerStatus
 from ledger.chain.node.accounts import save_keystore
-from tests.api.runtime.test_supervisor import TONGBAN, _env
 from tests.helpers.admin_province import admin_province, drive
 from tests.helpers.contracts import World
+from tests.helpers.processes import TONGBAN, tongban_env
 from tests.helpers.provinces import ServedProvince
 
 NEW_ISSUER = 3
@@ -41,7 +41,7 @@ def _cli(world: World, tmp_path: Path, *args: str) -> subprocess.CompletedProces
         "--registry",
         world.addresses.registry,
     ]
-    env = _env(TONGBAN_GOVERNOR_KEY_PASSPHRASE=KEYSTORE_PASSPHRASE)
+    env = tongban_env(TONGBAN_GOVERNOR_KEY_PASSPHRASE=KEYSTORE_PASSPHRASE)
     return subprocess.run(command, capture_output=True, text=True, env=env, timeout=90)
 
 

@@ -19,10 +19,10 @@ from credentials.issuance import AnchoringState
 from credentials.reasons import CheckStatus
 from ledger.chain.contracts.credential_anchor import DigestStatus
 from ledger.chain.contracts.registry import IssuerStatus
-from tests.api.runtime.test_supervisor import TONGBAN, _env
 from tests.credentials.conftest import DEGREE_CLAIMS
 from tests.helpers.admin_province import admin_province, drive
 from tests.helpers.contracts import ZJ, World
+from tests.helpers.processes import TONGBAN, tongban_env
 from tests.helpers.provinces import ServedProvince
 from tests.helpers.server import Reply
 
@@ -244,7 +244,7 @@ def test_the_key_compromise_workflow_end_to_end(world: World, tmp_path: Path) ->
 def test_tongban_keys_talks_to_the_service(world: World, tmp_path: Path) -> None:
     with admin_province(world, tmp_path) as province:
         url = f"http://127.0.0.1:{province.server.port}"
-        env = _env(TONGBAN_API_URL=url, TONGBAN_API_TOKEN=province.tokens[Role.OPERATOR])
+        env = tongban_env(TONGBAN_API_URL=url, TONGBAN_API_TOKEN=province.tokens[Role.OPERATOR])
 
         def run(*args: str) -> subprocess.CompletedProcess[str]:
             return subprocess.run(
