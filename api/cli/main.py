@@ -35,7 +35,7 @@ from api.cli.credentials import issue_command, revoke_command, verify_command
 from api.cli.governance import governance_app
 from api.cli.keys import keys_app
 from api.cli.wallet import wallet_app
-from api.runtime.chain_start import ProvinceRuntime, start_runtime
+from api.runtime.chain_start import StartedChain, start_chain
 from api.runtime.supervisor import Supervisor, run_service
 from ledger.chain.contracts.deployment import load_deployment
 
@@ -57,7 +57,7 @@ app.command("verify")(verify_command)
 app.command("revoke")(revoke_command)
 
 
-def _describe(runtime: ProvinceRuntime) -> dict[str, Any]:
+def _describe(runtime: StartedChain) -> dict[str, Any]:
     client = runtime.chain.client
     return {
         "chain": runtime.settings.chain,
@@ -182,7 +182,7 @@ def chain_deploy(
 ) -> None:
     """Deploy the contracts that are missing on the configured chain, record them, and exit."""
     settings = load_cli_settings(config, data_dir, chain, chain_id)
-    runtime = start_runtime(settings, province_keys=False)
+    runtime = start_chain(settings, province_keys=False)
     try:
         _print_description(_describe(runtime), as_json)
     finally:

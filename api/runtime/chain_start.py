@@ -1,8 +1,8 @@
 """Wire the concrete parts of one province's service together.
 
-``start_runtime`` locks the data directory, reaches (or starts) the chain,
+``start_chain`` locks the data directory, reaches (or starts) the chain,
 loads the province's EVM account and makes sure the contracts are deployed.
-``ProvinceRuntime.close`` undoes it in reverse order.
+``StartedChain.close`` undoes it in reverse order.
 """
 
 from __future__ import annotations
@@ -41,8 +41,8 @@ _DEV_FUNDING_FLOOR_WEI = 10**21
 
 
 @dataclass
-class ProvinceRuntime:
-    """A running province: its lock, chain, EVM account, sender and contracts."""
+class StartedChain:
+    """A province started on its chain: data-dir lock, chain, EVM account, sender, contracts."""
 
     settings: Settings
     lock: DataDirLock
@@ -83,7 +83,7 @@ def _undo_on_error(steps: list[Callable[[], None]]) -> None:
             log.exception("cleanup step failed")
 
 
-def start_runtime(settings: Settings, *, province_keys: bool = True) -> ProvinceRuntime:
+def start_chain(settings: Settings, *, province_keys: bool = True) -> StartedChain:
     """Bring up one province's service; on any failure, leave nothing running.
 
     ``province_keys`` False (``tongban chain deploy``) checks only the EVM
@@ -139,7 +139,7 @@ def start_runtime(settings: Settings, *, province_keys: bool = True) -> Province
     except BaseException:
         _undo_on_error(undo)
         raise
-    runtime = ProvinceRuntime(settings, lock, chain, account, sender, deployment, dev_chain)
+    runtime = StartedChain(settings, lock, chain, account, sender, deployment, dev_chain)
     runtime.endpoint_file.parent.mkdir(parents=True, exist_ok=True)
     runtime.endpoint_file.write_text(
         json.dumps({"url": client.url, "chain_id": client.chain_id, "pid": os.getpid()}),

@@ -3,7 +3,7 @@
 Start-up, in order (any failure undoes what was started and ends in one
 ``error:`` line):
 
-1. ``start_runtime``: lock the data directory, reach or start the chain, load
+1. ``start_chain``: lock the data directory, reach or start the chain, load
    the EVM account, deploy or join the consortium (and seed the demo);
 2. ``provision_issuer``: check the issuer's admission, appoint this account as
    a writer and register the signing keys when it is the admin;
@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
-from api.runtime.chain_start import ProvinceRuntime, start_runtime
+from api.runtime.chain_start import StartedChain, start_chain
 from api.runtime.demo import ensure_demo_clients, governor_keystore_path, second_province_config
 from api.runtime.parts import ChainPlan, ProvinceParts, open_province
 from api.runtime.provision import ProvisionReport, provision_issuer
@@ -111,7 +111,7 @@ class Supervisor:
     def __init__(
         self,
         settings: Settings,
-        runtime: ProvinceRuntime,
+        runtime: StartedChain,
         parts: ProvinceParts,
         report: ProvisionReport,
     ) -> None:
@@ -299,7 +299,7 @@ def _with_demo_governor(settings: Settings) -> Settings:
 def start_service(settings: Settings) -> Supervisor:
     """Bring the whole service up (see the module); on failure, leave nothing running."""
     settings = _with_demo_governor(settings)
-    runtime = start_runtime(settings)
+    runtime = start_chain(settings)
     parts: ProvinceParts | None = None
     service: Supervisor | None = None
     try:
