@@ -29,9 +29,9 @@ from collections.abc import Callable
 
 from ledger.chain.contracts.artifacts import load_artifact
 from ledger.chain.contracts.binding import deploy_with_receipt
+from ledger.chain.contracts.calls import TxOutcome
 from ledger.chain.contracts.consortium import ConsortiumAddresses, bind_consortium
 from ledger.chain.contracts.credential_anchor import MAX_BATCH
-from ledger.chain.contracts.errors import TxOutcome
 from ledger.chain.node.accounts import create_account
 from ledger.chain.node.client import ChainClient
 from ledger.chain.node.processes import anvil_binary, start_anvil

@@ -14,6 +14,7 @@ hex, "count": n, "firstIndex": i, "logId": id, "time": "...Z"}))``.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,7 +23,8 @@ from ledger.audit.events import canonical_json, format_time
 from ledger.crypto.errors import CryptoError
 from ledger.crypto.signer import SignedPayload, Signer, verify_payload
 from ledger.crypto.sm2 import Sm2PublicKey
-from ledger.merkle.errors import MerkleError
+from ledger.merkle.batch import batch_paths as merkle_batch_paths
+from ledger.merkle.errors import BatchError, MerkleError
 from ledger.merkle.hasher import TreeHasher
 from ledger.merkle.verify import root_from_inclusion_proof
 
@@ -140,32 +142,16 @@ class Receipt:
             raise ReceiptError("receipt signature does not verify") from None
 
 
-def batch_paths(hasher: TreeHasher, leaves: list[bytes]) -> tuple[bytes, list[tuple[bytes, ...]]]:
-    """The RFC 9162 root over ``leaves`` (leaf hashes) and every leaf's audit path.
+def batch_paths(
+    hasher: TreeHasher, leaves: Sequence[bytes]
+) -> tuple[bytes, list[tuple[bytes, ...]]]:
+    """The receipt tree of one signed batch: its root over ``leaves`` and every event's path.
 
-    Built level by level: a level's unpaired last node moves up unchanged,
-    which yields the same tree as RFC 9162's largest-power-of-two split. Then
-    each leaf's path is its sibling at every level where it has one.
+    The math is ``ledger.merkle.batch.batch_paths``; its refusals (no leaves, a leaf
+    hash of the wrong length, as an altered export may hold) come out as
+    ``ReceiptError``, which receipt checks already report.
     """
-    if not leaves:
-        raise ValueError("a batch has at least one event")
-    levels = [list(leaves)]
-    while len(levels[-1]) > 1:
-        level = levels[-1]
-        parents = [
-            hasher.hash_children(level[i], level[i + 1]) for i in range(0, len(level) - 1, 2)
-        ]
-        if len(level) % 2:
-            parents.append(level[-1])
-        levels.append(parents)
-    paths = []
-    for leaf_index in range(len(leaves)):
-        path = []
-        index = leaf_index
-        for level in levels[:-1]:
-            sibling = index ^ 1
-            if sibling < len(level):
-                path.append(level[sibling])
-            index >>= 1
-        paths.append(tuple(path))
-    return levels[-1][0], paths
+    try:
+        return merkle_batch_paths(hasher, leaves)
+    except BatchError as exc:
+        raise ReceiptError(f"the batch cannot be rebuilt: {exc}") from None

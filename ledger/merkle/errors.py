@@ -11,6 +11,13 @@ class ProofError(MerkleError):
     """A proof is malformed for the sizes given (wrong length, bad sizes, bad hash length)."""
 
 
+class BatchError(MerkleError, ValueError):
+    """Leaves given to build a batch tree are unusable: none at all, or a hash of the wrong length.
+
+    Also a ``ValueError``, which is what an empty batch raised before this class existed.
+    """
+
+
 class RootMismatchError(ProofError):
     """A well-formed proof leads to a different root than the one expected.
 

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
+from typing import ClassVar
 
-from ledger.store.database import Database
+from ledger.store.database import Database, Row
 from ledger.store.migrations import Migration, migrate
 
 MIGRATIONS = (
@@ -53,6 +54,22 @@ class Challenge:
     expires_at_ms: int
 
 
+@dataclass(frozen=True)
+class _ChallengeRow:
+    COLUMNS: ClassVar[str] = "purpose, audience, expires_at_ms, used_at_ms"
+
+    purpose: str
+    audience: str
+    expires_at_ms: int
+    used_at_ms: int | None
+
+    @classmethod
+    def from_row(cls, row: Row) -> _ChallengeRow:
+        purpose, audience, expires_at_ms, used_at_ms = row
+        used = None if used_at_ms is None else int(used_at_ms)
+        return cls(str(purpose), str(audience), int(expires_at_ms), used)
+
+
 class Challenges:
     """Issue and consume challenges in the store."""
 
@@ -83,15 +100,15 @@ class Challenges:
             if changed == 1:
                 return
             row = tx.fetchone(
-                "SELECT purpose, audience, expires_at_ms, used_at_ms FROM challenges "
-                "WHERE challenge = ?",
+                f"SELECT {_ChallengeRow.COLUMNS} FROM challenges WHERE challenge = ?",  # noqa: S608
                 (value,),
             )
         if row is None:
             raise ChallengeError("unknown")
-        if row[3] is not None:
+        found = _ChallengeRow.from_row(row)
+        if found.used_at_ms is not None:
             raise ChallengeError("already used")
-        if int(row[2]) <= now_ms:
+        if found.expires_at_ms <= now_ms:
             raise ChallengeError("expired")
         raise ChallengeError("issued for another purpose or audience")
 

@@ -9,8 +9,9 @@ Time is passed in (milliseconds since the epoch) so tests need no clock tricks.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 
-from ledger.store.database import Database
+from ledger.store.database import Database, Row
 from ledger.store.migrations import Migration, migrate
 
 MIGRATIONS = (
@@ -33,10 +34,18 @@ MIGRATIONS = (
 class Lease:
     """A held lease."""
 
+    COLUMNS: ClassVar[str] = "name, holder, token, expires_at_ms"
+
     name: str
     holder: str
     token: int
     expires_at_ms: int
+
+    @classmethod
+    def from_row(cls, row: Row) -> Lease:
+        """Build from a ``leases`` row of ``COLUMNS``."""
+        name, holder, token, expires_at_ms = row
+        return cls(str(name), str(holder), int(token), int(expires_at_ms))
 
 
 class LeaseLostError(Exception):
@@ -55,16 +64,18 @@ class Leases:
         """Take ``name`` for ``holder`` if it is free, expired, or already ours; else None."""
         with self.db.write() as tx:
             row = tx.fetchone(
-                "SELECT holder, token, expires_at_ms FROM leases WHERE name = ?", (name,)
+                f"SELECT {Lease.COLUMNS} FROM leases WHERE name = ?",  # noqa: S608
+                (name,),
             )
-            if row is None:
+            held = None if row is None else Lease.from_row(row)
+            if held is None:
                 token = 1
                 tx.execute(
                     "INSERT INTO leases (name, holder, token, expires_at_ms) VALUES (?, ?, ?, ?)",
                     (name, holder, token, now_ms + ttl_ms),
                 )
-            elif row[0] == holder or int(row[2]) <= now_ms:
-                token = int(row[1]) if row[0] == holder else int(row[1]) + 1
+            elif held.holder == holder or held.expires_at_ms <= now_ms:
+                token = held.token if held.holder == holder else held.token + 1
                 tx.execute(
                     "UPDATE leases SET holder = ?, token = ?, expires_at_ms = ? WHERE name = ?",
                     (holder, token, now_ms + ttl_ms, name),
@@ -97,6 +108,7 @@ class Leases:
         """The lease record for ``name``, expired or not; None if never taken."""
         with self.db.read() as tx:
             row = tx.fetchone(
-                "SELECT holder, token, expires_at_ms FROM leases WHERE name = ?", (name,)
+                f"SELECT {Lease.COLUMNS} FROM leases WHERE name = ?",  # noqa: S608
+                (name,),
             )
-        return None if row is None else Lease(name, str(row[0]), int(row[1]), int(row[2]))
+        return None if row is None else Lease.from_row(row)

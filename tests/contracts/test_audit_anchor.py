@@ -6,6 +6,7 @@ import pytest
 
 from ledger.chain.contracts.artifacts import load_artifact
 from ledger.chain.contracts.binding import deploy
+from ledger.chain.contracts.calls import call_named, raising_named_reverts, transact_named
 from ledger.chain.contracts.consortium import deploy_consortium
 from ledger.chain.contracts.errors import (
     AuditAnchorCheckpointOutOfRangeError,
@@ -16,9 +17,6 @@ from ledger.chain.contracts.errors import (
     AuditAnchorNotWriterError,
     AuditAnchorTreeSizeNotGrowingError,
     IssuerRegistryInvalidTargetError,
-    call_named,
-    raising_named_reverts,
-    transact_named,
 )
 from tests.helpers.contracts import GD, ZJ, World, digest, event_names, rejects
 

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from ledger.chain.contracts.artifacts import load_artifact
+from ledger.chain.contracts.calls import named_revert, raising_named_reverts
 from ledger.chain.contracts.consortium import (
     CONSORTIUM_CONTRACTS,
     bind_consortium,
@@ -22,8 +23,6 @@ from ledger.chain.contracts.errors import (
     CredentialAnchorError,
     IssuerRegistryError,
     IssuerRegistryNotGovernorError,
-    named_revert,
-    raising_named_reverts,
 )
 from ledger.chain.contracts.registry import KeyRecord
 from ledger.chain.errors import ChainConfigError, ChainError, ContractRevertError

@@ -6,7 +6,14 @@ import pytest
 
 from ledger.chain.contracts.artifacts import load_artifact
 from ledger.chain.contracts.binding import deploy
-from ledger.chain.contracts.credential_anchor import MAX_BATCH, DigestStatus
+from ledger.chain.contracts.calls import raising_named_reverts
+from ledger.chain.contracts.credential_anchor import (
+    MAX_BATCH,
+    STATUS_CHANGES,
+    ZERO_HASH,
+    CredentialAnchor,
+    DigestStatus,
+)
 from ledger.chain.contracts.errors import (
     CredentialAnchorBatchTooLargeError,
     CredentialAnchorDuplicateRootError,
@@ -17,7 +24,6 @@ from ledger.chain.contracts.errors import (
     CredentialAnchorInvalidTreeSizeError,
     CredentialAnchorIssuerNotActiveError,
     CredentialAnchorNotWriterError,
-    raising_named_reverts,
 )
 from tests.helpers.contracts import GD, ZJ, World, digest, rejects
 
@@ -48,6 +54,32 @@ def test_writer_anchors_a_root(world: World) -> None:
     assert world.credential.is_anchored(ZJ, root)
     assert not world.credential.is_anchored(GD, root)
     assert world.credential.anchor_of(GD, root) is None
+
+
+def test_calldata_without_a_client_is_what_the_binding_sends(world: World) -> None:
+    root, metadata, digests = digest(), digest(), [digest() for _ in range(3)]
+    bound = world.credential.contract
+    assert CredentialAnchor.anchor_calldata(ZJ, root, 5) == bound.encode(
+        "anchor", ZJ, root, 5, ZERO_HASH
+    )
+    assert CredentialAnchor.anchor_calldata(ZJ, root, 5, metadata) == bound.encode(
+        "anchor", ZJ, root, 5, metadata
+    )
+    for change in STATUS_CHANGES:
+        single = CredentialAnchor.status_calldata(change, ZJ, digests[:1], 3)
+        assert single == bound.encode(change, ZJ, digests[0], 3)
+        many = CredentialAnchor.status_calldata(change, ZJ, digests, 3)
+        assert many == bound.encode(f"{change}Batch", ZJ, digests, 3)
+    with pytest.raises(ValueError, match="status change"):
+        CredentialAnchor.status_calldata("destroy", ZJ, digests, 3)
+    with pytest.raises(ValueError, match="root must be 32 bytes"):
+        CredentialAnchor.anchor_calldata(ZJ, b"short", 5)
+    world.zj_writer.transact(
+        world.credential.address, CredentialAnchor.anchor_calldata(ZJ, root, 5)
+    )
+    record = world.credential.anchor_of(ZJ, root)
+    assert record is not None
+    assert record.tree_size == 5
 
 
 def test_a_province_cannot_anchor_under_another_provinces_id(world: World) -> None:

@@ -6,6 +6,7 @@ import pytest
 
 from ledger.chain.contracts.artifacts import load_artifact
 from ledger.chain.contracts.binding import deploy
+from ledger.chain.contracts.calls import raising_named_reverts, transact_named
 from ledger.chain.contracts.errors import (
     IssuerRegistryAlreadyApprovedError,
     IssuerRegistryGovernanceOnlyError,
@@ -29,8 +30,6 @@ from ledger.chain.contracts.errors import (
     IssuerRegistryUnknownActionError,
     IssuerRegistryUnknownIssuerError,
     IssuerRegistryUnknownProposalError,
-    raising_named_reverts,
-    transact_named,
 )
 from ledger.chain.contracts.registry import (
     MAX_PROPOSAL_LIFETIME,

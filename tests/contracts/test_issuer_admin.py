@@ -6,6 +6,7 @@ import os
 
 import pytest
 
+from ledger.chain.contracts.calls import transact_named
 from ledger.chain.contracts.errors import (
     IssuerRegistryCompromiseNotEarlierError,
     IssuerRegistryIndexOutOfRangeError,
@@ -20,7 +21,6 @@ from ledger.chain.contracts.errors import (
     IssuerRegistryNotWriterError,
     IssuerRegistryUnknownKeyError,
     IssuerRegistryWriterTakenError,
-    transact_named,
 )
 from ledger.chain.contracts.registry import decode_key_id, encode_key_id
 from tests.helpers.contracts import GD, SM2_G, ZJ, World, random_point, rejects

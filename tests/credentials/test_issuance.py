@@ -21,6 +21,7 @@ from credentials.errors import (
 from credentials.holder import Holder
 from credentials.issuance import (
     BATCH_KIND,
+    STATUS_KIND,
     AnchoringState,
     BatchAnchorer,
     CredentialIssuer,
@@ -30,6 +31,8 @@ from credentials.reasons import CheckStatus, Reason
 from credentials.signing import SigningPool
 from credentials.status import DigestStatus, StatusReason
 from ledger.chain import outbox
+from ledger.chain.contracts.artifacts import load_artifact
+from ledger.chain.contracts.binding import encode_call
 from ledger.crypto import sm4
 from ledger.crypto.signer import LocalSigner
 from ledger.crypto.sm2 import Sm2PrivateKey
@@ -143,6 +146,23 @@ def test_configuration_is_checked(db: SqliteDatabase) -> None:
         IssuerConfig(31337, ZJ, "0x" + "11" * 20, batch_size=0)
 
 
+def test_status_calldata_is_the_bindings_encoding(db: SqliteDatabase, holder: Holder) -> None:
+    issuer = _offline_issuer(db)
+    digests = [c.digest for c in issuer.issue_many([degree_request(holder) for _ in range(3)])]
+    [single] = issuer.revoke(digests[:1], StatusReason.ISSUED_IN_ERROR)
+    [bulk] = issuer.suspend(digests[1:], StatusReason.UNDER_REVIEW)
+    artifact = load_artifact("CredentialAnchor")
+    expected = {
+        single.request_id: encode_call(artifact, "revoke", ZJ, digests[0], 3),
+        bulk.request_id: encode_call(artifact, "suspendBatch", ZJ, digests[1:], 7),
+    }
+    for request_id, calldata in expected.items():
+        item = outbox.item(db, STATUS_KIND, f"{ZJ}:{request_id}")
+        assert item is not None
+        assert item.to_address == issuer.config.credential_anchor
+        assert item.calldata == calldata
+
+
 def test_batches_seal_on_size_then_on_time(world: World, tmp_path: Path, holder: Holder) -> None:
     db = SqliteDatabase(tmp_path / "zj.sqlite")
     clock = Clock(1_800_000_000_000)
@@ -166,6 +186,9 @@ def test_batches_seal_on_size_then_on_time(world: World, tmp_path: Path, holder:
         item = outbox.item(db, BATCH_KIND, f"{ZJ}:{batch.root.hex()}")
         assert item is not None
         assert item.to_address == world.addresses.credential_anchor
+        assert item.calldata == world.credential.contract.encode(
+            "anchor", ZJ, batch.root, batch.tree_size, bytes(32)
+        )
     status = issuer.anchoring_status(issued[5].digest)
     assert (status.root, status.tree_size, status.leaf_index) == (sealed[1].root, 4, 1)
     db.close()

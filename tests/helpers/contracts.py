@@ -11,8 +11,9 @@ from typing import TypeVar
 import pytest
 from eth_account.signers.local import LocalAccount
 
+from ledger.chain.contracts.calls import TxOutcome
 from ledger.chain.contracts.consortium import Consortium, ConsortiumAddresses, bind_consortium
-from ledger.chain.contracts.errors import ConsortiumRevertError, TxOutcome
+from ledger.chain.contracts.errors import ConsortiumRevertError
 from ledger.chain.contracts.registry import ProposalOutcome
 from ledger.chain.node.accounts import create_account
 from ledger.chain.node.client import ChainClient

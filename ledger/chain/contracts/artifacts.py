@@ -66,3 +66,24 @@ def load_artifact(name: str) -> Artifact:
         abi=document["abi"],
         bytecode=bytes.fromhex(document["bytecode"].removeprefix("0x")),
     )
+
+
+CONSORTIUM_ARTIFACTS = ("IssuerRegistry", "CredentialAnchor", "AuditAnchor")
+"""The deployable consortium contracts, by artifact name."""
+
+
+@cache
+def error_parameters() -> dict[str, tuple[tuple[str, str], ...]]:
+    """Each consortium custom error's parameters as (name, ABI type), by error name.
+
+    Read from the committed artifacts; the named revert errors use it to label
+    their arguments.
+    """
+    params: dict[str, tuple[tuple[str, str], ...]] = {}
+    for artifact in CONSORTIUM_ARTIFACTS:
+        for entry in load_artifact(artifact).abi:
+            if entry.get("type") == "error":
+                params[str(entry["name"])] = tuple(
+                    (str(i["name"]), str(i["type"])) for i in entry["inputs"]
+                )
+    return params

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ledger.chain.contracts.binding import ContractBinding
-from ledger.chain.contracts.errors import TxOutcome, call_named, transact_named
+from ledger.chain.contracts.calls import TxOutcome, call_named, transact_named
 from ledger.chain.node.client import BlockId, checksum
 from ledger.chain.node.transactions import NonceManager
 

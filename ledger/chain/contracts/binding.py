@@ -6,7 +6,7 @@ on every node; writes are encoded here and sent by a ``NonceManager``.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -50,19 +50,11 @@ class BoundContract:
                 self._events[event_abi_to_log_topic(cast(ABIEvent, entry))] = entry
 
     def _function(self, name: str, arity: int) -> dict[str, Any]:
-        for entry in self._functions.get(name, []):
-            if len(entry["inputs"]) == arity:
-                return entry
-        raise ChainConfigError(
-            f"{self.artifact.name} has no function {name} with {arity} arguments"
-        )
+        return _function_entry(self.artifact, self._functions.get(name, []), name, arity)
 
     def encode(self, name: str, *args: Any) -> bytes:
         """Calldata for ``name(*args)``."""
-        entry = self._function(name, len(args))
-        types = [abi_type(i) for i in entry["inputs"]]
-        selector = function_signature_to_4byte_selector(f"{name}({','.join(types)})")
-        return selector + abi_encode(types, list(args))
+        return _encode(self._function(name, len(args)), args)
 
     def call(
         self, name: str, *args: Any, block: BlockId = "latest", sender: str | None = None
@@ -161,6 +153,38 @@ class ContractBinding:
     def address(self) -> str:
         """The contract's checksummed address."""
         return str(self.contract.address)
+
+    @classmethod
+    def calldata(cls, name: str, *args: Any) -> bytes:
+        """Calldata for ``name(*args)`` without a client, as ``BoundContract.encode`` makes it.
+
+        For callers that hand the call to an outbox to send later.
+        """
+        return encode_call(load_artifact(cls.ARTIFACT), name, *args)
+
+
+def encode_call(artifact: Artifact, name: str, *args: Any) -> bytes:
+    """Calldata for ``name(*args)`` of ``artifact`` (the overload taking that many arguments).
+
+    Raises ``ChainConfigError`` if the artifact has no such function.
+    """
+    entries = [e for e in artifact.abi if e.get("type") == "function" and e["name"] == name]
+    return _encode(_function_entry(artifact, entries, name, len(args)), args)
+
+
+def _function_entry(
+    artifact: Artifact, entries: Iterable[dict[str, Any]], name: str, arity: int
+) -> dict[str, Any]:
+    for entry in entries:
+        if len(entry["inputs"]) == arity:
+            return entry
+    raise ChainConfigError(f"{artifact.name} has no function {name} with {arity} arguments")
+
+
+def _encode(entry: dict[str, Any], args: Sequence[Any]) -> bytes:
+    types = [abi_type(i) for i in entry["inputs"]]
+    selector = function_signature_to_4byte_selector(f"{entry['name']}({','.join(types)})")
+    return selector + abi_encode(types, list(args))
 
 
 def _normalise(kind: str, value: Any) -> Any:

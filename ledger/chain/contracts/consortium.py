@@ -18,6 +18,7 @@ from typing import Any
 from ledger.chain.contracts.artifacts import load_artifact
 from ledger.chain.contracts.audit_anchor import AuditAnchor
 from ledger.chain.contracts.binding import deploy_with_receipt
+from ledger.chain.contracts.calls import raising_named_reverts
 from ledger.chain.contracts.credential_anchor import CredentialAnchor
 from ledger.chain.contracts.deployment import (
     DeployedContract,
@@ -25,7 +26,6 @@ from ledger.chain.contracts.deployment import (
     load_deployment,
     save_deployment,
 )
-from ledger.chain.contracts.errors import raising_named_reverts
 from ledger.chain.contracts.registry import MAX_GOVERNORS, IssuerRegistry
 from ledger.chain.errors import ChainConfigError
 from ledger.chain.node.client import ChainClient, checksum

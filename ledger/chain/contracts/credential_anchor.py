@@ -15,7 +15,7 @@ from enum import IntEnum
 from typing import Any
 
 from ledger.chain.contracts.binding import ContractBinding
-from ledger.chain.contracts.errors import TxOutcome, call_named, transact_named
+from ledger.chain.contracts.calls import TxOutcome, call_named, transact_named
 from ledger.chain.node.client import BlockId, checksum
 from ledger.chain.node.transactions import NonceManager
 
@@ -24,6 +24,9 @@ MAX_BATCH = 1000
 
 ZERO_HASH = bytes(32)
 """The metadata hash used when a batch has none."""
+
+STATUS_CHANGES = ("revoke", "suspend", "reinstate")
+"""The status-changing functions; each has a ``...Batch`` form taking up to ``MAX_BATCH``."""
 
 
 class DigestStatus(IntEnum):
@@ -81,6 +84,37 @@ class CredentialAnchor(ContractBinding):
     """The ``CredentialAnchor`` at one address."""
 
     ARTIFACT = "CredentialAnchor"
+
+    # -------------------------------------------------------------- calldata
+
+    @classmethod
+    def anchor_calldata(
+        cls, issuer_id: int, root: bytes, tree_size: int, metadata_hash: bytes = ZERO_HASH
+    ) -> bytes:
+        """Calldata of ``anchor`` with the arguments ``anchor`` takes, for an outbox to send."""
+        return cls.calldata(
+            "anchor",
+            issuer_id,
+            _bytes32(root, "root"),
+            tree_size,
+            _bytes32(metadata_hash, "metadata hash"),
+        )
+
+    @classmethod
+    def status_calldata(
+        cls, change: str, issuer_id: int, digests: Sequence[bytes], reason: int
+    ) -> bytes:
+        """Calldata of status ``change`` (``revoke``, ``suspend``, ``reinstate``) for ``digests``.
+
+        One digest calls the single function, several its ``...Batch`` form (at most
+        ``MAX_BATCH``), as the methods of the same names send them.
+        """
+        if change not in STATUS_CHANGES:
+            raise ValueError(f"a status change is one of {', '.join(STATUS_CHANGES)}")
+        items = [_bytes32(d, "digest") for d in digests]
+        if len(items) == 1:
+            return cls.calldata(str(change), issuer_id, items[0], reason)
+        return cls.calldata(f"{change}Batch", issuer_id, items, reason)
 
     def registry_address(self) -> str:
         """The IssuerRegistry this contract trusts."""

@@ -8,24 +8,17 @@ specific subclass below, with the same fields, so callers write
 ``REVERT_ERRORS`` maps each Solidity error name to its class; a test checks
 that it covers every error in the compiled ABIs.
 
-The module also holds the two helpers every binding uses to talk to its
-contract (``call_named``, ``transact_named``) and their result type
-``TxOutcome``.
+The helpers that raise these (``named_revert``, ``call_named``, ``transact_named``...)
+are in ``ledger.chain.contracts.calls``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
-from functools import cache
 from typing import Any
 
-from ledger.chain.contracts.artifacts import load_artifact
-from ledger.chain.contracts.binding import BoundContract, DecodedEvent
-from ledger.chain.errors import ChainError, ContractRevertError
-from ledger.chain.node.client import BlockId, checksum
-from ledger.chain.node.transactions import NonceManager
+from ledger.chain.contracts.artifacts import error_parameters
+from ledger.chain.errors import ContractRevertError
+from ledger.chain.node.client import checksum
 
 
 class ConsortiumRevertError(ContractRevertError):
@@ -34,7 +27,7 @@ class ConsortiumRevertError(ContractRevertError):
     @property
     def fields(self) -> dict[str, Any]:
         """The error's arguments by their Solidity parameter names (addresses checksummed)."""
-        params = _error_parameters().get(self.error_name, ())
+        params = error_parameters().get(self.error_name, ())
         return {
             name: checksum(value) if kind == "address" else value
             for (name, kind), value in zip(params, self.error_args, strict=False)
@@ -323,102 +316,3 @@ REVERT_ERRORS: dict[str, type[ConsortiumRevertError]] = {
     )
 }
 """Solidity custom-error name -> the Python exception the bindings raise for it."""
-
-CONSORTIUM_ARTIFACTS = ("IssuerRegistry", "CredentialAnchor", "AuditAnchor")
-"""The deployable consortium contracts, by artifact name."""
-
-
-@cache
-def _error_parameters() -> dict[str, tuple[tuple[str, str], ...]]:
-    params: dict[str, tuple[tuple[str, str], ...]] = {}
-    for artifact in CONSORTIUM_ARTIFACTS:
-        for entry in load_artifact(artifact).abi:
-            if entry.get("type") == "error":
-                params[str(entry["name"])] = tuple(
-                    (str(i["name"]), str(i["type"])) for i in entry["inputs"]
-                )
-    return params
-
-
-def named_revert(error: ContractRevertError) -> ContractRevertError:
-    """Return ``error`` as its named subclass (same fields), or unchanged if it has none."""
-    if isinstance(error, ConsortiumRevertError):
-        return error
-    cls = REVERT_ERRORS.get(error.error_name)
-    if cls is None:
-        return error
-    return cls(error.error_name, error.error_args, error.data)
-
-
-@contextmanager
-def raising_named_reverts() -> Iterator[None]:
-    """Re-raise any ``ContractRevertError`` inside the block as its named subclass."""
-    try:
-        yield
-    except ContractRevertError as exc:
-        named = named_revert(exc)
-        if named is exc:
-            raise
-        raise named from None
-
-
-@dataclass(frozen=True)
-class TxOutcome:
-    """A mined, successful transaction of a binding: hash, block, gas and decoded events."""
-
-    tx_hash: str
-    block_number: int
-    gas_used: int
-    events: tuple[DecodedEvent, ...]
-
-    def named(self, name: str) -> list[DecodedEvent]:
-        """The events called ``name``, in log order."""
-        return [e for e in self.events if e.name == name]
-
-    def event(self, name: str) -> DecodedEvent:
-        """The first event called ``name``; ``ChainError`` if the transaction emitted none."""
-        for candidate in self.events:
-            if candidate.name == name:
-                return candidate
-        raise ChainError(f"transaction {self.tx_hash} emitted no {name} event")
-
-
-def call_named(
-    contract: BoundContract, function: str, *args: Any, block: BlockId = "latest"
-) -> Any:
-    """Read ``function(*args)``; a revert is raised as its named subclass."""
-    with raising_named_reverts():
-        return contract.call(function, *args, block=block)
-
-
-def transact_named(
-    contract: BoundContract,
-    sender: NonceManager,
-    function: str,
-    *args: Any,
-    extra: tuple[BoundContract, ...] = (),
-    timeout: float = 60.0,
-) -> TxOutcome:
-    """Send ``function(*args)`` from ``sender``, wait for it and decode its events.
-
-    A revert (found when estimating gas, or replayed after mining) is raised as its
-    named subclass. The gas limit is the sender's estimate with headroom (capped at
-    the block gas limit by ``NonceManager``). Events of ``contract`` and of every contract in
-    ``extra`` are decoded (a governance action may make another contract emit).
-    """
-    data = contract.encode(function, *args)
-    with raising_named_reverts():
-        receipt = sender.transact(
-            contract.address, data, label=f"{contract.artifact.name}.{function}", timeout=timeout
-        )
-    logs = receipt.get("logs", [])
-    events: list[DecodedEvent] = []
-    for bound in (contract, *extra):
-        events.extend(bound.decode_logs(logs))
-    events.sort(key=lambda e: e.log_index)
-    return TxOutcome(
-        tx_hash=str(receipt["transactionHash"]),
-        block_number=int(receipt["blockNumber"], 16),
-        gas_used=int(receipt["gasUsed"], 16),
-        events=tuple(events),
-    )

@@ -18,7 +18,7 @@ from eth_abi.abi import encode as abi_encode
 
 from ledger.chain.contracts.artifacts import load_artifact
 from ledger.chain.contracts.binding import BoundContract, ContractBinding
-from ledger.chain.contracts.errors import TxOutcome, call_named, transact_named
+from ledger.chain.contracts.calls import TxOutcome, call_named, transact_named
 from ledger.chain.node.client import BlockId, checksum
 from ledger.chain.node.transactions import NonceManager
 

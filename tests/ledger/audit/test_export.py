@@ -167,3 +167,19 @@ def test_export_streams_and_roundtrips_through_a_file(province: Province, tmp_pa
     with path.open(encoding="utf-8") as lines:
         report = verify_export(lines, province.view)
     assert report.valid
+
+
+def test_a_receipt_leaf_hash_of_the_wrong_length_is_named(province: Province) -> None:
+    # The batch tree refuses such a leaf; the export check reports it and goes on.
+    import json
+
+    lines = province.export().splitlines()
+    for number, line in enumerate(lines):
+        document = json.loads(line)
+        if document.get("type") == "event" and document["index"] == 7:
+            document["receipt"]["leafHash"] = "00"
+            lines[number] = json.dumps(document)
+    report = verify_export(lines, province.view)
+    assert not report.valid
+    assert ("altered", 7) in [(f.kind, f.index) for f in report.findings]
+    assert any(f.kind == "receipt" and "events 0..39" in f.message for f in report.findings)

@@ -1,0 +1,293 @@
+"""The issuer's API in any process: issue credentials, answer about them, change their status.
+
+Issuing builds and signs (optionally in a ``SigningPool``), then one store
+transaction stores every credential (SM4-GCM sealed) as *pending*; it never
+waits for the chain. The writer's ``BatchAnchorer`` seals and anchors them;
+``anchor_proof`` answers once a credential's batch is final.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
+
+from credentials.anchor_proof import AnchorProof
+from credentials.credential import IssueRequest, SignedCredential, with_anchor_proof
+from credentials.did import parse_issuer_verification_method
+from credentials.errors import AnchorPendingError, ConfigurationError
+from credentials.issuance import compromise, status_changes
+from credentials.issuance.records import (
+    AnchoringState,
+    AnchoringStatus,
+    CompromiseReport,
+    IssuerConfig,
+    StatusRequest,
+    StatusRequestProgress,
+)
+from credentials.issuance.store import IssuedRow, prepare
+from credentials.signing import SigningPool, sign_in_process
+from credentials.status import DigestStatus, StatusAction, StatusReason
+from ledger.clock import now_ms
+from ledger.crypto import sm4
+from ledger.crypto.signer import Signer
+from ledger.store.database import Database
+
+
+class CredentialIssuer:
+    """Issues credentials into the store and answers about them (any process)."""
+
+    def __init__(
+        self,
+        db: Database,
+        config: IssuerConfig,
+        signer: Signer,
+        *,
+        data_key: bytes,
+        pool: SigningPool | None = None,
+        clock: Callable[[], int] = now_ms,
+    ) -> None:
+        """Issue as ``config``'s issuer with ``signer`` (key id ``<issuer DID>#<keyId>``).
+
+        ``data_key`` is the SM4 key that seals stored credentials (they hold personal
+        data); ``pool`` signs in worker processes with the same key.
+        """
+        self.db = db
+        self.config = config
+        self.data_key = data_key
+        self.clock = clock
+        self.pool = pool
+        self.signer = signer
+        self._check_signer(signer, pool)
+        prepare(db, config)
+
+    def _check_signer(self, signer: Signer, pool: SigningPool | None) -> None:
+        try:
+            method = parse_issuer_verification_method(signer.key_id)
+        except ValueError:
+            raise ConfigurationError(
+                "the signer's key id must be did:tongban:<chainId>:<issuerId>#<keyId>"
+            ) from None
+        if method.did != self.config.did:
+            raise ConfigurationError("the signer's key id names another issuer or chain")
+        if pool is not None and (
+            pool.key_id != signer.key_id or pool.public_key != signer.public_key
+        ):
+            raise ConfigurationError("the signing pool holds another key than the signer")
+
+    # ---------------------------------------------------------------- issuing
+
+    def issue(self, request: IssueRequest, *, signer: Signer | None = None) -> SignedCredential:
+        """Issue one credential (see ``issue_many``)."""
+        return self.issue_many([request], signer=signer)[0]
+
+    def issue_many(
+        self,
+        requests: Sequence[IssueRequest],
+        *,
+        signer: Signer | None = None,
+        pool: SigningPool | None = None,
+    ) -> list[SignedCredential]:
+        """Build, sign and store ``requests``; all or none. Never waits for the chain.
+
+        Each credential joins the pending (open) batch; ``anchoring_status`` and
+        ``anchor_proof`` tell later where it went. ``signer``/``pool`` override the
+        configured ones (the key compromise workflow re-issues under a new key).
+        """
+        if not requests:
+            return []
+        now = self.clock()
+        chosen_signer = signer or self.signer
+        chosen_pool = pool if pool is not None else (self.pool if signer is None else None)
+        if signer is not None:
+            self._check_signer(signer, pool)
+        if chosen_pool is not None and len(requests) > 1:
+            signed = chosen_pool.issue(
+                requests,
+                chain_id=self.config.chain_id,
+                issuer_id=self.config.issuer_id,
+                now_ms=now,
+            )
+        else:
+            signed = sign_in_process(
+                requests,
+                chosen_signer,
+                chain_id=self.config.chain_id,
+                issuer_id=self.config.issuer_id,
+                now_ms=now,
+            )
+        self._store(signed, now)
+        return signed
+
+    def _seal(self, credential: SignedCredential) -> bytes:
+        return sm4.seal(self.data_key, credential.body, credential.digest)
+
+    def _store(self, signed: Sequence[SignedCredential], now: int) -> None:
+        rows = [(c.digest, c.key_id, c.template, now, self._seal(c)) for c in signed]
+        with self.db.write() as tx:
+            tx.executemany(
+                "INSERT INTO cred_issued (digest, key_id, template, issued_at_ms, document) "
+                "VALUES (?, ?, ?, ?, ?)",
+                rows,
+            )
+
+    # ---------------------------------------------------------------- queries
+
+    def _read(self, digest: bytes) -> IssuedRow:
+        with self.db.read() as tx:
+            return IssuedRow.read(tx, digest)
+
+    def anchoring_status(self, digest: bytes) -> AnchoringStatus:
+        """Whether ``digest`` is pending, sealed into a batch, or anchored (final)."""
+        batch = self._read(digest).batch
+        if batch is None:
+            return AnchoringStatus(bytes(digest), AnchoringState.PENDING)
+        return AnchoringStatus(
+            bytes(digest),
+            AnchoringState.ANCHORED if batch.anchored else AnchoringState.SEALED,
+            batch.root,
+            batch.tree_size,
+            batch.leaf_index,
+            batch.block_number if batch.anchored else None,
+            batch.block_time if batch.anchored else None,
+        )
+
+    def anchor_proof(self, digest: bytes) -> AnchorProof:
+        """The anchor proof of ``digest``; ``AnchorPendingError`` until its batch is final."""
+        return self._proof(self._read(digest))
+
+    def _proof(self, row: IssuedRow) -> AnchorProof:
+        batch = row.batch
+        if batch is None or not batch.anchored or batch.block_number is None:
+            raise AnchorPendingError("the credential's batch is not anchored on chain yet")
+        return AnchorProof(
+            chain_id=self.config.chain_id,
+            contract=self.config.credential_anchor,
+            issuer_id=self.config.issuer_id,
+            root=batch.root,
+            leaf_index=batch.leaf_index,
+            tree_size=batch.tree_size,
+            audit_path=batch.audit_path,
+            block_number=batch.block_number,
+        )
+
+    def _open(self, sealed: bytes, digest: bytes) -> dict[str, Any]:
+        document: dict[str, Any] = json.loads(sm4.open(self.data_key, bytes(sealed), digest))
+        return document
+
+    def credential(self, digest: bytes, *, require_anchor: bool = True) -> dict[str, Any]:
+        """The credential to hand to its holder: with its anchor proof once final.
+
+        With ``require_anchor`` (the default) an unanchored credential raises
+        ``AnchorPendingError``; otherwise it is returned with the issuer proof only.
+        """
+        row = self._read(digest)
+        document = self._open(row.document, bytes(digest))
+        try:
+            proof = self._proof(row)
+        except AnchorPendingError:
+            if require_anchor:
+                raise
+            return document
+        return with_anchor_proof(document, proof.to_json())
+
+    def replaced_by(self, digest: bytes) -> bytes | None:
+        """The digest of the credential that re-issued ``digest`` (key compromise), if any."""
+        return self._read(digest).replaced_by
+
+    def local_status(self, digest: bytes) -> DigestStatus:
+        """The status this issuer last *requested* for ``digest`` (the chain may lag)."""
+        return self._read(digest).status
+
+    def status_request(self, request_id: int) -> StatusRequestProgress | None:
+        """Status request ``request_id`` and its state (failed: the outbox gave it up), or None."""
+        return status_changes.status_request(self.db, self.config, request_id)
+
+    # ----------------------------------------------------------------- status
+
+    def revoke(
+        self, digests: Iterable[bytes], reason: int = StatusReason.UNSPECIFIED
+    ) -> list[StatusRequest]:
+        """Revoke ``digests`` (final), in requests of at most 1,000; returns the requests."""
+        return self.change_status(StatusAction.REVOKE, digests, reason)
+
+    def suspend(
+        self, digests: Iterable[bytes], reason: int = StatusReason.UNSPECIFIED
+    ) -> list[StatusRequest]:
+        """Suspend ``digests``."""
+        return self.change_status(StatusAction.SUSPEND, digests, reason)
+
+    def reinstate(
+        self, digests: Iterable[bytes], reason: int = StatusReason.UNSPECIFIED
+    ) -> list[StatusRequest]:
+        """Reinstate suspended ``digests``."""
+        return self.change_status(StatusAction.REINSTATE, digests, reason)
+
+    def change_status(
+        self, action: StatusAction, digests: Iterable[bytes], reason: int
+    ) -> list[StatusRequest]:
+        """Request ``action`` for every digest (all or none), through the outbox.
+
+        Every digest must have been issued here and allow the transition from the
+        status this issuer last requested (``StatusTransitionError`` otherwise).
+        """
+        unique = list(dict.fromkeys(bytes(d) for d in digests))
+        if not unique:
+            return []
+        now = self.clock()
+        with self.db.write() as tx:
+            return status_changes.request_status_changes(
+                tx, self.config, action, unique, reason, now
+            )
+
+    # -------------------------------------------------------- key compromise
+
+    def affected_by_compromise(self, key_id: str, compromised_from: int) -> list[bytes]:
+        """Credentials signed with ``key_id`` that a compromise from ``compromised_from`` voids.
+
+        That is every credential whose batch was anchored at or after that time
+        (Unix seconds, block time), and every one not anchored yet (it can only be
+        anchored later). Credentials already re-issued are included once.
+        """
+        with self.db.read() as tx:
+            return compromise.affected_by_compromise(tx, key_id, compromised_from)
+
+    def respond_to_compromise(
+        self,
+        key_id: str,
+        compromised_from: int,
+        new_signer: Signer,
+        *,
+        pool: SigningPool | None = None,
+        reason: int = StatusReason.KEY_COMPROMISE,
+    ) -> CompromiseReport:
+        """List, revoke in bulk, and re-issue under ``new_signer`` the affected credentials.
+
+        Marking the key compromised in the registry is the issuer admin's separate
+        transaction (``IssuerRegistry.mark_key_compromised``); verifiers reject the
+        affected credentials from then on whether or not they are revoked. The new
+        credentials keep the claims, holder and validity period, with a new ``id`` and
+        new salts; ``replaced_by`` links old to new.
+        """
+        report = CompromiseReport(key_id, compromised_from)
+        report.affected = self.affected_by_compromise(key_id, compromised_from)
+        with self.db.read() as tx:
+            pending: list[tuple[bytes, IssueRequest]] = []
+            to_revoke: list[bytes] = []
+            for digest in report.affected:
+                row = IssuedRow.read(tx, digest)
+                if row.status is not DigestStatus.REVOKED:
+                    to_revoke.append(digest)
+                if row.replaced_by is None:
+                    document = self._open(row.document, digest)
+                    pending.append((digest, compromise.reissue_request(document)))
+        report.revocations = self.revoke(to_revoke, reason)
+        if pending:
+            signed = self.issue_many([r for _, r in pending], signer=new_signer, pool=pool)
+            with self.db.write() as tx:
+                tx.executemany(
+                    "UPDATE cred_issued SET replaced_by = ? WHERE digest = ?",
+                    [(new.digest, old) for (old, _), new in zip(pending, signed, strict=True)],
+                )
+            report.reissued = {old: new for (old, _), new in zip(pending, signed, strict=True)}
+        return report
