@@ -46,7 +46,7 @@ from credentials.holder import Holder
 from credentials.issuance import BatchAnchorer, CredentialIssuer, IssuerConfig
 from credentials.signing import SigningPool
 from credentials.verify import VerificationRequest, Verifier, VerifierConfig
-from credentials.verify import verifier as verifier_module
+from credentials.verify import offline as offline_checks
 from ledger.audit.events import Caller
 from ledger.audit.log import AuditLog
 from ledger.audit.pseudonyms import PseudonymKeys
@@ -510,9 +510,9 @@ def main() -> int:
             "presentation",
         )
 
-        original = getattr(verifier_module, "sm2_verify")  # noqa: B009 - swapped for the baseline
+        original = getattr(offline_checks, "sm2_verify")  # noqa: B009 - swapped for the baseline
         python_backend = functools.partial(sm2.verify, backend=sm2.reference_backend())
-        setattr(verifier_module, "sm2_verify", python_backend)  # noqa: B010 - baseline only
+        setattr(offline_checks, "sm2_verify", python_backend)  # noqa: B010 - baseline only
         try:
             start = time.perf_counter()
             for document in documents[:20]:
@@ -520,7 +520,7 @@ def main() -> int:
                     raise AssertionError("reference backend disagrees")
             python_verify = 20 / (time.perf_counter() - start)
         finally:
-            setattr(verifier_module, "sm2_verify", original)  # noqa: B010
+            setattr(offline_checks, "sm2_verify", original)  # noqa: B010
         print(
             f"verify presentations: {args.threads} threads {presented:,.0f}/s, "
             f"2 processes {presented_procs:,.0f}/s; pure-Python SM2 baseline "

@@ -13,12 +13,14 @@ run unlocks both), and each blob's associated data is ``"tongban-wallet/v1" + LF
 digest``, so a sealed file renamed to another digest does not open. Opening a
 wallet checks the passphrase and that ``wallet.json`` names the key's DID.
 
-``receive`` keeps only a credential issued to this wallet's DID whose parts agree
-with each other: the issuer proof's shape and issuer, every disclosure hashing to
-a digest in ``_sd``, and an anchor proof (if any) leading from the credential
-digest to its root. Given the issuer's key it checks the issuer's signature too.
-None of this replaces verification (``POST /credentials/verify``): the wallet
-has no chain.
+``receive`` keeps only a credential issued to this wallet's DID that passes the
+verifier's checks that need no chain, run by the same functions
+(``credentials.verify.check_offline``): the structure and schema, the issuer
+proof's form and issuer, the anchor proof's path (if any) from the credential
+digest to its root, every disclosure hashing to a digest in ``_sd``; given the
+issuer's key, the issuer's signature too. A refusal carries the verifier's reason
+code. None of this replaces verification (``POST /credentials/verify``): the
+wallet has no chain.
 """
 
 from __future__ import annotations
@@ -34,23 +36,21 @@ from typing import Any
 
 from api.client.remote import RemoteApi, RemoteApiError
 from credentials.anchor_proof import ANCHOR_PROOF_TYPE, AnchorProof
-from credentials.credential import credential_digest, secured_form, with_anchor_proof
-from credentials.cryptosuite import ASSERTION, CRYPTOSUITE, PROOF_TYPE, verify_proof
-from credentials.did import parse_issuer_did, parse_issuer_verification_method
-from credentials.disclosure import claim_name, disclosure_digest, reveal
-from credentials.errors import CredentialError, InputRejectedError
+from credentials.credential import with_anchor_proof
+from credentials.did import parse_issuer_did
+from credentials.disclosure import reveal
+from credentials.errors import CredentialError
 from credentials.holder import Holder
-from credentials.ijson import CREDENTIAL_LIMITS, check
+from credentials.ijson import CREDENTIAL_LIMITS
+from credentials.reasons import Check, Reason
 from credentials.times import format_ms, now_ms
+from credentials.verify import Failed, OfflineFailure, TrustedChain, anchor_path, check_offline
 from ledger.audit.citizen import request_payload
 from ledger.crypto import multikey, sm4
 from ledger.crypto.errors import CryptoError, KeystoreError
 from ledger.crypto.keystore import DEFAULT_SCRYPT, Keystore, ScryptParams
 from ledger.crypto.sm2 import Sm2PrivateKey, Sm2PublicKey
 from ledger.crypto.sm3 import hmac_sm3
-from ledger.merkle.errors import MerkleError
-from ledger.merkle.hasher import SM3_TREE
-from ledger.merkle.verify import root_from_inclusion_proof
 
 __all__ = [
     "FORMAT",
@@ -77,7 +77,15 @@ _MAX_SEALED = 2 * CREDENTIAL_LIMITS.max_bytes + 4096
 
 
 class WalletError(Exception):
-    """The wallet cannot do what was asked; the message names why, never a claim value."""
+    """The wallet cannot do what was asked; the message names why, never a claim value.
+
+    ``reason``: for a refused credential, the reason code (``credentials.reasons``)
+    the verifier gives for the same fault; None for any other error.
+    """
+
+    def __init__(self, message: str, reason: Reason | None = None) -> None:
+        super().__init__(message)
+        self.reason = reason
 
 
 @dataclass(frozen=True)
@@ -143,132 +151,95 @@ def _reject(message: str) -> WalletError:
     return WalletError(f"refused: {message}")
 
 
-def _issuer_proof(document: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any] | None]:
-    proofs = document.get("proof")
-    if not isinstance(proofs, list) or not all(isinstance(p, dict) for p in proofs):
-        raise _reject("the credential's proof must be a list of proofs")
-    issuer_proofs = [p for p in proofs if p.get("type") == PROOF_TYPE]
-    anchor_proofs = [p for p in proofs if p.get("type") == ANCHOR_PROOF_TYPE]
-    if len(issuer_proofs) != 1 or len(anchor_proofs) > 1 or len(proofs) != 1 + len(anchor_proofs):
-        raise _reject("a credential has one issuer proof and at most one anchor proof")
-    proof = issuer_proofs[0]
-    if proof.get("cryptosuite") != CRYPTOSUITE or proof.get("proofPurpose") != ASSERTION:
-        raise _reject("the issuer proof is not an sm2-jcs-2026 assertion proof")
-    try:
-        method = parse_issuer_verification_method(proof.get("verificationMethod"))
-    except ValueError:
-        raise _reject("the issuer proof's verification method is not an issuer key") from None
-    if method.did != document.get("issuer"):
-        raise _reject("the issuer proof is signed by a key of another issuer")
-    return proof, anchor_proofs[0] if anchor_proofs else None
+# The wallet's own words for the faults a citizen meets most; the reason code (in
+# every refusal's message and ``reason``) is the verifier's, from the same check.
+_WORDING: dict[Reason, str] = {
+    Reason.PROOF_SET_INVALID: "a credential has one issuer proof and at most one anchor proof",
+    Reason.SIGNATURE_INVALID: "the issuer's signature does not verify: the credential was altered",
+    Reason.DISCLOSURE_NOT_IN_SD: "a disclosure does not match the signed digests",
+    Reason.ANCHOR_CHAIN_MISMATCH: "the anchor proof is for another chain or issuer",
+    Reason.ANCHOR_ISSUER_MISMATCH: "the anchor proof is for another chain or issuer",
+    Reason.ANCHOR_ROOT_MISMATCH: "the anchor proof does not lead from this credential to its root",
+}
 
 
-def _check_disclosures(document: Mapping[str, Any], subject: Mapping[str, Any]) -> None:
-    digests = subject.get("_sd", [])
-    if not isinstance(digests, list) or not all(isinstance(d, str) for d in digests):
-        raise _reject("credentialSubject._sd must be a list of digests")
-    listed = set(digests)
-    disclosures = document.get("disclosures", [])
-    if not isinstance(disclosures, list):
-        raise _reject("disclosures must be a list")
-    seen: set[str] = set()
-    for number, disclosure in enumerate(disclosures):
-        if not isinstance(disclosure, list) or len(disclosure) != 3:
-            raise _reject(f"disclosure {number} is not [salt, pointer, value]")
-        salt, pointer = disclosure[0], disclosure[1]
-        if not isinstance(salt, str) or not isinstance(pointer, str):
-            raise _reject(f"disclosure {number} is not [salt, pointer, value]")
-        try:
-            name = claim_name(pointer)
-        except ValueError:
-            raise _reject(f"disclosure {number} does not point at a claim") from None
-        if name in seen or name in subject:
-            raise _reject(f"disclosure {number} repeats a claim")
-        seen.add(name)
-        if disclosure_digest(disclosure) not in listed:
-            raise _reject(f"disclosure {number} ({name}) does not match the signed digests")
+def _refused(check: Check, failure: Failed) -> WalletError:
+    text = _WORDING.get(failure.reason, failure.message)
+    if check is Check.PARSE:
+        text = f"not a verifiable credential: {text}"
+    return WalletError(f"refused: {text} ({failure.reason.value})", failure.reason)
 
 
-def check_anchor_proof(digest: bytes, issuer: str, proof: Mapping[str, Any]) -> AnchorProof:
+def check_anchor_proof(
+    digest: bytes, issuer: str, proof: Mapping[str, Any], *, trusted: TrustedChain | None = None
+) -> AnchorProof:
     """Check that ``proof`` leads from ``digest`` to its root, for ``issuer``'s own chain and id.
 
-    Only what the wallet can see: that the root is anchored on chain is the verifier's check.
+    The verifier's check (3) without the chain (``credentials.verify.anchor_path``):
+    that the root is anchored on chain is the verifier's check. ``trusted``: the chain
+    and contract this wallet trusts, if it knows them (default: the issuer DID's chain).
     """
     try:
-        parsed = AnchorProof.from_json(proof)
         chain_id, issuer_id = parse_issuer_did(issuer)
-    except ValueError as exc:
-        raise _reject(f"malformed anchor proof: {exc}") from None
-    if (parsed.chain_id, parsed.issuer_id) != (chain_id, issuer_id):
-        raise _reject("the anchor proof is for another chain or issuer")
-    try:
-        root = root_from_inclusion_proof(
-            SM3_TREE,
-            parsed.leaf_index,
-            parsed.tree_size,
-            SM3_TREE.hash_leaf(digest),
-            parsed.audit_path,
-        )
-    except MerkleError:
-        raise _reject("the anchor proof's audit path is malformed") from None
-    if root != parsed.root:
-        raise _reject("the anchor proof does not lead from this credential to its root")
-    return parsed
+    except ValueError:
+        raise _refused(
+            Check.ANCHOR, Failed(Reason.ISSUER_INVALID, "the issuer is not a did:tongban DID")
+        ) from None
+    outcome = anchor_path(digest, chain_id, issuer_id, proof, trusted or TrustedChain())
+    if isinstance(outcome, Failed):
+        raise _refused(Check.ANCHOR, outcome)
+    return outcome.value
 
 
 def check_credential(
-    document: Any, holder_did: str, *, issuer_public_key: Sm2PublicKey | None = None
+    document: Any,
+    holder_did: str,
+    *,
+    issuer_public_key: Sm2PublicKey | None = None,
+    trusted: TrustedChain | None = None,
 ) -> bytes:
     """Check a credential offered to ``holder_did``'s wallet; return its digest.
 
-    Raises ``WalletError`` (messages name the rule, never a value).
+    The verifier's checks that need no chain, from the same functions
+    (``credentials.verify.check_offline``): (0) parse, (1) the issuer proof (its
+    signature only given ``issuer_public_key``, the key of the proof's verification
+    method), (3) the anchor proof's path if it carries one, (7) the disclosures; then
+    that it is issued to ``holder_did``. ``trusted``: the chain and contract this
+    wallet trusts, if it knows them. Raises ``WalletError`` whose ``reason`` is the
+    verifier's reason code for the first failing check (messages name the rule, never
+    a value).
     """
-    try:
-        check(document, CREDENTIAL_LIMITS)
-    except InputRejectedError as exc:
-        raise _reject(f"not an acceptable credential document: {exc}") from None
-    if not isinstance(document, dict):
-        raise _reject("a credential is a JSON object")
-    types = document.get("type")
-    if not isinstance(types, list) or "VerifiableCredential" not in types:
-        raise _reject("not a verifiable credential (its type lacks VerifiableCredential)")
-    subject = document.get("credentialSubject")
-    if not isinstance(subject, dict):
-        raise _reject("the credential has no credentialSubject object")
-    if subject.get("id") != holder_did:
-        raise _reject("the credential is issued to another holder, not to this wallet's DID")
-    try:
-        parse_issuer_did(document.get("issuer"))
-    except ValueError:
-        raise _reject("the credential's issuer is not a did:tongban DID") from None
-    proof, anchor = _issuer_proof(document)
-    _check_disclosures(document, subject)
-    try:
-        digest = credential_digest(document)
-    except (ValueError, TypeError):
-        raise _reject("the credential cannot be canonicalised") from None
-    if anchor is not None:
-        check_anchor_proof(digest, document["issuer"], anchor)
-    if issuer_public_key is not None:
-        try:
-            verify_proof(secured_form(document), proof, issuer_public_key, document_hash=digest)
-        except (ValueError, CryptoError):
-            raise _reject(
-                "the issuer's signature does not verify: the credential was altered"
-            ) from None
-    return digest
+    outcome = check_offline(document, trusted=trusted, issuer_key=issuer_public_key)
+    if isinstance(outcome, OfflineFailure):
+        raise _refused(outcome.check, outcome.failure)
+    if outcome.value.holder != holder_did:
+        raise _refused(
+            Check.PRESENTATION,
+            Failed(
+                Reason.HOLDER_BINDING_MISMATCH,
+                "the credential is issued to another holder, not to this wallet's DID",
+            ),
+        )
+    return outcome.value.digest
 
 
 def issuer_key(did_document: Any, verification_method: str) -> Sm2PublicKey:
-    """The key ``verification_method`` names in an issuer's DID document (``GET /dids/{did}``)."""
+    """The key ``verification_method`` names in an issuer's DID document (``GET /dids/{did}``).
+
+    Raises ``WalletError`` with reason ``verification_method_unknown`` (the verifier's
+    code when the registry has no such key) if the document does not list it.
+    """
+    unknown = Reason.VERIFICATION_METHOD_UNKNOWN
     methods = did_document.get("verificationMethod") if isinstance(did_document, dict) else None
     for method in methods if isinstance(methods, list) else []:
         if isinstance(method, dict) and method.get("id") == verification_method:
             try:
                 return multikey.decode(str(method.get("publicKeyMultibase")))
             except (CryptoError, ValueError):
-                raise WalletError("the issuer's DID document holds a malformed key") from None
-    raise WalletError("the issuer's DID document does not list the key that signed")
+                raise WalletError(
+                    "the issuer's DID document holds a malformed key", unknown
+                ) from None
+    raise WalletError("the issuer's DID document does not list the key that signed", unknown)
 
 
 def _storage_key(holder_scalar: bytes) -> bytes:

@@ -215,12 +215,12 @@ def test_the_verifier_trusts_only_its_own_configuration(
 def test_a_bug_while_parsing_gives_error_not_an_exception(
     guangdong: VerifyingProvince, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import credentials.verify.verifier as verifier_module
+    import credentials.verify.parse as parse_module
 
     def broken(value: Any, where: str = "credential") -> Any:
         raise RuntimeError("bug")
 
-    monkeypatch.setattr(verifier_module, "_parse_credential", broken)
+    monkeypatch.setattr(parse_module, "parse_credential", broken)
     result = guangdong.verifier.verify_credential(b"{}", request())
     assert result.verdict is CheckStatus.ERROR
     assert (result.check(0).status, result.check(0).reason_code) == (

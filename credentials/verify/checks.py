@@ -1,0 +1,207 @@
+"""Checks (1)-(7) of one parsed credential or presentation, one function per check.
+
+Each returns a typed outcome (``Passed``, ``Skipped`` or ``Failed``); the parts
+that need no chain are ``credentials.verify.offline``'s, shared with the
+citizen's wallet. Reading the chain index may raise ``StoreError``, and
+consuming a challenge may too: the verifier turns either into ERROR.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from credentials.reasons import Reason
+from credentials.verify.chain_state import ChainState
+from credentials.verify.config import VerifierConfig
+from credentials.verify.offline import (
+    anchor_path,
+    disclosures_listed,
+    holder_proof,
+    issuer_proof_form,
+    issuer_signature,
+)
+from credentials.verify.outcome import Failed, Passed, Skipped
+from credentials.verify.parse import ParsedCredential, ParsedPresentation
+from ledger.chain.contracts.credential_anchor import DigestStatus
+from ledger.chain.contracts.registry import KeyRecord
+from ledger.chain.index import IndexedAnchor
+from ledger.crypto.errors import CryptoError
+from ledger.crypto.sm2 import Sm2PublicKey
+from ledger.store.challenges import ChallengeError, Challenges
+
+__all__ = [
+    "PRESENTATION_PURPOSE",
+    "anchor_inclusion",
+    "disclosures",
+    "issuer_key_validity",
+    "issuer_proof",
+    "presentation",
+    "status",
+    "validity_period",
+]
+
+PRESENTATION_PURPOSE = "presentation"
+"""Purpose of the challenges a verifier issues for presentations."""
+
+_CHALLENGE_REASONS = {
+    "unknown": Reason.CHALLENGE_UNKNOWN,
+    "already used": Reason.CHALLENGE_USED,
+    "expired": Reason.CHALLENGE_EXPIRED,
+}
+
+
+@lru_cache(maxsize=4096)
+def _registry_key(raw: bytes) -> Sm2PublicKey | None:
+    try:
+        return Sm2PublicKey.from_bytes(raw)
+    except CryptoError:
+        return None
+
+
+# ----------------------------------------------------------------- (1) issuer proof
+
+
+def issuer_proof(
+    parsed: ParsedCredential, config: VerifierConfig, chain: ChainState
+) -> Passed[KeyRecord] | Failed:
+    """(1) The issuer's sm2-jcs-2026 proof, by a key of the issuer found in the registry."""
+    form = issuer_proof_form(parsed, config.trusted)
+    if isinstance(form, Failed):
+        return form
+    method = form.value.method
+    record = chain.key(method.issuer_id, method.key_id)
+    key = None if record is None else _registry_key(record.public_key)
+    if record is None or key is None:
+        return Failed(
+            Reason.VERIFICATION_METHOD_UNKNOWN,
+            "the issuer has no such key in the registry (as of the index height)",
+        )
+    signed = issuer_signature(parsed, form.value, key)
+    if isinstance(signed, Failed):
+        return signed
+    return Passed(record, signed.message)
+
+
+# ------------------------------------------------- (2) issuer and key at anchor time
+
+
+def issuer_key_validity(
+    parsed: ParsedCredential,
+    config: VerifierConfig,
+    chain: ChainState,
+    key: KeyRecord | None,
+    anchor: IndexedAnchor | None,
+) -> Passed[None] | Skipped | Failed:
+    """(2) A registered issuer, whose key (from (1)) was valid at the anchor block time (3)."""
+    if parsed.issuer_chain != config.chain_id:
+        return Skipped(Reason.PREREQUISITE_FAILED, "the issuer DID names another chain")
+    if not chain.issuer_known(parsed.issuer_id):
+        return Failed(Reason.ISSUER_UNKNOWN, "the issuer is not registered")
+    if key is None:
+        return Skipped(Reason.PREREQUISITE_FAILED, "the signing key could not be established")
+    if anchor is None:
+        return Skipped(Reason.ANCHOR_TIME_UNKNOWN, "the anchor block time is unknown")
+    at = anchor.block_time
+    if at < key.valid_from:
+        return Failed(Reason.KEY_NOT_YET_VALID_AT_ANCHOR, "the key was not yet valid at anchoring")
+    if key.compromised_from is not None and at >= key.compromised_from:
+        return Failed(
+            Reason.KEY_COMPROMISED_AT_ANCHOR, "the key was marked compromised before anchoring"
+        )
+    if key.retired_at is not None and at >= key.retired_at:
+        return Failed(Reason.KEY_RETIRED_AT_ANCHOR, "the key was retired before anchoring")
+    return Passed(None, "registered issuer; key valid at the anchor block time")
+
+
+# ------------------------------------------------------------- (3) anchor inclusion
+
+
+def anchor_inclusion(
+    parsed: ParsedCredential, config: VerifierConfig, chain: ChainState
+) -> Passed[IndexedAnchor] | Failed:
+    """(3) Merkle inclusion in a root this issuer anchored in the configured contract."""
+    if parsed.anchor_proof is None:
+        return Failed(Reason.ANCHOR_PROOF_MISSING, "the credential carries no anchor proof yet")
+    path = anchor_path(
+        parsed.digest, parsed.issuer_chain, parsed.issuer_id, parsed.anchor_proof, config.trusted
+    )
+    if isinstance(path, Failed):
+        return path
+    proof = path.value
+    anchored = chain.anchor(proof.issuer_id, proof.root)
+    if anchored is None:
+        return Failed(
+            Reason.ROOT_NOT_ANCHORED,
+            "the issuer did not anchor this root in the configured contract "
+            "(as of the index height)",
+        )
+    if anchored.tree_size != proof.tree_size:
+        return Failed(Reason.ANCHOR_TREE_SIZE_MISMATCH, "the anchored tree size differs")
+    if anchored.block_number != proof.block_number:
+        return Failed(Reason.ANCHOR_BLOCK_MISMATCH, "the root was anchored in another block")
+    return Passed(anchored, f"included in a root anchored in block {anchored.block_number}")
+
+
+# ------------------------------------------------------------------------ (4) status
+
+
+def status(
+    parsed: ParsedCredential, config: VerifierConfig, chain: ChainState
+) -> Passed[None] | Skipped | Failed:
+    """(4) Neither revoked nor suspended, as of the index height."""
+    if parsed.issuer_chain != config.chain_id:
+        return Skipped(Reason.PREREQUISITE_FAILED, "the issuer DID names another chain")
+    current = chain.digest_status(parsed.issuer_id, parsed.digest)
+    if current is DigestStatus.REVOKED:
+        return Failed(Reason.REVOKED, "the issuer revoked the credential")
+    if current is DigestStatus.SUSPENDED:
+        return Failed(Reason.SUSPENDED, "the issuer suspended the credential")
+    return Passed(None, "neither revoked nor suspended")
+
+
+# --------------------------------------------------------------- (5) validity period
+
+
+def validity_period(parsed: ParsedCredential, now: int) -> Passed[None] | Failed:
+    """(5) The validity period contains ``now`` (ms since the epoch)."""
+    if now < parsed.valid_from:
+        return Failed(Reason.NOT_YET_VALID, "the credential is not valid yet")
+    if parsed.valid_until is not None and now >= parsed.valid_until:
+        return Failed(Reason.EXPIRED, "the credential has expired")
+    return Passed(None, "within its validity period")
+
+
+# ------------------------------------------------------------------ (6) presentation
+
+
+def presentation(
+    parsed: ParsedPresentation, config: VerifierConfig, challenges: Challenges, now: int
+) -> Passed[None] | Failed:
+    """(6) Holder signature, domain, the challenge (consumed here), holder binding."""
+    signed = holder_proof(parsed.document)
+    if isinstance(signed, Failed):
+        return signed
+    proof = signed.value.proof
+    if proof["domain"] != config.did:
+        return Failed(Reason.DOMAIN_MISMATCH, "the presentation is for another verifier")
+    # Only after the signature verifies: a forged presentation cannot burn a challenge.
+    try:
+        challenges.consume(proof["challenge"], PRESENTATION_PURPOSE, now, config.did)
+    except ChallengeError as exc:
+        return Failed(
+            _CHALLENGE_REASONS.get(exc.reason, Reason.CHALLENGE_WRONG_AUDIENCE),
+            f"the challenge is {exc.reason}",
+        )
+    for index, credential in enumerate(parsed.credentials):
+        if credential.holder != parsed.holder:
+            return Failed(
+                Reason.HOLDER_BINDING_MISMATCH,
+                f"credential {index}'s subject is not the presentation's holder",
+            )
+    return Passed(None, "holder proof, binding, challenge and domain hold")
+
+
+# ------------------------------------------------------------------- (7) disclosures
+
+disclosures = disclosures_listed
+"""(7) Every disclosure hashes to a digest in ``_sd`` (needs no chain: the offline check)."""

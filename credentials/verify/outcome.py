@@ -1,0 +1,68 @@
+"""What one check returns: passed (with what it established), skipped, or failed.
+
+Every check of the checklist returns one of these small values, so the verifier
+and the citizen's wallet read the same outcome from the same function. A
+``Failed`` carries a frozen reason code (``credentials.reasons``) and a message
+that names the rule, never a value from the document.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Generic, TypeVar
+
+from credentials.reasons import Check, Reason
+
+__all__ = ["CheckFailedError", "Failed", "OfflineFailure", "Passed", "Skipped"]
+
+T_co = TypeVar("T_co", covariant=True)
+
+
+@dataclass(frozen=True)
+class Passed(Generic[T_co]):
+    """A check that holds: what it established (``value``) and the result's message."""
+
+    value: T_co
+    message: str = "ok"
+
+
+@dataclass(frozen=True)
+class Skipped:
+    """A check that does not apply or cannot be decided yet: SKIPPED with ``reason``."""
+
+    reason: Reason
+    message: str
+
+
+@dataclass(frozen=True)
+class Failed:
+    """A check that does not hold: INVALID with ``reason`` and a message naming the rule."""
+
+    reason: Reason
+    message: str
+
+
+@dataclass(frozen=True)
+class OfflineFailure:
+    """The first check (lowest number) the offline checks found failing, and how."""
+
+    check: Check
+    failure: Failed
+
+    @property
+    def reason(self) -> Reason:
+        """The failure's reason code."""
+        return self.failure.reason
+
+    @property
+    def message(self) -> str:
+        """The failure's message."""
+        return self.failure.message
+
+
+class CheckFailedError(Exception):
+    """A failure raised deep inside check (0)'s parsing; ``failure`` is the outcome."""
+
+    def __init__(self, reason: Reason, message: str) -> None:
+        super().__init__(message)
+        self.failure = Failed(reason, message)

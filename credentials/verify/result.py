@@ -1,0 +1,207 @@
+"""Check results and the verdict: building, combining and finishing a checklist's results."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from credentials.jcs import canonicalize
+from credentials.reasons import CHECK_NAMES, Check, CheckStatus, Reason
+from credentials.verify.outcome import Failed, Passed, Skipped
+from ledger.crypto.sm3 import sm3
+
+__all__ = [
+    "CheckResult",
+    "VerificationResult",
+    "check_result",
+    "combine",
+    "finish",
+    "from_outcome",
+    "parse_failure",
+    "raw_digest",
+    "skipped",
+    "unavailable",
+    "valid",
+]
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """One check's outcome."""
+
+    number: int
+    name: str
+    status: CheckStatus
+    reason_code: str
+    message: str
+
+    def to_json(self) -> dict[str, Any]:
+        """JSON form for APIs."""
+        return {
+            "number": self.number,
+            "name": self.name,
+            "status": self.status.value,
+            "reasonCode": self.reason_code,
+            "message": self.message,
+        }
+
+
+@dataclass(frozen=True)
+class VerificationResult:
+    """The checklist's outcome for one credential or presentation."""
+
+    kind: str
+    checks: tuple[CheckResult, ...]
+    verdict: CheckStatus
+    index_height: int
+    digests: tuple[str, ...]
+    resource: str
+    holder: str | None = field(default=None, repr=False)
+
+    @property
+    def valid(self) -> bool:
+        """Whether the verdict is VALID."""
+        return self.verdict is CheckStatus.VALID
+
+    def check(self, number: int) -> CheckResult:
+        """The result of check ``number``."""
+        return self.checks[number]
+
+    def first_failure(self) -> CheckResult | None:
+        """The lowest-numbered check that is INVALID or ERROR, if any."""
+        for result in self.checks:
+            if result.status in (CheckStatus.INVALID, CheckStatus.ERROR):
+                return result
+        return None
+
+    def to_json(self) -> dict[str, Any]:
+        """JSON form for APIs (no personal data: digests, codes, the index height)."""
+        return {
+            "kind": self.kind,
+            "verdict": self.verdict.value,
+            "indexHeight": self.index_height,
+            "credentialDigests": list(self.digests),
+            "checks": [c.to_json() for c in self.checks],
+        }
+
+
+def check_result(check: Check, status: CheckStatus, reason: Reason, message: str) -> CheckResult:
+    """The result of ``check``, named and numbered."""
+    return CheckResult(int(check), CHECK_NAMES[check], status, reason.value, message)
+
+
+def valid(check: Check, message: str = "ok") -> CheckResult:
+    """``check`` is VALID."""
+    return check_result(check, CheckStatus.VALID, Reason.OK, message)
+
+
+def skipped(check: Check, reason: Reason, message: str) -> CheckResult:
+    """``check`` is SKIPPED for ``reason``."""
+    return check_result(check, CheckStatus.SKIPPED, reason, message)
+
+
+def from_outcome(check: Check, outcome: Passed[object] | Skipped | Failed) -> CheckResult:
+    """The result of ``check`` that returned ``outcome``."""
+    if isinstance(outcome, Passed):
+        return valid(check, outcome.message)
+    if isinstance(outcome, Skipped):
+        return skipped(check, outcome.reason, outcome.message)
+    return check_result(check, CheckStatus.INVALID, outcome.reason, outcome.message)
+
+
+def raw_digest(document: object) -> str:
+    """SM3 of a document that did not parse (its bytes, or a stand-in): its event resource."""
+    if isinstance(document, str):
+        data = document.encode("utf-8", "surrogatepass")
+    elif isinstance(document, bytes | bytearray | memoryview):
+        data = bytes(document)
+    else:
+        try:
+            data = canonicalize(document)
+        except Exception:  # noqa: BLE001 - any undecodable value gets a fixed stand-in
+            data = repr(type(document)).encode()
+    return sm3(data).hex()
+
+
+def parse_failure(kind: str, failure: Failed, height: int, document: object) -> VerificationResult:
+    """Check (0) failed (ERROR for an internal error, else INVALID); the others are skipped."""
+    status = CheckStatus.ERROR if failure.reason is Reason.INTERNAL_ERROR else CheckStatus.INVALID
+    results = {Check.PARSE: check_result(Check.PARSE, status, failure.reason, failure.message)}
+    for check in Check:
+        if check is not Check.PARSE:
+            results[check] = skipped(
+                check, Reason.PREREQUISITE_FAILED, "not checked: the document did not parse"
+            )
+    return finish(kind, results, height, [], f"{kind}:{raw_digest(document)}", None)
+
+
+def unavailable(kind: str, digests: Sequence[str], holder: str) -> VerificationResult:
+    """The document parsed but the chain index could not be read: ERROR for checks (1)-(7)."""
+    results = {Check.PARSE: valid(Check.PARSE)}
+    for check in Check:
+        if check is not Check.PARSE:
+            results[check] = check_result(
+                check, CheckStatus.ERROR, Reason.INDEX_UNAVAILABLE, "the chain index is unavailable"
+            )
+    resource = f"{kind}:{digests[0] if digests else '0' * 64}"
+    return finish(kind, results, -1, digests, resource, holder)
+
+
+_SEVERITY = {
+    CheckStatus.INVALID: 3,
+    CheckStatus.ERROR: 2,
+    CheckStatus.SKIPPED: 1,
+    CheckStatus.VALID: 0,
+}
+
+
+def combine(per_credential: Sequence[Mapping[Check, CheckResult]]) -> dict[Check, CheckResult]:
+    """One result per check for several credentials: the worst, naming the credential."""
+    combined: dict[Check, CheckResult] = {}
+    for check in Check:
+        if check is Check.PRESENTATION:
+            continue
+        worst: CheckResult | None = None
+        worst_index = 0
+        for index, results in enumerate(per_credential):
+            result = results[check]
+            if worst is None or _SEVERITY[result.status] > _SEVERITY[worst.status]:
+                worst, worst_index = result, index
+        if worst is None:
+            continue
+        if worst.status is not CheckStatus.VALID and len(per_credential) > 1:
+            worst = CheckResult(
+                worst.number,
+                worst.name,
+                worst.status,
+                worst.reason_code,
+                f"credential {worst_index}: {worst.message}",
+            )
+        combined[check] = worst
+    return combined
+
+
+def finish(
+    kind: str,
+    results: Mapping[Check, CheckResult],
+    height: int,
+    digests: Sequence[str],
+    resource: str,
+    holder: str | None,
+) -> VerificationResult:
+    """The verification result: VALID only when every applicable check is VALID."""
+    checks = tuple(results[c] for c in Check)
+    statuses = {c.status for c in checks}
+    applicable_skips = any(
+        c.status is CheckStatus.SKIPPED and c.reason_code != Reason.NOT_APPLICABLE for c in checks
+    )
+    if CheckStatus.INVALID in statuses:
+        verdict = CheckStatus.INVALID
+    elif CheckStatus.ERROR in statuses:
+        verdict = CheckStatus.ERROR
+    elif applicable_skips:
+        verdict = CheckStatus.INVALID
+    else:
+        verdict = CheckStatus.VALID
+    return VerificationResult(kind, checks, verdict, height, tuple(digests), resource, holder)
