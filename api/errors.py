@@ -1,4 +1,12 @@
-"""Problem codes of the HTTP API: the ``code`` member of every problem details body.
+"""The API's one error model: ``ApiError`` and the problem codes it carries.
+
+``ApiError`` is the root of every refusal ``api.province`` and ``api.http``
+raise (and of ``SettingsError``): each subclass names its ``ProblemCode``
+(``api.http.problems`` turns it into RFC 9457 problem details, with the domain
+errors of ``credentials`` and ``ledger``, in one table). Its ``detail`` is
+safe to show: it names rules, fields and states, never a value sent.
+
+Problem codes are the ``code`` member of every problem details body.
 
 NEVER CHANGE A VALUE. API clients store and compare these strings, and each one
 is also the last segment of the problem's ``type`` URI
@@ -9,9 +17,20 @@ marked obsolete). ``docs/api.md`` lists every code with its status and meaning.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from enum import StrEnum
+from typing import NamedTuple
 
-__all__ = ["PROBLEM_TYPE_BASE", "ProblemCode", "status_of", "title_of", "type_uri"]
+__all__ = [
+    "PROBLEM_TYPE_BASE",
+    "ApiError",
+    "FieldRule",
+    "ProblemCode",
+    "SettingsError",
+    "status_of",
+    "title_of",
+    "type_uri",
+]
 
 PROBLEM_TYPE_BASE = "https://tongban.example/problems/"
 """Prefix of every problem ``type`` URI; the code follows it."""
@@ -145,3 +164,53 @@ def title_of(code: ProblemCode) -> str:
 def type_uri(code: ProblemCode) -> str:
     """The problem ``type`` URI of ``code``."""
     return PROBLEM_TYPE_BASE + code.value
+
+
+class FieldRule(NamedTuple):
+    """One broken rule: where (a JSON pointer into the body, or a parameter name) and which."""
+
+    field: str
+    """A JSON pointer into the body (``/events/3/action``), or a parameter or header name."""
+    rule: str
+    """The rule, never the value sent."""
+
+
+class ApiError(Exception):
+    """Root of the API's refusals: a ``ProblemCode`` and a detail that never echoes input.
+
+    ``code`` is the class's (subclasses set it), or the one given to this
+    instance. ``detail`` is also the exception's message unless a subclass
+    keeps a more specific message for the command line. ``fields`` names the
+    broken rules of a ``validation-failed`` refusal.
+    """
+
+    code: ProblemCode = ProblemCode.INTERNAL_ERROR
+
+    def __init__(
+        self,
+        detail: str | None = None,
+        *,
+        code: ProblemCode | None = None,
+        fields: Sequence[FieldRule] = (),
+    ) -> None:
+        """A refusal: ``detail`` defaults to the code's title, ``code`` to the class's."""
+        if code is not None:
+            self.code = code
+        self.detail = detail or title_of(self.code)
+        self.fields = tuple(fields)
+        super().__init__(self.detail)
+
+    @property
+    def status(self) -> int:
+        """The HTTP status of the refusal's code."""
+        return status_of(self.code)
+
+
+class SettingsError(ApiError):
+    """A setting is unknown or invalid; the message names it and the fix, never a secret.
+
+    Raised at start-up and by the command line. Should one reach a request, it is
+    the server's fault: a bare 500 whose message is not shown.
+    """
+
+    code = ProblemCode.INTERNAL_ERROR

@@ -1,10 +1,11 @@
 """The province's HTTP API: ``create_app(context)``.
 
 One app per worker process, over one ``ProvinceContext``. Routers come from
-``api.http.routes.api_router``; errors are RFC 9457 problem details
-(``api.http.problems``); ``api.http.middleware`` assigns request ids and writes the
-access log. Serve it with ``access_log=False`` on uvicorn: uvicorn's own access
-log prints query strings, ours never does.
+``api.http.routes.api_router``, each route declared in the route table
+(``api.http.routes.table``: personal data, events); errors are RFC 9457
+problem details (``api.http.problems``); ``api.http.middleware`` assigns
+request ids and writes the access log. Serve it with ``access_log=False`` on
+uvicorn: uvicorn's own access log prints query strings, ours never does.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from api.http.deps import document_roles, documented_models
 from api.http.middleware import RequestContextMiddleware
 from api.http.problems import PROBLEM_MEDIA_TYPE, ProblemDetails, install_problem_handlers
 from api.http.routes import api_router
+from api.http.routes.table import app_routes, document_route_table, table_mismatch
 
 __all__ = ["create_app"]
 
@@ -86,6 +88,7 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
     _problem_422(document)
     _declaration_headers_required(document)
     document_roles(document, app.routes)
+    document_route_table(document)
     app.openapi_schema = document
     return document
 
@@ -128,6 +131,13 @@ def create_app(context: ProvinceContext) -> FastAPI:
     install_problem_handlers(app)
     app.add_middleware(RequestContextMiddleware, metrics=context.metrics)
     app.include_router(api_router)
+    missing, stale = table_mismatch(app_routes(app.routes))
+    if missing or stale:
+        # A route that touches personal data must say so: no route outside the table.
+        raise RuntimeError(
+            f"the route table (api.http.routes.table) and the routes differ: "
+            f"missing {missing}, stale {stale}"
+        )
 
     def openapi() -> dict[str, Any]:
         return _openapi(app)

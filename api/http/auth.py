@@ -7,7 +7,8 @@ from here only, never from a body or a header the caller fills in.
 - No token, an unknown one or a revoked one: 401 with ``WWW-Authenticate``.
 - A valid token without any of the route's roles: 403.
 
-Both refusals are access events in the province's log (action ``api.denied``,
+Both refusals are access-control events in the province's log (administrative,
+not accesses to personal data: ``api.province.audited``; action ``api.denied``,
 resource ``record:api_route``, outcome ``denied``, purpose ``access-control``,
 legal basis ``tongban.policy``; actor = the client id, or ``anonymous``).
 Rate limits apply first: the client's own bucket, or one bucket shared by all
@@ -28,13 +29,15 @@ from api.errors import ProblemCode
 from api.http.context import ProvinceContext
 from api.http.problems import Problem
 from api.http.ratelimit import RateLimiter, retry_after
+from api.province.access import Declaration, access_event
+from api.province.audited import ACCESS_CONTROL_PURPOSE, record_administrative
 from api.province.clients import ApiClient, Role
 from ledger.audit.errors import EventRejectedError
-from ledger.audit.events import Caller, EventInput, Outcome
+from ledger.audit.events import Caller, Outcome
 
 __all__ = [
     "ANONYMOUS",
-    "Declaration",
+    "DENIED_ACTION",
     "Principal",
     "authorize",
     "check_declaration",
@@ -48,9 +51,8 @@ ANONYMOUS = Caller("anonymous", "anonymous")
 """The actor of events about requests without a valid token."""
 
 DENIED_ACTION = "api.denied"
+"""The administrative event of a refused request (401 or 403)."""
 DENIED_RESOURCE = "record:api_route"
-ACCESS_CONTROL_PURPOSE = "access-control"
-POLICY_BASIS = "tongban.policy"
 
 _CHALLENGE = 'Bearer realm="tongban"'
 _INVALID_TOKEN = 'Bearer realm="tongban", error="invalid_token"'  # noqa: S105 - not a secret
@@ -69,14 +71,6 @@ class Principal:
         return self.client.caller
 
 
-@dataclass(frozen=True)
-class Declaration:
-    """Why the caller accesses personal data: a purpose code and a legal basis code."""
-
-    purpose: str
-    legal_basis: str
-
-
 def enforce_rate(context: ProvinceContext, limiter: RateLimiter, key: str, bucket: str) -> None:
     """Take a token from ``key``'s bucket or raise the 429 problem with ``Retry-After``."""
     wait = limiter.take(key)
@@ -90,17 +84,15 @@ def enforce_rate(context: ProvinceContext, limiter: RateLimiter, key: str, bucke
 
 
 def log_denied(context: ProvinceContext, caller: Caller, request_id: str) -> None:
-    """Append the ``api.denied`` access event for a refused request."""
-    context.audit_log.append(
+    """Append the ``api.denied`` event for a refused request (access control, no subject)."""
+    record_administrative(
+        context.audit_log,
         caller,
-        EventInput(
-            action=DENIED_ACTION,
-            resource=DENIED_RESOURCE,
-            purpose=ACCESS_CONTROL_PURPOSE,
-            legal_basis=POLICY_BASIS,
-            outcome=Outcome.DENIED,
-            request_id=request_id,
-        ),
+        DENIED_ACTION,
+        DENIED_RESOURCE,
+        request_id,
+        purpose=ACCESS_CONTROL_PURPOSE,
+        outcome=Outcome.DENIED,
     )
 
 
@@ -145,17 +137,13 @@ def check_declaration(purpose: str | None, legal_basis: str | None) -> Declarati
         raise Problem.validation("X-Purpose", "required on routes that touch personal data")
     if legal_basis is None:
         raise Problem.validation("X-Legal-Basis", "required on routes that touch personal data")
-    probe = EventInput(
-        action="audit.read",
-        resource="record:probe",
-        purpose=purpose,
-        legal_basis=legal_basis,
-        outcome=Outcome.SUCCESS,
-        request_id="probe",
-    )
+    declared = Declaration(purpose, legal_basis)
+    # Checked by the rules of the access events it will go into (api.province.access).
+    probe = access_event(declared, "probe", "audit.read", "record:probe")
     try:
         probe.validate()
     except EventRejectedError as exc:
+        # Kept here, not in the problem table: the event's field becomes the header's name.
         header = {"purpose": "X-Purpose", "legalBasis": "X-Legal-Basis"}.get(exc.field, exc.field)
         raise Problem.validation(header, exc.rule) from None
-    return Declaration(purpose, legal_basis)
+    return declared

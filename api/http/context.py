@@ -21,6 +21,7 @@ from api.http.ratelimit import RateLimiter, RatePolicy
 from api.province.clients import ClientRegistry
 from api.province.keyring import SigningKeyRing
 from api.province.keys import ProvinceKeys
+from api.province.operations import WRITER_LEASE
 from credentials.issuance import CredentialIssuer
 from credentials.verify import Verifier
 from ledger.audit.anchoring import CheckpointAnchorer
@@ -35,10 +36,7 @@ from ledger.store.challenges import Challenges
 from ledger.store.database import Database
 from ledger.store.lease import Leases
 
-__all__ = ["WRITER_LEASE", "ApiLimits", "ChainProbe", "ProvinceContext", "RateLimits"]
-
-WRITER_LEASE = "writer"
-"""Name of the lease the province's writer process holds (checked by ``/readyz``)."""
+__all__ = ["ApiLimits", "ChainProbe", "ProvinceContext", "RateLimits"]
 
 MIB = 1024 * 1024
 

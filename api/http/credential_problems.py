@@ -1,11 +1,14 @@
-"""The problems of the credential routes: the credentials package's errors, without echo.
+"""Issuing refusals with the request's own JSON pointers: the one translation a route keeps.
 
 Issuing errors name the *request* field that broke a rule (``/claims/dateOfBirth``,
 ``/holder``, ``/requests/3/validUntil``), never its value: a credential's pointer
 (``/credentialSubject/<claim>``) is turned into the body's (``/claims/<claim>``),
 and a segment that is not one of the template's claims (an unknown member's name
-is input too) is cut off. Everything else in ``credentials.errors`` that callers
-cause maps to one fixed code; configuration errors are not theirs and stay 500s.
+is input too) is cut off. That needs the request, so the issuing routes call
+these instead of leaving the error to the problem table
+(``api.http.problems.PROBLEM_TABLE``), which maps every other error of
+``credentials.errors`` callers cause; configuration errors are not theirs and
+stay 500s.
 """
 
 from __future__ import annotations
@@ -13,52 +16,22 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from api.errors import ProblemCode
 from api.http.problems import Problem
-from api.province.keyring import NoSigningKeyError
 from credentials.credential import IssueRequest, build_credential
 from credentials.errors import (
-    AccessLogUnavailableError,
-    AnchorPendingError,
     CredentialError,
     InputRejectedError,
     SchemaViolationError,
-    StatusTransitionError,
-    UnknownCredentialError,
     UnknownTemplateError,
 )
 from credentials.templates import TEMPLATES
 
-__all__ = [
-    "access_log_problem",
-    "batch_issue_problem",
-    "credential_problem",
-    "issue_problem",
-    "no_signing_key_problem",
-    "unavailable",
-]
-
-RETRY_AFTER = {"Retry-After": "5"}
+__all__ = ["batch_issue_problem", "issue_problem"]
 
 _LONG_DIGITS = re.compile(r"[0-9]{9,}")
 _INDEX = re.compile(r"[0-9]{1,4}")
 _TEMPLATE_RULE = "must name a certificate template: " + ", ".join(TEMPLATES)
 _TOP_LEVEL = {"/validFrom": "/validFrom", "/validUntil": "/validUntil"}
-
-
-def unavailable(what: str) -> Problem:
-    """503 ``unavailable``: this process was built without ``what``."""
-    return Problem(ProblemCode.UNAVAILABLE, f"this process serves no {what}", headers=RETRY_AFTER)
-
-
-def no_signing_key_problem(exc: NoSigningKeyError) -> Problem:
-    """503 ``no-signing-key``: no key of the keystore is registered and valid now."""
-    return Problem(ProblemCode.NO_SIGNING_KEY, str(exc), headers=RETRY_AFTER)
-
-
-def access_log_problem(exc: AccessLogUnavailableError) -> Problem:
-    """503 ``access-log-unavailable``: no answer without its access event."""
-    return Problem(ProblemCode.ACCESS_LOG_UNAVAILABLE, str(exc), headers=RETRY_AFTER)
 
 
 def _claims_field(template: str, rest: list[str]) -> str:
@@ -129,21 +102,5 @@ def batch_issue_problem(
     problem = issue_problem(exc, requests[0])
     if problem is None:
         return None
-    rule = problem.errors[0].rule if problem.errors else "a credential breaks a rule"
+    rule = problem.fields[0].rule if problem.fields else "a credential breaks a rule"
     return Problem.validation("/requests", rule, "a request of the batch breaks a rule")
-
-
-def credential_problem(exc: CredentialError) -> Problem | None:
-    """The problem for reading or changing a credential, or None if not the caller's doing."""
-    if isinstance(exc, UnknownCredentialError):
-        return Problem(ProblemCode.NOT_FOUND, "no credential with that digest was issued here")
-    if isinstance(exc, AnchorPendingError):
-        return Problem(
-            ProblemCode.ANCHOR_PENDING, "the credential's batch is not final on chain yet"
-        )
-    if isinstance(exc, StatusTransitionError):
-        # Its messages name statuses ("from revoked to none"), never a digest.
-        return Problem(ProblemCode.STATUS_TRANSITION_REFUSED, str(exc))
-    if isinstance(exc, AccessLogUnavailableError):
-        return access_log_problem(exc)
-    return None

@@ -6,13 +6,19 @@ A problem body has ``type`` (``https://tongban.example/problems/<code>``),
 ``requestId`` and, for validation errors, ``errors``: a list of
 ``{"field", "rule"}`` that names where and which rule, never the value sent.
 
-Domain errors are mapped here, in one place: ``EventRejectedError`` (422),
-``CitizenAccessError`` (403), ``ChallengeError`` (403), ``LogCorruptedError``
-(500), ``StoreError`` (503), ``ChainError`` (503), the credentials package's
-``InputRejectedError`` (400/413), FastAPI's ``RequestValidationError`` (422,
-with pydantic's echoed ``input`` stripped) and ``HTTPException``. Anything
-else becomes a bare 500 (``internal_error_response``) whose log line names the
-exception type and code locations only: exception messages may carry data.
+Errors become problems here, in one table (``PROBLEM_TABLE``): ``ApiError``
+(the root of every refusal of ``api.province`` and ``api.http``, ``Problem``
+included) answers with its own code; the domain errors of ``credentials`` and
+``ledger`` (``InputRejectedError``, ``EventRejectedError``,
+``CitizenAccessError``, ``ChallengeError``, the credential store's refusals,
+``LogCorruptedError``, ``AuditError``, ``StoreError``, ``ChainError``) and the
+framework's (``RequestValidationError`` with pydantic's echoed ``input``
+stripped, ``HTTPException``) each get a code. The most specific class of the
+table wins. Anything else becomes a bare 500 (``internal_error_response``)
+whose log line names the exception type and code locations only: exception
+messages may carry data. Routes translate nothing themselves, except where a
+JSON pointer must be rewritten so that no input is echoed (issuing, event and
+header rules): those raise a ``Problem`` naming the request's own field.
 """
 
 from __future__ import annotations
@@ -20,7 +26,7 @@ from __future__ import annotations
 import logging
 import re
 import traceback
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -29,14 +35,14 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from api.errors import ProblemCode, status_of, title_of, type_uri
-from api.province.clients import (
-    ClientConflictError,
-    ClientError,
-    InvalidClientError,
-    UnknownClientError,
+from api.errors import ApiError, FieldRule, ProblemCode, status_of, title_of, type_uri
+from credentials.errors import (
+    AccessLogUnavailableError,
+    AnchorPendingError,
+    InputRejectedError,
+    StatusTransitionError,
+    UnknownCredentialError,
 )
-from credentials.errors import InputRejectedError
 from credentials.reasons import Reason
 from ledger.audit.citizen import CitizenAccessError
 from ledger.audit.errors import AuditError, EventRejectedError, LogCorruptedError
@@ -46,9 +52,12 @@ from ledger.store.database import StoreError
 
 __all__ = [
     "PROBLEM_MEDIA_TYPE",
+    "PROBLEM_TABLE",
     "FieldIssue",
     "Problem",
     "ProblemDetails",
+    "Translation",
+    "as_api_error",
     "field_issues",
     "input_problem",
     "install_problem_handlers",
@@ -56,6 +65,7 @@ __all__ = [
     "problem_response",
     "problem_responses",
     "request_id_of",
+    "unavailable",
     "validation_problem",
 ]
 
@@ -98,11 +108,11 @@ class ProblemDetails(BaseModel):
     )
 
 
-class Problem(StarletteHTTPException):
-    """An error to answer with a problem details body.
+class Problem(ApiError):  # noqa: N818 - RFC 9457's word, used by every route
+    """A refusal decided in the HTTP layer, with its code and, if need be, headers.
 
-    A subclass of ``HTTPException`` so that FastAPI passes it through body
-    parsing untouched. ``detail`` must never contain request data.
+    ``detail`` must never contain request data; ``errors`` names broken field
+    rules; ``status`` overrides the code's status (the framework's own errors).
     """
 
     def __init__(
@@ -112,11 +122,18 @@ class Problem(StarletteHTTPException):
         *,
         errors: Sequence[FieldIssue] | None = None,
         headers: Mapping[str, str] | None = None,
+        status: int | None = None,
     ) -> None:
         """A problem of kind ``code``; ``detail`` defaults to the code's title."""
-        self.code = code
-        self.errors = list(errors) if errors is not None else None
-        super().__init__(status_of(code), detail or title_of(code), dict(headers or {}))
+        issues = [FieldRule(issue.field, issue.rule) for issue in errors or ()]
+        super().__init__(detail, code=code, fields=issues)
+        self.headers = dict(headers or {})
+        self.status_override = status
+
+    @property
+    def status(self) -> int:
+        """The HTTP status: the code's, unless the framework said otherwise."""
+        return self.status_override if self.status_override is not None else status_of(self.code)
 
     @classmethod
     def validation(cls, field: str, rule: str, detail: str | None = None) -> Problem:
@@ -126,6 +143,15 @@ class Problem(StarletteHTTPException):
             detail or "the request breaks a field rule",
             errors=[FieldIssue(field=field, rule=rule)],
         )
+
+
+def unavailable(what: str) -> Problem:
+    """503 ``unavailable``: this process was built without ``what``."""
+    return Problem(
+        ProblemCode.UNAVAILABLE,
+        f"this process serves no {what}",
+        headers={"Retry-After": _RETRY_AFTER_UNAVAILABLE},
+    )
 
 
 def request_id_of(request: Request) -> str | None:
@@ -262,7 +288,7 @@ def validation_problem(exc: ValidationError, detail: str | None = None) -> Probl
     )
 
 
-# -- the handlers ------------------------------------------------------------------------
+# -- the one table ------------------------------------------------------------------------
 
 _INPUT_REASONS: dict[str, ProblemCode] = {
     Reason.INPUT_TOO_LARGE.value: ProblemCode.BODY_TOO_LARGE,
@@ -296,126 +322,132 @@ _HTTP_CODES: dict[int, ProblemCode] = {
     503: ProblemCode.UNAVAILABLE,
 }
 
-
-def _server_side(request: Request, exc: BaseException, code: ProblemCode, detail: str) -> Any:
-    rid = request_id_of(request)
-    log.error(
-        "request failed", extra={"error": type(exc).__name__, "code": code.value, "request_id": rid}
-    )
-    headers = {"Retry-After": _RETRY_AFTER_UNAVAILABLE} if status_of(code) == 503 else None
-    return problem_response(request_id_of(request), code, detail, headers=headers)
+Translation = Callable[[Any], ApiError]
+"""How an exception of one class becomes an ``ApiError`` (its code, detail and fields)."""
 
 
-async def _on_problem(request: Request, exc: Exception) -> Any:
-    assert isinstance(exc, Problem)  # noqa: S101 - registered for Problem only
-    return problem_response(
-        request_id_of(request), exc.code, str(exc.detail), errors=exc.errors, headers=exc.headers
-    )
+def _itself(exc: ApiError) -> ApiError:
+    return exc
 
 
-async def _on_http(request: Request, exc: Exception) -> Any:
-    if not isinstance(exc, StarletteHTTPException):
-        return internal_error_response(request_id_of(request), exc)
+def _fixed(code: ProblemCode, detail: str) -> Translation:
+    # For errors whose messages may name places (paths, URLs) or values.
+    def translate(exc: Exception) -> ApiError:
+        return ApiError(detail, code=code)
+
+    return translate
+
+
+def _message(code: ProblemCode) -> Translation:
+    # For errors whose messages are fixed phrases of ours (states, rules), never data.
+    def translate(exc: Exception) -> ApiError:
+        return ApiError(str(exc), code=code)
+
+    return translate
+
+
+def _framework(exc: StarletteHTTPException) -> ApiError:
     code = _HTTP_CODES.get(exc.status_code)
     if code is None:
         code = ProblemCode.BAD_REQUEST if exc.status_code < 500 else ProblemCode.INTERNAL_ERROR
     # The framework's own details ("Not Found", "Method Not Allowed") are fixed strings.
     detail = exc.detail if isinstance(exc.detail, str) and exc.status_code < 500 else None
-    return problem_response(
-        request_id_of(request), code, detail, headers=exc.headers, status=exc.status_code
-    )
+    return Problem(code, detail, headers=exc.headers, status=exc.status_code)
 
 
-async def _on_request_validation(request: Request, exc: Exception) -> Any:
-    errors = exc.errors() if isinstance(exc, RequestValidationError) else []
-    return problem_response(
-        request_id_of(request),
+def _request_validation(exc: RequestValidationError) -> ApiError:
+    return Problem(
         ProblemCode.VALIDATION_FAILED,
         "the request breaks a field rule",
-        errors=field_issues(errors),
+        errors=field_issues(exc.errors()),
     )
 
 
-async def _on_event_rejected(request: Request, exc: Exception) -> Any:
-    assert isinstance(exc, EventRejectedError)  # noqa: S101
-    return problem_response(
-        request_id_of(request),
-        ProblemCode.VALIDATION_FAILED,
-        f"the event's field {exc.field} breaks a rule",
-        errors=[FieldIssue(field=exc.field, rule=exc.rule)],
-    )
+def _event_rejected(exc: EventRejectedError) -> ApiError:
+    return Problem.validation(exc.field, exc.rule, f"the event's field {exc.field} breaks a rule")
 
 
-async def _on_citizen(request: Request, exc: Exception) -> Any:
-    # CitizenAccessError messages are fixed phrases ("the request's signature does not verify").
-    return problem_response(request_id_of(request), ProblemCode.CITIZEN_ACCESS_REFUSED, str(exc))
+def _challenge(exc: ChallengeError) -> ApiError:
+    return ApiError(f"the challenge is {exc.reason}", code=ProblemCode.CHALLENGE_FAILED)
 
 
-async def _on_challenge(request: Request, exc: Exception) -> Any:
-    reason = exc.reason if isinstance(exc, ChallengeError) else "refused"
-    return problem_response(
-        request_id_of(request), ProblemCode.CHALLENGE_FAILED, f"the challenge is {reason}"
-    )
+PROBLEM_TABLE: dict[type[Exception], Translation] = {
+    # Ours: every refusal of api.province and api.http names its code.
+    ApiError: _itself,
+    # The framework's.
+    StarletteHTTPException: _framework,
+    RequestValidationError: _request_validation,
+    # credentials: the I-JSON reader's messages name the cap, never the value.
+    InputRejectedError: input_problem,
+    UnknownCredentialError: _fixed(
+        ProblemCode.NOT_FOUND, "no credential with that digest was issued here"
+    ),
+    AnchorPendingError: _fixed(
+        ProblemCode.ANCHOR_PENDING, "the credential's batch is not final on chain yet"
+    ),
+    # Its messages name statuses ("from revoked to none"), never a digest.
+    StatusTransitionError: _message(ProblemCode.STATUS_TRANSITION_REFUSED),
+    AccessLogUnavailableError: _message(ProblemCode.ACCESS_LOG_UNAVAILABLE),
+    # ledger: the audit log, the citizen view, challenges, the store and the chain.
+    EventRejectedError: _event_rejected,
+    # Fixed phrases ("the request's signature does not verify").
+    CitizenAccessError: _message(ProblemCode.CITIZEN_ACCESS_REFUSED),
+    ChallengeError: _challenge,
+    LogCorruptedError: _fixed(
+        ProblemCode.LOG_CORRUPTED, "the audit log is inconsistent; operators notified"
+    ),
+    AuditError: _fixed(ProblemCode.INTERNAL_ERROR, "the audit log failed"),
+    StoreError: _fixed(ProblemCode.STORE_UNAVAILABLE, "the store is unavailable; retry later"),
+    ChainError: _fixed(ProblemCode.CHAIN_UNAVAILABLE, "the chain is unavailable; retry later"),
+}
+"""Exception class -> its problem. The most specific class of an exception's MRO wins."""
 
 
-async def _on_input(request: Request, exc: Exception) -> Any:
-    assert isinstance(exc, InputRejectedError)  # noqa: S101
-    problem = input_problem(exc)
-    return problem_response(request_id_of(request), problem.code, str(problem.detail))
+def as_api_error(exc: BaseException) -> ApiError | None:
+    """The ``ApiError`` ``exc`` answers as, or None when the table does not know it."""
+    for kind in type(exc).__mro__:
+        translate = PROBLEM_TABLE.get(kind)
+        if translate is not None:
+            return translate(exc)
+    return None
 
 
-async def _on_client_error(request: Request, exc: Exception) -> Any:
-    rid = request_id_of(request)
-    if isinstance(exc, UnknownClientError):
-        return problem_response(rid, ProblemCode.NOT_FOUND, "no API client has that id")
-    if isinstance(exc, InvalidClientError):
-        return problem_response(
-            rid,
-            ProblemCode.VALIDATION_FAILED,
-            f"the client's {exc.field} breaks a rule",
-            errors=[FieldIssue(field=exc.field, rule=exc.rule)],
+def _respond(request_id: str | None, exc: Exception, error: ApiError) -> JSONResponse:
+    status = error.status
+    headers = dict(error.headers) if isinstance(error, Problem) else {}
+    if not isinstance(exc, Problem) and status >= 500:
+        # Server-side failures of ours and of the domain: logged by type and code only.
+        log.error(
+            "request failed",
+            extra={"error": type(exc).__name__, "code": error.code.value, "request_id": request_id},
         )
-    if isinstance(exc, ClientConflictError):
-        return problem_response(rid, ProblemCode.CONFLICT, str(exc))
-    return internal_error_response(rid, exc)
-
-
-async def _on_log_corrupted(request: Request, exc: Exception) -> Any:
-    return _server_side(
-        request, exc, ProblemCode.LOG_CORRUPTED, "the audit log is inconsistent; operators notified"
+        if status == 503:
+            headers.setdefault("Retry-After", _RETRY_AFTER_UNAVAILABLE)
+    fields = error.fields
+    errors = (
+        [FieldIssue(field=f.field, rule=f.rule) for f in fields]
+        if fields or error.code is ProblemCode.VALIDATION_FAILED
+        else None
+    )
+    return problem_response(
+        request_id, error.code, error.detail, errors=errors, headers=headers, status=status
     )
 
 
-async def _on_audit(request: Request, exc: Exception) -> Any:
-    return _server_side(request, exc, ProblemCode.INTERNAL_ERROR, "the audit log failed")
-
-
-async def _on_store(request: Request, exc: Exception) -> Any:
-    return _server_side(
-        request, exc, ProblemCode.STORE_UNAVAILABLE, "the store is unavailable; retry later"
-    )
-
-
-async def _on_chain(request: Request, exc: Exception) -> Any:
-    return _server_side(
-        request, exc, ProblemCode.CHAIN_UNAVAILABLE, "the chain is unavailable; retry later"
-    )
+async def _on_error(request: Request, exc: Exception) -> Any:
+    request_id = request_id_of(request)
+    error = as_api_error(exc)
+    # An ApiError of ours that is a 500 (SettingsError...) is a bug or a misconfiguration:
+    # its message names server-side things, so it answers like any unexpected error.
+    if error is None or (error is exc and error.code is ProblemCode.INTERNAL_ERROR):
+        return internal_error_response(request_id, exc)
+    return _respond(request_id, exc, error)
 
 
 def install_problem_handlers(app: FastAPI) -> None:
-    """Register every problem mapping on ``app`` (the most specific class wins)."""
-    app.add_exception_handler(Problem, _on_problem)
-    app.add_exception_handler(StarletteHTTPException, _on_http)
-    app.add_exception_handler(RequestValidationError, _on_request_validation)
-    app.add_exception_handler(EventRejectedError, _on_event_rejected)
-    app.add_exception_handler(CitizenAccessError, _on_citizen)
-    app.add_exception_handler(LogCorruptedError, _on_log_corrupted)
-    app.add_exception_handler(AuditError, _on_audit)
-    app.add_exception_handler(ChallengeError, _on_challenge)
-    app.add_exception_handler(StoreError, _on_store)
-    app.add_exception_handler(ChainError, _on_chain)
-    app.add_exception_handler(InputRejectedError, _on_input)
-    app.add_exception_handler(ClientError, _on_client_error)
+    """Register ``PROBLEM_TABLE`` on ``app``: one handler for every class of the table."""
+    for kind in PROBLEM_TABLE:
+        app.add_exception_handler(kind, _on_error)
 
 
 _DESCRIPTIONS: dict[int, str] = {

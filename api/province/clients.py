@@ -22,6 +22,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 
+from api.errors import ApiError, FieldRule, ProblemCode
 from ledger.audit.errors import EventRejectedError
 from ledger.audit.events import Caller
 from ledger.clock import now_ms
@@ -82,15 +83,19 @@ class Role(StrEnum):
     HOLDER = "holder"
 
 
-class ClientError(Exception):
+class ClientError(ApiError):
     """Base of the client registry's errors; messages never carry tokens."""
 
 
 class InvalidClientError(ClientError):
     """A client attribute breaks a rule; names the attribute and the rule, never the value."""
 
+    code = ProblemCode.VALIDATION_FAILED
+
     def __init__(self, field: str, rule: str) -> None:
-        super().__init__(f"client {field} {rule}")
+        """``field`` is the attribute's name in the API (``clientId``), ``rule`` the rule."""
+        super().__init__(f"client {field} {rule}", fields=[FieldRule(field, rule)])
+        self.detail = f"the client's {field} breaks a rule"
         self.field = field
         self.rule = rule
 
@@ -98,9 +103,13 @@ class InvalidClientError(ClientError):
 class UnknownClientError(ClientError):
     """No client has that id."""
 
+    code = ProblemCode.NOT_FOUND
+
 
 class ClientConflictError(ClientError):
     """The change conflicts with the registry (id taken, or the last operator)."""
+
+    code = ProblemCode.CONFLICT
 
 
 @dataclass(frozen=True)

@@ -22,9 +22,9 @@ from typing import Any
 from eth_abi.abi import decode as abi_decode
 from eth_account.signers.local import LocalAccount
 
+from api.errors import SettingsError
 from api.province.audited import AdminInputError, AdminNotFoundError
 from api.province.operations import GOVERNANCE_KIND, ChainOperation, submit
-from api.runtime.settings import SettingsError
 from ledger.chain.contracts.errors import IssuerRegistryUnknownProposalError
 from ledger.chain.contracts.registry import (
     DEFAULT_PROPOSAL_LIFETIME,

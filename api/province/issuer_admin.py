@@ -24,6 +24,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from api.errors import ProblemCode
 from api.province.audited import AdminInputError, AdminNotFoundError, AdminRefusedError
 from api.province.keyring import SigningKeyRing
 from api.province.keys import ProvinceKeys
@@ -75,17 +76,25 @@ _ACCOUNT = re.compile(r"0x[0-9a-fA-F]{40}")
 class KeyIdTakenError(AdminRefusedError):
     """The key id is already in the keystore or in the registry (key ids are never reused)."""
 
+    code = ProblemCode.KEY_ID_TAKEN
+
 
 class KeyNotCompromisedError(AdminRefusedError):
     """The chain index does not show the key compromised (the mark may still be on its way)."""
+
+    code = ProblemCode.KEY_NOT_COMPROMISED
 
 
 class KeyStillActiveError(AdminRefusedError):
     """The compromised key is still the one that signs: rotate to a new key first."""
 
+    code = ProblemCode.KEY_STILL_ACTIVE
+
 
 class NoActiveKeyError(AdminRefusedError):
     """No signing key of this province is valid now: rotate to a new key first."""
+
+    code = ProblemCode.NO_SIGNING_KEY
 
 
 class UnknownKeyError(AdminNotFoundError):

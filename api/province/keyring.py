@@ -20,6 +20,7 @@ import threading
 import time
 from collections.abc import Callable
 
+from api.errors import ApiError, ProblemCode
 from api.province.keys import ProvinceKeys
 from ledger.audit.log import AuditLog
 from ledger.chain.errors import ChainError
@@ -32,8 +33,10 @@ __all__ = ["NoSigningKeyError", "SigningKeyRing", "chain_clock"]
 log = logging.getLogger(__name__)
 
 
-class NoSigningKeyError(Exception):
+class NoSigningKeyError(ApiError):
     """No signing key of the keystore is registered and valid on chain now."""
+
+    code = ProblemCode.NO_SIGNING_KEY
 
 
 def _now_s() -> int:

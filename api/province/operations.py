@@ -16,6 +16,9 @@ and approvals, pinned to the governor account this service acts for). An
 item key is ``<scope>:<function>:<what>``, chosen so that retrying the same
 request in the same chain state finds the same operation instead of sending
 twice.
+
+Only the process holding the writer lease (``WRITER_LEASE``) runs the
+processors; ``/readyz`` checks that some process holds it.
 """
 
 from __future__ import annotations
@@ -24,10 +27,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from api.errors import ProblemCode
 from api.province.audited import AdminRefusedError
 from ledger.chain import outbox
 from ledger.chain.contracts.binding import DecodedEvent
-from ledger.chain.contracts.errors import named_revert
+from ledger.chain.contracts.calls import named_revert
 from ledger.chain.contracts.registry import IssuerRegistry, decode_key_id
 from ledger.chain.errors import ContractRevertError
 from ledger.chain.node.client import ChainClient, checksum
@@ -38,6 +42,7 @@ __all__ = [
     "GOVERNANCE_KIND",
     "OPERATION_KINDS",
     "REGISTRY_ADMIN_KIND",
+    "WRITER_LEASE",
     "ChainOperation",
     "OperationRefusedError",
     "OperationStatus",
@@ -55,11 +60,16 @@ GOVERNANCE_KIND = "governance"
 OPERATION_KINDS = (REGISTRY_ADMIN_KIND, GOVERNANCE_KIND)
 """The outbox kinds ``GET /operations/{id}`` answers for."""
 
+WRITER_LEASE = "writer"
+"""Name of the lease the province's writer process holds (checked by ``/readyz``)."""
+
 _MAX_JSON_INT = 2**53 - 1
 
 
 class OperationRefusedError(AdminRefusedError):
     """The contract refuses the call in the current chain state (found by simulating it)."""
+
+    code = ProblemCode.CHAIN_REFUSED
 
     def __init__(self, error_name: str) -> None:
         """A refusal with the contract's custom error name (``""``: no reason given)."""

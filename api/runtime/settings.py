@@ -23,6 +23,8 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+# SettingsError lives with the API's other errors (province code raises it too).
+from api.errors import SettingsError as SettingsError
 from ledger.chain.errors import ChainConfigError
 from ledger.chain.node.connection import EMBEDDED, ChainConfig, check_chain_setting
 
@@ -37,10 +39,6 @@ DEMO_EVM_PASSPHRASE = "tongban-demo-only"  # noqa: S105 - the documented demo va
 DEMO_KEY_PASSPHRASE = "tongban-demo-keys"  # noqa: S105 - the documented demo value
 
 _config_file: ContextVar[Path | None] = ContextVar("tongban_config_file", default=None)
-
-
-class SettingsError(Exception):
-    """A setting is unknown or invalid; the message names it and the fix."""
 
 
 class Settings(BaseSettings):

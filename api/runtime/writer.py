@@ -18,8 +18,8 @@ from dataclasses import dataclass, field
 
 from eth_account.signers.local import LocalAccount
 
-from api.http.context import WRITER_LEASE
 from api.province.governance import load_governor_account
+from api.province.operations import WRITER_LEASE
 from api.runtime.parts import ProvinceParts
 from api.runtime.settings import Settings
 from credentials.issuance import BatchAnchorer

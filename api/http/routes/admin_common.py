@@ -1,31 +1,14 @@
-"""What the administration routes share: the operation answer and the mapping of refusals."""
+"""What the administration routes share: the operation answer (refusals are ``ApiError``s)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any, Literal
 
 from fastapi.responses import JSONResponse
 from pydantic import Field
 
-from api.errors import ProblemCode
-from api.http.problems import Problem
 from api.http.schemas.common import ApiModel
-from api.province.audited import AdminInputError, AdminNotFoundError, AdminRefusedError
-from api.province.issuer_admin import (
-    KeyIdTakenError,
-    KeyNotCompromisedError,
-    KeyStillActiveError,
-    NoActiveKeyError,
-)
-from api.province.keyring import NoSigningKeyError
-from api.province.operations import (
-    OperationRefusedError,
-    OperationStatus,
-    event_json,
-    operation_status,
-)
+from api.province.operations import OperationStatus, event_json, operation_status
 from ledger.audit.events import format_time
 from ledger.store.database import Database
 
@@ -33,7 +16,6 @@ __all__ = [
     "ChainEventOut",
     "OperationOut",
     "accepted",
-    "admin_problems",
     "enqueued",
     "operation_out",
 ]
@@ -112,30 +94,3 @@ def accepted(body: ApiModel, operation_id: int) -> JSONResponse:
         status_code=202,
         headers={"Location": f"/operations/{operation_id}"},
     )
-
-
-_REFUSALS: tuple[tuple[type[AdminRefusedError], ProblemCode], ...] = (
-    (OperationRefusedError, ProblemCode.CHAIN_REFUSED),
-    (KeyIdTakenError, ProblemCode.KEY_ID_TAKEN),
-    (KeyNotCompromisedError, ProblemCode.KEY_NOT_COMPROMISED),
-    (KeyStillActiveError, ProblemCode.KEY_STILL_ACTIVE),
-    (NoActiveKeyError, ProblemCode.NO_SIGNING_KEY),
-)
-
-
-@contextmanager
-def admin_problems() -> Iterator[None]:
-    """Turn the administration domain's refusals into problems (their messages hold no input)."""
-    try:
-        yield
-    except AdminInputError as exc:
-        raise Problem.validation(exc.field, exc.rule) from None
-    except AdminNotFoundError as exc:
-        raise Problem(ProblemCode.NOT_FOUND, str(exc)) from None
-    except AdminRefusedError as exc:
-        for kind, code in _REFUSALS:
-            if isinstance(exc, kind):
-                raise Problem(code, str(exc)) from None
-        raise Problem(ProblemCode.CONFLICT, str(exc)) from None
-    except NoSigningKeyError as exc:
-        raise Problem(ProblemCode.NO_SIGNING_KEY, str(exc)) from None

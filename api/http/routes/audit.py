@@ -2,8 +2,9 @@
 
 Appends: roles issuer, verifier, operator; actor and organisation come from
 the token. Reads: role auditor; reading events (one, or the export) needs
-``X-Purpose`` and ``X-Legal-Basis`` and is itself logged (``audit.read``)
-before anything is returned.
+``X-Purpose`` and ``X-Legal-Basis`` and is itself logged (``audit.read``,
+through ``api.province.access``) before anything is returned. The appended
+events are the callers' own access events, not accesses by these routes.
 """
 
 from __future__ import annotations
@@ -14,7 +15,6 @@ from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import JSONResponse, StreamingResponse
 
 from api.errors import ProblemCode
-from api.http.auth import Declaration
 from api.http.deps import (
     AppenderDep,
     AuditorDep,
@@ -37,8 +37,9 @@ from api.http.schemas.audit import (
     to_event_inputs,
 )
 from api.http.schemas.common import AppendedEvent, appended, checkpoint_out
+from api.province.access import Declaration, access_event, record_access
 from ledger.audit.anchoring import CheckpointAnchorer, CheckpointState
-from ledger.audit.events import Caller, EventInput, Outcome
+from ledger.audit.events import Caller, Outcome
 from ledger.audit.log import AuditLog
 
 router = APIRouter(prefix="/audit", tags=["audit"])
@@ -61,17 +62,8 @@ def _log_read(
     request_id: str,
     outcome: Outcome = Outcome.SUCCESS,
 ) -> None:
-    log.append(
-        caller,
-        EventInput(
-            action="audit.read",
-            resource=resource,
-            purpose=declared.purpose,
-            legal_basis=declared.legal_basis,
-            outcome=outcome,
-            request_id=request_id,
-        ),
-    )
+    event = access_event(declared, request_id, "audit.read", resource, outcome=outcome)
+    record_access(log, caller, [event])
 
 
 def _anchorer(anchorer: CheckpointAnchorer | None) -> CheckpointAnchorer:

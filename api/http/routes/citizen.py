@@ -5,7 +5,9 @@ fresh, single-use challenge bound to their DID *is* the authentication
 (``ledger.audit.citizen``). The signed message is
 ``SignedPayload("tongban/citizen-view/v1", JCS({"challenge", "holder", "logId"}))``.
 Both routes are rate limited per holder DID and, since anyone can make new
-DIDs, by one bucket shared by all citizens.
+DIDs, by one bucket shared by all citizens. The answer about the holder's
+access history is itself an access event (``audit.citizen_view``), recorded by
+``ledger.audit.citizen.CitizenView.answer`` before it returns the report.
 """
 
 from __future__ import annotations
@@ -116,6 +118,8 @@ def _admit(context: ProvinceContext, holder: str) -> None:
     try:
         holder_key(holder)
     except CitizenAccessError as exc:
+        # Kept here, not in the problem table (where this class is a 403 refusal):
+        # a holder that is no SM2 did:key breaks a rule of the body's /holder.
         raise Problem.validation("/holder", str(exc)) from None
     enforce_rate(context, context.rate_limits.holders, holder, "holder")
 

@@ -13,13 +13,13 @@ from fastapi import APIRouter, Path
 from fastapi.responses import JSONResponse
 from pydantic import Field
 
-from api.http.auth import ACCESS_CONTROL_PURPOSE, POLICY_BASIS
 from api.http.context import ProvinceContext
 from api.http.deps import ContextDep, JsonBody, OperatorDep, RequestIdDep
 from api.http.problems import problem_responses
 from api.http.schemas.common import ApiModel, InputModel
+from api.province.audited import ACCESS_CONTROL_PURPOSE, record_administrative
 from api.province.clients import ApiClient, Role
-from ledger.audit.events import Caller, EventInput, Outcome, format_time
+from ledger.audit.events import Caller, format_time
 
 router = APIRouter(prefix="/clients", tags=["clients"])
 
@@ -84,16 +84,13 @@ def _out(client: ApiClient) -> ClientOut:
 
 
 def _log_change(context: ProvinceContext, caller: Caller, action: str, request_id: str) -> None:
-    context.audit_log.append(
+    record_administrative(
+        context.audit_log,
         caller,
-        EventInput(
-            action=action,
-            resource="record:api_client",
-            purpose=ACCESS_CONTROL_PURPOSE,
-            legal_basis=POLICY_BASIS,
-            outcome=Outcome.SUCCESS,
-            request_id=request_id,
-        ),
+        action,
+        "record:api_client",
+        request_id,
+        purpose=ACCESS_CONTROL_PURPOSE,
     )
 
 

@@ -3,9 +3,12 @@
 Issuing and reading a credential touch personal data: they need ``X-Purpose``
 and ``X-Legal-Basis`` and each credential gets an access event in this
 province's log (``credential.issue``, ``credential.read``; resource
-``credential:<digest>``, subject the holder DID). Issuing signs with the key
-ring's active key, never a key the chain does not list as valid now. Anchoring
-state, anchor proofs and statuses carry digests and chain positions only.
+``credential:<digest>``, subject the holder DID), recorded through
+``api.province.access``. Issuing signs with the key ring's active key, never a
+key the chain does not list as valid now. Anchoring state, anchor proofs and
+statuses carry digests and chain positions only. Refusals of the credential
+store are answered by the problem table; only issuing translates its own, to
+name the request's field.
 """
 
 from __future__ import annotations
@@ -18,15 +21,9 @@ from fastapi import APIRouter, Path
 from fastapi.responses import JSONResponse
 
 from api.errors import ProblemCode
-from api.http.auth import Declaration, Principal
+from api.http.auth import Principal
 from api.http.context import ProvinceContext
-from api.http.credential_problems import (
-    batch_issue_problem,
-    credential_problem,
-    issue_problem,
-    no_signing_key_problem,
-    unavailable,
-)
+from api.http.credential_problems import batch_issue_problem, issue_problem
 from api.http.deps import (
     ContextDep,
     CredentialReaderDep,
@@ -36,7 +33,7 @@ from api.http.deps import (
     RequestIdDep,
     require,
 )
-from api.http.problems import Problem, problem_responses
+from api.http.problems import Problem, problem_responses, unavailable
 from api.http.schemas.credentials import (
     DIGEST_PATTERN,
     AnchoringOut,
@@ -57,13 +54,13 @@ from api.http.schemas.credentials import (
     status_name,
     status_request_json,
 )
+from api.province.access import Declaration, access_event, record_access
 from api.province.clients import Role
-from api.province.keyring import NoSigningKeyError
 from credentials.credential import IssueRequest, SignedCredential
 from credentials.errors import CredentialError, UnknownCredentialError
 from credentials.issuance import AnchoringState, AnchoringStatus, CredentialIssuer
 from credentials.status import StatusAction, StatusReason
-from ledger.audit.events import EventInput, Outcome
+from ledger.audit.events import Outcome
 from ledger.chain.index import ChainIndex
 
 router = APIRouter(prefix="/credentials", tags=["credentials"])
@@ -98,11 +95,6 @@ def _index(context: ProvinceContext) -> ChainIndex:
     return context.index
 
 
-def _refused(exc: CredentialError) -> Problem | CredentialError:
-    problem = credential_problem(exc)
-    return exc if problem is None else problem
-
-
 def _issue(
     context: ProvinceContext,
     principal: Principal,
@@ -114,13 +106,12 @@ def _issue(
     issuer = _issuer(context)
     if context.keyring is None:
         raise unavailable("signing keys")
-    try:
-        signer = context.keyring.credential_signer()
-    except NoSigningKeyError as exc:
-        raise no_signing_key_problem(exc) from None
+    signer = context.keyring.credential_signer()
     try:
         signed = issuer.issue_many(requests, signer=signer)
     except CredentialError as exc:
+        # Kept here, not in the problem table: the credential's JSON pointers become
+        # the request's (``/requests/3/claims/...``), which needs the requests.
         config = issuer.config
         problem = (
             batch_issue_problem(
@@ -137,18 +128,16 @@ def _issue(
             raise
         raise problem from None
     events = [
-        EventInput(
-            action="credential.issue",
-            resource=f"credential:{credential.digest_hex}",
-            purpose=declared.purpose,
-            legal_basis=declared.legal_basis,
-            outcome=Outcome.SUCCESS,
-            request_id=request_id,
+        access_event(
+            declared,
+            request_id,
+            "credential.issue",
+            f"credential:{credential.digest_hex}",
             subject_id=request.holder,
         )
         for credential, request in zip(signed, requests, strict=True)
     ]
-    context.audit_log.append_many(principal.caller, events)
+    record_access(context.audit_log, principal.caller, events)
     context.metrics.issued.inc(amount=len(signed))
     return signed
 
@@ -224,10 +213,7 @@ def change_status(
     issuer = _issuer(context)
     digests = [bytes.fromhex(d) for d in body.digests]
     reason = StatusReason[body.reason.upper()]
-    try:
-        requests = issuer.change_status(StatusAction(body.action), digests, reason)
-    except CredentialError as exc:
-        raise _refused(exc) from None
+    requests = issuer.change_status(StatusAction(body.action), digests, reason)
     return JSONResponse({"requests": [status_request_json(r) for r in requests]}, status_code=202)
 
 
@@ -271,18 +257,15 @@ def read_credential(
     except UnknownCredentialError:
         found = None
     holder = None if found is None else str(found[0]["credentialSubject"]["id"])
-    context.audit_log.append(
-        principal.caller,
-        EventInput(
-            action="credential.read",
-            resource=f"credential:{digest}",
-            purpose=declared.purpose,
-            legal_basis=declared.legal_basis,
-            outcome=Outcome.SUCCESS if found is not None else Outcome.NOT_FOUND,
-            request_id=request_id,
-            subject_id=holder,
-        ),
+    event = access_event(
+        declared,
+        request_id,
+        "credential.read",
+        f"credential:{digest}",
+        outcome=Outcome.SUCCESS if found is not None else Outcome.NOT_FOUND,
+        subject_id=holder,
     )
+    record_access(context.audit_log, principal.caller, [event])
     if found is None:
         raise Problem(ProblemCode.NOT_FOUND, "no credential with that digest was issued here")
     return JSONResponse(credential_json(*found))
@@ -298,10 +281,7 @@ def anchoring(
     principal: CredentialReaderDep, context: ContextDep, digest: DigestPath
 ) -> JSONResponse:
     """The anchoring state of a credential issued here."""
-    try:
-        status = _issuer(context).anchoring_status(bytes.fromhex(digest))
-    except CredentialError as exc:
-        raise _refused(exc) from None
+    status = _issuer(context).anchoring_status(bytes.fromhex(digest))
     return JSONResponse(anchoring_json(status))
 
 
@@ -315,10 +295,7 @@ def anchor_proof(
     principal: CredentialReaderDep, context: ContextDep, digest: DigestPath
 ) -> JSONResponse:
     """``TongbanAnchorProof2026``; 409 ``anchor-pending`` until the batch is final."""
-    try:
-        proof = _issuer(context).anchor_proof(bytes.fromhex(digest))
-    except CredentialError as exc:
-        raise _refused(exc) from None
+    proof = _issuer(context).anchor_proof(bytes.fromhex(digest))
     return JSONResponse(proof.to_json())
 
 

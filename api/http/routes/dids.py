@@ -15,9 +15,8 @@ from fastapi import APIRouter, Path
 from fastapi.responses import JSONResponse
 
 from api.errors import ProblemCode
-from api.http.credential_problems import unavailable
 from api.http.deps import CallerDep, ContextDep
-from api.http.problems import Problem, problem_responses
+from api.http.problems import Problem, problem_responses, unavailable
 from api.http.schemas.credentials import DidDocumentOut
 from credentials.did import did_key_document, issuer_document, parse_issuer_did
 

@@ -20,7 +20,7 @@ from api.errors import ProblemCode
 from api.http.context import ProvinceContext
 from api.http.deps import ContextDep, GovernorDep, JsonBody, RequestIdDep
 from api.http.problems import Problem, problem_responses
-from api.http.routes.admin_common import OperationOut, accepted, admin_problems, enqueued
+from api.http.routes.admin_common import OperationOut, accepted, enqueued
 from api.http.schemas.common import ApiModel, InputModel
 from api.province.audited import audited
 from api.province.governance import Governance, ProposalView, proposal_json
@@ -209,8 +209,7 @@ def read_proposal(
 ) -> ProposalOut:
     """The proposal, its decoded parameters, approvals and state."""
     governance = _governance(context)
-    with admin_problems():
-        return _proposal_out(governance.view(proposal_id))
+    return _proposal_out(governance.view(proposal_id))
 
 
 @router.post(
@@ -230,11 +229,8 @@ def propose(
     """The proposal counts this governor's approval; its id is in the operation once final."""
     governance = _governance(context)
     action, params = _params(body)
-    with (
-        admin_problems(),
-        audited(
-            context.audit_log, principal.caller, "governance.propose", PROPOSAL_RESOURCE, request_id
-        ),
+    with audited(
+        context.audit_log, principal.caller, "governance.propose", PROPOSAL_RESOURCE, request_id
     ):
         operation_id = governance.propose(action, params, expires_in=body.expires_in_seconds)
     return accepted(enqueued(context.db, operation_id), operation_id)
@@ -255,11 +251,8 @@ def approve(
 ) -> JSONResponse:
     """Refused at once if the proposal expired, is stale, executed, or approved by us."""
     governance = _governance(context)
-    with (
-        admin_problems(),
-        audited(
-            context.audit_log, principal.caller, "governance.approve", PROPOSAL_RESOURCE, request_id
-        ),
+    with audited(
+        context.audit_log, principal.caller, "governance.approve", PROPOSAL_RESOURCE, request_id
     ):
         operation_id = governance.approve(proposal_id)
     return accepted(enqueued(context.db, operation_id), operation_id)

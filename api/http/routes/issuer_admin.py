@@ -4,7 +4,10 @@ Role operator. Chain changes are operations handed to the writer's outbox
 (202 with the operation; follow it at ``GET /operations/{id}``); the
 compromise response runs here and answers with what it did. Every request is
 an administrative event in the province's log (``issuer.key.rotate`` ...,
-purpose ``administration``, legal basis ``tongban.policy``).
+purpose ``administration``, legal basis ``tongban.policy``); each credential
+the compromise response re-issues is also an access event
+(``credential.reissue``, through ``api.province.access``). Refusals are the
+province's ``ApiError``s, answered by the problem table.
 """
 
 from __future__ import annotations
@@ -16,16 +19,16 @@ from fastapi.responses import JSONResponse
 from pydantic import Field
 
 from api.errors import ProblemCode
-from api.http.auth import POLICY_BASIS
 from api.http.context import ProvinceContext
 from api.http.deps import ContextDep, JsonBody, OperatorDep, RequestIdDep
 from api.http.problems import Problem, problem_responses
-from api.http.routes.admin_common import OperationOut, accepted, admin_problems, enqueued
+from api.http.routes.admin_common import OperationOut, accepted, enqueued
 from api.http.schemas.common import ApiModel, InputModel
-from api.province.audited import ADMINISTRATION_PURPOSE, audited
+from api.province.access import access_event, record_access
+from api.province.audited import ADMINISTRATION, audited
 from api.province.issuer_admin import IssuerAdmin, IssuerOverview
 from credentials.credential import SignedCredential
-from ledger.audit.events import Caller, EventInput, Outcome
+from ledger.audit.events import Caller
 
 router = APIRouter(prefix="/issuer", tags=["issuer"])
 
@@ -214,8 +217,7 @@ def _issuer_out(overview: IssuerOverview) -> IssuerOut:
 )
 def read_issuer(principal: OperatorDep, context: ContextDep) -> IssuerOut:
     """The registry record and writers, the keys with their validity history, the active key."""
-    with admin_problems():
-        return _issuer_out(_admin(context).overview())
+    return _issuer_out(_admin(context).overview())
 
 
 @router.post(
@@ -234,9 +236,8 @@ def rotate_key(
 ) -> JSONResponse:
     """The key signs in every process once its ``addKey`` is final and indexed."""
     admin = _admin(context)
-    with (
-        admin_problems(),
-        audited(context.audit_log, principal.caller, "issuer.key.rotate", KEY_RESOURCE, request_id),
+    with audited(
+        context.audit_log, principal.caller, "issuer.key.rotate", KEY_RESOURCE, request_id
     ):
         key_id = body.key_id if body.key_id is not None else admin.next_key_id()
         operation_id = admin.rotate_key(key_id, body.valid_from)
@@ -260,9 +261,8 @@ def retire_key(
 ) -> JSONResponse:
     """Credentials anchored while the key was valid stay valid."""
     admin = _admin(context)
-    with (
-        admin_problems(),
-        audited(context.audit_log, principal.caller, "issuer.key.retire", KEY_RESOURCE, request_id),
+    with audited(
+        context.audit_log, principal.caller, "issuer.key.retire", KEY_RESOURCE, request_id
     ):
         operation_id = admin.retire_key(key_id)
     return accepted(enqueued(context.db, operation_id), operation_id)
@@ -286,10 +286,7 @@ def compromise_key(
     """Every credential of the key anchored at or after ``compromisedFrom`` fails verification."""
     admin = _admin(context)
     action = "issuer.key.compromise"
-    with (
-        admin_problems(),
-        audited(context.audit_log, principal.caller, action, KEY_RESOURCE, request_id),
-    ):
+    with audited(context.audit_log, principal.caller, action, KEY_RESOURCE, request_id):
         operation_id = admin.mark_compromised(key_id, body.compromised_from)
     return accepted(enqueued(context.db, operation_id), operation_id)
 
@@ -300,21 +297,19 @@ def _log_reissues(
     request_id: str,
     replacements: list[SignedCredential],
 ) -> None:
-    context.audit_log.append_many(
-        caller,
-        [
-            EventInput(
-                action="credential.reissue",
-                resource=f"credential:{new.digest_hex}",
-                purpose=ADMINISTRATION_PURPOSE,
-                legal_basis=POLICY_BASIS,
-                outcome=Outcome.SUCCESS,
-                request_id=request_id,
-                subject_id=str(new.document["credentialSubject"]["id"]),
-            )
-            for new in replacements
-        ],
-    )
+    # Each re-issued credential holds personal data: one access event each, the
+    # province administering its own credentials under its policy.
+    events = [
+        access_event(
+            ADMINISTRATION,
+            request_id,
+            "credential.reissue",
+            f"credential:{new.digest_hex}",
+            subject_id=str(new.document["credentialSubject"]["id"]),
+        )
+        for new in replacements
+    ]
+    record_access(context.audit_log, caller, events)
 
 
 @router.post(
@@ -329,10 +324,7 @@ def respond_to_compromise(
     """Refused while the key is not shown compromised, or while it still signs."""
     admin = _admin(context)
     action = "issuer.key.compromise_response"
-    with (
-        admin_problems(),
-        audited(context.audit_log, principal.caller, action, KEY_RESOURCE, request_id),
-    ):
+    with audited(context.audit_log, principal.caller, action, KEY_RESOURCE, request_id):
         response = admin.respond_to_compromise(key_id)
     report = response.report
     _log_reissues(context, principal.caller, request_id, list(report.reissued.values()))
@@ -364,11 +356,8 @@ def add_writer(
 ) -> JSONResponse:
     """A writer anchors batches and checkpoints for this issuer (one issuer per account)."""
     admin = _admin(context)
-    with (
-        admin_problems(),
-        audited(
-            context.audit_log, principal.caller, "issuer.writer.add", WRITER_RESOURCE, request_id
-        ),
+    with audited(
+        context.audit_log, principal.caller, "issuer.writer.add", WRITER_RESOURCE, request_id
     ):
         operation_id = admin.add_writer(body.account)
     return accepted(enqueued(context.db, operation_id), operation_id)
@@ -387,9 +376,6 @@ def retire_writer(
     """The account stops anchoring for this issuer from the block that retires it."""
     admin = _admin(context)
     action = "issuer.writer.retire"
-    with (
-        admin_problems(),
-        audited(context.audit_log, principal.caller, action, WRITER_RESOURCE, request_id),
-    ):
+    with audited(context.audit_log, principal.caller, action, WRITER_RESOURCE, request_id):
         operation_id = admin.retire_writer(account)
     return accepted(enqueued(context.db, operation_id), operation_id)

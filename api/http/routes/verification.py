@@ -4,15 +4,15 @@ A verification runs the verifier's numbered checklist against this province's
 own configuration (chain id, contracts) and chain index, and answers 200 with
 the verdict in the body: an invalid credential is a result, not an error. Only
 a body that is not JSON or not the route's shape is refused before (400/422).
-Each verification is an access event in this province's log, written by the
-verifier itself (``credential.verify``, ``presentation.verify``); if the event
-cannot be recorded, no answer is given (503 ``access-log-unavailable``).
+Each verification is an access event in this province's log
+(``credential.verify``, ``presentation.verify``): the verifier evaluates and
+builds the event (``Verifier.access_event``), the route records it through
+``api.province.access`` as a *verdict*: if the event cannot be recorded, no
+answer is given (503 ``access-log-unavailable``).
 """
 
 from __future__ import annotations
 
-import asyncio
-import logging
 import time
 from typing import Annotated, Any
 
@@ -20,11 +20,10 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
-from api.http.auth import Declaration, Principal
+from api.http.auth import Principal
 from api.http.context import ProvinceContext
-from api.http.credential_problems import access_log_problem, unavailable
 from api.http.deps import ContextDep, DeclarationDep, JsonBody, RequestIdDep, VerifierDep
-from api.http.problems import problem_responses
+from api.http.problems import problem_responses, unavailable
 from api.http.schemas.credentials import (
     ChallengeIn,
     ChallengeOut,
@@ -32,12 +31,11 @@ from api.http.schemas.credentials import (
     VerifyCredentialIn,
     VerifyPresentationIn,
 )
-from credentials.errors import AccessLogUnavailableError
-from credentials.verify import CREDENTIAL_VERIFY, VerificationRequest, Verifier
+from api.province.access import Declaration, record_access, record_access_async
+from credentials.verify import CREDENTIAL_VERIFY, PRESENTATION_VERIFY, VerificationRequest, Verifier
 from ledger.audit.events import format_time
 
 router = APIRouter(tags=["verification"])
-log = logging.getLogger(__name__)
 
 CHALLENGE_BODY = JsonBody(ChallengeIn)
 CREDENTIAL_BODY = JsonBody(VerifyCredentialIn)
@@ -72,10 +70,11 @@ def _verify_presentation(
 ) -> JSONResponse:
     verifier = _verifier(context)
     started = time.perf_counter()
-    try:
-        result = verifier.verify_presentation(document, _request(principal, declared, request_id))
-    except AccessLogUnavailableError as exc:
-        raise access_log_problem(exc) from None
+    result = verifier.evaluate_presentation(document)
+    event = verifier.access_event(
+        result, _request(principal, declared, request_id), PRESENTATION_VERIFY
+    )
+    record_access(context.audit_log, principal.caller, [event], verdict=True)
     context.metrics.verification_seconds.observe(time.perf_counter() - started, "presentation")
     context.metrics.verified.inc()
     return JSONResponse(result.to_json())
@@ -138,15 +137,7 @@ async def verify_credential(
     event = verifier.access_event(
         result, _request(principal, declared, request_id), CREDENTIAL_VERIFY
     )
-    try:
-        await asyncio.wrap_future(context.audit_log.submit(principal.caller, [event]))
-    except Exception as exc:
-        log.exception("access event could not be appended")
-        raise access_log_problem(
-            AccessLogUnavailableError(
-                "the access event could not be recorded; no verification answer is given"
-            )
-        ) from exc
+    await record_access_async(context.audit_log, principal.caller, [event], verdict=True)
     context.metrics.verification_seconds.observe(time.perf_counter() - started, "credential")
     context.metrics.verified.inc()
     return JSONResponse(result.to_json())

@@ -115,6 +115,7 @@ _BODY_FIELD = {
 
 
 def _input(body: EventIn, request_id: str, idempotency_key: str | None) -> EventInput:
+    # The caller's own access event as it states it (not one of ours: api.province.access).
     return EventInput(
         action=body.action,
         resource=body.resource,
@@ -149,6 +150,8 @@ def to_event_inputs(
         try:
             item.validate()
         except EventRejectedError as exc:
+            # Kept here, not in the problem table: the event's field becomes the body's
+            # pointer (``/events/3/purpose``) or the header's name.
             where = f"{pointer}{i}" if pointer else ""
             name = _BODY_FIELD.get(exc.field, exc.field)
             field = name if name.startswith("X-") else f"{where}/{name}"
