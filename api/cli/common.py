@@ -37,7 +37,7 @@ ChainOption = Annotated[
     typer.Option("--chain", help="'embedded', 'anvil' or a node URL (TONGBAN_CHAIN)."),
 ]
 ChainIdOption = Annotated[int | None, typer.Option("--chain-id", help="TONGBAN_CHAIN_ID.")]
-JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of text.", metavar="")]
 
 KNOWN_ERRORS: tuple[type[Exception], ...] = (
     SettingsError,

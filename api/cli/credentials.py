@@ -362,12 +362,14 @@ def revoke_command(
         list[str], typer.Argument(help="Credential digests (- reads them from stdin).")
     ],
     reason: Annotated[ReasonCode, typer.Option(help="Why (a frozen reason code).")],
-    suspend: Annotated[bool, typer.Option("--suspend", help="Suspend instead of revoke.")] = False,
+    suspend: Annotated[
+        bool, typer.Option("--suspend", help="Suspend instead of revoke.", metavar="")
+    ] = False,
     reinstate: Annotated[
-        bool, typer.Option("--reinstate", help="Lift a suspension instead of revoke.")
+        bool, typer.Option("--reinstate", help="Lift a suspension instead of revoke.", metavar="")
     ] = False,
     wait: Annotated[
-        bool, typer.Option("--wait", help="Wait until the change is final on chain.")
+        bool, typer.Option("--wait", help="Wait until the change is final on chain.", metavar="")
     ] = False,
     timeout: Annotated[float, typer.Option(min=1, help="Seconds --wait waits.")] = 300,
     url: UrlOption = None,

@@ -35,7 +35,8 @@ keys_app = typer.Typer(
 )
 
 WaitOption = Annotated[
-    bool, typer.Option("--wait", help="Follow the operation until it is final or failed.")
+    bool,
+    typer.Option("--wait", help="Follow the operation until it is final or failed.", metavar=""),
 ]
 TimeoutOption = Annotated[
     float, typer.Option("--timeout", help="Seconds --wait waits at most.", min=1)

@@ -34,6 +34,7 @@ from api.cli.common import (
 from api.cli.credentials import issue_command, revoke_command, verify_command
 from api.cli.governance import governance_app
 from api.cli.keys import keys_app
+from api.cli.usage import USAGE_EXIT_STATUS, usage_line
 from api.cli.wallet import wallet_app
 from api.runtime.chain_start import StartedChain, start_chain
 from api.runtime.supervisor import Supervisor, run_service
@@ -196,10 +197,11 @@ def main() -> None:
     except KNOWN_ERRORS as exc:
         err.print(Text.assemble(("error: ", "bold red"), str(exc)), soft_wrap=True)
         sys.exit(2)
-    except click.ClickException as exc:
-        exc.show()
-        sys.exit(exc.exit_code)
-    except click.exceptions.Abort:
+    except (click.exceptions.Abort, typer.Abort):
         sys.exit(130)
+    except (click.ClickException, typer.TyperException) as exc:
+        line = usage_line(exc, sys.argv[1:])
+        err.print(Text.assemble(("error: ", "bold red"), line), soft_wrap=True)
+        sys.exit(USAGE_EXIT_STATUS)
     # Without standalone mode, click returns the status of typer.Exit instead of exiting.
     sys.exit(status if isinstance(status, int) else 0)

@@ -145,7 +145,7 @@ def wallet_receive(
 @wallet_app.command("list")
 def wallet_list(
     show_claims: Annotated[
-        bool, typer.Option("--show-claims", help="Also print the claim values.")
+        bool, typer.Option("--show-claims", help="Also print the claim values.", metavar="")
     ] = False,
     wallet: WalletOption = None,
     as_json: JsonOption = False,
