@@ -23,7 +23,7 @@ from credentials.holder import Holder
 from credentials.templates import TEMPLATES
 from ledger.chain.contracts.registry import KeyRecord
 from ledger.crypto.signer import LocalSigner
-from tests.credentials.conftest import CLAIMS_BY_TEMPLATE, ZJ_KEY
+from tests.helpers.credentials import CLAIMS_BY_TEMPLATE, ZJ_KEY
 
 SIGNER = LocalSigner(f"{issuer_did(31337, 1)}#key-1", ZJ_KEY)
 

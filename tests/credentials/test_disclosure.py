@@ -25,7 +25,7 @@ from credentials.holder import Holder, derive_credential
 from credentials.jcs import canonicalize
 from credentials.templates import get_template
 from ledger.crypto.signer import LocalSigner
-from tests.credentials.conftest import DEGREE_CLAIMS, ZJ_KEY
+from tests.helpers.credentials import DEGREE_CLAIMS, ZJ_KEY
 
 SIGNER = LocalSigner(f"{issuer_did(31337, 1)}#key-1", ZJ_KEY)
 

@@ -39,7 +39,8 @@ from ledger.crypto.sm2 import Sm2PrivateKey
 from ledger.merkle.hasher import SM3_TREE
 from ledger.merkle.verify import verify_inclusion
 from ledger.store.sqlite import SqliteDatabase
-from tests.credentials.conftest import (
+from tests.helpers.contracts import GD, ZJ, World
+from tests.helpers.credentials import (
     DEGREE_CLAIMS,
     ZJ_KEY,
     IssuingProvince,
@@ -47,7 +48,6 @@ from tests.credentials.conftest import (
     degree_request,
     request,
 )
-from tests.helpers.contracts import GD, ZJ, World
 
 
 class Clock:

@@ -13,13 +13,13 @@ from credentials.issuance import BATCH_KIND, AnchoringState
 from credentials.reasons import CheckStatus, Reason
 from ledger.chain import outbox
 from ledger.chain.outbox import OutboxState
-from tests.credentials.conftest import (
+from tests.helpers.contracts import ZJ, World
+from tests.helpers.credentials import (
     VerifyingProvince,
     degree_request,
     make_issuing_province,
     request,
 )
-from tests.helpers.contracts import ZJ, World
 
 
 def test_a_reorged_anchoring_is_redone_before_any_proof_exists(

@@ -7,7 +7,7 @@ import json
 from credentials.holder import Holder
 from credentials.issuance import AnchoringState
 from credentials.reasons import CheckStatus, Reason
-from tests.credentials.conftest import (
+from tests.helpers.credentials import (
     DEGREE_CLAIMS,
     IssuingProvince,
     VerifyingProvince,

@@ -20,7 +20,7 @@ import pytest
 
 from api.client.remote import RemoteApi, RemoteApiError
 from credentials.holder import Holder
-from tests.credentials.conftest import DEGREE_CLAIMS
+from tests.helpers.credentials import DEGREE_CLAIMS
 from tests.helpers.processes import Served, serve
 
 pytestmark = pytest.mark.slow

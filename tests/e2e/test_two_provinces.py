@@ -29,7 +29,7 @@ from typing import Any
 
 import pytest
 
-from tests.credentials.conftest import DEGREE_CLAIMS
+from tests.helpers.credentials import DEGREE_CLAIMS
 from tests.helpers.processes import TONGBAN, Served, e2e_env, serve
 
 WALLET_PASSPHRASE = "citizen wallet passphrase"

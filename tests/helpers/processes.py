@@ -43,12 +43,12 @@ def process_gone(pid: int, timeout: float = 10.0) -> bool:
 
 def e2e_env(**extra: str) -> dict[str, str]:
     """``tongban_env`` with the short checkpoint and batch timings of the end-to-end tests."""
-    return tongban_env(
-        TONGBAN_LOG_FORMAT="json",
-        TONGBAN_CHECKPOINT_SECONDS="1",
-        TONGBAN_BATCH_MAX_WAIT_MS="300",
-        **extra,
-    )
+    timings = {
+        "TONGBAN_LOG_FORMAT": "json",
+        "TONGBAN_CHECKPOINT_SECONDS": "1",
+        "TONGBAN_BATCH_MAX_WAIT_MS": "300",
+    }
+    return tongban_env(**(timings | extra))
 
 
 @dataclass

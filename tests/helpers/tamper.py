@@ -37,8 +37,8 @@ from ledger.chain.node.client import checksum
 from ledger.crypto.signer import LocalSigner
 from ledger.crypto.sm2 import Sm2PrivateKey
 from ledger.merkle.hasher import SM3_TREE
-from tests.credentials.conftest import IssuingProvince, VerifyingProvince, degree_request
 from tests.helpers.contracts import GD, ZJ, World
+from tests.helpers.credentials import IssuingProvince, VerifyingProvince, degree_request
 
 SEED = 20260501
 TOTAL = 10_000

@@ -12,22 +12,22 @@ import pytest
 from ledger.audit.pseudonyms import PseudonymKeys
 from ledger.crypto.signer import LocalSigner
 from ledger.store.sqlite import SqliteDatabase
+from tests.helpers.audit import AnchoredAuditLog
 from tests.helpers.contracts import World
 from tests.helpers.processes import TONGBAN, tongban_env
-from tests.ledger.audit.test_export import Province
 
 
 @pytest.fixture
 def province(
     world: World, db: SqliteDatabase, signer: LocalSigner, pseudonyms: PseudonymKeys
-) -> Iterator[Province]:
-    p = Province(world, db, signer, pseudonyms)
+) -> Iterator[AnchoredAuditLog]:
+    p = AnchoredAuditLog(world, db, signer, pseudonyms)
     p.append_and_anchor(30)
     yield p
     p.log.close()
 
 
-def _verify(province: Province, path: Path) -> subprocess.CompletedProcess[str]:
+def _verify(province: AnchoredAuditLog, path: Path) -> subprocess.CompletedProcess[str]:
     world = province.world
     args = [TONGBAN, "audit", "verify", str(path), "--json", "--data-dir", str(path.parent)]
     args += ["--chain", world.client.url, "--chain-id", str(world.client.chain_id)]
@@ -36,7 +36,7 @@ def _verify(province: Province, path: Path) -> subprocess.CompletedProcess[str]:
 
 
 def test_a_good_export_verifies_and_a_tampered_one_names_the_event(
-    province: Province, tmp_path: Path
+    province: AnchoredAuditLog, tmp_path: Path
 ) -> None:
     path = tmp_path / "export.jsonl"
     path.write_text(province.export())
@@ -57,7 +57,9 @@ def test_a_good_export_verifies_and_a_tampered_one_names_the_event(
     assert report["findings"][0]["index"] == 12
 
 
-def test_a_missing_export_file_is_one_error_line(province: Province, tmp_path: Path) -> None:
+def test_a_missing_export_file_is_one_error_line(
+    province: AnchoredAuditLog, tmp_path: Path
+) -> None:
     result = _verify(province, tmp_path / "absent.jsonl")
     assert result.returncode == 2
     assert result.stderr.strip().startswith("error: export file")

@@ -26,8 +26,8 @@ from api.province.clients import Role
 from api.runtime.settings import SettingsError, load_settings
 from credentials.holder import Holder
 from credentials.status import StatusReason
-from tests.credentials.conftest import DEGREE_CLAIMS
 from tests.helpers.contracts import GD, ZJ, World
+from tests.helpers.credentials import DEGREE_CLAIMS
 from tests.helpers.processes import TONGBAN, tongban_env
 from tests.helpers.provinces import PERSONAL, ServedProvince, served_province
 

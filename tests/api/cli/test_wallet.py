@@ -26,8 +26,8 @@ from credentials.did import issuer_verification_method
 from ledger.crypto.signer import LocalSigner
 from ledger.merkle.hasher import SM3_TREE
 from ledger.merkle.tree import MemoryTree
-from tests.credentials.conftest import DEGREE_CLAIMS, ZJ_KEY
 from tests.helpers.contracts import GD, ZJ, World
+from tests.helpers.credentials import DEGREE_CLAIMS, ZJ_KEY
 from tests.helpers.processes import TONGBAN, tongban_env
 from tests.helpers.provinces import FAST, ServedProvince, served_province
 

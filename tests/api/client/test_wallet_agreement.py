@@ -35,12 +35,12 @@ from credentials.reasons import CheckStatus, Reason
 from credentials.verify import OfflineFailure, ParsedCredential, Passed, TrustedChain, Verifier
 from credentials.verify import check_offline as shared
 from ledger.crypto.sm2 import Sm2PublicKey
-from tests.credentials.conftest import (
+from tests.helpers.contracts import World
+from tests.helpers.credentials import (
     VerifyingProvince,
     make_issuing_province,
     make_verifying_province,
 )
-from tests.helpers.contracts import World
 from tests.helpers.tamper import SEED, TOTAL, Scene, mutations, setup_scene
 
 OUT_OF_REACH: dict[Reason, str] = {

@@ -8,8 +8,8 @@ from credentials.credential import IssueRequest
 from credentials.holder import Holder
 from credentials.verify import VerificationRequest
 from ledger.audit.events import Caller
-from tests.credentials.conftest import DEGREE_CLAIMS
 from tests.helpers.contracts import GD, ZJ, World
+from tests.helpers.credentials import DEGREE_CLAIMS
 from tests.helpers.provinces import served_province
 
 

@@ -19,7 +19,7 @@ from ledger.crypto.signer import LocalSigner
 from ledger.crypto.sm2 import Sm2PrivateKey
 from ledger.merkle.hasher import SM3_TREE
 from ledger.merkle.tree import MemoryTree
-from tests.credentials.conftest import DEGREE_CLAIMS, ZJ_KEY
+from tests.helpers.credentials import DEGREE_CLAIMS, ZJ_KEY
 
 CHAIN_ID = 31337
 ZJ = 1

@@ -18,8 +18,8 @@ from pathlib import Path
 from credentials.holder import Holder
 from credentials.reasons import CheckStatus
 from credentials.verify import VerificationResult
-from tests.credentials.conftest import IssuingProvince, make_verifying_province, request
 from tests.helpers.contracts import World
+from tests.helpers.credentials import IssuingProvince, make_verifying_province, request
 from tests.helpers.tamper import SEED, TOTAL, Mutation, Scene, mutations, setup_scene
 
 

@@ -19,14 +19,14 @@ from ledger.audit.events import Caller, EventInput
 from ledger.chain.index import ChainIndex, IndexView
 from ledger.crypto.sm3 import sm3
 from ledger.store.database import StoreError
-from tests.credentials.conftest import (
+from tests.helpers.contracts import World
+from tests.helpers.credentials import (
     CLAIMS_BY_TEMPLATE,
     IssuingProvince,
     VerifyingProvince,
     degree_request,
     request,
 )
-from tests.helpers.contracts import World
 
 
 def _reason(result: Any, number: int) -> str:

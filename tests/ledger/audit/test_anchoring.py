@@ -17,8 +17,8 @@ from ledger.crypto.signer import LocalSigner
 from ledger.merkle.hasher import SM3_TREE
 from ledger.merkle.verify import verify_consistency
 from ledger.store.sqlite import SqliteDatabase
+from tests.helpers.audit import VERIFIER, access
 from tests.helpers.contracts import ZJ, World
-from tests.ledger.audit.conftest import VERIFIER, access
 
 
 class Clock:

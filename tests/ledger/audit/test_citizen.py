@@ -17,8 +17,8 @@ from ledger.merkle.hasher import SM3_TREE
 from ledger.merkle.verify import verify_inclusion
 from ledger.store.challenges import Challenges
 from ledger.store.sqlite import SqliteDatabase
+from tests.helpers.audit import VERIFIER, access
 from tests.helpers.contracts import ZJ, World
-from tests.ledger.audit.conftest import VERIFIER, access
 
 
 def _holder() -> tuple[LocalSigner, str]:

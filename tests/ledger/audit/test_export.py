@@ -2,85 +2,38 @@
 
 from __future__ import annotations
 
-import io
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from ledger.audit.anchoring import CheckpointAnchorer, CheckpointPolicy
-from ledger.audit.chain_view import ContractChainView
-from ledger.audit.export import ExportReport, prove_omission, verify_export, write_export
-from ledger.audit.log import AppendResult, AuditLog
+from ledger.audit.export import prove_omission, verify_export, write_export
 from ledger.audit.pseudonyms import PseudonymKeys
-from ledger.chain.node.transactions import NonceManager
-from ledger.chain.outbox import OutboxJournal, OutboxProcessor
 from ledger.crypto.signer import LocalSigner
 from ledger.store.sqlite import SqliteDatabase
+from tests.helpers.audit import AnchoredAuditLog
 from tests.helpers.contracts import ZJ, World
-from tests.ledger.audit.conftest import VERIFIER, access
-
-
-class Province:
-    """A province's log anchored on the test chain, with helpers to export and verify."""
-
-    def __init__(
-        self, world: World, db: SqliteDatabase, signer: LocalSigner, keys: PseudonymKeys
-    ) -> None:
-        self.world = world
-        self.db = db
-        self.signer = signer
-        world.registry.add_key(world.zj_admin, ZJ, signer.key_id, signer.public_key.compressed())
-        self.log = AuditLog(db, ZJ, signer, keys)
-        self.anchorer = CheckpointAnchorer(
-            self.log, world.client.chain_id, world.audit, CheckpointPolicy()
-        )
-        writer = world.accounts.zj_writer
-        self.processor = OutboxProcessor(
-            db, NonceManager(world.client, writer, OutboxJournal(db, writer.address))
-        )
-        self.anchorer.register(self.processor)
-        self.view = ContractChainView(world.audit, world.registry)
-        self.results: list[AppendResult] = []
-
-    def append_and_anchor(self, count: int) -> None:
-        start = len(self.results)
-        self.results += self.log.append_many(VERIFIER, [access(start + i) for i in range(count)])
-        self.anchorer.maybe_checkpoint(force=True)
-        self.processor.run_until_final()
-
-    def export(self) -> str:
-        out = io.StringIO()
-        write_export(self.log, self.anchorer, out)
-        return out.getvalue()
-
-    def verify(self) -> ExportReport:
-        return verify_export(self.export().splitlines(), self.view)
-
-    def sql(self, statement: str, *params: object) -> None:
-        with self.db.write() as tx:
-            tx.execute(statement, params)
 
 
 @pytest.fixture
 def province(
     world: World, db: SqliteDatabase, signer: LocalSigner, pseudonyms: PseudonymKeys
-) -> Iterator[Province]:
-    p = Province(world, db, signer, pseudonyms)
+) -> Iterator[AnchoredAuditLog]:
+    p = AnchoredAuditLog(world, db, signer, pseudonyms)
     p.append_and_anchor(40)
     p.append_and_anchor(25)
     yield p
     p.log.close()
 
 
-def test_an_untouched_log_verifies_against_the_chain(province: Province) -> None:
+def test_an_untouched_log_verifies_against_the_chain(province: AnchoredAuditLog) -> None:
     report = province.verify()
     assert report.valid, report.findings
     assert report.events == 65
     assert report.checkpoints_checked == 2
 
 
-def test_deleting_an_event_is_named(province: Province) -> None:
+def test_deleting_an_event_is_named(province: AnchoredAuditLog) -> None:
     deleted = province.results[17]
     province.sql("DELETE FROM audit_events WHERE seq = ?", 17)
     report = province.verify()
@@ -97,7 +50,7 @@ def test_deleting_an_event_is_named(province: Province) -> None:
     assert "index 17" in proof.describe()
 
 
-def test_altering_an_event_is_named(province: Province) -> None:
+def test_altering_an_event_is_named(province: AnchoredAuditLog) -> None:
     victim = province.results[30]
     body = victim.event.canonical_bytes().replace(
         b'"actor":"verifier-app"', b'"actor":"someone-else"'
@@ -115,7 +68,7 @@ def test_altering_an_event_is_named(province: Province) -> None:
     assert proof.found_leaf is not None
 
 
-def test_reordering_two_events_is_named(province: Province) -> None:
+def test_reordering_two_events_is_named(province: AnchoredAuditLog) -> None:
     a, b = province.results[5], province.results[9]
     province.sql("UPDATE audit_events SET body = ? WHERE seq = ?", b.event.canonical_bytes(), 5)
     province.sql("UPDATE audit_events SET body = ? WHERE seq = ?", a.event.canonical_bytes(), 9)
@@ -125,7 +78,7 @@ def test_reordering_two_events_is_named(province: Province) -> None:
     assert named[:2] == [("altered", 5), ("altered", 9)]
 
 
-def test_truncating_the_log_is_named(province: Province) -> None:
+def test_truncating_the_log_is_named(province: AnchoredAuditLog) -> None:
     province.sql("DELETE FROM audit_events WHERE seq >= ?", 50)
     report = province.verify()
     assert not report.valid
@@ -136,7 +89,7 @@ def test_truncating_the_log_is_named(province: Province) -> None:
 
 
 def test_a_rewritten_log_with_recomputed_hashes_still_fails_against_the_chain(
-    province: Province,
+    province: AnchoredAuditLog,
 ) -> None:
     # A stronger attacker rewrites body and leaf hash; without the signing key the
     # receipts and the anchored roots still give it away.
@@ -159,7 +112,9 @@ def test_a_rewritten_log_with_recomputed_hashes_still_fails_against_the_chain(
     assert {f.kind for f in report.findings} == {"receipt", "checkpoint"}
 
 
-def test_export_streams_and_roundtrips_through_a_file(province: Province, tmp_path: Path) -> None:
+def test_export_streams_and_roundtrips_through_a_file(
+    province: AnchoredAuditLog, tmp_path: Path
+) -> None:
     path = tmp_path / "export.jsonl"
     with path.open("w", encoding="utf-8") as out:
         count = write_export(province.log, province.anchorer, out)
@@ -169,7 +124,7 @@ def test_export_streams_and_roundtrips_through_a_file(province: Province, tmp_pa
     assert report.valid
 
 
-def test_a_receipt_leaf_hash_of_the_wrong_length_is_named(province: Province) -> None:
+def test_a_receipt_leaf_hash_of_the_wrong_length_is_named(province: AnchoredAuditLog) -> None:
     # The batch tree refuses such a leaf; the export check reports it and goes on.
     import json
 

@@ -22,7 +22,7 @@ from ledger.merkle.hasher import SM3_TREE
 from ledger.merkle.tree import MemoryTree
 from ledger.merkle.verify import verify_consistency, verify_inclusion
 from ledger.store.sqlite import SqliteDatabase
-from tests.ledger.audit.conftest import LOG_ID, VERIFIER, access
+from tests.helpers.audit import LOG_ID, VERIFIER, access
 
 
 def test_an_event_gets_server_fields_and_a_verifiable_receipt(

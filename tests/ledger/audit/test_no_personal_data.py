@@ -18,8 +18,8 @@ from ledger.chain.outbox import OutboxJournal, OutboxProcessor
 from ledger.crypto.signer import LocalSigner
 from ledger.crypto.sm3 import sm3
 from ledger.store.sqlite import SqliteDatabase
+from tests.helpers.audit import access
 from tests.helpers.contracts import ZJ, World
-from tests.ledger.audit.conftest import access
 
 ID_NUMBERS = ["110101199003071234", "44030119851224567X", "330106200001011111"]
 NAMES = ["张三", "李四", "Wang Xiaoming"]

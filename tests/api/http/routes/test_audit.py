@@ -22,9 +22,9 @@ from ledger.audit.export import verify_export
 from ledger.audit.receipts import Receipt
 from ledger.merkle.hasher import SM3_TREE
 from ledger.merkle.verify import verify_consistency, verify_inclusion
+from tests.helpers.audit import access
 from tests.helpers.contracts import ZJ, World
 from tests.helpers.server import ORG, PURPOSE, Province, event_body, running_province
-from tests.ledger.audit.conftest import access
 
 HOLDER = "did:key:zSomeHolder"
 

@@ -21,66 +21,11 @@ from api.http.schemas.credentials import (
 from api.province.clients import Role
 from credentials.anchor_proof import AnchorProof
 from credentials.holder import Holder
-from ledger.audit.events import AccessEvent
-from tests.credentials.conftest import CLAIMS_BY_TEMPLATE, DEGREE_CLAIMS
 from tests.helpers.contracts import GD, ZJ, World
+from tests.helpers.credentials import DEGREE_CLAIMS
 from tests.helpers.provinces import ORGS, PERSONAL, ServedProvince, served_province
+from tests.helpers.routes import events, issue, issue_body, problem, verify_at
 from tests.helpers.server import Province, Reply
-
-DEGREE = "degree-certificate"
-
-
-def issue_body(holder: str, template: str = DEGREE, **overrides: Any) -> dict[str, Any]:
-    """A valid ``POST /credentials/issue`` body."""
-    body: dict[str, Any] = {
-        "template": template,
-        "holder": holder,
-        "claims": dict(CLAIMS_BY_TEMPLATE.get(template, DEGREE_CLAIMS)),
-    }
-    body.update(overrides)
-    return body
-
-
-def issue(province: ServedProvince, holder: str, **overrides: Any) -> dict[str, Any]:
-    """Issue one credential over HTTP; the answer's JSON."""
-    reply = province.request(
-        "POST",
-        "/credentials/issue",
-        Role.ISSUER,
-        json_body=issue_body(holder, **overrides),
-        headers=PERSONAL,
-    )
-    assert reply.status == 201, reply.text
-    document: dict[str, Any] = reply.json()
-    return document
-
-
-def verify_at(province: ServedProvince, credential: dict[str, Any]) -> dict[str, Any]:
-    """``POST /credentials/verify`` at ``province``; the result's JSON."""
-    reply = province.request(
-        "POST",
-        "/credentials/verify",
-        Role.VERIFIER,
-        json_body={"verifiableCredential": credential},
-        headers=PERSONAL,
-    )
-    assert reply.status == 200, reply.text
-    result: dict[str, Any] = reply.json()
-    return result
-
-
-def problem(reply: Reply, status: int, code: ProblemCode) -> dict[str, Any]:
-    """The problem body of ``reply``, checked for its status and code."""
-    assert reply.status == status, reply.text
-    assert reply.header("Content-Type") == "application/problem+json"
-    body: dict[str, Any] = reply.json()
-    assert body["code"] == code.value
-    return body
-
-
-def events(province: ServedProvince) -> list[AccessEvent]:
-    """Every event of the province's own log."""
-    return [r.event for r in province.parts.audit_log.iterate()]
 
 
 def _round_trips(model: Any, document: dict[str, Any]) -> None:

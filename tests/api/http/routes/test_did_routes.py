@@ -10,10 +10,10 @@ from api.province.clients import Role
 from credentials.did import did_key_document, issuer_did
 from credentials.holder import Holder
 from ledger.crypto import multikey
-from tests.api.http.routes.test_credential_routes import problem
-from tests.credentials.conftest import ZJ_KEY
 from tests.helpers.contracts import GD, ZJ, World
+from tests.helpers.credentials import ZJ_KEY
 from tests.helpers.provinces import served_province
+from tests.helpers.routes import problem
 
 
 def test_issuer_and_holder_dids_resolve_at_another_province(world: World, tmp_path: Path) -> None:

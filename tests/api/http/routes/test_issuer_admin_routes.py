@@ -19,9 +19,9 @@ from credentials.issuance import AnchoringState
 from credentials.reasons import CheckStatus
 from ledger.chain.contracts.credential_anchor import DigestStatus
 from ledger.chain.contracts.registry import IssuerStatus
-from tests.credentials.conftest import DEGREE_CLAIMS
 from tests.helpers.admin_province import admin_province, drive
 from tests.helpers.contracts import ZJ, World
+from tests.helpers.credentials import DEGREE_CLAIMS
 from tests.helpers.processes import TONGBAN, tongban_env
 from tests.helpers.provinces import ServedProvince
 from tests.helpers.server import Reply

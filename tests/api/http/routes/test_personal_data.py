@@ -39,10 +39,10 @@ from api.province.clients import Role
 from credentials.holder import Holder
 from ledger.audit.citizen import request_payload
 from ledger.audit.events import AccessEvent
-from tests.api.http.routes.test_credential_routes import issue_body
 from tests.helpers.admin_province import admin_province, drive
 from tests.helpers.contracts import GD, ZJ, World
 from tests.helpers.provinces import PERSONAL, ServedProvince, served_province
+from tests.helpers.routes import issue_body
 from tests.helpers.server import Province, Reply, event_body
 
 POLICY_BASIS = "tongban.policy"

@@ -11,9 +11,9 @@ from api.errors import ProblemCode
 from api.http.schemas.credentials import ChallengeOut, VerificationOut
 from api.province.clients import Role
 from credentials.holder import Holder
-from tests.api.http.routes.test_credential_routes import events, issue, problem, verify_at
 from tests.helpers.contracts import GD, ZJ, World
 from tests.helpers.provinces import ORGS, PERSONAL, ServedProvince, served_province
+from tests.helpers.routes import events, issue, problem, verify_at
 from tests.helpers.server import Province
 
 CHOSEN = ["degreeLevel", "awardingInstitution"]
