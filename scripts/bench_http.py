@@ -45,7 +45,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from credentials.holder import Holder  # noqa: E402
-from tests.credentials.conftest import DEGREE_CLAIMS  # noqa: E402
+from tests.helpers.credentials import DEGREE_CLAIMS  # noqa: E402
 
 PERSONAL = {"X-Purpose": "cross-province.enrolment", "X-Legal-Basis": "prc.pipl.art13"}
 TONGBAN = str(Path(sys.executable).with_name("tongban"))
