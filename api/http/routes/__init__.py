@@ -19,6 +19,7 @@ from api.http.routes import (
     health,
     issuer_admin,
     operations,
+    templates,
     verification,
 )
 
@@ -34,6 +35,7 @@ api_router.include_router(clients.router)
 api_router.include_router(verification.router)
 api_router.include_router(credentials.router)
 api_router.include_router(dids.router)
+api_router.include_router(templates.router)
 api_router.include_router(governance.router)
 api_router.include_router(issuer_admin.router)
 api_router.include_router(operations.router)

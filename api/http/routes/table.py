@@ -94,6 +94,9 @@ ROUTE_TABLE: dict[tuple[str, str], RouteUse] = {
     ("POST", "/credentials/verify"): _personal("credential.verify"),
     ("POST", "/presentations/verify"): _personal("presentation.verify"),
     ("GET", "/dids/{did}"): NONE,
+    # the certificate catalogue
+    ("GET", "/templates"): NONE,
+    ("GET", "/templates/{name}"): NONE,
     # governance
     ("GET", "/governance"): NONE,
     ("GET", "/governance/proposals"): NONE,

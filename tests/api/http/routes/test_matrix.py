@@ -59,6 +59,8 @@ ROUTES: list[tuple[str, str, dict[str, Any], set[Role] | None]] = [
     ),
     ("POST", "/clients/spare/revoke", {}, {OP}),
     ("POST", "/challenges", {}, {VER}),
+    ("GET", "/templates", {}, ANY),
+    ("GET", "/templates/degree-certificate", {}, ANY),
     (
         "POST",
         "/credentials/verify",
