@@ -64,13 +64,19 @@ class AnchoredAuditLog:
         self.anchorer.maybe_checkpoint(force=True)
         self.processor.run_until_final()
 
-    def export(self) -> str:
+    def export(self, size: int | None = None) -> str:
+        """The export of the log's first ``size`` events (default: all) as text."""
         out = io.StringIO()
-        write_export(self.log, self.anchorer, out)
+        write_export(self.log, self.anchorer, out, size=size)
         return out.getvalue()
 
-    def verify(self) -> ExportReport:
-        return verify_export(self.export().splitlines(), self.view)
+    def verify(
+        self, text: str | None = None, *, block: int | None = None, ask_province: bool = False
+    ) -> ExportReport:
+        """Verify ``text`` (default: a fresh export); the province can be asked for proofs."""
+        lines = (self.export() if text is None else text).splitlines()
+        prover = self.log.consistency_proof if ask_province else None
+        return verify_export(lines, self.view, block=block, prover=prover)
 
     def sql(self, statement: str, *params: object) -> None:
         with self.db.write() as tx:

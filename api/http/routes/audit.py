@@ -249,8 +249,9 @@ def consistency_proof(
     response_class=StreamingResponse,
     responses={
         200: {
-            "description": "`tongban-audit-export/v1` JSON Lines: a header, one line per "
-            "event with its receipt, one per signed checkpoint (docs/audit.md).",
+            "description": "`tongban-audit-export/v2` JSON Lines: a header (size and root), "
+            "one line per event with its receipt, one per signed checkpoint, and consistency "
+            "proofs to checkpoints signed beyond the export's size (docs/audit.md).",
             "content": {EXPORT_MEDIA_TYPE: {"schema": {"type": "string"}}},
         },
         **_READ_PROBLEMS,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -29,8 +30,10 @@ def province(
 def test_an_untouched_log_verifies_against_the_chain(province: AnchoredAuditLog) -> None:
     report = province.verify()
     assert report.valid, report.findings
-    assert report.events == 65
+    assert report.proven
+    assert (report.events, report.tree_size) == (65, 65)
     assert report.checkpoints_checked == 2
+    assert report.beyond is None
 
 
 def test_deleting_an_event_is_named(province: AnchoredAuditLog) -> None:
@@ -38,9 +41,8 @@ def test_deleting_an_event_is_named(province: AnchoredAuditLog) -> None:
     province.sql("DELETE FROM audit_events WHERE seq = ?", 17)
     report = province.verify()
     assert not report.valid
-    first = report.findings[0]
-    assert first.kind == "missing"
-    assert first.index == 17
+    [only] = report.findings
+    assert (only.kind, only.index) == ("missing", 17)
     # The receipt the caller kept proves the omission, with the log's own signature.
     proof = prove_omission(
         deleted.receipt, province.signer.public_key, ZJ, province.export().splitlines()
@@ -50,7 +52,7 @@ def test_deleting_an_event_is_named(province: AnchoredAuditLog) -> None:
     assert "index 17" in proof.describe()
 
 
-def test_altering_an_event_is_named(province: AnchoredAuditLog) -> None:
+def test_one_altered_event_is_one_finding_naming_it(province: AnchoredAuditLog) -> None:
     victim = province.results[30]
     body = victim.event.canonical_bytes().replace(
         b'"actor":"verifier-app"', b'"actor":"someone-else"'
@@ -58,9 +60,10 @@ def test_altering_an_event_is_named(province: AnchoredAuditLog) -> None:
     province.sql("UPDATE audit_events SET body = ? WHERE seq = ?", body, 30)
     report = province.verify()
     assert not report.valid
-    first = report.findings[0]
-    assert (first.kind, first.index, first.event_id) == ("altered", 30, victim.event.event_id)
-    assert any(f.kind == "checkpoint" for f in report.findings)
+    # Not one finding per checkpoint after it: the tree goes on with the signed leaf.
+    [only] = report.findings
+    assert (only.kind, only.index, only.event_id) == ("altered", 30, victim.event.event_id)
+    assert report.checkpoints_checked == 2
     proof = prove_omission(
         victim.receipt, province.signer.public_key, ZJ, province.export().splitlines()
     )
@@ -74,18 +77,31 @@ def test_reordering_two_events_is_named(province: AnchoredAuditLog) -> None:
     province.sql("UPDATE audit_events SET body = ? WHERE seq = ?", a.event.canonical_bytes(), 9)
     report = province.verify()
     assert not report.valid
-    named = [(f.kind, f.index) for f in report.findings if f.kind == "altered"]
-    assert named[:2] == [("altered", 5), ("altered", 9)]
+    assert [(f.kind, f.index) for f in report.findings] == [("altered", 5), ("altered", 9)]
 
 
 def test_truncating_the_log_is_named(province: AnchoredAuditLog) -> None:
+    # The log lost events it had signed (and anchored) a checkpoint of 65 for: its
+    # export states 50 and carries that checkpoint, which it cannot extend to.
     province.sql("DELETE FROM audit_events WHERE seq >= ?", 50)
     report = province.verify()
     assert not report.valid
-    first = report.findings[0]
-    assert first.kind == "truncated"
-    assert first.index == 50
-    assert first.tree_size == 65
+    assert report.tree_size == 50
+    [only] = report.findings
+    assert (only.kind, only.index, only.tree_size) == ("truncated", 50, 65)
+
+
+def test_an_export_cut_short_of_its_stated_size_is_truncated(
+    province: AnchoredAuditLog,
+) -> None:
+    lines = province.export().splitlines()
+    kept = [line for line in lines if json.loads(line).get("index", 0) < 60]
+    assert len(kept) == len(lines) - 5  # events 60..64
+    report = verify_export(kept, province.view)
+    assert not report.valid
+    [only] = report.findings
+    assert (only.kind, only.index, only.tree_size) == ("truncated", 60, 65)
+    assert "states 65 events but holds only 60" in only.message
 
 
 def test_a_rewritten_log_with_recomputed_hashes_still_fails_against_the_chain(
@@ -106,10 +122,11 @@ def test_a_rewritten_log_with_recomputed_hashes_still_fails_against_the_chain(
     )
     report = province.verify()
     assert not report.valid
-    first = report.findings[0]
-    assert first.kind == "receipt"
-    assert "events 0..39" in first.message  # the signed batch that held event 3
-    assert {f.kind for f in report.findings} == {"receipt", "checkpoint"}
+    # One finding: the anchored roots that no longer match are explained by it.
+    [only] = report.findings
+    assert only.kind == "receipt"
+    assert "events 0..39" in only.message  # the signed batch that held event 3
+    assert "2 anchored checkpoints and the header's root do not match" in only.message
 
 
 def test_export_streams_and_roundtrips_through_a_file(
@@ -126,8 +143,6 @@ def test_export_streams_and_roundtrips_through_a_file(
 
 def test_a_receipt_leaf_hash_of_the_wrong_length_is_named(province: AnchoredAuditLog) -> None:
     # The batch tree refuses such a leaf; the export check reports it and goes on.
-    import json
-
     lines = province.export().splitlines()
     for number, line in enumerate(lines):
         document = json.loads(line)

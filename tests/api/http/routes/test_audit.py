@@ -271,7 +271,7 @@ def test_checkpoints_proofs_and_export_verify_against_the_chain(
     assert reply.header("Content-Type") == "application/jsonl"
     lines = reply.text.splitlines()
     header = json.loads(lines[0])
-    assert header["format"] == "tongban-audit-export/v1"
+    assert header["format"] == "tongban-audit-export/v2"
     report = verify_export(lines, ContractChainView(world.audit, world.registry))
     assert report.valid, report.findings
     assert report.checkpoints_checked == 2
