@@ -7,7 +7,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMPS := .make
 
-.PHONY: run test lint typecheck contracts contracts-check deps bench clean
+.PHONY: run test lint typecheck contracts contracts-check deps bench clean soak
 
 $(STAMPS)/venv: pyproject.toml constraints.txt
 	@mkdir -p $(STAMPS)
@@ -30,6 +30,11 @@ run: deps
 ## Lint, type check, contract reproducibility, then the whole test suite.
 test: deps lint typecheck contracts-check
 	$(BIN)/pytest
+
+## Not part of `make test`: kill -9 the service 50 times (TB_E2E_KILLS) while
+## `tongban issue --batch` issues a file; every line must be issued exactly once.
+soak: deps
+	TB_E2E_KILLS=$${TB_E2E_KILLS:-50} $(BIN)/pytest -q -s tests/e2e/test_issue_exactly_once.py
 
 lint: deps
 	$(BIN)/ruff check .

@@ -67,6 +67,7 @@ class ProblemCode(StrEnum):
     STATUS_TRANSITION_REFUSED = "status-transition-refused"
     NO_SIGNING_KEY = "no-signing-key"
     ACCESS_LOG_UNAVAILABLE = "access-log-unavailable"
+    IDEMPOTENCY_KEY_REUSED = "idempotency-key-reused"
     # governance and issuer administration (add codes here)
     CHAIN_REFUSED = "chain-refused"
     KEY_ID_TAKEN = "key-id-taken"
@@ -104,6 +105,7 @@ _STATUS: dict[ProblemCode, int] = {
     ProblemCode.STATUS_TRANSITION_REFUSED: 409,
     ProblemCode.NO_SIGNING_KEY: 503,
     ProblemCode.ACCESS_LOG_UNAVAILABLE: 503,
+    ProblemCode.IDEMPOTENCY_KEY_REUSED: 409,
     ProblemCode.CHAIN_REFUSED: 409,
     ProblemCode.KEY_ID_TAKEN: 409,
     ProblemCode.KEY_NOT_COMPROMISED: 409,
@@ -139,6 +141,7 @@ _TITLE: dict[ProblemCode, str] = {
     ProblemCode.STATUS_TRANSITION_REFUSED: "The status change is not allowed",
     ProblemCode.NO_SIGNING_KEY: "No signing key is registered and valid",
     ProblemCode.ACCESS_LOG_UNAVAILABLE: "The access event could not be recorded",
+    ProblemCode.IDEMPOTENCY_KEY_REUSED: "The idempotency key was used for another request",
     ProblemCode.CHAIN_REFUSED: "The contract refuses this operation now",
     ProblemCode.KEY_ID_TAKEN: "The key id is already in use",
     ProblemCode.KEY_NOT_COMPROMISED: "The key is not marked compromised on chain",

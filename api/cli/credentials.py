@@ -5,16 +5,24 @@ Each talks to a province's API (``--url``/``--token`` or ``TONGBAN_API_URL``/
 ``revoke``, a verifier client for ``verify``. Issuing and verifying touch personal
 data, so they send ``X-Purpose`` and ``X-Legal-Basis`` (``--purpose``,
 ``--legal-basis``), which land in the province's access events.
+
+Issuing is exactly once: every issue request carries an ``Idempotency-Key``
+(random for one credential; derived from the chunk's lines and their content for
+``--batch``), and a request that got no answer (unreachable API, 5xx, 429) is sent
+again with the same key after a back-off. Running a batch file again (``--resume``)
+answers the chunks already issued with their credentials and issues only the rest.
 """
 
 from __future__ import annotations
 
 import json
 import re
+import secrets
 import sys
 import time
 from collections.abc import Callable, Iterator, Sequence
 from enum import StrEnum
+from functools import partial
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -35,11 +43,29 @@ from api.cli.options import (
     remote,
 )
 from api.client.remote import RemoteApi, RemoteApiError
+from credentials.jcs import canonicalize
+from ledger.crypto.sm3 import sm3_hex
 
-__all__ = ["BATCH_LIMIT", "ReasonCode", "issue_command", "revoke_command", "verify_command"]
+__all__ = [
+    "BATCH_LIMIT",
+    "RETRIES",
+    "ReasonCode",
+    "chunk_key",
+    "issue_command",
+    "revoke_command",
+    "send_with_retries",
+    "verify_command",
+]
 
 BATCH_LIMIT = 1000
 """Most issue requests (and digests) the API takes in one request."""
+
+RETRIES = 6
+"""Default retries of an unanswered issue request: back-offs of 0.5, 1, 2, 4, 8, 8 s."""
+
+_FIRST_BACKOFF = 0.5
+_MAX_BACKOFF = 8.0
+_CHUNK_KEY_DOMAIN = "tongban-issue-batch/v1"
 
 _DIGEST = re.compile(r"[0-9a-f]{64}", re.ASCII)
 _REQUEST_POINTER = re.compile(r"/requests/(\d+)(.*)", re.ASCII)
@@ -159,13 +185,68 @@ def _batch_refusal(exc: RemoteApiError, lines: Sequence[int], issued: int) -> Re
         f"{exc.detail} (the batch of lines {lines[0]}-{lines[-1]}; "
         f"{issued} credentials issued before it)"
     )
+    if _retryable(exc):
+        detail += "; run the same command again (--resume) to continue without duplicates"
     return RemoteApiError(
         exc.status, exc.code, detail, tuple((where(f), rule) for f, rule in exc.errors)
     )
 
 
+def chunk_key(chunk: Sequence[tuple[int, dict[str, Any]]]) -> str:
+    """The ``Idempotency-Key`` of one chunk of a batch file: its line range and content.
+
+    SM3 of the chunk's first and last line numbers and the canonical JSON (JCS) of its
+    requests: running the same file again (same ``--batch-size``) sends the same keys,
+    and a chunk whose lines changed gets a new one. Only the hash leaves the machine.
+    """
+    lines = [number for number, _ in chunk]
+    document = [_CHUNK_KEY_DOMAIN, lines[0], lines[-1], [request for _, request in chunk]]
+    return "batch-" + sm3_hex(canonicalize(document))
+
+
+def _retryable(exc: RemoteApiError) -> bool:
+    # Not reached (0), overloaded (429) or failed (5xx): the answer may be lost, the
+    # key makes sending again safe. Any other refusal is final.
+    return exc.status == 0 or exc.status == 429 or exc.status >= 500
+
+
+def send_with_retries(
+    send: Callable[[], Any],
+    retries: int,
+    *,
+    sleep: Callable[[float], None] = time.sleep,
+    notify: Callable[[str], None] | None = None,
+) -> Any:
+    """``send()``, again up to ``retries`` times after a back-off when it got no answer.
+
+    Only for requests that carry an ``Idempotency-Key``: a lost answer is then
+    replayed, never issued twice. ``notify`` hears one line per retry.
+    """
+    backoff = _FIRST_BACKOFF
+    for attempt in range(retries + 1):
+        try:
+            return send()
+        except RemoteApiError as exc:
+            if attempt == retries or not _retryable(exc):
+                raise
+            if notify is not None:
+                notify(f"no answer ({exc.status} {exc.code}); retrying in {backoff:g} s")
+            sleep(backoff)
+            backoff = min(backoff * 2, _MAX_BACKOFF)
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _notify(message: str) -> None:
+    print_text(message, console=err)
+
+
 def _issue_batch(
-    api: RemoteApi, path: Path, size: int, headers: dict[str, str], output: _IssueOutput
+    api: RemoteApi,
+    path: Path,
+    size: int,
+    headers: dict[str, str],
+    output: _IssueOutput,
+    retries: int,
 ) -> None:
     total = sum(1 for _ in read_json_lines(path))  # checks every line before sending any
     if total == 0:
@@ -174,8 +255,13 @@ def _issue_batch(
         task = progress.add_task("issuing", total=total)
         for chunk in _chunks(path, size):
             body = {"requests": [request for _, request in chunk]}
+            keyed = headers | {"Idempotency-Key": chunk_key(chunk)}
             try:
-                answer = api.post("/credentials/issue/batch", body, headers=headers)
+                answer = send_with_retries(
+                    partial(api.post, "/credentials/issue/batch", body, headers=keyed),
+                    retries,
+                    notify=_notify,
+                )
             except RemoteApiError as exc:
                 raise _batch_refusal(exc, [n for n, _ in chunk], output.count) from None
             for result in answer["results"]:
@@ -205,6 +291,20 @@ def issue_command(
     batch_size: Annotated[
         int, typer.Option(min=1, max=BATCH_LIMIT, help="Requests per batch (all or none each).")
     ] = BATCH_LIMIT,
+    resume: Annotated[
+        bool,
+        typer.Option(
+            "--resume",
+            help="Continue a --batch run that stopped: chunks already issued are answered "
+            "again (same credentials), not issued twice. Running the same command again "
+            "does the same.",
+            metavar="",
+        ),
+    ] = False,
+    retries: Annotated[
+        int,
+        typer.Option(min=0, max=100, help="Retries of a request that got no answer (0.5-8 s)."),
+    ] = RETRIES,
     out_dir: Annotated[
         Path | None,
         typer.Option("--out", help="Write each credential to DIR/<digest>.json (mode 0600)."),
@@ -218,21 +318,29 @@ def issue_command(
     """Issue credentials (issuer client): one from --claims, or many from --batch.
 
     Without --out the credentials go to standard output, one JSON line each (with
-    --json: the API's whole answer, digest and anchoring state included).
+    --json: the API's whole answer, digest and anchoring state included). Each
+    request carries an Idempotency-Key and is retried when it gets no answer; a
+    batch run that stopped continues with --resume (or by running it again).
     """
+    if resume and batch is None:
+        raise click.UsageError("--resume continues a --batch run: give the same --batch FILE")
     api = remote(url, token, what="the issuing province's API")
     headers = declaration(purpose, legal_basis)
     if batch is not None:
         if template or holder or claims or valid_from or valid_until:
             raise click.UsageError("--batch takes the template, holder and claims from the file")
         output = _IssueOutput(out_dir, as_json, quiet=True)
-        _issue_batch(api, batch, batch_size, headers, output)
+        _issue_batch(api, batch, batch_size, headers, output, retries)
         if not as_json:
             where = f" to {out_dir}" if out_dir is not None else ""
             print_text(f"issued {output.count} credentials{where}", console=err)
         return
     body = _single_request(template, holder, claims, valid_from, valid_until)
-    result = api.post("/credentials/issue", body, headers=headers)
+    # One key per run: the retries below are safe, another run is another credential.
+    keyed = headers | {"Idempotency-Key": "issue-" + secrets.token_hex(16)}
+    result = send_with_retries(
+        partial(api.post, "/credentials/issue", body, headers=keyed), retries, notify=_notify
+    )
     _IssueOutput(out_dir, as_json, quiet=False).emit(result)
 
 

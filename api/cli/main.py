@@ -9,6 +9,7 @@ from __future__ import annotations
 import signal
 import sys
 import threading
+from dataclasses import replace
 from types import FrameType
 from typing import Any
 
@@ -34,9 +35,12 @@ from api.cli.common import (
 from api.cli.credentials import issue_command, revoke_command, verify_command
 from api.cli.governance import governance_app
 from api.cli.keys import keys_app
+from api.cli.templates import templates_command
 from api.cli.usage import USAGE_EXIT_STATUS, usage_line
 from api.cli.wallet import wallet_app
 from api.runtime.chain_start import StartedChain, start_chain
+from api.runtime.demo import second_province_command
+from api.runtime.preflight import preflight
 from api.runtime.supervisor import Supervisor, run_service
 from ledger.chain.contracts.deployment import load_deployment
 
@@ -56,6 +60,7 @@ app.add_typer(keys_app, name="keys")
 app.command("issue")(issue_command)
 app.command("verify")(verify_command)
 app.command("revoke")(revoke_command)
+app.command("templates")(templates_command)
 
 
 def _describe(runtime: StartedChain) -> dict[str, Any]:
@@ -101,6 +106,7 @@ def serve(
     Stops cleanly on Ctrl-C or SIGTERM, stopping the embedded chain node with it.
     """
     settings = load_cli_settings(config, data_dir, chain, chain_id)
+    preflight(settings)
     stop = threading.Event()
 
     def request_stop(signum: int, frame: FrameType | None) -> None:
@@ -111,6 +117,9 @@ def serve(
 
     def ready(service: Supervisor) -> None:
         description = service.describe(_describe(service.runtime))
+        if description.demo_second_province:
+            command = second_province_command(service.settings, service.runtime.chain.client.url)
+            description = replace(description, demo_second_province=command)
         if as_json:
             print_json_line(description.to_json())
         else:

@@ -20,7 +20,8 @@ from api.cli.common import JsonOption, err, out, print_json_line, print_text
 from api.cli.options import TokenOption, UrlOption, read_json, remote
 from api.client.history import AccessHistory, access_history
 from api.client.remote import RemoteApi
-from api.client.wallet import Wallet, WalletError, fetch_anchor_proofs, issuer_key
+from api.client.status import refresh_statuses
+from api.client.wallet import KnownStatus, Wallet, WalletError, fetch_anchor_proofs, issuer_key
 from ledger.crypto.sm2 import Sm2PublicKey
 
 __all__ = ["PASSPHRASE_ENV", "WALLET_ENV", "default_wallet_dir", "wallet_app"]
@@ -167,7 +168,10 @@ def wallet_list(
         anchored = "anchored" if entry.anchored else "not anchored"
         until = entry.credential.get("validUntil")
         validity = f", valid until {until}" if until else ""
-        print_text(f"{entry.digest}  {entry.credential_type}  {entry.issuer}  {anchored}{validity}")
+        print_text(
+            f"{entry.digest}  {entry.credential_type}  {entry.issuer}  {anchored}{validity}"
+            f"  {_status_text(entry.status)}"
+        )
         if show_claims:
             for name, value in entry.claims().items():
                 print_text(f"    {name}: {json.dumps(value, ensure_ascii=False)}")
@@ -194,6 +198,43 @@ def wallet_fetch_proofs(
         print_text("every credential already has its anchor proof")
     for outcome in outcomes:
         print_text(f"{outcome.digest} {outcome.state}")
+
+
+def _status_text(status: KnownStatus | None) -> str:
+    if status is None:
+        return "status not checked (tongban wallet status)"
+    if status.usable:
+        return f"active as of {status.checked_at}"
+    return f"{status.describe().upper()} as of {status.checked_at}"
+
+
+@wallet_app.command("status")
+def wallet_status(
+    url: UrlOption = None,
+    token: TokenOption = None,
+    wallet: WalletOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Ask the issuing province whether its credentials in the wallet are revoked or suspended.
+
+    Uses a holder-app token; the answers are kept, so `wallet list` shows them and
+    `wallet present` refuses a revoked or suspended credential (unless --force).
+    """
+    opened = _open(wallet)
+    checks = refresh_statuses(opened, remote(url, token, what="the issuer's API"))
+    if as_json:
+        print_json_line(
+            {
+                "results": [
+                    {"digest": c.digest, **({} if c.status is None else c.status.to_json())}
+                    for c in checks
+                ]
+            }
+        )
+        return
+    for check in checks:
+        state = "not this issuer's" if check.status is None else _status_text(check.status)
+        print_text(f"{check.digest} {state}")
 
 
 def _challenge(
@@ -229,6 +270,14 @@ def wallet_present(
     out_file: Annotated[
         Path | None, typer.Option("--out", help="Write the presentation here (mode 0600).")
     ] = None,
+    force: Annotated[
+        bool,
+        typer.Option(
+            "--force",
+            help="Present even a credential last reported revoked or suspended.",
+            metavar="",
+        ),
+    ] = False,
     wallet: WalletOption = None,
 ) -> None:
     """Sign a presentation of one credential disclosing only the chosen claims."""
@@ -236,7 +285,7 @@ def wallet_present(
     names = [name.strip() for name in claims.split(",") if name.strip()]
     chosen_challenge, chosen_domain = _challenge(challenge, domain, verifier, token)
     presentation = opened.present(
-        [(digest, names)], challenge=chosen_challenge, domain=chosen_domain
+        [(digest, names)], challenge=chosen_challenge, domain=chosen_domain, force=force
     )
     text = json.dumps(presentation, ensure_ascii=False)
     if out_file is None:

@@ -54,6 +54,7 @@ from ledger.crypto.sm3 import hmac_sm3
 
 __all__ = [
     "FORMAT",
+    "KnownStatus",
     "ProofFetch",
     "Received",
     "StoredCredential",
@@ -89,12 +90,55 @@ class WalletError(Exception):
 
 
 @dataclass(frozen=True)
+class KnownStatus:
+    """A credential's status as its issuing province last reported it (``wallet status``)."""
+
+    state: str
+    """``none`` (active), ``suspended`` or ``revoked``: the chain's status, as of ``checked_at``."""
+    reason: str
+    block_number: int | None
+    checked_at: str
+
+    @property
+    def usable(self) -> bool:
+        """Not revoked nor suspended when last checked."""
+        return self.state == "none"
+
+    def to_json(self) -> dict[str, Any]:
+        """CamelCase JSON, as stored and as ``wallet list --json`` shows it."""
+        return {
+            "status": self.state,
+            "reason": self.reason,
+            "blockNumber": self.block_number,
+            "checkedAt": self.checked_at,
+        }
+
+    @classmethod
+    def from_json(cls, document: Mapping[str, Any]) -> KnownStatus:
+        """The inverse of ``to_json``."""
+        block = document.get("blockNumber")
+        return cls(
+            str(document["status"]),
+            str(document["reason"]),
+            None if block is None else int(block),
+            str(document["checkedAt"]),
+        )
+
+    def describe(self) -> str:
+        """``revoked (issued_in_error, block 42)``: for messages; no personal data."""
+        block = "" if self.block_number is None else f", block {self.block_number}"
+        return f"{self.state} ({self.reason}{block})"
+
+
+@dataclass(frozen=True)
 class StoredCredential:
     """A credential in the wallet, under its digest."""
 
     digest: str
     credential: dict[str, Any]
     received_at: str
+    status: KnownStatus | None = None
+    """What its issuer last said of it; None until ``wallet status`` asked."""
 
     @property
     def credential_type(self) -> str:
@@ -133,6 +177,7 @@ class StoredCredential:
             "validFrom": self.credential.get("validFrom"),
             "validUntil": self.credential.get("validUntil"),
             "receivedAt": self.received_at,
+            "status": None if self.status is None else self.status.to_json(),
             "claims": self.claims() if show_claims else self.claim_names(),
         }
         return summary
@@ -334,8 +379,11 @@ class Wallet:
         return self._credentials_dir / f"{digest}.sealed"
 
     def _save(self, stored: StoredCredential) -> None:
+        entry: dict[str, Any] = {"credential": stored.credential, "receivedAt": stored.received_at}
+        if stored.status is not None:
+            entry["status"] = stored.status.to_json()
         body = json.dumps(
-            {"credential": stored.credential, "receivedAt": stored.received_at},
+            entry,
             ensure_ascii=False,
             separators=(",", ":"),
         ).encode("utf-8")
@@ -353,7 +401,13 @@ class Wallet:
         try:
             body = sm4.open(self._storage_key, sealed, _AAD_PREFIX + digest.encode("ascii"))
             document = json.loads(body)
-            return StoredCredential(digest, document["credential"], str(document["receivedAt"]))
+            status = document.get("status")
+            return StoredCredential(
+                digest,
+                document["credential"],
+                str(document["receivedAt"]),
+                None if status is None else KnownStatus.from_json(status),
+            )
         except (CryptoError, ValueError, KeyError, TypeError):
             raise WalletError(f"damaged wallet entry {path.name}") from None
 
@@ -401,7 +455,9 @@ class Wallet:
             current = self._load(hex_digest)
             if current.anchored or not incoming.anchored:
                 return Received(current, new=False, updated=False)
-            incoming = StoredCredential(hex_digest, incoming.credential, current.received_at)
+            incoming = StoredCredential(
+                hex_digest, incoming.credential, current.received_at, current.status
+            )
             self._save(incoming)
             return Received(incoming, new=False, updated=True)
         self._save(incoming)
@@ -412,17 +468,30 @@ class Wallet:
         stored = self._load(digest)
         check_anchor_proof(bytes.fromhex(digest), stored.issuer, proof)
         updated = StoredCredential(
-            digest, with_anchor_proof(stored.credential, proof), stored.received_at
+            digest, with_anchor_proof(stored.credential, proof), stored.received_at, stored.status
         )
         self._save(updated)
         return updated
 
+    def record_status(self, digest: str, status: KnownStatus) -> StoredCredential:
+        """Keep what the issuer reported of stored credential ``digest``."""
+        stored = self._load(digest)
+        updated = StoredCredential(digest, stored.credential, stored.received_at, status)
+        self._save(updated)
+        return updated
+
     def present(
-        self, selections: Sequence[tuple[str, Sequence[str]]], *, challenge: str, domain: str
+        self,
+        selections: Sequence[tuple[str, Sequence[str]]],
+        *,
+        challenge: str,
+        domain: str,
+        force: bool = False,
     ) -> dict[str, Any]:
         """A presentation of ``(digest, claims to disclose)`` pairs over the verifier's challenge.
 
-        Refused for a credential without its anchor proof (no verifier could accept it).
+        Refused for a credential without its anchor proof (no verifier could accept it),
+        and, unless ``force``, for one its issuer last reported revoked or suspended.
         """
         chosen: list[tuple[Mapping[str, Any], Sequence[str]]] = []
         for reference, claims in selections:
@@ -431,6 +500,13 @@ class Wallet:
                 raise WalletError(
                     f"credential {stored.digest[:12]} has no anchor proof yet; "
                     "run `tongban wallet fetch-proofs` once its batch is anchored"
+                )
+            if stored.status is not None and not stored.status.usable and not force:
+                raise WalletError(
+                    f"credential {stored.digest[:12]} is {stored.status.describe()} as of "
+                    f"{stored.status.checked_at}; a verifier will refuse it "
+                    "(--force presents it anyway)",
+                    Reason.REVOKED if stored.status.state == "revoked" else Reason.SUSPENDED,
                 )
             chosen.append((stored.credential, claims))
         try:

@@ -4,8 +4,10 @@ One app per worker process, over one ``ProvinceContext``. Routers come from
 ``api.http.routes.api_router``, each route declared in the route table
 (``api.http.routes.table``: personal data, events); errors are RFC 9457
 problem details (``api.http.problems``); ``api.http.middleware`` assigns
-request ids and writes the access log. Serve it with ``access_log=False`` on
-uvicorn: uvicorn's own access log prints query strings, ours never does.
+request ids, writes the access log and answers 405 for a literal path asked
+with another method (``MethodGuard``, inside it so the 405 has a request id).
+Serve it with ``access_log=False`` on uvicorn: uvicorn's own access log prints
+query strings, ours never does; ``api.runtime.worker`` serves it.
 """
 
 from __future__ import annotations
@@ -17,7 +19,8 @@ from fastapi.openapi.utils import get_openapi
 
 from api.http.context import ProvinceContext
 from api.http.deps import document_roles, documented_models
-from api.http.middleware import RequestContextMiddleware
+from api.http.metrics import observe_audit_appends
+from api.http.middleware import MethodGuard, RequestContextMiddleware
 from api.http.problems import PROBLEM_MEDIA_TYPE, ProblemDetails, install_problem_handlers
 from api.http.routes import api_router
 from api.http.routes.table import app_routes, document_route_table, table_mismatch
@@ -129,7 +132,10 @@ def create_app(context: ProvinceContext) -> FastAPI:
     )
     app.state.context = context
     install_problem_handlers(app)
+    # The last added runs first: request ids and the access log wrap the guard.
+    app.add_middleware(MethodGuard, routes=app.router.routes)
     app.add_middleware(RequestContextMiddleware, metrics=context.metrics)
+    observe_audit_appends(context.audit_log, context.metrics.audit_append_seconds)
     app.include_router(api_router)
     missing, stale = table_mismatch(app_routes(app.routes))
     if missing or stale:

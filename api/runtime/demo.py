@@ -12,7 +12,10 @@ approvals:
 | 2 | 440000 | Guangdong | ``<data dir>/demo/440000/keys/evm-operator.json`` |
 
 ``<data dir>/demo/440000/tongban.toml`` configures the second province's
-service; it joins this chain with ``--chain <this node's URL>``. Each
+service; it joins this chain with ``--chain <this node's URL>``, the command
+``second_province_command`` prints (runnable as printed, from the directory
+the first service was started in). The URL stays valid across restarts of
+the first service: its embedded chain keeps its port. Each
 province gets one demo API client per role, whose tokens are written once to
 ``<data dir>/demo/<division>/tokens.json`` (mode 0600): a demo convenience, since
 a real deployment shows a token once and keeps only its hash. Every demo
@@ -26,6 +29,9 @@ from __future__ import annotations
 import json
 import logging
 import os
+import shlex
+import shutil
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -48,9 +54,11 @@ __all__ = [
     "demo_governor_accounts",
     "ensure_demo_clients",
     "governor_keystore_path",
+    "second_province_command",
     "second_province_config",
     "seed_demo",
     "tokens_path",
+    "tongban_program",
 ]
 
 log = logging.getLogger(__name__)
@@ -101,6 +109,31 @@ def _second_province_dir(settings: Settings, province: DemoProvince) -> Path:
 def second_province_config(settings: Settings) -> Path:
     """The TOML settings file of the demo's second province."""
     return _second_province_dir(settings, DEMO_PROVINCES[1]) / "tongban.toml"
+
+
+def tongban_program() -> str:
+    """How to run this installation's ``tongban`` from the current directory, as a shell word.
+
+    ``tongban`` when that name on ``PATH`` is this installation (or when no
+    entry point lies beside this interpreter); else that entry point, relative
+    when it lies under the current directory (``.venv/bin/tongban`` from the
+    repository root).
+    """
+    entry = Path(sys.executable).with_name("tongban")
+    on_path = shutil.which("tongban")
+    if not entry.is_file() or (on_path is not None and Path(on_path).resolve() == entry.resolve()):
+        return "tongban"
+    try:
+        shown = str(entry.relative_to(Path.cwd()))
+    except ValueError:
+        shown = str(entry)
+    return shlex.quote(shown)
+
+
+def second_province_command(settings: Settings, chain_url: str) -> str:
+    """The shell command that starts the demo's second province on the chain at ``chain_url``."""
+    config = shlex.quote(str(second_province_config(settings)))
+    return f"{tongban_program()} serve --config {config} --chain {shlex.quote(chain_url)}"
 
 
 def _write_second_config(

@@ -64,7 +64,11 @@ class Settings(BaseSettings):
     )
     rpc_timeout: float = Field(default=10.0, gt=0, description="Seconds to wait for the node.")
     node_port: int = Field(
-        default=0, ge=0, le=65535, description="Port of a node started here; 0 picks a free one."
+        default=0,
+        ge=0,
+        le=65535,
+        description="Port of a node started here; 0: the embedded chain's kept port "
+        "(data_dir/chain/port), else a free one. The embedded chain keeps the port it used.",
     )
     node_modules: Path | None = Field(
         default=None, description="Folder holding the npm node_modules with ganache and anvil."

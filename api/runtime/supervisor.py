@@ -7,10 +7,13 @@ Start-up, in order (any failure undoes what was started and ends in one
    the EVM account, deploy or join the consortium (and seed the demo);
 2. ``provision_issuer``: check the issuer's admission, appoint this account as
    a writer and register the signing keys when it is the admin;
-3. open the province's parts as the writer, sync the chain index once, start
-   the writer loop (outbox, batches, checkpoints, index) under the lease;
+3. empty the metrics directory (``data_dir/metrics``, shared by every process
+   of the service: ``api.http.metrics``), open the province's parts as the
+   writer, sync the chain index once, start the writer loop (outbox, batches,
+   checkpoints, index) under the lease;
 4. bind the HTTP socket and start ``workers`` worker processes on it
-   (``api.runtime.worker``), each told the settings and the chain plan on stdin;
+   (``api.runtime.worker``), each told the settings, the chain plan and the
+   metrics directory on stdin;
 5. print the description and ``ready``.
 
 Then it watches: a worker that dies is restarted (after a pause if it dies
@@ -33,6 +36,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
+from api.http.metrics import WriterMetrics, share_between_processes
 from api.runtime.chain_start import StartedChain, start_chain
 from api.runtime.demo import ensure_demo_clients, governor_keystore_path, second_province_config
 from api.runtime.parts import ChainPlan, ProvinceParts, open_province
@@ -49,12 +53,14 @@ from api.runtime.writer import (
 from ledger.chain.contracts.registry import IssuerRegistry
 from ledger.store.lease import Leases
 
-__all__ = ["ServiceDescription", "Supervisor", "run_service", "start_service"]
+__all__ = ["ServiceDescription", "Supervisor", "run_service", "shared_metrics", "start_service"]
 
 log = logging.getLogger(__name__)
 
 WORKER_START_TIMEOUT = 60.0
 _RESTART_PAUSE = 1.0
+METRICS_DIRECTORY = "metrics"
+"""Folder of the data directory where every process of the service keeps its metrics."""
 
 
 @dataclass(frozen=True)
@@ -128,6 +134,8 @@ class Supervisor:
         self.writer: WriterLoop | None = None
         self.demo_tokens: dict[int, Path] = {}
         """Demo mode: the file of each demo province's API tokens, by division code."""
+        self.metrics_dir: Path | None = None
+        """Where every process of the service keeps its metrics (None: each its own)."""
 
     # -------------------------------------------------------------- start-up
 
@@ -142,10 +150,12 @@ class Supervisor:
         governor = governor_outbox(parts, self.settings, operator=self.runtime.account.address)
         if governor is not None:
             processors.append(governor)
+        metrics = WriterMetrics()
         self.writer = WriterLoop(
             Leases(parts.db),
             f"writer-{os.getpid()}",
-            province_duties(parts, processors, batches),
+            province_duties(parts, processors, batches, metrics),
+            metrics=metrics,
         )
         self._writer_thread = threading.Thread(
             target=self.writer.run, args=(self._writer_stop,), name="writer", daemon=True
@@ -178,7 +188,10 @@ class Supervisor:
 
     def _payload(self) -> str:
         plan = self.parts.plan.to_json()
-        return json.dumps({"settings": _settings_payload(self.settings), "plan": plan})
+        metrics_dir = None if self.metrics_dir is None else str(self.metrics_dir)
+        return json.dumps(
+            {"settings": _settings_payload(self.settings), "plan": plan, "metricsDir": metrics_dir}
+        )
 
     def _spawn(self, number: int) -> _Worker:
         if self._listener is None:
@@ -296,6 +309,19 @@ def _with_demo_governor(settings: Settings) -> Settings:
     return settings
 
 
+def shared_metrics(settings: Settings) -> Path:
+    """Empty ``data_dir/metrics`` and keep this process's metrics there (see ``api.http.metrics``).
+
+    Only while the data directory is locked: no other service shares it.
+    """
+    directory = settings.data_dir / METRICS_DIRECTORY
+    directory.mkdir(parents=True, exist_ok=True)
+    for stale in directory.glob("*.db"):
+        stale.unlink()
+    share_between_processes(directory)
+    return directory
+
+
 def start_service(settings: Settings) -> Supervisor:
     """Bring the whole service up (see the module); on failure, leave nothing running."""
     settings = _with_demo_governor(settings)
@@ -303,6 +329,7 @@ def start_service(settings: Settings) -> Supervisor:
     parts: ProvinceParts | None = None
     service: Supervisor | None = None
     try:
+        metrics_dir = shared_metrics(settings)
         plan = ChainPlan(
             runtime.chain.client.url,
             runtime.chain.client.chain_id,
@@ -322,6 +349,7 @@ def start_service(settings: Settings) -> Supervisor:
         parts.index.sync()
         parts.keyring.refresh()
         service = Supervisor(settings, runtime, parts, report)
+        service.metrics_dir = metrics_dir
         if settings.demo:
             service.demo_tokens = ensure_demo_clients(settings)
         service.start_writer()

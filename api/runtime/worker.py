@@ -7,26 +7,43 @@ needs no new bind) and one line of JSON on stdin: the settings, secrets
 included, and the ``ChainPlan``. Secrets therefore never appear in the
 command line or the environment of a worker.
 
-The worker builds its own ``ProvinceParts`` (store, keys, audit log, index
-reader, issuer, verifier) and serves ``create_app`` with uvicorn's access
-log off. SIGTERM stops it gracefully: in-flight requests finish, queued audit
+The worker first keeps its metrics in the directory the payload names
+(``metricsDir``, shared by every process of the service: ``api.http.metrics``),
+then builds its own ``ProvinceParts`` (store, keys, audit log, index reader,
+issuer, verifier) and serves ``create_app`` with uvicorn's access log off.
+
+uvicorn answers a request it cannot parse (a malformed ``Content-Length``, a
+bad request line or chunk) itself, before any app runs, with a plain-text 400.
+``ProblemHttpToolsProtocol`` (uvicorn's httptools protocol, which workers
+use) hands it to the app instead, as a request carrying the scope extension
+``api.http.middleware.FRAMING_ERROR``: the answer is the 400 ``bad-request``
+problem with the usual headers, counted and logged, and the connection closes
+(the rest of its bytes cannot be framed).
+
+SIGTERM stops a worker gracefully: in-flight requests finish, queued audit
 appends commit, the store closes. It dies with the supervisor (parent-death
 signal), so nothing outlives a killed service.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import signal
 import socket
 import sys
 import threading
-from typing import Any
+from pathlib import Path
+from typing import Any, cast
 
 import uvicorn
+from uvicorn._types import HTTPScope
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol, RequestResponseCycle
 
 from api.http.app import create_app
+from api.http.metrics import share_between_processes
+from api.http.middleware import FRAMING_ERROR
 from api.runtime.logs import configure_logging
 from api.runtime.parts import ChainPlan, open_province
 from api.runtime.settings import Settings
@@ -36,6 +53,71 @@ log = logging.getLogger(__name__)
 
 READY_LINE = "ready"
 """What a worker prints on stdout once it serves."""
+
+
+class ProblemHttpToolsProtocol(HttpToolsProtocol):
+    """uvicorn's httptools protocol; a request it cannot parse is answered by the app."""
+
+    _malformed = False
+
+    def data_received(self, data: bytes) -> None:
+        """Parse ``data``, unless an earlier part of the stream was malformed."""
+        if not self._malformed:
+            super().data_received(data)
+
+    def _method(self) -> str:
+        try:
+            return self.parser.get_method().decode("ascii", "replace")
+        except Exception:  # noqa: BLE001 - the request line itself may be what is malformed
+            return ""
+
+    def send_400_response(self, msg: str) -> None:
+        """Run the app on a ``FRAMING_ERROR`` request; its answer closes the connection."""
+        if self._malformed:
+            return
+        self._malformed = True
+        self.flow.pause_reading()
+        scope: dict[str, Any] = {
+            "type": "http",
+            "asgi": {"version": self.asgi_version, "spec_version": "2.3"},
+            "http_version": "1.1",
+            "server": self.server,
+            "client": self.client,
+            "scheme": self.scheme,
+            "method": self._method(),
+            "path": "/",
+            "raw_path": b"/",
+            "query_string": b"",
+            "root_path": self.root_path,
+            "headers": [],
+            "state": self.app_state.copy(),
+            "extensions": {FRAMING_ERROR: {}},
+        }
+        cycle = RequestResponseCycle(
+            scope=cast(HTTPScope, scope),
+            transport=self.transport,
+            flow=self.flow,
+            logger=self.logger,
+            access_logger=self.access_logger,
+            access_log=self.access_log,
+            default_headers=self.server_state.default_headers,
+            message_event=asyncio.Event(),
+            expect_100_continue=False,
+            keep_alive=False,
+            on_response=self.on_response_complete,
+        )
+        cycle.more_body = False
+        current = self.cycle
+        self.cycle = cycle
+        if current is not None and not current.response_complete:
+            if not current.more_body:
+                # A complete earlier request is being answered: this answer follows it.
+                self.pipeline.appendleft((cycle, self.app))
+                return
+            # The request being read is the malformed one: its app gets a disconnect.
+            current.disconnected = True
+            current.message_event.set()
+        self._start_asgi_task(cycle, self.app)
 
 
 class _ReadyServer(uvicorn.Server):
@@ -50,6 +132,8 @@ class _ReadyServer(uvicorn.Server):
 
 def run_worker(fd: int, payload: dict[str, Any]) -> None:
     """Serve the province described by ``payload`` on the listening socket ``fd``."""
+    if payload.get("metricsDir"):
+        share_between_processes(Path(payload["metricsDir"]))
     settings = Settings(**payload["settings"])
     plan = ChainPlan.from_json(payload["plan"])
     configure_logging(settings.log_level, settings.log_format)
@@ -63,8 +147,10 @@ def run_worker(fd: int, payload: dict[str, Any]) -> None:
         create_app(parts.context()),
         access_log=False,
         lifespan="off",
-        http="httptools",  # the C parser and loop (pinned dependencies), not the pure-Python
-        loop="uvloop",  # h11 and asyncio defaults: see docs/benchmarks.md
+        # The C parser and loop (pinned dependencies), not the pure-Python h11 and
+        # asyncio defaults (docs/benchmarks.md); malformed requests get problems.
+        http=ProblemHttpToolsProtocol,
+        loop="uvloop",
         log_config=None,
         timeout_graceful_shutdown=5,
         timeout_keep_alive=30,

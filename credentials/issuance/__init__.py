@@ -3,8 +3,9 @@
 ::
 
     issue / issue_many          any process: build + sign (optionally in a SigningPool),
-         │                      then one store transaction stores every credential
-         ▼                      (SM4-GCM sealed) as *pending*; never waits for the chain
+    issue_once (keyed)          then one store transaction stores every credential
+         │                      (SM4-GCM sealed) as *pending*, with its idempotency key
+         ▼                      if any; never waits for the chain
     BatchAnchorer.seal_due      writer only: the oldest pending credentials form a batch
          │                      when ``batch_size`` are waiting or the oldest waited
          │                      ``batch_max_wait_ms``; the batch root (RFC 9162, SM3),
@@ -23,12 +24,20 @@ compromise workflow lists the credentials a compromised key affects, revokes the
 in bulk and re-issues them under a new key.
 
 Modules: ``issuer`` (``CredentialIssuer``, any process), ``batches``
-(``BatchAnchorer``, the writer), ``status_changes``, ``compromise``, ``store``
-(schema and typed rows) and ``records`` (configuration and answers). The names
+(``BatchAnchorer``, the writer), ``idempotency`` (exactly-once issuance per
+key), ``status_changes``, ``compromise``, ``store`` (schema and typed rows)
+and ``records`` (configuration and answers). The names
 below are importable from the package itself.
 """
 
 from credentials.issuance.batches import BatchAnchorer
+from credentials.issuance.idempotency import (
+    DEFAULT_TTL_MS,
+    Idempotency,
+    KeyedIssue,
+    Replay,
+    request_hash,
+)
 from credentials.issuance.issuer import CredentialIssuer
 from credentials.issuance.records import (
     BATCH_KIND,
@@ -48,6 +57,7 @@ from credentials.issuance.store import MIGRATIONS
 
 __all__ = [
     "BATCH_KIND",
+    "DEFAULT_TTL_MS",
     "DUPLICATE_ROOT",
     "INVALID_TRANSITION",
     "MIGRATIONS",
@@ -57,9 +67,13 @@ __all__ = [
     "BatchAnchorer",
     "CompromiseReport",
     "CredentialIssuer",
+    "Idempotency",
     "IssuerConfig",
+    "KeyedIssue",
+    "Replay",
     "SealedBatch",
     "StatusRequest",
     "StatusRequestProgress",
     "StatusRequestState",
+    "request_hash",
 ]

@@ -3,7 +3,9 @@
 Issuing builds and signs (optionally in a ``SigningPool``), then one store
 transaction stores every credential (SM4-GCM sealed) as *pending*; it never
 waits for the chain. The writer's ``BatchAnchorer`` seals and anchors them;
-``anchor_proof`` answers once a credential's batch is final.
+``anchor_proof`` answers once a credential's batch is final. ``issue_once``
+issues exactly once per idempotency key (``credentials.issuance.idempotency``):
+the key is stored in the transaction that stores the credentials.
 """
 
 from __future__ import annotations
@@ -16,7 +18,8 @@ from credentials.anchor_proof import AnchorProof
 from credentials.credential import IssueRequest, SignedCredential, with_anchor_proof
 from credentials.did import parse_issuer_verification_method
 from credentials.errors import AnchorPendingError, ConfigurationError
-from credentials.issuance import compromise, status_changes
+from credentials.issuance import compromise, idempotency, status_changes
+from credentials.issuance.idempotency import Idempotency, KeyedIssue, Replay, StoredKey
 from credentials.issuance.records import (
     AnchoringState,
     AnchoringStatus,
@@ -46,16 +49,19 @@ class CredentialIssuer:
         data_key: bytes,
         pool: SigningPool | None = None,
         clock: Callable[[], int] = now_ms,
+        idempotency_ttl_ms: int = idempotency.DEFAULT_TTL_MS,
     ) -> None:
         """Issue as ``config``'s issuer with ``signer`` (key id ``<issuer DID>#<keyId>``).
 
         ``data_key`` is the SM4 key that seals stored credentials (they hold personal
         data); ``pool`` signs in worker processes with the same key.
+        ``idempotency_ttl_ms`` is how long ``issue_once`` remembers a key.
         """
         self.db = db
         self.config = config
         self.data_key = data_key
         self.clock = clock
+        self.idempotency_ttl_ms = idempotency_ttl_ms
         self.pool = pool
         self.signer = signer
         self._check_signer(signer, pool)
@@ -97,39 +103,114 @@ class CredentialIssuer:
         if not requests:
             return []
         now = self.clock()
+        signed = self._sign(requests, signer, pool, now)
+        self._store(signed, now, None)
+        return signed
+
+    def issue_once(
+        self,
+        requests: Sequence[IssueRequest],
+        key: Idempotency,
+        *,
+        signer: Signer | None = None,
+        pool: SigningPool | None = None,
+    ) -> KeyedIssue:
+        """``issue_many`` at most once per ``key``'s scope and key (while the key lives).
+
+        A live key with the same request hash replays the credentials it answered
+        (read back from the store, in the same order); with another hash it is a
+        conflict. Either way nothing is signed or stored. Otherwise the credentials
+        and the key are stored in one transaction, which looks for the key again
+        first: of two concurrent requests with one key, one issues and the other
+        replays it.
+        """
+        if not requests:
+            raise ValueError("a keyed issuance needs at least one request")
+        now = self.clock()
+        with self.db.read() as tx:
+            found = idempotency.find(tx, key, now, self.idempotency_ttl_ms)
+        if found is not None:
+            return self._replay(found, key)
+        signed = self._sign(requests, signer, pool, now)
+        raced = self._store(signed, now, key)
+        if raced is not None:
+            return self._replay(raced, key)
+        return KeyedIssue(signed, Replay.NEW)
+
+    def prune_idempotency_keys(self) -> int:
+        """Delete the expired idempotency keys now (keyed issuance also does it as it goes)."""
+        with self.db.write() as tx:
+            return idempotency.prune(tx, self.clock(), self.idempotency_ttl_ms)
+
+    def _sign(
+        self,
+        requests: Sequence[IssueRequest],
+        signer: Signer | None,
+        pool: SigningPool | None,
+        now: int,
+    ) -> list[SignedCredential]:
         chosen_signer = signer or self.signer
         chosen_pool = pool if pool is not None else (self.pool if signer is None else None)
         if signer is not None:
             self._check_signer(signer, pool)
         if chosen_pool is not None and len(requests) > 1:
-            signed = chosen_pool.issue(
+            return chosen_pool.issue(
                 requests,
                 chain_id=self.config.chain_id,
                 issuer_id=self.config.issuer_id,
                 now_ms=now,
             )
-        else:
-            signed = sign_in_process(
-                requests,
-                chosen_signer,
-                chain_id=self.config.chain_id,
-                issuer_id=self.config.issuer_id,
-                now_ms=now,
-            )
-        self._store(signed, now)
-        return signed
+        return sign_in_process(
+            requests,
+            chosen_signer,
+            chain_id=self.config.chain_id,
+            issuer_id=self.config.issuer_id,
+            now_ms=now,
+        )
 
     def _seal(self, credential: SignedCredential) -> bytes:
         return sm4.seal(self.data_key, credential.body, credential.digest)
 
-    def _store(self, signed: Sequence[SignedCredential], now: int) -> None:
+    def _store(
+        self, signed: Sequence[SignedCredential], now: int, key: Idempotency | None
+    ) -> StoredKey | None:
+        """Store ``signed``, and ``key`` with their digests; None, or a race winner's row.
+
+        If another request stored ``key`` first, nothing is stored and its row is returned.
+        """
         rows = [(c.digest, c.key_id, c.template, now, self._seal(c)) for c in signed]
+        ttl = self.idempotency_ttl_ms
         with self.db.write() as tx:
+            if key is not None:
+                found = idempotency.find(tx, key, now, ttl)
+                if found is not None:
+                    return found
             tx.executemany(
                 "INSERT INTO cred_issued (digest, key_id, template, issued_at_ms, document) "
                 "VALUES (?, ?, ?, ?, ?)",
                 rows,
             )
+            if key is not None:
+                idempotency.record(tx, key, [c.digest for c in signed], now, ttl)
+        return None
+
+    def _replay(self, found: StoredKey, key: Idempotency) -> KeyedIssue:
+        if found.request_hash != key.request_hash:
+            return KeyedIssue([], Replay.CONFLICT)
+        credentials = []
+        with self.db.read() as tx:
+            for digest in found.digests:
+                row = tx.fetchone(
+                    "SELECT key_id, template, document FROM cred_issued WHERE digest = ?",
+                    (digest,),
+                )
+                if row is None:
+                    # Stored in one transaction with its key: the store is damaged.
+                    raise LookupError("an idempotency key names a credential the store lacks")
+                key_id, template, sealed = row
+                body = sm4.open(self.data_key, bytes(sealed), digest)
+                credentials.append(SignedCredential(body, digest, str(key_id), str(template)))
+        return KeyedIssue(credentials, Replay.REPLAYED)
 
     # ---------------------------------------------------------------- queries
 
@@ -139,7 +220,23 @@ class CredentialIssuer:
 
     def anchoring_status(self, digest: bytes) -> AnchoringStatus:
         """Whether ``digest`` is pending, sealed into a batch, or anchored (final)."""
-        batch = self._read(digest).batch
+        return self._status(digest, self._read(digest))
+
+    def answers(self, digests: Sequence[bytes]) -> list[tuple[dict[str, Any], AnchoringStatus]]:
+        """Each credential (its anchor proof in, once final) and its anchoring, in one snapshot.
+
+        What ``credential(d, require_anchor=False)`` and ``anchoring_status(d)`` give,
+        for many digests at once: a replayed issuance answers with them.
+        """
+        with self.db.read() as tx:
+            rows = [(bytes(d), IssuedRow.read(tx, d)) for d in digests]
+        return [
+            (self._document(row, d, require_anchor=False), self._status(d, row)) for d, row in rows
+        ]
+
+    @staticmethod
+    def _status(digest: bytes, row: IssuedRow) -> AnchoringStatus:
+        batch = row.batch
         if batch is None:
             return AnchoringStatus(bytes(digest), AnchoringState.PENDING)
         return AnchoringStatus(
@@ -181,8 +278,10 @@ class CredentialIssuer:
         With ``require_anchor`` (the default) an unanchored credential raises
         ``AnchorPendingError``; otherwise it is returned with the issuer proof only.
         """
-        row = self._read(digest)
-        document = self._open(row.document, bytes(digest))
+        return self._document(self._read(digest), bytes(digest), require_anchor=require_anchor)
+
+    def _document(self, row: IssuedRow, digest: bytes, *, require_anchor: bool) -> dict[str, Any]:
+        document = self._open(row.document, digest)
         try:
             proof = self._proof(row)
         except AnchorPendingError:

@@ -63,8 +63,23 @@ MIGRATIONS = (
             )""",
         ),
     ),
+    Migration(
+        2,
+        "idempotency keys",
+        (
+            """CREATE TABLE cred_idempotency (
+                scope TEXT NOT NULL,
+                idem_key TEXT NOT NULL,
+                request_hash BLOB NOT NULL,
+                digests BLOB NOT NULL,
+                created_at_ms INTEGER NOT NULL,
+                PRIMARY KEY (scope, idem_key)
+            )""",
+            "CREATE INDEX cred_idempotency_age ON cred_idempotency (created_at_ms)",
+        ),
+    ),
 )
-"""The issuer's schema (component ``credentials``)."""
+"""The issuer's schema (component ``credentials``): ``cred_idempotency`` is version 2."""
 
 
 def prepare(db: Database, config: IssuerConfig) -> None:

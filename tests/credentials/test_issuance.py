@@ -21,11 +21,16 @@ from credentials.errors import (
 from credentials.holder import Holder
 from credentials.issuance import (
     BATCH_KIND,
+    DEFAULT_TTL_MS,
     STATUS_KIND,
     AnchoringState,
     BatchAnchorer,
     CredentialIssuer,
+    Idempotency,
     IssuerConfig,
+    Replay,
+    idempotency,
+    request_hash,
 )
 from credentials.reasons import CheckStatus, Reason
 from credentials.signing import SigningPool
@@ -365,3 +370,87 @@ def test_a_signing_pool_signs_the_same_credentials(db: SqliteDatabase, holder: H
     assert count[0] == 8
     document = issuer.credential(issued[0].digest, require_anchor=False)
     assert json.loads(json.dumps(document)) == issued[0].document
+
+
+# -- exactly once per idempotency key ------------------------------------------------------
+
+
+def _count(db: SqliteDatabase, table: str) -> int:
+    with db.read() as tx:
+        row = tx.fetchone(f"SELECT COUNT(*) FROM {table}")
+    assert row is not None
+    return int(row[0])
+
+
+def test_a_key_issues_once_replays_in_order_and_refuses_another_request(
+    db: SqliteDatabase,
+) -> None:
+    clock = Clock(1_800_000_000_000)
+    issuer = _offline_issuer(db, clock)
+    requests = [degree_request(Holder.generate()) for _ in range(3)]
+    key = Idempotency("issuer-app", "k-1", request_hash("issue/batch", requests))
+    first = issuer.issue_once(requests, key)
+    assert first.replay is Replay.NEW
+    clock.now += 1000
+    again = issuer.issue_once(requests, key)
+    assert again.replay is Replay.REPLAYED
+    assert [c.digest for c in again.credentials] == [c.digest for c in first.credentials]
+    assert [c.document for c in again.credentials] == [c.document for c in first.credentials]
+    assert [c.key_id for c in again.credentials] == [c.key_id for c in first.credentials]
+    other = Idempotency("issuer-app", "k-1", request_hash("issue/batch", requests[:2]))
+    assert issuer.issue_once(requests[:2], other).credentials == []
+    assert issuer.issue_once(requests[:2], other).replay is Replay.CONFLICT
+    elsewhere = Idempotency("issuer-two", "k-1", key.request_hash)
+    assert issuer.issue_once(requests, elsewhere).replay is Replay.NEW
+    assert _count(db, "cred_issued") == 6
+
+
+def test_the_request_hash_is_canonical_and_names_the_operation(holder: Holder) -> None:
+    one = degree_request(holder)
+    reordered = degree_request(holder, claims=dict(reversed(list(DEGREE_CLAIMS.items()))))
+    assert request_hash("issue", [one]) == request_hash("issue", [reordered])
+    assert request_hash("issue", [one]) != request_hash("issue/batch", [one])
+    dated = degree_request(holder, valid_until="2099-12-31T00:00:00Z")
+    assert request_hash("issue", [one]) != request_hash("issue", [dated])
+    assert request_hash("issue", [one, dated]) != request_hash("issue", [dated, one])
+
+
+def test_keys_expire_and_are_pruned(db: SqliteDatabase, holder: Holder) -> None:
+    clock = Clock(1_800_000_000_000)
+    issuer = _offline_issuer(db, clock)
+    requests = [degree_request(holder)]
+    key = Idempotency("issuer-app", "k-1", request_hash("issue", requests))
+    [first] = issuer.issue_once(requests, key).credentials
+    other = Idempotency("issuer-app", "k-2", key.request_hash)
+    issuer.issue_once(requests, other)
+    clock.now += DEFAULT_TTL_MS - 1
+    assert issuer.issue_once(requests, key).replay is Replay.REPLAYED
+    assert issuer.prune_idempotency_keys() == 0
+    clock.now += 1
+    renewed = issuer.issue_once(requests, key)
+    assert renewed.replay is Replay.NEW
+    assert renewed.credentials[0].digest != first.digest
+    # The renewed key replaced the expired one; the other expired key went with it.
+    assert _count(db, "cred_idempotency") == 1
+    clock.now += DEFAULT_TTL_MS
+    assert issuer.prune_idempotency_keys() == 1
+    assert _count(db, "cred_idempotency") == 0
+
+
+def test_credentials_and_their_key_are_stored_together_or_not_at_all(
+    db: SqliteDatabase, holder: Holder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    issuer = _offline_issuer(db)
+    requests = [degree_request(holder) for _ in range(2)]
+    key = Idempotency("issuer-app", "k-1", request_hash("issue/batch", requests))
+
+    def crash(*args: object) -> None:
+        raise OSError("the disk went away")
+
+    monkeypatch.setattr(idempotency, "record", crash)
+    with pytest.raises(OSError, match="disk"):
+        issuer.issue_once(requests, key)
+    assert _count(db, "cred_issued") == 0
+    monkeypatch.undo()
+    assert issuer.issue_once(requests, key).replay is Replay.NEW
+    assert (_count(db, "cred_issued"), _count(db, "cred_idempotency")) == (2, 1)

@@ -5,19 +5,30 @@ and ``X-Legal-Basis`` and each credential gets an access event in this
 province's log (``credential.issue``, ``credential.read``; resource
 ``credential:<digest>``, subject the holder DID), recorded through
 ``api.province.access``. Issuing signs with the key ring's active key, never a
-key the chain does not list as valid now. Anchoring state, anchor proofs and
-statuses carry digests and chain positions only. Refusals of the credential
-store are answered by the problem table; only issuing translates its own, to
-name the request's field.
+key the chain does not list as valid now.
+
+Issuing takes an ``Idempotency-Key`` (scoped to the API client, remembered 24
+hours, ``credentials.issuance.idempotency``): a retry with the same key and
+body answers the same credentials, with the same status, and issues nothing; with
+another body it is a 409 ``idempotency-key-reused``. A keyed issuance's
+``credential.issue`` events carry the audit log's own idempotency key
+``credential.issue:<digest>``, so a replay appends none again, but records those
+a crash lost between storing the credentials and logging them: no answer
+without its events, and never two for one credential.
+
+Anchoring state, anchor proofs and statuses carry digests and chain positions
+only. Refusals of the credential store are answered by the problem table; only
+issuing translates its own, to name the request's field.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from contextlib import suppress
+from dataclasses import dataclass, replace
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path
+from fastapi import APIRouter, Header, Path
 from fastapi.responses import JSONResponse
 
 from api.errors import ProblemCode
@@ -36,6 +47,7 @@ from api.http.deps import (
 from api.http.problems import Problem, problem_responses, unavailable
 from api.http.schemas.credentials import (
     DIGEST_PATTERN,
+    IDEMPOTENCY_KEY_PATTERN,
     AnchoringOut,
     AnchorProofOut,
     BatchIssuedOut,
@@ -58,9 +70,17 @@ from api.province.access import Declaration, access_event, record_access
 from api.province.clients import Role
 from credentials.credential import IssueRequest, SignedCredential
 from credentials.errors import CredentialError, UnknownCredentialError
-from credentials.issuance import AnchoringState, AnchoringStatus, CredentialIssuer
+from credentials.issuance import (
+    AnchoringState,
+    AnchoringStatus,
+    CredentialIssuer,
+    Idempotency,
+    Replay,
+    request_hash,
+)
 from credentials.status import StatusAction, StatusReason
-from ledger.audit.events import Outcome
+from ledger.audit.events import Caller, EventInput, Outcome
+from ledger.audit.log import AuditLog
 from ledger.chain.index import ChainIndex
 
 router = APIRouter(prefix="/credentials", tags=["credentials"])
@@ -73,11 +93,27 @@ MAX_REQUEST_ID = 2**53 - 1
 StatusReaderDep = Annotated[Principal, require(Role.ISSUER, Role.VERIFIER)]
 """An issuing or verifying system asking for a digest's status."""
 
+IssueKeyDep = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        max_length=128,
+        pattern=IDEMPOTENCY_KEY_PATTERN,
+        description="Makes a retried issuance harmless: the same key from the same client "
+        "within 24 hours answers the credentials it issued (same digests), issuing "
+        "nothing; with another body, 409 `idempotency-key-reused`.",
+    ),
+]
+"""The optional ``Idempotency-Key`` header of the issuing routes."""
+
+REPLAYED_HEADER = "Idempotent-Replayed"
+"""Answer header: ``true`` when an ``Idempotency-Key`` replayed an earlier issuance."""
+
 DigestPath = Annotated[
     str, Path(pattern=DIGEST_PATTERN, description="The credential digest (64 lowercase hex).")
 ]
 
-_ISSUE_PROBLEMS = problem_responses(400, 401, 403, 413, 415, 422, 429, 503)
+_ISSUE_PROBLEMS = problem_responses(400, 401, 403, 409, 413, 415, 422, 429, 503)
 _READ_PROBLEMS = problem_responses(401, 403, 404, 422, 429, 503)
 _PROOF_PROBLEMS = problem_responses(401, 403, 404, 409, 422, 429, 503)
 _STATUS_PROBLEMS = problem_responses(400, 401, 403, 404, 409, 413, 415, 422, 429, 503)
@@ -95,6 +131,47 @@ def _index(context: ProvinceContext) -> ChainIndex:
     return context.index
 
 
+def _keyed_event(event: EventInput, digest: str) -> EventInput:
+    # The audit log's idempotency (per actor) makes the event exactly-once per credential.
+    return replace(event, idempotency_key=f"credential.issue:{digest}")
+
+
+def _record_issue_events(
+    audit_log: AuditLog, caller: Caller, events: list[EventInput], keyed: bool
+) -> None:
+    results = record_access(audit_log, caller, events)
+    if not keyed:
+        return
+    # A key the caller spent on an event of its own (``POST /audit/events``) is not ours.
+    foreign = [
+        replace(event, idempotency_key=None)
+        for event, result in zip(events, results, strict=True)
+        if result.replayed
+        and (result.event.action, result.event.resource) != (event.action, event.resource)
+    ]
+    if foreign:
+        record_access(audit_log, caller, foreign)
+
+
+def _issued_json(credential: SignedCredential) -> dict[str, Any]:
+    # Just stored: the writer has not sealed it into a batch yet.
+    return credential_json(
+        credential.document, AnchoringStatus(credential.digest, AnchoringState.PENDING)
+    )
+
+
+@dataclass(frozen=True)
+class _Issued:
+    """What an issuing call answers: each credential's JSON, and whether it is a replay."""
+
+    results: list[dict[str, Any]]
+    replayed: bool
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {REPLAYED_HEADER: "true"} if self.replayed else {}
+
+
 def _issue(
     context: ProvinceContext,
     principal: Principal,
@@ -102,13 +179,20 @@ def _issue(
     request_id: str,
     requests: Sequence[IssueRequest],
     batch: bool,
-) -> list[SignedCredential]:
+    key: str | None,
+) -> _Issued:
     issuer = _issuer(context)
     if context.keyring is None:
         raise unavailable("signing keys")
     signer = context.keyring.credential_signer()
     try:
-        signed = issuer.issue_many(requests, signer=signer)
+        if key is None:
+            signed, replay = issuer.issue_many(requests, signer=signer), Replay.NEW
+        else:
+            kind = "issue/batch" if batch else "issue"
+            scope = Idempotency(principal.caller.actor, key, request_hash(kind, requests))
+            keyed = issuer.issue_once(requests, scope, signer=signer)
+            signed, replay = keyed.credentials, keyed.replay
     except CredentialError as exc:
         # Kept here, not in the problem table: the credential's JSON pointers become
         # the request's (``/requests/3/claims/...``), which needs the requests.
@@ -127,6 +211,11 @@ def _issue(
         if problem is None:
             raise
         raise problem from None
+    if replay is Replay.CONFLICT:
+        raise Problem(
+            ProblemCode.IDEMPOTENCY_KEY_REUSED,
+            "this client already used the Idempotency-Key for another request; use a new key",
+        )
     events = [
         access_event(
             declared,
@@ -137,16 +226,15 @@ def _issue(
         )
         for credential, request in zip(signed, requests, strict=True)
     ]
-    record_access(context.audit_log, principal.caller, events)
+    if key is not None:
+        events = [_keyed_event(e, c.digest_hex) for e, c in zip(events, signed, strict=True)]
+    _record_issue_events(context.audit_log, principal.caller, events, key is not None)
+    if replay is Replay.REPLAYED:
+        # The anchoring as it is now, and the anchor proof once final.
+        answers = issuer.answers([c.digest for c in signed])
+        return _Issued([credential_json(*answer) for answer in answers], replayed=True)
     context.metrics.issued.inc(amount=len(signed))
-    return signed
-
-
-def _issued_json(credential: SignedCredential) -> dict[str, Any]:
-    # Just stored: the writer has not sealed it into a batch yet.
-    return credential_json(
-        credential.document, AnchoringStatus(credential.digest, AnchoringState.PENDING)
-    )
+    return _Issued([_issued_json(c) for c in signed], replayed=False)
 
 
 @router.post(
@@ -163,16 +251,21 @@ def issue(
     body: Annotated[IssueIn, ISSUE_BODY.depends],
     context: ContextDep,
     request_id: RequestIdDep,
+    idempotency_key: IssueKeyDep = None,
 ) -> JSONResponse:
     """Build, sign and store one credential; it joins the open batch (anchoring pending)."""
-    [credential] = _issue(
-        context, principal, declared, request_id, [issue_request(body)], batch=False
+    issued = _issue(
+        context,
+        principal,
+        declared,
+        request_id,
+        [issue_request(body)],
+        batch=False,
+        key=idempotency_key,
     )
-    return JSONResponse(
-        _issued_json(credential),
-        status_code=201,
-        headers={"Location": f"/credentials/{credential.digest_hex}"},
-    )
+    [result] = issued.results
+    headers = {"Location": f"/credentials/{result['digest']}", **issued.headers}
+    return JSONResponse(result, status_code=201, headers=headers)
 
 
 @router.post(
@@ -189,11 +282,14 @@ def issue_batch(
     body: Annotated[BatchIssueIn, BATCH_BODY.depends],
     context: ContextDep,
     request_id: RequestIdDep,
+    idempotency_key: IssueKeyDep = None,
 ) -> JSONResponse:
     """Issue every request or none; a bad one is a 422 naming ``/requests/<i>/...``."""
     requests = [issue_request(item) for item in body.requests]
-    signed = _issue(context, principal, declared, request_id, requests, batch=True)
-    return JSONResponse({"results": [_issued_json(c) for c in signed]}, status_code=201)
+    issued = _issue(
+        context, principal, declared, request_id, requests, batch=True, key=idempotency_key
+    )
+    return JSONResponse({"results": issued.results}, status_code=201, headers=issued.headers)
 
 
 @router.post(

@@ -136,6 +136,57 @@ def readiness(context: ProvinceContext) -> Readiness:
     return Readiness(ready=ready, checks=checks)
 
 
+def _signing_key_samples(context: ProvinceContext) -> list[Sample]:
+    if context.keyring is None or context.index is None:
+        return []
+    active = context.keyring.active_key_id()
+    samples = [
+        Sample(
+            "tongban_signing_key_active",
+            "1 while a signing key of the keystore is registered and valid on chain, else 0 "
+            "(issuing refuses).",
+            0 if active is None else 1,
+        )
+    ]
+    if active is None:
+        return samples
+    with context.index.view() as view:
+        record = view.key(context.issuer_id, active)
+    if record is None:
+        return samples
+    now = context.clock() / 1000
+    samples.append(
+        Sample(
+            "tongban_signing_key_age_seconds",
+            "Time since the active signing key became valid (rotate before the policy's age).",
+            max(0.0, now - record.valid_from),
+        )
+    )
+    ends = [t for t in (record.retired_at, record.compromised_from) if t is not None]
+    if ends:
+        samples.append(
+            Sample(
+                "tongban_signing_key_expires_in_seconds",
+                "Time until the active signing key's retirement takes effect (only when one "
+                "is scheduled).",
+                min(ends) - now,
+            )
+        )
+    return samples
+
+
+def _index_samples(context: ProvinceContext) -> list[Sample]:
+    if context.index is None:
+        return []
+    return [
+        Sample(
+            "tongban_chain_index_height",
+            "The last block whose events are all in the chain index.",
+            context.index.height,
+        )
+    ]
+
+
 def store_samples(context: ProvinceContext) -> list[Sample]:
     """Metrics read from the store (the same whichever worker answers)."""
     samples: list[Sample] = []
@@ -169,7 +220,9 @@ def store_samples(context: ProvinceContext) -> list[Sample]:
                     anchored[0].tree_size if anchored else 0,
                 )
             )
-    except Exception as exc:  # noqa: BLE001 - metrics must still show the process's own series
+        samples += _index_samples(context)
+        samples += _signing_key_samples(context)
+    except Exception as exc:  # noqa: BLE001 - metrics must still show the processes' own series
         log.warning("store metrics unavailable", extra={"error": type(exc).__name__})
     return samples
 
@@ -195,10 +248,10 @@ def readyz(context: ContextDep) -> JSONResponse:
 @router.get(
     "/metrics",
     response_class=PlainTextResponse,
-    summary="Prometheus metrics (text format 0.0.4)",
+    summary="Prometheus metrics (text format 0.0.4), summed over the service's processes",
     responses={200: {"content": {CONTENT_TYPE: {}}, "description": "Exposition text."}},
 )
 def metrics(context: ContextDep) -> PlainTextResponse:
-    """Counters and histograms of this process, and gauges read from the store."""
+    """Gauges read from the store, and the counters and histograms of every process."""
     body = context.metrics.render(store_samples(context))
     return PlainTextResponse(body, media_type=CONTENT_TYPE)

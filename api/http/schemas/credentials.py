@@ -23,6 +23,7 @@ from ledger.chain.index import IndexedStatus
 __all__ = [
     "DID_KEY_PATTERN",
     "DIGEST_PATTERN",
+    "IDEMPOTENCY_KEY_PATTERN",
     "AnchorProofOut",
     "AnchoringOut",
     "BatchIssueIn",
@@ -56,6 +57,13 @@ DIGEST_PATTERN = r"^[0-9a-f]{64}$"
 
 DID_KEY_PATTERN = r"^did:key:z[1-9A-HJ-NP-Za-km-z]{1,64}$"
 """A holder's ``did:key`` (base58btc multibase); the issuer checks that it is an SM2 key."""
+
+IDEMPOTENCY_KEY_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.:\-]{0,127}$"
+"""An ``Idempotency-Key`` on the issuing routes: the audit log's rule for ``idempotencyKey``.
+
+At most 128 characters, a letter or digit then letters, digits, ``_.:-`` (as
+``ledger.audit.events`` checks an appended event's key).
+"""
 
 _DATE_TIME = "UTC `YYYY-MM-DDTHH:MM:SSZ` (milliseconds `.sss` allowed)."
 

@@ -17,10 +17,11 @@ from dataclasses import dataclass
 
 from ledger.chain.contracts.artifacts import load_artifact
 from ledger.chain.contracts.binding import BoundContract
-from ledger.chain.errors import ChainConfigError, ChainError
+from ledger.chain.errors import ChainConfigError, ChainError, ChainUnavailableError
 from ledger.chain.index.events import apply_event
 from ledger.chain.index.schema import MIGRATIONS, MetaRow, insert_meta, rewind, set_height
 from ledger.chain.index.view import IndexView
+from ledger.chain.node.backoff import ChainOutage
 from ledger.chain.node.client import ChainClient, checksum
 from ledger.store.database import Database, Transaction
 from ledger.store.migrations import migrate
@@ -259,15 +260,21 @@ class ChainIndex:
     ) -> None:
         """Sync every ``interval`` seconds until ``stop`` is set (for a background thread).
 
-        Errors are logged and retried at the next tick; ``on_sync`` callables get each
-        ``SyncReport``.
+        Errors are logged and retried at the next tick, except an unreachable node:
+        that is logged once and retried with backoff (``ChainOutage``) until it
+        answers again. ``on_sync`` callables get each ``SyncReport``.
         """
+        outage = ChainOutage("chain index")
         while not stop.is_set():
             try:
                 report = self.sync()
+            except ChainUnavailableError as exc:
+                stop.wait(outage.failed(exc))
+                continue
             except ChainError as exc:
                 log.warning("chain index sync failed", extra={"reason": str(exc)})
             else:
+                outage.succeeded()
                 for callback in on_sync:
                     callback(report)
             stop.wait(interval)

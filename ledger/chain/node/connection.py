@@ -9,6 +9,7 @@ from urllib.parse import urlparse
 
 from ledger.chain.errors import ChainConfigError
 from ledger.chain.node.client import ChainClient
+from ledger.chain.node.ports import embedded_port, remember_port
 from ledger.chain.node.processes import NodeProcess, start_anvil, start_ganache
 
 EMBEDDED = "embedded"
@@ -19,8 +20,8 @@ ANVIL = "anvil"
 class ChainConfig:
     """Where the chain is and how to reach it.
 
-    ``chain`` is ``embedded`` (a ganache started here, its database under
-    ``data_dir``), ``anvil`` (an in-memory anvil started here, for tests and
+    ``chain`` is ``embedded`` (a ganache started here, its database and its
+    port kept under ``data_dir``), ``anvil`` (an in-memory anvil started here, for tests and
     throw-away demos) or the http(s) URL of an existing node.
     """
 
@@ -77,7 +78,9 @@ class Chain:
 def open_chain(config: ChainConfig) -> Chain:
     """Start or reach the configured chain and return it connected and checked.
 
-    Local nodes are started with their lifetime tied to this process. Must be
+    The embedded node comes back on the port it had (``ports.embedded_port``),
+    so a URL given to other provinces stays valid across restarts. Local
+    nodes are started with their lifetime tied to this process. Must be
     called from a thread that lives as long as the node should (the kernel
     kills the node when the starting thread exits).
     """
@@ -88,11 +91,16 @@ def open_chain(config: ChainConfig) -> Chain:
             config.data_dir / "chain" / "ganache",
             config.chain_id,
             block_time=config.block_time,
-            port=config.node_port,
+            port=embedded_port(config.data_dir, config.node_port),
             node_modules=config.node_modules,
             log_path=config.data_dir / "logs" / "ganache.log",
         )
         url = node.url
+        try:
+            remember_port(config.data_dir, node.port)
+        except BaseException:
+            node.kill()
+            raise
     elif config.chain == ANVIL:
         node = start_anvil(
             config.chain_id,

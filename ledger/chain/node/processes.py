@@ -85,6 +85,11 @@ class NodeProcess:
     started_at: float = field(default_factory=time.monotonic)
 
     @property
+    def port(self) -> int:
+        """The TCP port the node serves on (127.0.0.1)."""
+        return int(self.url.rsplit(":", 1)[1])
+
+    @property
     def pid(self) -> int:
         """Process id of the node."""
         return self.process.pid

@@ -19,7 +19,13 @@ from typing import Any
 import click
 import pytest
 
-from api.cli.credentials import ReasonCode, _batch_refusal, _digests
+from api.cli.credentials import (
+    ReasonCode,
+    _batch_refusal,
+    _digests,
+    chunk_key,
+    send_with_retries,
+)
 from api.cli.options import InputFileError, read_json, read_json_lines
 from api.client.remote import RemoteApiError
 from api.province.clients import Role
@@ -97,6 +103,61 @@ def test_a_refused_batch_names_file_lines() -> None:
     )
     assert "lines 7-12" in str(mapped)
     assert "4 credentials issued before it" in str(mapped)
+
+
+def test_chunk_keys_follow_the_lines_and_their_content() -> None:
+    chunk: list[tuple[int, dict[str, Any]]] = [
+        (3, {"template": "t", "claims": {"a": 1, "b": 2}}),
+        (4, {"template": "u"}),
+    ]
+    key = chunk_key(chunk)
+    assert key.startswith("batch-")
+    assert len(key) == 70
+    reordered: list[tuple[int, dict[str, Any]]] = [
+        (3, {"claims": {"b": 2, "a": 1}, "template": "t"}),
+        (4, {"template": "u"}),
+    ]
+    assert chunk_key(reordered) == key
+    assert chunk_key([(5, chunk[0][1]), (6, chunk[1][1])]) != key
+    assert chunk_key([chunk[0], (4, {"template": "v"})]) != key
+    assert chunk_key(chunk[:1]) != key
+
+
+def test_requests_without_an_answer_are_sent_again_with_backoff() -> None:
+    sleeps: list[float] = []
+    heard: list[str] = []
+    failures = [RemoteApiError(0, "unreachable", "gone"), RemoteApiError(503, "unavailable", "x")]
+
+    def send() -> str:
+        if failures:
+            raise failures.pop(0)
+        return "answer"
+
+    assert send_with_retries(send, 6, sleep=sleeps.append, notify=heard.append) == "answer"
+    assert sleeps == [0.5, 1.0]
+    assert len(heard) == 2
+    assert "503 unavailable" in heard[1]
+
+    calls: list[int] = []
+
+    def refused() -> str:
+        calls.append(1)
+        raise RemoteApiError(409, "idempotency-key-reused", "another request")
+
+    with pytest.raises(RemoteApiError, match="another request"):
+        send_with_retries(refused, 6, sleep=sleeps.append)
+    assert len(calls) == 1
+
+    def down() -> str:
+        calls.append(1)
+        raise RemoteApiError(0, "unreachable", "gone")
+
+    calls.clear()
+    sleeps.clear()
+    with pytest.raises(RemoteApiError, match="gone"):
+        send_with_retries(down, 6, sleep=sleeps.append)
+    assert len(calls) == 7
+    assert sleeps == [0.5, 1.0, 2.0, 4.0, 8.0, 8.0]
 
 
 # -- real processes -------------------------------------------------------------------------
@@ -215,6 +276,45 @@ def test_issue_batches_verify_revoke_and_export(
     report = json.loads(checked.stdout)
     assert report["valid"] is True
     assert report["checkpointsChecked"] >= 1
+
+
+def _stored(province: ServedProvince) -> int:
+    with province.parts.db.read() as tx:
+        row = tx.fetchone("SELECT COUNT(*) FROM cred_issued")
+    assert row is not None
+    return int(row[0])
+
+
+def test_a_batch_run_again_issues_nothing_twice(world: World, tmp_path: Path) -> None:
+    with served_province(world, tmp_path, ZJ) as zj:
+        issuer = _client(zj, Role.ISSUER)
+        batch = _batch_file(tmp_path / "batch.jsonl", 5, bad_line=4)
+        good = batch.read_text().splitlines()
+        args = ["issue", "--batch", str(batch), "--batch-size", "2", "--json"]
+        refused = _run(*args, **issuer)
+        assert refused.returncode == 2
+        first = [json.loads(line)["digest"] for line in refused.stdout.splitlines()]
+        assert len(first) == 2
+        assert _stored(zj) == 2
+        # Line 4 fixed: lines 1-2 keep their key and are answered again, not issued again.
+        good[3] = good[3].replace("honorary-emperor", DEGREE_CLAIMS["degreeLevel"])
+        batch.write_text("\n".join(good) + "\n", encoding="utf-8")
+        resumed = _run(*args, "--resume", **issuer)
+        assert resumed.returncode == 0, resumed.stderr
+        digests = [json.loads(line)["digest"] for line in resumed.stdout.splitlines()]
+        assert digests[:2] == first
+        assert len(set(digests)) == 5
+        assert _stored(zj) == 5
+        again = _run(*args, **issuer)
+        assert [json.loads(line)["digest"] for line in again.stdout.splitlines()] == digests
+        assert _stored(zj) == 5
+        # Another batch size makes other chunks: new keys, new credentials (documented).
+        other = _run("issue", "--batch", str(batch), "--batch-size", "5", "--json", **issuer)
+        assert other.returncode == 0, other.stderr
+        assert _stored(zj) == 10
+        misuse = _run("issue", "--resume", "--template", "degree-certificate", **issuer)
+        assert misuse.returncode == 2
+        assert "--resume" in misuse.stderr
 
 
 def test_missing_url_or_token_is_one_error_line() -> None:

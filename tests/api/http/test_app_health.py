@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from prometheus_client import CollectorRegistry, generate_latest
 
 from api.http.metrics import Counter, Histogram, Metrics, Sample
 from api.province.clients import Role
 from ledger.chain import outbox
 from ledger.chain.errors import ChainUnavailableError
 from ledger.store.lease import Leases
+from tests.helpers.metrics import metric_types, parse_exposition, series_name
 from tests.helpers.server import PURPOSE, Province, event_body, running_province
 
 ID_NUMBER = "110101199003071234"
@@ -97,12 +98,6 @@ def test_readyz_fails_on_outbox_lag_and_an_unreachable_chain(province: Province)
     assert lag["oldestAgeSeconds"] >= 3600
 
 
-def _value(text: str, series: str) -> float:
-    match = re.search(rf"^{re.escape(series)} (\S+)$", text, re.MULTILINE)
-    assert match is not None, f"{series} missing"
-    return float(match.group(1))
-
-
 def test_metrics_count_requests_by_route_template_and_read_the_store(province: Province) -> None:
     for _ in range(3):
         assert province.request("GET", "/healthz").status == 200
@@ -110,28 +105,35 @@ def test_metrics_count_requests_by_route_template_and_read_the_store(province: P
         reply = province.request("POST", "/audit/events", Role.VERIFIER, json_body=event_body(n))
         assert reply.status == 201
     province.request("GET", f"/nothing/{ID_NUMBER}")
+    assert province.request("GET", "/credentials/issue").status == 405
     province.context.metrics.issued.inc(amount=5)
 
     reply = province.request("GET", "/metrics")
     assert reply.status == 200
     assert reply.header("Content-Type") == "text/plain; version=0.0.4; charset=utf-8"
     text = reply.text
-    assert _value(text, 'tongban_http_requests_total{route="/healthz",status="200"}') == 3
-    assert _value(text, 'tongban_http_requests_total{route="/audit/events",status="201"}') == 2
-    assert _value(text, 'tongban_http_requests_total{route="unmatched",status="404"}') == 1
     assert ID_NUMBER not in text
-    assert _value(text, 'tongban_http_request_duration_seconds_count{route="/healthz"}') == 3
-    assert (
-        _value(text, 'tongban_http_request_duration_seconds_bucket{route="/healthz",le="+Inf"}')
-        == 3
-    )
-    assert _value(text, "tongban_audit_events_total") == province.log.size() == 2
-    assert _value(text, "tongban_outbox_open_items") == 0
-    assert _value(text, "tongban_outbox_oldest_age_seconds") == 0
-    assert _value(text, "tongban_credentials_issued_total") == 5
-    assert _value(text, "tongban_credentials_verified_total") == 0
-    assert _value(text, "tongban_anchored_total") == 0
-    assert "# TYPE tongban_http_request_duration_seconds histogram" in text
+    values = parse_exposition(text)
+    requests = "tongban_http_requests_total"
+    assert values[series_name(requests, route="/healthz", status="200")] == 3
+    assert values[series_name(requests, route="/audit/events", status="201")] == 2
+    assert values[series_name(requests, route="unmatched", status="404")] == 1
+    assert values[series_name(requests, route="/credentials/issue", status="405")] == 1
+    duration = "tongban_http_request_duration_seconds"
+    assert values[series_name(duration + "_count", route="/healthz")] == 3
+    assert values[series_name(duration + "_bucket", route="/healthz", le="+Inf")] == 3
+    assert values["tongban_audit_events_total"] == province.log.size() == 2
+    # Each append is timed from hand-over to durable: two events, two observations.
+    assert values["tongban_audit_append_duration_seconds_count"] == 2
+    assert values["tongban_outbox_open_items"] == 0
+    assert values["tongban_outbox_oldest_age_seconds"] == 0
+    assert values["tongban_credentials_issued_total"] == 5
+    assert values["tongban_credentials_verified_total"] == 0
+    types = metric_types(text)
+    assert types[duration] == "histogram"
+    assert types["tongban_http_requests"] == "counter"
+    assert types["tongban_outbox_open_items"] == "gauge"
+    assert not any(name.endswith("_created") for name in values)
 
 
 def test_the_access_log_names_route_templates_and_never_query_strings(
@@ -153,24 +155,46 @@ def test_the_access_log_names_route_templates_and_never_query_strings(
 
 
 def test_metric_rendering_follows_the_exposition_format() -> None:
-    counter = Counter("t_total", "A test.", ("route",))
+    registry = CollectorRegistry()
+    counter = Counter("t_total", "A test.", ("route",), registry=registry)
     counter.inc('/a"b\\c\n')
-    assert counter.render()[-1] == 't_total{route="/a\\"b\\\\c\\n"} 1'
-    with pytest.raises(ValueError, match="labels"):
+    counter.inc('/a"b\\c\n', amount=2)
+    with pytest.raises(ValueError, match="label"):
         counter.inc()
-    with pytest.raises(ValueError, match="grow"):
+    with pytest.raises(ValueError, match="non-negative"):
         counter.inc("x", amount=-1)
-    histogram = Histogram("h_seconds", "A test.", (), buckets=(0.1, 1.0))
+    assert counter.value('/a"b\\c\n') == 3
+    assert counter.value("never") == 0
+    histogram = Histogram("h_seconds", "A test.", (), buckets=(0.1, 1.0), registry=registry)
     histogram.observe(0.05)
     histogram.observe(0.5)
     histogram.observe(5.0)
-    assert histogram.render()[2:] == [
-        'h_seconds_bucket{le="0.1"} 1',
-        'h_seconds_bucket{le="1"} 2',
-        'h_seconds_bucket{le="+Inf"} 3',
+    assert histogram.count() == 3
+    text = generate_latest(registry).decode()
+    assert 't_total{route="/a\\"b\\\\c\\n"} 3.0' in text.splitlines()
+    assert [line for line in text.splitlines() if line.startswith("h_seconds")] == [
+        'h_seconds_bucket{le="0.1"} 1.0',
+        'h_seconds_bucket{le="1.0"} 2.0',
+        'h_seconds_bucket{le="+Inf"} 3.0',
+        "h_seconds_count 3.0",
         "h_seconds_sum 5.55",
-        "h_seconds_count 3",
     ]
-    text = Metrics().render([Sample("g", "A gauge.", 1.5)])
+
+    metrics = Metrics()
+    text = metrics.render(
+        [
+            Sample("g", "A gauge.", 1.5),
+            Sample("c_total", "A counter.", 7, "counter"),
+            Sample("k", "Labelled.", 1, labels={"kind": "a"}),
+            Sample("k", "Labelled.", 2, labels={"kind": "b"}),
+        ]
+    )
     assert text.startswith("# HELP g A gauge.\n# TYPE g gauge\ng 1.5\n")
+    assert "# TYPE c_total counter\nc_total 7.0\n" in text
+    assert 'k{kind="a"} 1.0\nk{kind="b"} 2.0\n' in text
     assert text.endswith("\n")
+    assert parse_exposition(text)["tongban_credentials_issued_total"] == 0
+    # Two contexts in one process count apart (tests serve several provinces at once).
+    other = Metrics()
+    metrics.issued.inc()
+    assert (metrics.issued.value(), other.issued.value()) == (1, 0)

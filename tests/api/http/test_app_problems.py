@@ -16,7 +16,7 @@ from api.http.context import MIB
 from api.province.clients import Role
 from ledger.chain.errors import ChainUnavailableError
 from ledger.store.database import StoreBusyError
-from tests.helpers.server import Province, Reply, event_body, running_province
+from tests.helpers.server import PURPOSE, Province, Reply, event_body, running_province
 
 ID_NUMBER = "110101199003071234"  # a made-up resident ID number (18 digits)
 JSON = {"Content-Type": "application/json"}
@@ -229,10 +229,54 @@ def test_query_and_path_errors_do_not_echo(province: Province) -> None:
 
 
 def test_unknown_routes_and_methods_are_problems(province: Province) -> None:
-    _problem(province.request("GET", f"/nothing/{ID_NUMBER}"), 404, ProblemCode.NOT_FOUND)
+    reply = province.request("GET", f"/nothing/{ID_NUMBER}")
+    _problem(reply, 404, ProblemCode.NOT_FOUND)
+    assert ID_NUMBER not in reply.text
     reply = province.request("DELETE", "/audit/events", Role.VERIFIER)
     _problem(reply, 405, ProblemCode.METHOD_NOT_ALLOWED)
-    assert "POST" in (reply.header("Allow") or "")
+    assert reply.header("Allow") == "POST"
+    # A templated path asked with another method: the router's own 405, a problem too.
+    reply = province.request("DELETE", "/audit/events/3", Role.AUDITOR)
+    _problem(reply, 405, ProblemCode.METHOD_NOT_ALLOWED)
+    assert reply.header("Allow") == "GET"
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "allow"),
+    [
+        # GET /credentials/{digest} would take these paths: the literal path wins.
+        ("GET", "/credentials/issue", "POST"),
+        ("GET", "/credentials/issue/batch", "POST"),
+        ("GET", "/credentials/status", "POST"),
+        ("GET", "/credentials/verify", "POST"),
+        ("GET", "/audit/events/batch", "POST"),
+        ("PUT", "/credentials/issue", "POST"),
+        # Two routes share the path: Allow names the methods of both.
+        ("DELETE", "/governance/proposals", "GET, POST"),
+        ("PATCH", "/clients", "GET, POST"),
+    ],
+)
+@pytest.mark.parametrize("role", [None, Role.ISSUER])
+def test_a_known_path_asked_with_another_method_is_405_before_anything_else(
+    province: Province, method: str, path: str, allow: str, role: Role | None
+) -> None:
+    # Without a token, with one, with or without a body: 405, never 401 or 422.
+    reply = province.request(method, path, role, json_body={"n": ID_NUMBER})
+    document = _problem(reply, 405, ProblemCode.METHOD_NOT_ALLOWED)
+    assert reply.header("Allow") == allow
+    assert reply.header("X-Content-Type-Options") == "nosniff"
+    assert ID_NUMBER not in reply.text
+    assert document["detail"]
+    assert province.log.size() == 0
+
+
+def test_the_allowed_methods_still_reach_their_routes(province: Province) -> None:
+    # The guard only refuses: GET on a digest path and POST on the literal path go through.
+    reply = province.request("GET", "/credentials/" + "ab" * 32, Role.ISSUER, headers=PURPOSE)
+    assert reply.status != 405
+    reply = province.request("POST", "/credentials/issue", Role.ISSUER, json_body={})
+    assert reply.status != 405
+    assert province.request("GET", "/governance/proposals").status != 405
 
 
 def test_an_unexpected_error_is_a_bare_500_and_its_message_is_not_logged(

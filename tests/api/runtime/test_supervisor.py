@@ -5,7 +5,9 @@ from __future__ import annotations
 import http.client
 import json
 import os
+import shlex
 import signal
+import socket
 import subprocess
 import time
 from collections.abc import Iterator
@@ -14,6 +16,8 @@ from typing import Any
 
 import pytest
 
+from api.runtime.demo import second_province_command
+from api.runtime.settings import Settings
 from ledger.chain.node.processes import NodeProcess
 from ledger.datadir import DataDirLock
 from tests.helpers.fake_node import fake_besu
@@ -83,7 +87,11 @@ def test_serve_starts_the_embedded_chain_and_deploys(running: Service, tmp_path:
 
 @pytest.mark.slow
 def test_a_second_service_on_the_same_data_dir_is_refused(running: Service, tmp_path: Path) -> None:
-    line = _one_error_line(_run("serve", "--data-dir", str(tmp_path / "data")))
+    # A second `make run` beside the first: the directory is the conflict to name, not the port.
+    port = running.description["api_url"].rsplit(":", 1)[1]
+    line = _one_error_line(
+        _run("serve", "--data-dir", str(tmp_path / "data"), TONGBAN_HTTP_PORT=port)
+    )
     assert "in use by another tongban process" in line
     assert "TONGBAN_DATA_DIR" in line
 
@@ -108,6 +116,7 @@ def test_kill_9_leaves_no_orphan_and_a_restart_resumes_the_chain(tmp_path: Path)
         assert second.description["contracts"] == first.description["contracts"]
         assert second.description["operator_account"] == first.description["operator_account"]
         assert second.description["block_number"] >= first.description["block_number"]
+        assert second.description["rpc_url"] == first.description["rpc_url"]  # the kept port
     finally:
         assert second.stop() == 0
 
@@ -260,3 +269,59 @@ def test_a_killed_http_worker_is_replaced_and_the_api_keeps_answering(running: S
         connection.close()
     assert running.stop() == 0
     assert not _workers_of(running.process.pid)
+
+
+def _listening() -> socket.socket:
+    server = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    server.bind(("127.0.0.1", 0))
+    server.listen(1)
+    return server
+
+
+def test_a_busy_http_port_is_one_error_line_before_anything_starts(tmp_path: Path) -> None:
+    with _listening() as holder:
+        port = holder.getsockname()[1]
+        result = _run("serve", "--data-dir", str(tmp_path), TONGBAN_HTTP_PORT=str(port))
+    line = _one_error_line(result)
+    assert f"127.0.0.1:{port}" in line
+    assert "TONGBAN_HTTP_PORT" in line
+    assert not (tmp_path / "deployment.json").exists()  # nothing was deployed
+    assert not (tmp_path / "chain").exists()  # no chain was started
+    assert not (tmp_path / "keys").exists()
+
+
+def test_a_kept_chain_port_taken_by_another_process_is_one_error_line(tmp_path: Path) -> None:
+    with _listening() as holder:
+        port = holder.getsockname()[1]
+        (tmp_path / "chain").mkdir()
+        (tmp_path / "chain" / "port").write_text(f"{port}\n")
+        line = _one_error_line(_run("serve", "--data-dir", str(tmp_path)))
+    assert f"port {port}" in line
+    assert "TONGBAN_NODE_PORT" in line
+    assert not (tmp_path / "deployment.json").exists()
+    assert not (tmp_path / "keys").exists()
+    with DataDirLock(tmp_path):  # the failed start released the data directory
+        pass
+
+
+def test_the_second_province_command_runs_as_printed_from_where_the_first_started(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    repository = Path(TONGBAN).parents[2]
+    settings = Settings(data_dir=Path("data"), demo=True)
+    url = "http://127.0.0.1:47003"
+    monkeypatch.setenv("PATH", "/usr/bin:/bin")
+    monkeypatch.chdir(repository)
+    assert second_province_command(settings, url) == (
+        ".venv/bin/tongban serve --config data/demo/440000/tongban.toml "
+        "--chain http://127.0.0.1:47003"
+    )
+    monkeypatch.chdir(tmp_path)
+    spaced = Settings(data_dir=tmp_path / "my data", demo=True)
+    printed = shlex.split(second_province_command(spaced, url))
+    assert printed == [
+        TONGBAN, "serve", "--config", str(tmp_path / "my data/demo/440000/tongban.toml"),
+        "--chain", url,
+    ]  # fmt: skip
+    monkeypatch.setenv("PATH", f"{Path(TONGBAN).parent}:/usr/bin:/bin")
+    assert second_province_command(settings, url).startswith("tongban serve --config data/")

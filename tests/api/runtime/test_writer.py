@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 
-from api.runtime.writer import Duty, WriterLoop
+import pytest
+
+from api.http.metrics import WriterMetrics
+from api.runtime.writer import Duty, WriterLoop, count_anchors
+from credentials.issuance.records import BATCH_KIND, STATUS_KIND
+from ledger.audit.anchoring import OUTBOX_KIND as CHECKPOINT_KIND
+from ledger.chain import outbox
+from ledger.chain.outbox import StepReport
 from ledger.store.lease import Leases
 from ledger.store.sqlite import SqliteDatabase
 
@@ -60,3 +68,86 @@ def test_a_stopped_writer_hands_over_at_once(db: SqliteDatabase) -> None:
     stop.set()
     thread.join()
     assert second.run_once()
+
+
+class NodeDownError(Exception):
+    pass
+
+
+def _writer_records(caplog: pytest.LogCaptureFixture) -> list[logging.LogRecord]:
+    return [r for r in caplog.records if r.name == "api.runtime.writer" and hasattr(r, "duty")]
+
+
+def test_a_failing_duty_is_logged_once_with_what_to_diagnose_then_on_change_and_recovery(
+    db: SqliteDatabase, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="api.runtime.writer")
+    errors: list[Exception] = [NodeDownError("node at http://10.0.0.7:8545 is unreachable")] * 5
+    errors += [NodeDownError("still unreachable"), ValueError("bad block"), ValueError("again")]
+
+    def flaky() -> None:
+        if errors:
+            raise errors.pop(0)
+
+    metrics = WriterMetrics()
+    loop = WriterLoop(Leases(db), "writer-a", [Duty("chain-index", 0, flaky)], metrics=metrics)
+    for _ in range(5):
+        assert loop.run_once()
+    [first] = _writer_records(caplog)  # five failures in a row: one line
+    assert first.levelno == logging.WARNING
+    assert first.getMessage() == "writer duty failed"
+    fields = first.__dict__
+    assert fields["duty"] == "chain-index"
+    assert fields["error"] == "NodeDownError"
+    assert fields["detail"] == "node at http://10.0.0.7:8545 is unreachable"
+    assert fields["failures"] == 1
+    assert fields["where"][-1].endswith(":flaky")
+    assert first.exc_info is None
+
+    loop.repeat_log_seconds = 0  # a minute later: said again, with the count
+    caplog.clear()
+    loop.run_once()
+    [again] = _writer_records(caplog)
+    assert again.getMessage() == "writer duty still failing"
+    assert again.__dict__["failures"] == 6
+
+    loop.repeat_log_seconds = 3600
+    caplog.clear()
+    loop.run_once()  # another error class: said at once
+    loop.run_once()  # the same again: not repeated
+    [changed] = _writer_records(caplog)
+    assert changed.getMessage() == "writer duty failed"
+    assert changed.__dict__["error"] == "ValueError"
+    assert changed.__dict__["failures"] == 7
+
+    caplog.clear()
+    loop.run_once()
+    [recovered] = _writer_records(caplog)
+    assert recovered.levelno == logging.INFO
+    assert recovered.getMessage() == "writer duty recovered"
+    assert recovered.__dict__["failures"] == 8
+    assert loop.status().duties == {"chain-index": (9, None)}
+
+    assert metrics.duty_runs.value("chain-index") == 9
+    assert metrics.duty_failures.value("chain-index", "NodeDownError") == 6
+    assert metrics.duty_failures.value("chain-index", "ValueError") == 2
+    assert metrics.duty_seconds.count("chain-index") == 9
+
+
+def test_anchors_are_counted_as_the_outbox_makes_them_final(db: SqliteDatabase) -> None:
+    outbox.prepare(db)
+    to = "0x" + "11" * 20
+    with db.write() as tx:
+        batch = outbox.enqueue(tx, BATCH_KIND, "1:aa", to, b"")
+        checkpoint = outbox.enqueue(tx, CHECKPOINT_KIND, "1:5", to, b"")
+        status = outbox.enqueue(tx, STATUS_KIND, "s1", to, b"")
+        second = outbox.enqueue(tx, BATCH_KIND, "1:bb", to, b"")
+    metrics = WriterMetrics()
+    assert metrics.anchored.value(BATCH_KIND) == 0
+    text = metrics.render()
+    assert 'tongban_anchored_total{kind="audit_checkpoint"} 0.0' in text  # shown before any
+    count_anchors(db, StepReport(final=[batch, checkpoint, status]), metrics)
+    count_anchors(db, StepReport(confirmed=[second], already_done=[second]), metrics)
+    assert metrics.anchored.value(BATCH_KIND) == 2
+    assert metrics.anchored.value(CHECKPOINT_KIND) == 1
+    assert metrics.anchored.value(STATUS_KIND) == 0

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import textwrap
@@ -23,7 +24,8 @@ from ledger.chain.errors import (
 )
 from ledger.chain.node.accounts import create_account
 from ledger.chain.node.client import ChainClient
-from ledger.chain.node.connection import ChainConfig, open_chain
+from ledger.chain.node.connection import EMBEDDED, ChainConfig, open_chain
+from ledger.chain.node.ports import NodePortInUseError, embedded_port, port_file, remember_port
 from ledger.chain.node.processes import NodeProcess, start_anvil, start_ganache
 from ledger.chain.node.transactions import NonceManager
 from tests.helpers.processes import process_gone
@@ -159,3 +161,54 @@ def test_a_node_that_loses_its_port_to_another_is_not_mistaken_for_it(
     with pytest.raises(NodeStartError):
         start_anvil(anvil_node.chain_id, port=port)
     assert anvil_node.alive()
+
+
+def _listening(port: int = 0) -> socket.socket:
+    server = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    server.bind(("127.0.0.1", port))
+    server.listen(1)
+    return server
+
+
+def test_the_embedded_port_is_the_requested_one_else_the_kept_one_else_a_free_pick(
+    tmp_path: Path,
+) -> None:
+    assert embedded_port(tmp_path) == 0  # first start: the node picks
+    remember_port(tmp_path, 47003)
+    assert port_file(tmp_path).read_text() == "47003\n"
+    assert embedded_port(tmp_path) == 47003
+    assert embedded_port(tmp_path, 47004) == 47004  # TONGBAN_NODE_PORT wins
+    port_file(tmp_path).write_text("not a port")
+    with pytest.raises(ChainConfigError, match="delete it"):
+        embedded_port(tmp_path)
+
+
+def test_a_kept_port_held_by_another_process_is_refused_naming_it_and_the_setting(
+    tmp_path: Path,
+) -> None:
+    with _listening() as holder:
+        port = holder.getsockname()[1]
+        remember_port(tmp_path, port)
+        with pytest.raises(NodePortInUseError) as kept:
+            open_chain(ChainConfig(EMBEDDED, GANACHE_CHAIN_ID, tmp_path))
+        with pytest.raises(NodePortInUseError) as requested:
+            embedded_port(tmp_path / "other", port)
+    message = str(kept.value)
+    assert f"port {port} (kept in {port_file(tmp_path)})" in message
+    assert "TONGBAN_NODE_PORT" in message
+    assert "\n" not in message
+    assert f"port {port} (TONGBAN_NODE_PORT)" in str(requested.value)
+    assert not (tmp_path / "chain" / "ganache").exists()  # refused before starting a node
+
+
+@pytest.mark.slow
+def test_the_embedded_chain_comes_back_on_the_port_it_had(tmp_path: Path) -> None:
+    config = ChainConfig(EMBEDDED, GANACHE_CHAIN_ID, tmp_path, block_time=0)
+    with open_chain(config) as first:
+        url = first.client.url
+        assert first.node is not None
+        head = first.client.block_number()
+    assert port_file(tmp_path).read_text().strip() == url.rsplit(":", 1)[1]
+    with open_chain(config) as again:
+        assert again.client.url == url
+        assert again.client.block_number() >= head
