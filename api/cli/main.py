@@ -9,7 +9,6 @@ from __future__ import annotations
 import signal
 import sys
 import threading
-from dataclasses import replace
 from types import FrameType
 from typing import Any
 
@@ -39,7 +38,6 @@ from api.cli.templates import templates_command
 from api.cli.usage import USAGE_EXIT_STATUS, usage_line
 from api.cli.wallet import wallet_app
 from api.runtime.chain_start import StartedChain, start_chain
-from api.runtime.demo import second_province_command
 from api.runtime.preflight import preflight
 from api.runtime.supervisor import Supervisor, run_service
 from ledger.chain.contracts.deployment import load_deployment
@@ -117,9 +115,6 @@ def serve(
 
     def ready(service: Supervisor) -> None:
         description = service.describe(_describe(service.runtime))
-        if description.demo_second_province:
-            command = second_province_command(service.settings, service.runtime.chain.client.url)
-            description = replace(description, demo_second_province=command)
         if as_json:
             print_json_line(description.to_json())
         else:

@@ -38,7 +38,11 @@ from typing import IO, Any
 
 from api.http.metrics import WriterMetrics, share_between_processes
 from api.runtime.chain_start import StartedChain, start_chain
-from api.runtime.demo import ensure_demo_clients, governor_keystore_path, second_province_config
+from api.runtime.demo import (
+    ensure_demo_clients,
+    governor_keystore_path,
+    second_province_command,
+)
 from api.runtime.parts import ChainPlan, ProvinceParts, open_province
 from api.runtime.provision import ProvisionReport, provision_issuer
 from api.runtime.settings import Settings, SettingsError
@@ -51,6 +55,7 @@ from api.runtime.writer import (
     province_duties,
 )
 from ledger.chain.contracts.registry import IssuerRegistry
+from ledger.chain.node.backoff import ChainOutage
 from ledger.store.lease import Leases
 
 __all__ = ["ServiceDescription", "Supervisor", "run_service", "shared_metrics", "start_service"]
@@ -156,6 +161,7 @@ class Supervisor:
             f"writer-{os.getpid()}",
             province_duties(parts, processors, batches, metrics),
             metrics=metrics,
+            chain=ChainOutage("writer", parts.client.block_number),
         )
         self._writer_thread = threading.Thread(
             target=self.writer.run, args=(self._writer_stop,), name="writer", daemon=True
@@ -262,8 +268,7 @@ class Supervisor:
         """The description printed at start-up."""
         second = None
         if self.settings.demo:
-            config = second_province_config(self.settings)
-            second = f"tongban serve --config {config} --chain {self.runtime.chain.client.url}"
+            second = second_province_command(self.settings, self.runtime.chain.client.url)
         return ServiceDescription(
             self.url,
             runtime_description,

@@ -35,6 +35,8 @@ from api.runtime.settings import Settings
 from credentials.issuance import BatchAnchorer
 from ledger.chain import outbox
 from ledger.chain.contracts.credential_anchor import CredentialAnchor
+from ledger.chain.errors import ChainUnavailableError
+from ledger.chain.node.backoff import ChainOutage
 from ledger.chain.node.transactions import NonceManager
 from ledger.chain.outbox import OutboxJournal, OutboxProcessor, StepReport
 from ledger.clock import now_ms
@@ -86,6 +88,7 @@ class WriterLoop:
         clock: Callable[[], int] = now_ms,
         metrics: WriterMetrics | None = None,
         repeat_log_seconds: float = REPEAT_LOG_SECONDS,
+        chain: ChainOutage | None = None,
     ) -> None:
         """Run ``duties`` as ``holder`` whenever the lease is ours, counting in ``metrics``."""
         self.leases = leases
@@ -96,6 +99,8 @@ class WriterLoop:
         self.clock = clock
         self.metrics = metrics
         self.repeat_log_seconds = repeat_log_seconds
+        self.chain = chain or ChainOutage("writer")
+        """The node's reachability: while it does not answer, the duties wait out a backoff."""
         self.lease: Lease | None = None
 
     def _hold(self) -> bool:
@@ -118,6 +123,8 @@ class WriterLoop:
         """Run the duties that are due, if the lease is ours; returns whether it is."""
         if not self._hold():
             return False
+        if not self.chain.reachable():
+            return True  # the lease is kept; the duties wait out the chain's backoff
         now = time.monotonic()
         for duty in self.duties:
             if now - duty.last_run < duty.interval:
@@ -126,6 +133,9 @@ class WriterLoop:
             started = time.perf_counter()
             try:
                 duty.run()
+            except ChainUnavailableError as exc:
+                self._failed(duty, exc)
+                self.chain.failed(exc)
             except Exception as exc:  # noqa: BLE001 - one failing duty must not stop the others
                 self._failed(duty, exc)
             else:
@@ -134,8 +144,11 @@ class WriterLoop:
             if self.metrics is not None:
                 self.metrics.duty_runs.inc(duty.name)
                 self.metrics.duty_seconds.observe(time.perf_counter() - started, duty.name)
+            if self.chain.down:
+                return True  # the other duties need the chain too: all wait out its backoff
             if not self._hold():
                 return False
+        self.chain.succeeded()  # a pass without an unreachable node ends an outage
         return True
 
     def _failed(self, duty: Duty, exc: Exception) -> None:

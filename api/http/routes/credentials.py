@@ -69,6 +69,7 @@ from api.http.schemas.credentials import (
 from api.province.access import Declaration, access_event, record_access
 from api.province.clients import Role
 from credentials.credential import IssueRequest, SignedCredential
+from credentials.did import issuer_did
 from credentials.errors import CredentialError, UnknownCredentialError
 from credentials.issuance import (
     AnchoringState,
@@ -90,7 +91,8 @@ BATCH_BODY = JsonBody(BatchIssueIn, batch=True)
 STATUS_BODY = JsonBody(StatusChangeIn)
 MAX_REQUEST_ID = 2**53 - 1
 
-StatusReaderDep = Annotated[Principal, require(Role.ISSUER, Role.VERIFIER)]
+# A holder app may read the status of its credentials: digests and chain state only.
+StatusReaderDep = Annotated[Principal, require(Role.ISSUER, Role.VERIFIER, Role.HOLDER)]
 """An issuing or verifying system asking for a digest's status."""
 
 IssueKeyDep = Annotated[
@@ -411,6 +413,7 @@ def digest_status(
         height = view.height
     document: dict[str, Any] = {
         "digest": digest,
+        "issuer": issuer_did(context.chain_id, context.issuer_id),
         "onChain": on_chain_json(on_chain),
         "indexHeight": height,
     }

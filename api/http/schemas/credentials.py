@@ -239,6 +239,7 @@ class StatusOut(ApiModel):
     """A digest's status on chain, and what this issuer last requested for it."""
 
     digest: str
+    issuer: str = Field(description="The DID of the issuer whose namespace the status is in.")
     on_chain: OnChainStatusOut
     index_height: int = Field(description="The block the chain index reflects.")
     requested: StatusName | None = Field(

@@ -12,6 +12,8 @@ from api.runtime.writer import Duty, WriterLoop, count_anchors
 from credentials.issuance.records import BATCH_KIND, STATUS_KIND
 from ledger.audit.anchoring import OUTBOX_KIND as CHECKPOINT_KIND
 from ledger.chain import outbox
+from ledger.chain.errors import ChainUnavailableError
+from ledger.chain.node.backoff import ChainOutage
 from ledger.chain.outbox import StepReport
 from ledger.store.lease import Leases
 from ledger.store.sqlite import SqliteDatabase
@@ -151,3 +153,53 @@ def test_anchors_are_counted_as_the_outbox_makes_them_final(db: SqliteDatabase) 
     assert metrics.anchored.value(BATCH_KIND) == 2
     assert metrics.anchored.value(CHECKPOINT_KIND) == 1
     assert metrics.anchored.value(STATUS_KIND) == 0
+
+
+class Seconds:
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_an_unreachable_chain_pauses_the_duties_with_backoff_until_it_answers(
+    db: SqliteDatabase, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO)
+    seconds = Seconds()
+    up = False
+    probes: list[float] = []
+    ran: list[str] = []
+
+    def probe() -> None:
+        probes.append(seconds.now)
+        if not up:
+            raise ChainUnavailableError("chain node at http://127.0.0.1:9 is unreachable")
+
+    def index() -> None:
+        ran.append("index")
+        probe()
+
+    duties = [Duty("chain-index", 0, index), Duty("checkpoints", 0, lambda: ran.append("cp"))]
+    chain = ChainOutage("writer", probe, clock=seconds)
+    loop = WriterLoop(Leases(db), "writer-a", duties, chain=chain)
+    assert loop.run_once()
+    assert ran == ["index"]  # the node is down: the other duties wait too
+    for _ in range(20):
+        assert loop.run_once()  # the lease is kept; nothing runs inside the backoff
+    assert ran == ["index"]
+    seconds.now += 0.25
+    loop.run_once()  # one probe, still down: the next wait doubles
+    seconds.now += 0.25
+    loop.run_once()
+    assert len(probes) == 2
+    up = True
+    seconds.now += 0.25
+    assert loop.run_once()
+    assert ran == ["index", "index", "cp"]
+    messages = [r.getMessage() for r in caplog.records]
+    assert messages.count("chain unreachable; retrying with backoff") == 1
+    assert messages.count("chain reachable again") == 1
+    assert messages.count("writer duty failed") == 1
+    assert loop.status().duties == {"chain-index": (2, None), "checkpoints": (1, None)}

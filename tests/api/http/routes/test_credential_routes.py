@@ -188,6 +188,7 @@ def test_suspension_reinstatement_and_revocation_reach_the_other_province(
         as_verifier = _status(zhejiang, first, Role.VERIFIER)
         assert as_verifier == {
             "digest": first,
+            "issuer": zhejiang.did,
             "onChain": {"status": "none", "reason": "unspecified", "reasonCode": 0},
             "indexHeight": zhejiang.parts.index.height,
         }
@@ -255,9 +256,11 @@ def test_suspension_reinstatement_and_revocation_reach_the_other_province(
         assert bad["errors"][0]["field"] == "/action"
         missing = zhejiang.request("GET", "/credentials/status-requests/999", Role.ISSUER)
         problem(missing, 404, ProblemCode.NOT_FOUND)
-        # Status changes are the issuer's; reading a status is also the verifier's.
+        # Status changes are the issuer's; reading a status is also the verifier's and the
+        # holder app's (a wallet checks its credentials; digests and chain state only).
         assert _change_as(zhejiang, Role.VERIFIER, first).status == 403
-        assert zhejiang.request("GET", f"/credentials/{first}/status", Role.HOLDER).status == 403
+        assert zhejiang.request("GET", f"/credentials/{first}/status", Role.HOLDER).status == 200
+        assert zhejiang.request("GET", f"/credentials/{first}/status", Role.AUDITOR).status == 403
 
 
 def _change_as(province: ServedProvince, role: Role, digest: str) -> Reply:

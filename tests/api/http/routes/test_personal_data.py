@@ -189,6 +189,8 @@ def _verify(call: Calls, holder: Holder, credential: dict[str, Any]) -> None:
     )
     assert shown.json()["verdict"] == "VALID", shown.text
     call("GET", "/dids/{did}", Role.VERIFIER, path=f"/dids/{holder.did}")
+    call("GET", "/templates", Role.ISSUER)
+    call("GET", "/templates/{name}", Role.ISSUER, path="/templates/degree-certificate")
 
 
 def _citizen_and_audit(call: Calls, holder: Holder) -> None:
