@@ -8,9 +8,32 @@ an RFC 9457 problem type through ``code``.
 Verification never raises these for a bad credential: the verifier returns a
 result with one reason code per check (``credentials.reasons``). These errors are
 for callers that build, issue, derive or configure.
+
+``nameable`` is the one rule for when an error (or a verification finding) may
+name a member it refuses: member names are not personal data, but a key sent
+in their place can be (an ID number, a person's name).
 """
 
 from __future__ import annotations
+
+import re
+
+_MEMBER_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]{0,63}", re.ASCII)
+_DIGIT_RUN = re.compile(r"[0-9]{6}", re.ASCII)
+
+
+def nameable(name: object) -> bool:
+    """Whether an error may name the member called ``name`` (else it shows ``*``).
+
+    Only what looks like a member name: ASCII letters, digits, ``_ . -``, starting
+    with a letter or ``_``, at most 64 characters, and no run of six digits (a key
+    that is an ID or phone number). Such a name never needs RFC 6901 escaping.
+    """
+    return (
+        isinstance(name, str)
+        and bool(_MEMBER_NAME.fullmatch(name))
+        and not (_DIGIT_RUN.search(name))
+    )
 
 
 class CredentialError(Exception):

@@ -2,9 +2,11 @@
 
 Issuing errors name the *request* field that broke a rule (``/claims/dateOfBirth``,
 ``/holder``, ``/requests/3/validUntil``), never its value: a credential's pointer
-(``/credentialSubject/<claim>``) is turned into the body's (``/claims/<claim>``),
-and a segment that is not one of the template's claims (an unknown member's name
-is input too) is cut off. That needs the request, so the issuing routes call
+(``/credentialSubject/<claim>``) is turned into the body's (``/claims/<claim>``).
+A claim that is not one of the template's is named like any unknown member
+(``api.http.problems.pointer_token``: its name when it looks like one, else
+``*``), so a key that is itself personal data is never echoed; member names
+below a claim are cut off. That needs the request, so the issuing routes call
 these instead of leaving the error to the problem table
 (``api.http.problems.PROBLEM_TABLE``), which maps every other error of
 ``credentials.errors`` callers cause; configuration errors are not theirs and
@@ -16,8 +18,9 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from api.http.problems import Problem
+from api.http.problems import Problem, pointer_token
 from credentials.credential import IssueRequest, build_credential
+from credentials.disclosure import parse_pointer
 from credentials.errors import (
     CredentialError,
     InputRejectedError,
@@ -26,7 +29,10 @@ from credentials.errors import (
 )
 from credentials.templates import TEMPLATES
 
-__all__ = ["batch_issue_problem", "issue_problem"]
+__all__ = ["UNKNOWN_CLAIM_RULE", "batch_issue_problem", "issue_problem"]
+
+UNKNOWN_CLAIM_RULE = "unknown claim: not one of the template's claims"
+"""The rule of a claim the template does not define (``/claims/<name>``, or ``/claims/*``)."""
 
 _LONG_DIGITS = re.compile(r"[0-9]{9,}")
 _INDEX = re.compile(r"[0-9]{1,4}")
@@ -34,27 +40,35 @@ _TEMPLATE_RULE = "must name a certificate template: " + ", ".join(TEMPLATES)
 _TOP_LEVEL = {"/validFrom": "/validFrom", "/validUntil": "/validUntil"}
 
 
-def _claims_field(template: str, rest: list[str]) -> str:
+def _claims_field(template: str, rest: list[str]) -> tuple[str, bool]:
+    """The request's pointer below ``/claims``, and whether it names an unknown claim."""
     known = TEMPLATES.get(template)
-    if not rest or known is None or rest[0] not in known.claims:
-        return "/claims"
+    if not rest or known is None:
+        return "/claims", False
+    if rest[0] not in known.claims:
+        try:
+            [name] = parse_pointer("/" + rest[0])
+        except ValueError:
+            return "/claims/*", True
+        return "/claims/" + pointer_token(name), True
     kept = [rest[0]]
     # Array positions below a claim are the format's; member names below it are input.
     for segment in rest[1:]:
         if not _INDEX.fullmatch(segment):
             break
         kept.append(segment)
-    return "/claims/" + "/".join(kept)
+    return "/claims/" + "/".join(kept), False
 
 
-def _request_field(pointer: str, template: str) -> str:
+def _request_field(pointer: str, template: str) -> tuple[str, bool]:
+    """The request's own pointer for a credential's, and whether it names an unknown claim."""
     if pointer in _TOP_LEVEL:
-        return _TOP_LEVEL[pointer]
+        return _TOP_LEVEL[pointer], False
     parts = pointer.split("/")[1:] if pointer.startswith("/") else []
     if parts[:1] != ["credentialSubject"]:
-        return ""
+        return "", False
     if parts[1:2] == ["id"]:
-        return "/holder"
+        return "/holder", False
     return _claims_field(template, parts[1:])
 
 
@@ -70,9 +84,13 @@ def issue_problem(exc: CredentialError, request: IssueRequest, prefix: str = "")
     if isinstance(exc, UnknownTemplateError):
         return Problem.validation(prefix + "/template", _TEMPLATE_RULE, "unknown template")
     if isinstance(exc, SchemaViolationError):
-        field = prefix + _request_field(exc.pointer, request.template)
-        rule = _safe_rule(exc.rule, "breaks the template's schema")
-        return Problem.validation(field or "/", rule, "the request breaks a rule of the template")
+        field, unknown = _request_field(exc.pointer, request.template)
+        rule = (
+            UNKNOWN_CLAIM_RULE if unknown else _safe_rule(exc.rule, "breaks the template's schema")
+        )
+        return Problem.validation(
+            prefix + field or "/", rule, "the request breaks a rule of the template"
+        )
     if isinstance(exc, InputRejectedError):
         # The I-JSON checker's messages name the cap, never the value.
         rule = _safe_rule(str(exc), exc.reason)

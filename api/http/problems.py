@@ -36,12 +36,14 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api.errors import ApiError, FieldRule, ProblemCode, status_of, title_of, type_uri
+from credentials.disclosure import escape_token
 from credentials.errors import (
     AccessLogUnavailableError,
     AnchorPendingError,
     InputRejectedError,
     StatusTransitionError,
     UnknownCredentialError,
+    nameable,
 )
 from credentials.reasons import Reason
 from ledger.audit.citizen import CitizenAccessError
@@ -62,6 +64,7 @@ __all__ = [
     "input_problem",
     "install_problem_handlers",
     "internal_error_response",
+    "pointer_token",
     "problem_response",
     "problem_responses",
     "request_id_of",
@@ -220,17 +223,24 @@ def internal_error_response(request_id: str | None, exc: BaseException) -> JSONR
 
 # -- pydantic errors without the input ----------------------------------------------------
 
-_SAFE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_-]{0,63}", re.ASCII)
 _LONG_DIGITS = re.compile(r"[0-9]{9,}")
 _PARAMETER_PLACES = ("query", "path", "header", "cookie")
+
+
+def pointer_token(name: str) -> str:
+    """The JSON pointer token (RFC 6901) naming member ``name`` in an error, or ``*``.
+
+    A member's name is shown only when it looks like one (``credentials.errors.nameable``):
+    a key that is itself personal data (an ID number, a name) is never echoed.
+    """
+    return escape_token(name) if nameable(name) else "*"
 
 
 def _segment(part: Any) -> str:
     if isinstance(part, int) and not isinstance(part, bool):
         return str(part)
-    text = str(part)
-    # Field names come from our models; anything else (a dict key) is input: hide it.
-    return text if _SAFE_NAME.fullmatch(text) and not _LONG_DIGITS.search(text) else "*"
+    # Field names come from our models; anything else (a dict key) is input.
+    return pointer_token(str(part))
 
 
 def _field_name(location: Sequence[Any]) -> str:
@@ -258,24 +268,19 @@ def _rule(error: Mapping[str, Any]) -> str:
 
 
 def field_issues(errors: Iterable[Mapping[str, Any]]) -> list[FieldIssue]:
-    """``{"field", "rule"}`` for each pydantic error, dropping ``input`` and unknown keys.
+    """``{"field", "rule"}`` for each pydantic error, dropping ``input``.
 
-    For ``extra_forbidden`` the offending key is itself input, so the issue
-    names the object that holds it instead.
+    Keys the caller chose (an unknown member's name, a map key) are named only
+    when they look like member names (``pointer_token``), else shown as ``*``.
     """
     issues = []
     for error in errors:
         location = list(error.get("loc", ()))
-        if error.get("type") == "extra_forbidden" and location:
-            location = location[:-1]
-            issues.append(
-                FieldIssue(
-                    field=_field_name(location),
-                    rule="extra_forbidden: unknown members are not permitted",
-                )
-            )
-            continue
-        issues.append(FieldIssue(field=_field_name(location), rule=_rule(error)))
+        if error.get("type") == "extra_forbidden":
+            rule = "extra_forbidden: unknown members are not permitted"
+        else:
+            rule = _rule(error)
+        issues.append(FieldIssue(field=_field_name(location), rule=rule))
     return issues
 
 

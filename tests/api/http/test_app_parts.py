@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from api.http.problems import field_issues
+from api.http.problems import field_issues, pointer_token
 from api.http.ratelimit import RateLimiter, RatePolicy, retry_after
 from api.province.clients import (
     ClientConflictError,
@@ -132,12 +132,45 @@ def test_field_issues_drop_inputs_and_unknown_keys() -> None:
                 "input": secret,
             },
             {"type": "dict_key", "loc": ("body", "map", f"k{secret}", "[key]"), "msg": "bad"},
+            {"type": "extra_forbidden", "loc": ("body", "events", 3, "nickName"), "msg": "x"},
+            {"type": "extra_forbidden", "loc": ("body", "张三"), "msg": "x", "input": 1},
+            {"type": "extra_forbidden", "loc": ("body", "tel13812345678"), "msg": "x"},
+            {"type": "extra_forbidden", "loc": ("body", "v1.2_ok-9"), "msg": "x"},
         ]
     )
     assert [(i.field, i.rule.split(":")[0]) for i in issues] == [
-        ("/events/2", "extra_forbidden"),
+        ("/events/2/*", "extra_forbidden"),
         ("size", "string_type"),
         ("/name", "value_error"),
         ("/map/*/*", "dict_key"),
+        ("/events/3/nickName", "extra_forbidden"),
+        ("/*", "extra_forbidden"),
+        ("/*", "extra_forbidden"),
+        ("/v1.2_ok-9", "extra_forbidden"),
     ]
-    assert secret not in str([i.model_dump() for i in issues])
+    dumped = str([i.model_dump() for i in issues])
+    assert secret not in dumped
+    assert "张三" not in dumped
+    assert "13812345678" not in dumped
+
+
+@pytest.mark.parametrize(
+    ("name", "shown"),
+    [
+        ("nosuch", True),
+        ("_private", True),
+        ("a" * 64, True),
+        ("a" * 65, False),
+        ("x12345", True),
+        ("x123456", False),  # a run of six digits may be an ID or phone number
+        ("110101199003071234", False),
+        ("张三", False),
+        ("name with space", False),
+        ("a/b", False),
+        ("a~b", False),
+        ("9lives", False),
+        ("", False),
+    ],
+)
+def test_only_names_that_look_like_member_names_are_shown(name: str, shown: bool) -> None:
+    assert pointer_token(name) == (name if shown else "*")

@@ -201,6 +201,29 @@ def test_validation_errors_name_the_field_and_never_echo_the_input(
     assert province.log.size() == 0
 
 
+@pytest.mark.parametrize(
+    ("member", "field"),
+    [
+        ("nosuch", "/nosuch"),
+        ("note.v2", "/note.v2"),
+        (ID_NUMBER, "/*"),  # a key that is an ID number is never echoed
+        ("张三", "/*"),  # nor one that is a name
+        ("tel13812345678", "/*"),
+    ],
+)
+def test_an_unknown_member_is_named_only_when_its_name_is_not_data(
+    province: Province, member: str, field: str
+) -> None:
+    reply = _post(province, json.dumps({**event_body(), member: 1}).encode())
+    document = _problem(reply, 422, ProblemCode.VALIDATION_FAILED)
+    assert document["errors"] == [
+        {"field": field, "rule": "extra_forbidden: unknown members are not permitted"}
+    ]
+    if field == "/*":
+        assert member not in reply.text
+        assert member.encode("unicode_escape").decode() not in reply.text
+
+
 def test_ledger_rule_errors_point_into_the_body(province: Province) -> None:
     document = _problem(
         _post(province, json.dumps(event_body(purpose="Not A Code")).encode()),

@@ -6,6 +6,7 @@ Zhejiang issues, Guangdong verifies what Zhejiang's holder shows it.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -357,14 +358,41 @@ def test_bad_requests_are_refused_without_echoing_them(world: World, tmp_path: P
         )
         assert bad_date not in reply.text
         assert secret_name not in reply.text
-        # An unknown claim's name is input too: reported at its parent.
+        # An unknown claim is named when its name looks like a member name; a key that
+        # is itself personal data (an ID number, a name) is shown as `*`.
         reply = _refused_issue(
             zhejiang,
-            issue_body(holder.did, claims={**claims, "secretClaimName": secret_name}),
-            "/claims",
+            issue_body(holder.did, claims={**claims, "nickname": secret_name}),
+            "/claims/nickname",
         )
-        assert "secretClaimName" not in reply.text
+        assert (
+            reply.json()["errors"][0]["rule"] == "unknown claim: not one of the template's claims"
+        )
         assert secret_name not in reply.text
+        for key in ("110101199003071234", "张伟", "a/b~c"):
+            reply = _refused_issue(
+                zhejiang, issue_body(holder.did, claims={**claims, key: "x"}), "/claims/*"
+            )
+            assert reply.json()["errors"][0]["rule"] == (
+                "unknown claim: not one of the template's claims"
+            )
+            assert key not in reply.text
+            assert json.dumps(key)[1:-1] not in reply.text
+            assert "1101011990" not in reply.text
+        batch = zhejiang.request(
+            "POST",
+            "/credentials/issue/batch",
+            Role.ISSUER,
+            json_body={
+                "requests": [
+                    issue_body(holder.did, claims=claims),
+                    issue_body(holder.did, claims={**claims, "nickname": "x"}),
+                ]
+            },
+            headers=PERSONAL,
+        )
+        refused = problem(batch, 422, ProblemCode.VALIDATION_FAILED)
+        assert [e["field"] for e in refused["errors"]] == ["/requests/1/claims/nickname"]
         without = {k: v for k, v in claims.items() if k != "degreeName"}
         reply = _refused_issue(
             zhejiang, issue_body(holder.did, claims=without), "/claims/degreeName"
