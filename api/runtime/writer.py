@@ -268,6 +268,7 @@ def province_duties(
         Duty("audit-checkpoints", 0.5, parts.checkpoints.maybe_checkpoint),
         Duty("signing-keys", 1.0, parts.keyring.refresh),
         Duty("index-prune", 300.0, parts.index.prune_block_hashes),
+        Duty("idempotency-prune", 3600.0, parts.issuer.prune_idempotency_keys),
     ]
     return duties
 
