@@ -16,18 +16,23 @@ requests without a valid token, so a flood of bad tokens is refused with 429
 and cannot flood the log.
 
 Routes that touch personal data also need ``X-Purpose`` and ``X-Legal-Basis``:
-codes that follow the audit log's rules for ``purpose`` and ``legalBasis``.
+codes that follow the audit log's rules for ``purpose`` and ``legalBasis``
+(and an ``Idempotency-Key``, where a route takes one, its rule for
+``idempotencyKey``). They are checked together, after authentication: one 422
+names every header that is missing or malformed, while a caller without a valid
+token (or the role) gets its 401 (or 403) first and learns nothing of the
+route's headers.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from api.errors import ProblemCode
 from api.http.context import ProvinceContext
-from api.http.problems import Problem
+from api.http.problems import FieldIssue, Problem
 from api.http.ratelimit import RateLimiter, retry_after
 from api.province.access import Declaration, access_event
 from api.province.audited import ACCESS_CONTROL_PURPOSE, record_administrative
@@ -38,6 +43,7 @@ from ledger.audit.events import Caller, Outcome
 __all__ = [
     "ANONYMOUS",
     "DENIED_ACTION",
+    "MISSING_HEADER_RULE",
     "Principal",
     "authorize",
     "check_declaration",
@@ -57,6 +63,18 @@ DENIED_RESOURCE = "record:api_route"
 _CHALLENGE = 'Bearer realm="tongban"'
 _INVALID_TOKEN = 'Bearer realm="tongban", error="invalid_token"'  # noqa: S105 - not a secret
 _INSUFFICIENT = 'Bearer realm="tongban", error="insufficient_scope"'
+
+MISSING_HEADER_RULE = "missing: required on routes that touch personal data"
+"""The rule of an absent ``X-Purpose`` or ``X-Legal-Basis``."""
+
+# Each header is checked by the rule of the access-event field it goes into: a
+# well-formed event with that one field replaced.
+_PROBE = access_event(Declaration("probe", "probe"), "probe", "audit.read", "record:probe")
+_HEADERS = (
+    ("X-Purpose", "purpose", True),
+    ("X-Legal-Basis", "legal_basis", True),
+    ("Idempotency-Key", "idempotency_key", False),
+)
 
 
 @dataclass(frozen=True)
@@ -131,19 +149,29 @@ def authorize(
     return Principal(client)
 
 
-def check_declaration(purpose: str | None, legal_basis: str | None) -> Declaration:
-    """``X-Purpose`` and ``X-Legal-Basis`` checked against the audit log's rules (422 if not)."""
-    if purpose is None:
-        raise Problem.validation("X-Purpose", "required on routes that touch personal data")
-    if legal_basis is None:
-        raise Problem.validation("X-Legal-Basis", "required on routes that touch personal data")
-    declared = Declaration(purpose, legal_basis)
-    # Checked by the rules of the access events it will go into (api.province.access).
-    probe = access_event(declared, "probe", "audit.read", "record:probe")
-    try:
-        probe.validate()
-    except EventRejectedError as exc:
-        # Kept here, not in the problem table: the event's field becomes the header's name.
-        header = {"purpose": "X-Purpose", "legalBasis": "X-Legal-Basis"}.get(exc.field, exc.field)
-        raise Problem.validation(header, exc.rule) from None
-    return declared
+def check_declaration(
+    purpose: str | None, legal_basis: str | None, idempotency_key: str | None = None
+) -> Declaration:
+    """``X-Purpose`` and ``X-Legal-Basis`` (and an optional ``Idempotency-Key``), checked.
+
+    Each against the audit log's rule for its event field; every header that is
+    missing or breaks its rule is named in one 422, in that order.
+    """
+    given = {"purpose": purpose, "legal_basis": legal_basis, "idempotency_key": idempotency_key}
+    issues: list[FieldIssue] = []
+    for header, field, required in _HEADERS:
+        value = given[field]
+        if value is None:
+            if required:
+                issues.append(FieldIssue(field=header, rule=MISSING_HEADER_RULE))
+            continue
+        try:
+            replace(_PROBE, **{field: value}).validate()
+        except EventRejectedError as exc:
+            # Kept here, not in the problem table: the event's field becomes the header's name.
+            issues.append(FieldIssue(field=header, rule=exc.rule))
+    if issues or purpose is None or legal_basis is None:
+        raise Problem(
+            ProblemCode.VALIDATION_FAILED, "the request's headers break a rule", errors=issues
+        )
+    return Declaration(purpose, legal_basis)

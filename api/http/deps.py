@@ -51,7 +51,9 @@ __all__ = [
     "IdempotencyKeyDep",
     "IssuerDep",
     "JsonBody",
+    "LegalBasisHeader",
     "OperatorDep",
+    "PurposeHeader",
     "RequestIdDep",
     "VerifierDep",
     "context_of",
@@ -198,23 +200,29 @@ GovernorDep = Annotated[Principal, require(Role.GOVERNOR)]
 """A consortium governor."""
 
 
+# Read as optional and unconstrained: ``check_declaration`` names every missing or
+# malformed header in one problem of ours (the OpenAPI hook documents them required).
+PurposeHeader = Annotated[
+    str | None,
+    Header(
+        alias="X-Purpose",
+        description="Purpose code of this access to personal data, e.g. `audit.review`.",
+    ),
+]
+"""The ``X-Purpose`` header, as sent."""
+
+LegalBasisHeader = Annotated[
+    str | None,
+    Header(
+        alias="X-Legal-Basis",
+        description="Legal basis code of this access, e.g. `prc.pipl.art13`.",
+    ),
+]
+"""The ``X-Legal-Basis`` header, as sent."""
+
+
 async def _declaration(
-    purpose: Annotated[
-        str | None,
-        Header(
-            alias="X-Purpose",
-            max_length=64,
-            description="Purpose code of this access to personal data, e.g. `audit.review`.",
-        ),
-    ] = None,
-    legal_basis: Annotated[
-        str | None,
-        Header(
-            alias="X-Legal-Basis",
-            max_length=64,
-            description="Legal basis code of this access, e.g. `prc.pipl.art13`.",
-        ),
-    ] = None,
+    purpose: PurposeHeader = None, legal_basis: LegalBasisHeader = None
 ) -> Declaration:
     return check_declaration(purpose, legal_basis)
 

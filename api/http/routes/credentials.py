@@ -28,11 +28,11 @@ from contextlib import suppress
 from dataclasses import dataclass, replace
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Path
+from fastapi import APIRouter, Depends, Header, Path
 from fastapi.responses import JSONResponse
 
 from api.errors import ProblemCode
-from api.http.auth import Principal
+from api.http.auth import Principal, check_declaration
 from api.http.context import ProvinceContext
 from api.http.credential_problems import batch_issue_problem, issue_problem
 from api.http.deps import (
@@ -41,6 +41,8 @@ from api.http.deps import (
     DeclarationDep,
     IssuerDep,
     JsonBody,
+    LegalBasisHeader,
+    PurposeHeader,
     RequestIdDep,
     require,
 )
@@ -95,18 +97,40 @@ MAX_REQUEST_ID = 2**53 - 1
 StatusReaderDep = Annotated[Principal, require(Role.ISSUER, Role.VERIFIER, Role.HOLDER)]
 """An issuing or verifying system asking for a digest's status."""
 
-IssueKeyDep = Annotated[
+IssueKeyHeader = Annotated[
     str | None,
     Header(
         alias="Idempotency-Key",
-        max_length=128,
-        pattern=IDEMPOTENCY_KEY_PATTERN,
         description="Makes a retried issuance harmless: the same key from the same client "
         "within 24 hours answers the credentials it issued (same digests), issuing "
         "nothing; with another body, 409 `idempotency-key-reused`.",
+        # Documented only: checked with the declaration headers (check_declaration).
+        json_schema_extra={"maxLength": 128, "pattern": IDEMPOTENCY_KEY_PATTERN},
     ),
 ]
-"""The optional ``Idempotency-Key`` header of the issuing routes."""
+"""The optional ``Idempotency-Key`` header of the issuing routes, as sent."""
+
+
+@dataclass(frozen=True)
+class IssueHeaders:
+    """The issuing routes' headers: the declaration and the optional idempotency key."""
+
+    declared: Declaration
+    idempotency_key: str | None
+
+
+async def _issue_headers(
+    purpose: PurposeHeader = None,
+    legal_basis: LegalBasisHeader = None,
+    idempotency_key: IssueKeyHeader = None,
+) -> IssueHeaders:
+    # One problem for every bad header, the key's included.
+    declared = check_declaration(purpose, legal_basis, idempotency_key)
+    return IssueHeaders(declared, idempotency_key)
+
+
+IssueHeadersDep = Annotated[IssueHeaders, Depends(_issue_headers)]
+"""``X-Purpose``, ``X-Legal-Basis`` and ``Idempotency-Key``, checked together."""
 
 REPLAYED_HEADER = "Idempotent-Replayed"
 """Answer header: ``true`` when an ``Idempotency-Key`` replayed an earlier issuance."""
@@ -249,25 +273,24 @@ def _issue(
 )
 def issue(
     principal: IssuerDep,
-    declared: DeclarationDep,
+    headers: IssueHeadersDep,
     body: Annotated[IssueIn, ISSUE_BODY.depends],
     context: ContextDep,
     request_id: RequestIdDep,
-    idempotency_key: IssueKeyDep = None,
 ) -> JSONResponse:
     """Build, sign and store one credential; it joins the open batch (anchoring pending)."""
     issued = _issue(
         context,
         principal,
-        declared,
+        headers.declared,
         request_id,
         [issue_request(body)],
         batch=False,
-        key=idempotency_key,
+        key=headers.idempotency_key,
     )
     [result] = issued.results
-    headers = {"Location": f"/credentials/{result['digest']}", **issued.headers}
-    return JSONResponse(result, status_code=201, headers=headers)
+    answer_headers = {"Location": f"/credentials/{result['digest']}", **issued.headers}
+    return JSONResponse(result, status_code=201, headers=answer_headers)
 
 
 @router.post(
@@ -280,16 +303,21 @@ def issue(
 )
 def issue_batch(
     principal: IssuerDep,
-    declared: DeclarationDep,
+    headers: IssueHeadersDep,
     body: Annotated[BatchIssueIn, BATCH_BODY.depends],
     context: ContextDep,
     request_id: RequestIdDep,
-    idempotency_key: IssueKeyDep = None,
 ) -> JSONResponse:
     """Issue every request or none; a bad one is a 422 naming ``/requests/<i>/...``."""
     requests = [issue_request(item) for item in body.requests]
     issued = _issue(
-        context, principal, declared, request_id, requests, batch=True, key=idempotency_key
+        context,
+        principal,
+        headers.declared,
+        request_id,
+        requests,
+        batch=True,
+        key=headers.idempotency_key,
     )
     return JSONResponse({"results": issued.results}, status_code=201, headers=issued.headers)
 
