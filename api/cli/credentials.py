@@ -18,7 +18,6 @@ from __future__ import annotations
 import json
 import re
 import secrets
-import sys
 import time
 from collections.abc import Callable, Iterator, Sequence
 from enum import StrEnum
@@ -33,6 +32,7 @@ from rich.table import Table
 from rich.text import Text
 
 from api.cli.common import JsonOption, err, out, print_json_line, print_text
+from api.cli.digests import DIGEST, digest_arguments, issued_digests, resolve_digests
 from api.cli.options import (
     InputFileError,
     TokenOption,
@@ -67,7 +67,6 @@ _FIRST_BACKOFF = 0.5
 _MAX_BACKOFF = 8.0
 _CHUNK_KEY_DOMAIN = "tongban-issue-batch/v1"
 
-_DIGEST = re.compile(r"[0-9a-f]{64}", re.ASCII)
 _REQUEST_POINTER = re.compile(r"/requests/(\d+)(.*)", re.ASCII)
 
 
@@ -107,7 +106,7 @@ def _progress() -> Progress:
 
 def _write_credential(directory: Path, result: dict[str, Any]) -> Path:
     digest = str(result["digest"])
-    if not _DIGEST.fullmatch(digest):
+    if not DIGEST.fullmatch(digest):
         raise RemoteApiError(0, "bad-answer", "the API answered with a malformed digest")
     path = directory / f"{digest}.json"
     text = json.dumps(result["credential"], ensure_ascii=False, indent=2) + "\n"
@@ -415,22 +414,6 @@ def verify_command(
 # -- revoke ------------------------------------------------------------------------------
 
 
-def _digests(arguments: Sequence[str]) -> list[str]:
-    digests: list[str] = []
-    for argument in arguments:
-        if argument == "-":
-            digests.extend(line.strip() for line in sys.stdin if line.strip())
-        else:
-            digests.append(argument)
-    for digest in digests:
-        if not _DIGEST.fullmatch(digest):
-            raise click.BadParameter("a digest is 64 lowercase hex characters", param_hint="DIGEST")
-    unique = list(dict.fromkeys(digests))
-    if not unique:
-        raise click.BadParameter("give at least one digest", param_hint="DIGEST")
-    return unique
-
-
 def _wait_for(
     api: RemoteApi,
     requests: list[dict[str, Any]],
@@ -467,9 +450,22 @@ def _wait_for(
 
 def revoke_command(
     digests: Annotated[
-        list[str], typer.Argument(help="Credential digests (- reads them from stdin).")
+        list[str],
+        typer.Argument(
+            help="Credential digests, or their first 8+ hex characters with --issued "
+            "(- reads them from stdin)."
+        ),
     ],
     reason: Annotated[ReasonCode, typer.Option(help="Why (a frozen reason code).")],
+    issued: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--issued",
+            metavar="DIR|FILE",
+            help="Where digest prefixes are looked up: a `tongban issue --out` directory or "
+            "a file of `tongban issue --json` lines. Repeat for several.",
+        ),
+    ] = None,
     suspend: Annotated[
         bool, typer.Option("--suspend", help="Suspend instead of revoke.", metavar="")
     ] = False,
@@ -486,14 +482,17 @@ def revoke_command(
 ) -> None:
     """Revoke (or suspend, or reinstate) credentials this issuer issued (issuer client).
 
-    The change goes on chain through the issuer's outbox; --wait follows it until
-    final. Exit status 0 when requested (or final with --wait), 1 if the chain
-    refused it, 2 on errors.
+    A DIGEST is whole, or its first 8 or more hex characters when exactly one
+    credential that --issued records starts with them (the province finds no
+    prefixes). The change goes on chain through the issuer's outbox; --wait
+    follows it until final. Exit status 0 when requested (or final with --wait),
+    1 if the chain refused it, 2 on errors.
     """
     if suspend and reinstate:
         raise click.UsageError("--suspend and --reinstate exclude each other")
     action = "suspend" if suspend else "reinstate" if reinstate else "revoke"
-    chosen = _digests(digests)
+    references = digest_arguments(digests)
+    chosen = resolve_digests(references, issued_digests(issued) if issued else None)
     api = remote(url, token, what="the issuing province's API")
     requests: list[dict[str, Any]] = []
     for start in range(0, len(chosen), BATCH_LIMIT):

@@ -78,6 +78,11 @@ def usage_line(exc: Exception, argv: Sequence[str]) -> str:
             return f"invalid value for {_param_name(param)}: use one of {choices}"
         reason = reason.replace("Input should be", "must be")
         return f"invalid value for {_param_name(param)}: {_redact(reason, argv)}"
+    named = getattr(exc, "param_hint", None)
+    if kind == "BadParameter" and isinstance(named, str) and named:
+        # Raised by a command after parsing: it names the parameter, not a click object.
+        reason = _redact(str(getattr(exc, "message", "")), argv)
+        return f"invalid value for {named}: {reason}"
     if kind == "UsageError" and "No such command" in str(getattr(exc, "message", "")):
         return "no such command (see tongban --help)"
     message = str(getattr(exc, "message", "")) or kind

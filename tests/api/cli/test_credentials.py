@@ -8,7 +8,6 @@ province are tested in process.
 
 from __future__ import annotations
 
-import io
 import json
 import subprocess
 import time
@@ -16,16 +15,9 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import click
 import pytest
 
-from api.cli.credentials import (
-    ReasonCode,
-    _batch_refusal,
-    _digests,
-    chunk_key,
-    send_with_retries,
-)
+from api.cli.credentials import ReasonCode, _batch_refusal, chunk_key, send_with_retries
 from api.cli.options import InputFileError, read_json, read_json_lines
 from api.client.remote import RemoteApiError
 from api.province.clients import Role
@@ -78,16 +70,6 @@ def test_documents_are_read_as_strict_ijson(tmp_path: Path) -> None:
     assert next(reader) == (3, {"b": 2})
     with pytest.raises(InputFileError, match="line 4"):
         next(reader)
-
-
-def test_digests_are_checked_and_read_from_stdin(monkeypatch: pytest.MonkeyPatch) -> None:
-    a, b = "a" * 64, "b" * 64
-    monkeypatch.setattr("sys.stdin", io.StringIO(f"{b}\n\n{a}\n"))
-    assert _digests([a, "-"]) == [a, b]
-    with pytest.raises(click.BadParameter):
-        _digests(["A" * 64])
-    with pytest.raises(click.BadParameter):
-        _digests(["ab"])
 
 
 def test_a_refused_batch_names_file_lines() -> None:
@@ -224,9 +206,12 @@ def test_issue_batches_verify_revoke_and_export(
     assert valid.returncode == 0, valid.stdout + valid.stderr
     assert "credential: VALID" in valid.stdout
 
-    # Revoke two with --wait: the command follows the request while the writer works.
+    # Revoke two, named by prefixes found in --out's directory, with --wait: the command
+    # follows the request while the writer works.
+    prefixes = [d[:10] for d in digests[:2]]
+    revoke = ["revoke", *prefixes, "--issued", str(out_dir), "--reason", "superseded"]
     waiting = subprocess.Popen(
-        [TONGBAN, "revoke", *digests[:2], "--reason", "superseded", "--wait", "--json"],
+        [TONGBAN, *revoke, "--wait", "--json"],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
