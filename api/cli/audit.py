@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import tempfile
 from collections.abc import Sequence
-from dataclasses import asdict
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -224,7 +223,17 @@ def _report_json(report: ExportReport) -> dict[str, Any]:
         "asOfBlock": report.as_of_block,
         "beyond": beyond,
         "notProven": report.unproven_note(),
-        "findings": [asdict(f) for f in report.findings],
+        "findings": [_finding_json(f) for f in report.findings],
+    }
+
+
+def _finding_json(finding: Finding) -> dict[str, Any]:
+    return {
+        "kind": finding.kind,
+        "message": finding.message,
+        "index": finding.index,
+        "eventId": finding.event_id,
+        "treeSize": finding.tree_size,
     }
 
 

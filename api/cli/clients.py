@@ -13,9 +13,11 @@ from api.cli.common import (
     load_cli_settings,
     out,
     print_json_line,
+    print_text,
 )
 from api.province.clients import ApiClient, ClientError, ClientRegistry, Role
 from api.runtime.settings import Settings, SettingsError
+from ledger.audit.events import format_time
 from ledger.store.sqlite import SqliteDatabase
 
 clients_app = typer.Typer(help="Create, list and revoke API clients.", no_args_is_help=True)
@@ -26,11 +28,15 @@ def _registry(settings: Settings) -> ClientRegistry:
 
 
 def _describe(client: ApiClient) -> dict[str, object]:
+    """The client as the API's ``ClientOut`` describes it (``GET /clients``)."""
+    revoked_at = client.revoked_at_ms
     return {
         "clientId": client.client_id,
         "name": client.name,
         "organisation": client.organisation,
         "roles": sorted(r.value for r in client.roles),
+        "createdAt": format_time(client.created_at_ms),
+        "revokedAt": None if revoked_at is None else format_time(revoked_at),
         "active": client.active,
     }
 
@@ -85,11 +91,15 @@ def clients_revoke(
     client_id: Annotated[str, typer.Argument(help="The client to revoke.")],
     config: ConfigOption = None,
     data_dir: DataDirOption = None,
+    as_json: JsonOption = False,
 ) -> None:
     """Revoke a client: its token stops working at once."""
     settings = load_cli_settings(config, data_dir, None, None)
     try:
-        _registry(settings).revoke(client_id)
+        revoked = _registry(settings).revoke(client_id)
     except ClientError as exc:
         raise SettingsError(str(exc)) from None
-    out.print(f"revoked {client_id}")
+    if as_json:
+        print_json_line(_describe(revoked))
+        return
+    print_text(f"revoked {revoked.client_id}")

@@ -97,6 +97,13 @@ def test_one_altered_event_is_one_line_and_no_prefix_is_doubled(
         "checkpoint signature does not verify",
     ]
     assert "checkpoint: checkpoint" not in result.stdout
+    as_json = _verify(province.world, path, "--json")
+    assert as_json.returncode == 1, as_json.stderr
+    findings = json.loads(as_json.stdout)["findings"]
+    assert [(f["kind"], f["index"], f["eventId"], f["treeSize"]) for f in findings] == [
+        ("altered", 7, victim.event.event_id, None),
+        ("checkpoint", None, None, 30),
+    ]
 
 
 def test_a_missing_export_file_is_one_error_line(

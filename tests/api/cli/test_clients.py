@@ -76,7 +76,13 @@ def test_create_list_and_revoke_a_client(tmp_path: Path) -> None:
     )
     assert verifier.returncode == 0, verifier.stderr
     assert "cannot be shown again" in verifier.stdout
-    assert _run("clients", "revoke", "gd-verifier", "--data-dir", data).returncode == 0
+    revoked = _run("clients", "revoke", "gd-verifier", "--json", "--data-dir", data)
+    assert revoked.returncode == 0, revoked.stderr
+    described = json.loads(revoked.stdout)
+    assert (described["clientId"], described["active"]) == ("gd-verifier", False)
+    assert described["revokedAt"] >= described["createdAt"]
+    again = _run("clients", "revoke", "gd-verifier", "--data-dir", data)
+    assert again.stdout.strip() == "revoked gd-verifier"
     listed = json.loads(_run("clients", "list", "--json", "--data-dir", data).stdout)
     states = {c["clientId"]: c["active"] for c in listed["clients"]}
     assert states == {"ops-1": True, "gd-verifier": False}
