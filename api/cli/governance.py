@@ -30,6 +30,7 @@ from api.cli.common import (
     load_cli_settings,
     out,
     print_json_line,
+    print_text,
 )
 from api.province.audited import AdminNotFoundError, AdminRefusedError
 from api.province.governance import (
@@ -89,6 +90,10 @@ GovernorOption = Annotated[
 ]
 
 
+_SettingsOptions = tuple[Path | None, Path | None, str | None, int | None]
+"""``--config``, ``--data-dir``, ``--chain``, ``--chain-id`` as given."""
+
+
 @contextmanager
 def _refusals() -> Iterator[None]:
     try:
@@ -114,6 +119,29 @@ def _registry(settings: Settings, address: str | None) -> IssuerRegistry:
     if not client.code(checked):
         raise SettingsError(f"no contract at the registry address on chain {client.chain_id}")
     return IssuerRegistry(client, checked)
+
+
+def _signing(
+    keystore: Path | None,
+    registry_address: str | None,
+    settings_options: _SettingsOptions,
+) -> tuple[IssuerRegistry, NonceManager]:
+    """The registry and the governor who signs: ``propose`` and ``approve``."""
+    settings = load_cli_settings(*settings_options)
+    registry = _registry(settings, registry_address)
+    return registry, _sender(settings, keystore, registry)
+
+
+def _reading(
+    governor: str | None,
+    keystore: Path | None,
+    registry_address: str | None,
+    settings_options: _SettingsOptions,
+) -> tuple[IssuerRegistry, str | None]:
+    """The registry and the governor asked about: ``show`` and ``list``."""
+    settings = load_cli_settings(*settings_options)
+    registry = _registry(settings, registry_address)
+    return registry, _governor(settings, keystore, governor)
 
 
 def _sender(settings: Settings, keystore: Path | None, registry: IssuerRegistry) -> NonceManager:
@@ -152,18 +180,14 @@ def _print_view(view: ProposalView) -> None:
     mine = ""
     if view.approved_by_governor is not None:
         mine = ", approved by you" if view.approved_by_governor else ", not approved by you"
-    out.print(
+    print_text(
         f"proposal {proposal.proposal_id}  {view.action_name}  {view.state.value}  "
-        f"{proposal.approvals}/{view.threshold} approvals{mine}",
-        highlight=False,
-        soft_wrap=True,
+        f"{proposal.approvals}/{view.threshold} approvals{mine}"
     )
-    out.print(
+    # Parameters (an issuer's name) are printed as they are, never as rich markup.
+    print_text(
         f"  {params}\n  proposed by {proposal.proposer} at {_when(proposal.created_at)}, "
-        f"expires {_when(proposal.expires_at)}",
-        highlight=False,
-        markup=False,  # parameters (an issuer's name) are not rich markup
-        soft_wrap=True,
+        f"expires {_when(proposal.expires_at)}"
     )
 
 
@@ -182,11 +206,9 @@ def _report(outcome: ProposalOutcome, view: ProposalView, verb: str, as_json: bo
         print_json_line(_outcome_json(outcome, view))
         return
     result = "executed" if outcome.executed else "recorded"
-    out.print(
+    print_text(
         f"{verb} proposal {outcome.proposal_id}: {result} (tx {outcome.tx.tx_hash}, "
-        f"block {outcome.tx.block_number})",
-        highlight=False,
-        soft_wrap=True,
+        f"block {outcome.tx.block_number})"
     )
     _print_view(view)
 
@@ -254,10 +276,8 @@ def governance_propose(
     as_json: JsonOption = False,
 ) -> None:
     """Propose an action; your proposal counts as your approval (M = 1 executes it at once)."""
-    settings = load_cli_settings(config, data_dir, chain, chain_id)
     governance_action, params = _params(action, issuer_id, division_code, name, admin, new_admin)
-    registry = _registry(settings, registry_address)
-    sender = _sender(settings, keystore, registry)
+    registry, sender = _signing(keystore, registry_address, (config, data_dir, chain, chain_id))
     with _refusals():
         expires_at = proposal_expiry(registry, expires_in)
     outcome = registry.propose(sender, governance_action, params, expires_at=expires_at)
@@ -277,9 +297,7 @@ def governance_approve(
     as_json: JsonOption = False,
 ) -> None:
     """Approve a proposal; the approval that reaches the threshold executes it."""
-    settings = load_cli_settings(config, data_dir, chain, chain_id)
-    registry = _registry(settings, registry_address)
-    sender = _sender(settings, keystore, registry)
+    registry, sender = _signing(keystore, registry_address, (config, data_dir, chain, chain_id))
     with _refusals():
         describe_proposal(registry, proposal_id)
     outcome = registry.approve(sender, proposal_id)
@@ -300,9 +318,8 @@ def governance_show(
     as_json: JsonOption = False,
 ) -> None:
     """Show one proposal: action, parameters, approvals, state."""
-    settings = load_cli_settings(config, data_dir, chain, chain_id)
-    registry = _registry(settings, registry_address)
-    asked = _governor(settings, keystore, governor)
+    options = (config, data_dir, chain, chain_id)
+    registry, asked = _reading(governor, keystore, registry_address, options)
     with _refusals():
         view = describe_proposal(registry, proposal_id, asked)
     if as_json:
@@ -324,9 +341,8 @@ def governance_list(
     as_json: JsonOption = False,
 ) -> None:
     """List the newest proposals, the governors and the threshold."""
-    settings = load_cli_settings(config, data_dir, chain, chain_id)
-    registry = _registry(settings, registry_address)
-    asked = _governor(settings, keystore, governor)
+    options = (config, data_dir, chain, chain_id)
+    registry, asked = _reading(governor, keystore, registry_address, options)
     views = list_proposals(registry, limit, asked)
     governors = registry.governors()
     threshold = registry.threshold()
@@ -339,11 +355,7 @@ def governance_list(
             }
         )
         return
-    out.print(
-        f"{threshold} of {len(governors)} governors: {', '.join(governors)}",
-        highlight=False,
-        soft_wrap=True,
-    )
+    print_text(f"{threshold} of {len(governors)} governors: {', '.join(governors)}")
     if not views:
         out.print("no proposals yet")
     for view in views:

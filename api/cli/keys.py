@@ -17,7 +17,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from api.cli.common import JsonOption, out, print_json_line
+from api.cli.common import JsonOption, out, print_json_line, print_text
 from api.cli.options import URL_ENV, InputFileError, TokenOption, UrlOption, remote
 from api.client.remote import RemoteApi
 
@@ -87,7 +87,7 @@ def _print_operation(operation: dict[str, Any]) -> None:
         line += f" in block {operation['blockNumber']}"
     if operation.get("error"):
         line += f" ({operation['error']})"
-    out.print(line, highlight=False, soft_wrap=True)
+    print_text(line)
 
 
 def _finish(
@@ -102,11 +102,29 @@ def _finish(
     if wait:
         operation = _follow(api, operation, timeout)
     if as_json:
-        print_json_line({**extra, "operation": operation})
+        # Alone, the operation is what GET /operations/{id} answers; else it is one member.
+        print_json_line({**extra, "operation": operation} if extra else operation)
     else:
         _print_operation(operation)
     if operation["state"] == "failed":
         raise typer.Exit(1)
+
+
+def _operation(
+    url: str | None,
+    token: str | None,
+    request: tuple[str, str, dict[str, Any] | None],
+    extra: dict[str, Any],
+    *,
+    wait: bool,
+    timeout: float,
+    as_json: bool,
+) -> None:
+    """Send ``request`` (method, path, body), which answers with an operation; report it."""
+    api = _api(url, token)
+    method, path, body = request
+    operation = api.request(method, path, body).body
+    _finish(api, operation, extra, wait=wait, timeout=timeout, as_json=as_json)
 
 
 @keys_app.command("list")
@@ -118,11 +136,9 @@ def keys_list(
     if as_json:
         print_json_line(issuer)
         return
-    out.print(
+    print_text(
         f"issuer {issuer['issuerId']} {issuer['did']} ({issuer['status']}), "
-        f"active key: {issuer['activeKeyId'] or 'none'}",
-        highlight=False,
-        soft_wrap=True,
+        f"active key: {issuer['activeKeyId'] or 'none'}"
     )
     table = Table("key id", "valid from", "retired", "compromised from", "held", "state")
     for key in issuer["keys"]:
@@ -162,11 +178,7 @@ def keys_rotate(
         body["validFrom"] = parse_time(valid_from)
     answer = api.post("/issuer/keys", body)
     if not as_json:
-        out.print(
-            f"key {answer['keyId']} created ({answer['publicKey']})",
-            highlight=False,
-            soft_wrap=True,
-        )
+        print_text(f"key {answer['keyId']} created ({answer['publicKey']})")
     _finish(
         api,
         answer["operation"],
@@ -187,9 +199,8 @@ def keys_retire(
     as_json: JsonOption = False,
 ) -> None:
     """Retire a key from the block that retires it (what it signed before stays valid)."""
-    api = _api(url, token)
-    operation = api.post(f"/issuer/keys/{key_id}/retire")
-    _finish(api, operation, {"keyId": key_id}, wait=wait, timeout=timeout, as_json=as_json)
+    request = ("POST", f"/issuer/keys/{key_id}/retire", None)
+    _operation(url, token, request, {"keyId": key_id}, wait=wait, timeout=timeout, as_json=as_json)
 
 
 @keys_app.command("compromise")
@@ -208,11 +219,10 @@ def keys_compromise(
     as_json: JsonOption = False,
 ) -> None:
     """Mark a key compromised: credentials anchored from that time on stop verifying."""
-    api = _api(url, token)
     since = parse_time(compromised_from)
-    operation = api.post(f"/issuer/keys/{key_id}/compromise", {"compromisedFrom": since})
+    request = ("POST", f"/issuer/keys/{key_id}/compromise", {"compromisedFrom": since})
     extra = {"keyId": key_id, "compromisedFrom": since}
-    _finish(api, operation, extra, wait=wait, timeout=timeout, as_json=as_json)
+    _operation(url, token, request, extra, wait=wait, timeout=timeout, as_json=as_json)
 
 
 @keys_app.command("respond")
@@ -227,14 +237,12 @@ def keys_respond(
     if as_json:
         print_json_line(answer)
         return
-    out.print(
+    print_text(
         f"{answer['affected']} credentials affected by {key_id}: {answer['revoked']} revoked, "
-        f"{answer['reissued']} re-issued under {answer['newKeyId']}",
-        highlight=False,
-        soft_wrap=True,
+        f"{answer['reissued']} re-issued under {answer['newKeyId']}"
     )
     for old, new in answer["replacements"].items():
-        out.print(f"  {old} -> {new}", highlight=False, soft_wrap=True)
+        print_text(f"  {old} -> {new}")
 
 
 @keys_app.command("operation")
@@ -247,6 +255,5 @@ def keys_operation(
     as_json: JsonOption = False,
 ) -> None:
     """Show how far an operation got (with --wait: until final or failed)."""
-    api = _api(url, token)
-    operation = api.get(f"/operations/{operation_id}")
-    _finish(api, operation, {}, wait=wait, timeout=timeout, as_json=as_json)
+    request = ("GET", f"/operations/{operation_id}", None)
+    _operation(url, token, request, {}, wait=wait, timeout=timeout, as_json=as_json)
