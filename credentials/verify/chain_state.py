@@ -12,9 +12,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TypeVar
 
-from ledger.chain.contracts.credential_anchor import DigestStatus
 from ledger.chain.contracts.registry import KeyRecord
-from ledger.chain.index import IndexedAnchor, IndexView
+from ledger.chain.index import IndexedAnchor, IndexedStatus, IndexView
 
 __all__ = ["ChainState", "HeightCache"]
 
@@ -100,6 +99,6 @@ class ChainState:
             view, self.cache.anchors, (issuer_id, root), lambda: view.anchor(issuer_id, root)
         )
 
-    def digest_status(self, issuer_id: int, digest: bytes) -> DigestStatus:
-        """The digest's revocation status, read from the view (never cached)."""
-        return self.view.digest_status(issuer_id, digest).status
+    def digest_status(self, issuer_id: int, digest: bytes) -> IndexedStatus:
+        """The digest's latest status, its reason and block, read from the view (never cached)."""
+        return self.view.digest_status(issuer_id, digest)

@@ -22,6 +22,7 @@ from credentials.verify.offline import (
 )
 from credentials.verify.outcome import Failed, Passed, Skipped
 from credentials.verify.parse import ParsedCredential, ParsedPresentation
+from credentials.verify.result import StatusFinding
 from ledger.chain.contracts.credential_anchor import DigestStatus
 from ledger.chain.contracts.registry import KeyRecord
 from ledger.chain.index import IndexedAnchor
@@ -37,6 +38,7 @@ __all__ = [
     "issuer_proof",
     "presentation",
     "status",
+    "status_on_chain",
     "validity_period",
 ]
 
@@ -145,17 +147,24 @@ def anchor_inclusion(
 # ------------------------------------------------------------------------ (4) status
 
 
-def status(
+def status_on_chain(
     parsed: ParsedCredential, config: VerifierConfig, chain: ChainState
-) -> Passed[None] | Skipped | Failed:
-    """(4) Neither revoked nor suspended, as of the index height."""
+) -> Passed[StatusFinding] | Skipped:
+    """(4), its read: the digest's latest status under its issuer, as of the index height."""
     if parsed.issuer_chain != config.chain_id:
         return Skipped(Reason.PREREQUISITE_FAILED, "the issuer DID names another chain")
-    current = chain.digest_status(parsed.issuer_id, parsed.digest)
-    if current is DigestStatus.REVOKED:
-        return Failed(Reason.REVOKED, "the issuer revoked the credential")
-    if current is DigestStatus.SUSPENDED:
-        return Failed(Reason.SUSPENDED, "the issuer suspended the credential")
+    found = chain.digest_status(parsed.issuer_id, parsed.digest)
+    return Passed(
+        StatusFinding(parsed.digest.hex(), found.status, found.reason, found.block_number)
+    )
+
+
+def status(found: StatusFinding) -> Passed[None] | Failed:
+    """(4) Neither revoked nor suspended; a failure names the reason code and the block."""
+    if found.status is DigestStatus.REVOKED:
+        return Failed(Reason.REVOKED, f"the issuer revoked the credential: {found.describe()}")
+    if found.status is DigestStatus.SUSPENDED:
+        return Failed(Reason.SUSPENDED, f"the issuer suspended the credential: {found.describe()}")
     return Passed(None, "neither revoked nor suspended")
 
 

@@ -8,7 +8,8 @@ Pure functions over a parsed credential (check (0), ``credentials.verify.parse``
 - check (3) without the chain: the anchor proof names the trusted chain, contract
   and the credential's issuer, and its audit path leads from the credential
   digest to the root it states (``anchor_path``);
-- check (7): every disclosure hashes to a digest in ``_sd`` (``disclosures_listed``);
+- check (7): every disclosure hashes to a digest in ``_sd`` (``disclosures_listed``),
+  or the failure names the disclosure and its claim;
 - check (6) without the challenge store: the holder's signature (``holder_proof``).
 
 ``check_offline`` runs (0), (1), (3) and (7) in that order and returns the
@@ -38,11 +39,16 @@ from credentials.did import (
     parse_issuer_verification_method,
     public_key_of_did_key,
 )
-from credentials.disclosure import MIN_SALT_BYTES, disclosure_digest, salt_length
+from credentials.disclosure import MIN_SALT_BYTES, claim_name, disclosure_digest, salt_length
 from credentials.reasons import Check, Reason
 from credentials.schema import validate_format
 from credentials.verify.outcome import Failed, OfflineFailure, Passed
-from credentials.verify.parse import JsonObject, ParsedCredential, load_credential
+from credentials.verify.parse import (
+    JsonObject,
+    ParsedCredential,
+    load_credential,
+    members_problem,
+)
 from ledger.crypto.errors import CryptoError
 from ledger.crypto.sm2 import Sm2PublicKey
 from ledger.crypto.sm2 import verify as sm2_verify
@@ -99,8 +105,12 @@ class HolderProof:
 
 def check_proof_fields(proof: object, keys: frozenset[str], what: str) -> JsonObject | Failed:
     """The proof's members are exactly ``keys``, all strings, and it is ``sm2-jcs-2026``."""
-    if not isinstance(proof, dict) or set(proof) != keys:
-        return Failed(Reason.PROOF_MALFORMED, f"the {what} proof has missing or unknown members")
+    if not isinstance(proof, dict):
+        return Failed(Reason.PROOF_MALFORMED, f"the {what} proof is not an object")
+    if set(proof) != keys:
+        return Failed(
+            Reason.PROOF_MALFORMED, f"the {what} proof {members_problem(proof, keys, keys)}"
+        )
     if not all(isinstance(proof[k], str) for k in keys):
         return Failed(Reason.PROOF_MALFORMED, f"every member of the {what} proof is a string")
     if not validate_format("date-time", proof["created"]):
@@ -202,16 +212,24 @@ def anchor_path(
 
 
 def disclosures_listed(parsed: ParsedCredential) -> Passed[None] | Failed:
-    """Check (7): every disclosure has a long enough salt and hashes to a digest in ``_sd``."""
-    for item in parsed.disclosures:
+    """Check (7): every disclosure has a long enough salt and hashes to a digest in ``_sd``.
+
+    A failure names the disclosure (its position in ``disclosures``, ``at``) and
+    its claim (check (0) made sure it is one of the template's), never its value.
+    """
+    for index, item in enumerate(parsed.disclosures):
+        which = f"disclosure {index} (claim {claim_name(item[1])})"
         if salt_length(item[0]) < MIN_SALT_BYTES:
             return Failed(
                 Reason.DISCLOSURE_SALT_TOO_SHORT,
-                f"a disclosure salt is shorter than {MIN_SALT_BYTES * 8} bits",
+                f"{which} has a salt shorter than {MIN_SALT_BYTES * 8} bits",
+                f"/disclosures/{index}",
             )
         if disclosure_digest(item) not in parsed.sd:
             return Failed(
-                Reason.DISCLOSURE_NOT_IN_SD, "a disclosure does not hash to a digest in _sd"
+                Reason.DISCLOSURE_NOT_IN_SD,
+                f"{which} does not hash to a digest in _sd",
+                f"/disclosures/{index}",
             )
     count = len(parsed.disclosures)
     return Passed(None, f"{count} disclosure(s), each listed in _sd")

@@ -2,8 +2,10 @@
 
 Every check of the checklist returns one of these small values, so the verifier
 and the citizen's wallet read the same outcome from the same function. A
-``Failed`` carries a frozen reason code (``credentials.reasons``) and a message
-that names the rule, never a value from the document.
+``Failed`` carries a frozen reason code (``credentials.reasons``), a message
+that names the rule and the element at fault (which disclosure, which member or
+claim, by position or name), never a value from the document, and, when one
+element is at fault, ``at``: its JSON pointer in the document.
 """
 
 from __future__ import annotations
@@ -36,10 +38,15 @@ class Skipped:
 
 @dataclass(frozen=True)
 class Failed:
-    """A check that does not hold: INVALID with ``reason`` and a message naming the rule."""
+    """A check that does not hold: INVALID with ``reason`` and a message naming the rule.
+
+    ``at`` is the JSON pointer (RFC 6901) of the element at fault in the checked
+    document (``/disclosures/2``), when the check found one.
+    """
 
     reason: Reason
     message: str
+    at: str | None = None
 
 
 @dataclass(frozen=True)
@@ -63,6 +70,6 @@ class OfflineFailure:
 class CheckFailedError(Exception):
     """A failure raised deep inside check (0)'s parsing; ``failure`` is the outcome."""
 
-    def __init__(self, reason: Reason, message: str) -> None:
+    def __init__(self, reason: Reason, message: str, at: str | None = None) -> None:
         super().__init__(message)
-        self.failure = Failed(reason, message)
+        self.failure = Failed(reason, message, at)

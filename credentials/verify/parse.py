@@ -1,13 +1,18 @@
 """Check (0), parse: I-JSON under the caps, the exact structure, the template's schema.
 
 ``load_credential`` and ``load_presentation`` take bytes, text or decoded JSON and
-return the typed parsed document, or the failure with its reason code. Nothing
-here reads the chain: the citizen's wallet runs the same check.
+return the typed parsed document, or the failure with its reason code. A failure
+names the element at fault (a member, a claim, a disclosure by position; in a
+presentation, the credential by position) and points at it (``at``), never a
+value; a member name that could be data itself is shown as ``*``
+(``credentials.errors.nameable``). Nothing here reads the chain: the citizen's
+wallet runs the same check.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,8 +20,8 @@ from credentials.anchor_proof import ANCHOR_PROOF_TYPE
 from credentials.credential import CONTEXT, secured_form
 from credentials.cryptosuite import PROOF_TYPE
 from credentials.did import check_did_key_form, parse_issuer_did
-from credentials.disclosure import claim_name, reveal, salt_length
-from credentials.errors import InputRejectedError, SchemaViolationError
+from credentials.disclosure import claim_name, escape_token, reveal, salt_length
+from credentials.errors import InputRejectedError, SchemaViolationError, nameable
 from credentials.holder import MAX_PRESENTED_CREDENTIALS
 from credentials.ijson import CREDENTIAL_LIMITS, PRESENTATION_LIMITS, Limits, check, parse
 from credentials.jcs import canonicalize
@@ -34,6 +39,8 @@ __all__ = [
     "load",
     "load_credential",
     "load_presentation",
+    "member_names",
+    "members_problem",
     "parse_credential",
     "parse_presentation",
 ]
@@ -63,6 +70,36 @@ _HEX = frozenset("0123456789abcdef")
 _URN_UUID = re.compile(
     r"urn:uuid:[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}", re.ASCII
 )
+_NAMED_AT_MOST = 5
+
+
+def member_names(names: Iterable[object]) -> str:
+    """``names`` for a message: the nameable ones sorted, ``*`` for the rest, five at most."""
+    shown = sorted({n for n in names if isinstance(n, str) and nameable(n)})
+    hidden = any(not (isinstance(n, str) and nameable(n)) for n in names)
+    listed = [*shown, "*"] if hidden else shown
+    more = len(listed) - _NAMED_AT_MOST
+    text = ", ".join(listed[:_NAMED_AT_MOST])
+    return f"{text} and {more} more" if more > 0 else text
+
+
+def _first_at(base: str, names: Iterable[object]) -> str | None:
+    shown = sorted(n for n in names if isinstance(n, str) and nameable(n))
+    return f"{base}/{escape_token(shown[0])}" if shown else None
+
+
+def members_problem(
+    present: Iterable[str], allowed: frozenset[str], required: frozenset[str]
+) -> str:
+    """What is wrong with an object's members, by name: ``lacks x and has unknown members y``."""
+    unknown = set(present) - allowed
+    missing = required - set(present)
+    parts = []
+    if missing:
+        parts.append(f"lacks {member_names(missing)}")
+    if unknown:
+        parts.append(f"has unknown members {member_names(unknown)}")
+    return " and ".join(parts)
 
 
 @dataclass(frozen=True)
@@ -131,14 +168,22 @@ def _is_hex(text: str) -> bool:
     return set(text) <= _HEX
 
 
-def parse_credential(value: object, where: str = "credential") -> ParsedCredential:
-    """Check (0) for one decoded credential; raises ``CheckFailedError``."""
+def parse_credential(value: object, where: str = "credential", at: str = "") -> ParsedCredential:
+    """Check (0) for one decoded credential; raises ``CheckFailedError``.
+
+    ``where`` names the credential in messages, ``at`` is its JSON pointer in the
+    document (``/verifiableCredential/2`` in a presentation).
+    """
     if not isinstance(value, dict):
-        raise CheckFailedError(Reason.STRUCTURE_INVALID, f"the {where} is not a JSON object")
+        raise CheckFailedError(
+            Reason.STRUCTURE_INVALID, f"the {where} is not a JSON object", at or None
+        )
     keys = set(value)
     if not keys <= _CREDENTIAL_KEYS or not keys >= _CREDENTIAL_REQUIRED:
         raise CheckFailedError(
-            Reason.STRUCTURE_INVALID, f"the {where} has missing or unknown members"
+            Reason.STRUCTURE_INVALID,
+            f"the {where} {members_problem(keys, _CREDENTIAL_KEYS, _CREDENTIAL_REQUIRED)}",
+            _first_at(at, keys - _CREDENTIAL_KEYS) or at or None,
         )
     if value["@context"] != CONTEXT:
         raise CheckFailedError(Reason.CONTEXT_INVALID, f"the {where}'s @context must be {CONTEXT}")
@@ -162,11 +207,11 @@ def parse_credential(value: object, where: str = "credential") -> ParsedCredenti
         raise CheckFailedError(
             Reason.DATES_INVALID, f"the {where}'s validUntil is not after validFrom"
         )
-    subject = _subject(value, template, where)
+    subject = _subject(value, template, where, at)
     sd = subject["_sd"]
     disclosures = value.get("disclosures", [])
-    _check_disclosures(disclosures, template, where)
-    proofs = _proofs(value, where)
+    _check_disclosures(disclosures, template, where, at)
+    proofs = _proofs(value, where, at)
     secured = secured_form(value)
     shown = {claim_name(d[1]) for d in disclosures}
     waived = frozenset(set(template.disclosable) - shown)
@@ -179,8 +224,12 @@ def parse_credential(value: object, where: str = "credential") -> ParsedCredenti
             at="/credentialSubject",
         )
     except SchemaViolationError as exc:
+        # The pointer names a claim of the template: _subject and _check_disclosures
+        # refused any other name first.
         raise CheckFailedError(
-            Reason.SCHEMA_VIOLATION, f"the {where} breaks its schema at {exc.pointer}: {exc.rule}"
+            Reason.SCHEMA_VIOLATION,
+            f"the {where} breaks its schema at {exc.pointer}: {exc.rule}",
+            at + exc.pointer,
         ) from None
     canonical = canonicalize(secured)
     if len(canonical) > CREDENTIAL_LIMITS.max_bytes:
@@ -235,21 +284,26 @@ def _template(value: JsonObject, where: str) -> Template:
     return template
 
 
-def _subject(value: JsonObject, template: Template, where: str) -> JsonObject:
+def _subject(value: JsonObject, template: Template, where: str, at: str) -> JsonObject:
     subject = value["credentialSubject"]
+    here = f"{at}/credentialSubject"
     if not isinstance(subject, dict) or "id" not in subject or "_sd" not in subject:
         raise CheckFailedError(
-            Reason.SUBJECT_INVALID, f"the {where}'s credentialSubject lacks id or _sd"
+            Reason.SUBJECT_INVALID, f"the {where}'s credentialSubject lacks id or _sd", here
         )
     try:
         check_did_key_form(subject["id"])
     except ValueError:
         raise CheckFailedError(
-            Reason.SUBJECT_INVALID, f"the {where}'s subject id is not a did:key"
+            Reason.SUBJECT_INVALID, f"the {where}'s subject id is not a did:key", f"{here}/id"
         ) from None
-    if not set(subject) - {"id", "_sd"} <= set(template.clear):
+    # A disclosable claim in clear, or a member the template does not have.
+    stray = set(subject) - {"id", "_sd"} - set(template.clear)
+    if stray:
         raise CheckFailedError(
-            Reason.SUBJECT_INVALID, f"the {where}'s subject has claims not in clear"
+            Reason.SUBJECT_INVALID,
+            f"the {where}'s subject has members that may not be in clear: {member_names(stray)}",
+            _first_at(here, stray) or here,
         )
     sd = subject["_sd"]
     if (
@@ -261,17 +315,22 @@ def _subject(value: JsonObject, template: Template, where: str) -> JsonObject:
         raise CheckFailedError(
             Reason.SD_INVALID,
             f"the {where}'s _sd must be {template.sd_slots} sorted, distinct 64-hex digests",
+            f"{here}/_sd",
         )
     return subject
 
 
-def _check_disclosures(disclosures: object, template: Template, where: str) -> None:
+def _check_disclosures(disclosures: object, template: Template, where: str, at: str) -> None:
     if not isinstance(disclosures, list):
         raise CheckFailedError(
-            Reason.DISCLOSURE_MALFORMED, f"the {where}'s disclosures must be an array"
+            Reason.DISCLOSURE_MALFORMED,
+            f"the {where}'s disclosures must be an array",
+            f"{at}/disclosures",
         )
     previous = ""
-    for item in disclosures:
+    for index, item in enumerate(disclosures):
+        which = f"disclosure {index} of the {where}"
+        here = f"{at}/disclosures/{index}"
         if (
             not isinstance(item, list)
             or len(item) != 3
@@ -279,39 +338,42 @@ def _check_disclosures(disclosures: object, template: Template, where: str) -> N
             or not isinstance(item[1], str)
         ):
             raise CheckFailedError(
-                Reason.DISCLOSURE_MALFORMED,
-                f"each disclosure of the {where} is [salt, pointer, value]",
+                Reason.DISCLOSURE_MALFORMED, f"{which} is not [salt, pointer, value]", here
             )
         try:
             salt_length(item[0])
         except ValueError:
             raise CheckFailedError(
-                Reason.DISCLOSURE_MALFORMED, f"a disclosure salt of the {where} is not base64url"
+                Reason.DISCLOSURE_MALFORMED, f"{which} has a salt that is not base64url", here
             ) from None
         try:
             name = claim_name(item[1])
         except ValueError:
             raise CheckFailedError(
                 Reason.DISCLOSURE_POINTER_INVALID,
-                f"a disclosure pointer of the {where} is not /credentialSubject/<claim>",
+                f"{which} has a pointer that is not /credentialSubject/<claim>",
+                here,
             ) from None
         if name not in template.disclosable:
             raise CheckFailedError(
                 Reason.DISCLOSURE_POINTER_INVALID,
-                f"a disclosure of the {where} names a claim that is not disclosable",
+                f"{which} names claim {member_names([name])}, which is not disclosable",
+                here,
             )
         if item[1] == previous:
             raise CheckFailedError(
-                Reason.DISCLOSURE_DUPLICATE, f"the {where} discloses a claim twice"
+                Reason.DISCLOSURE_DUPLICATE, f"{which} discloses claim {name} a second time", here
             )
         if item[1] < previous:
             raise CheckFailedError(
-                Reason.DISCLOSURE_MALFORMED, f"the {where}'s disclosures are not sorted by pointer"
+                Reason.DISCLOSURE_MALFORMED,
+                f"{which} (claim {name}) is out of order: disclosures are sorted by pointer",
+                here,
             )
         previous = item[1]
 
 
-def _proofs(value: JsonObject, where: str) -> list[JsonObject]:
+def _proofs(value: JsonObject, where: str, at: str) -> list[JsonObject]:
     proofs = value["proof"]
     if (
         not isinstance(proofs, list)
@@ -324,6 +386,7 @@ def _proofs(value: JsonObject, where: str) -> list[JsonObject]:
             Reason.PROOF_SET_INVALID,
             f"the {where}'s proof must be [DataIntegrityProof] or "
             f"[DataIntegrityProof, {ANCHOR_PROOF_TYPE}]",
+            f"{at}/proof",
         )
     return proofs
 
@@ -335,9 +398,12 @@ def parse_presentation(value: object) -> ParsedPresentation:
             Reason.PRESENTATION_MALFORMED, "the presentation is not a JSON object"
         )
     keys = set(value)
-    if not keys <= _PRESENTATION_KEYS or not _PRESENTATION_KEYS - {"id"} <= keys:
+    required = _PRESENTATION_KEYS - {"id"}
+    if not keys <= _PRESENTATION_KEYS or not required <= keys:
         raise CheckFailedError(
-            Reason.PRESENTATION_MALFORMED, "the presentation has missing or unknown members"
+            Reason.PRESENTATION_MALFORMED,
+            f"the presentation {members_problem(keys, _PRESENTATION_KEYS, required)}",
+            _first_at("", keys - _PRESENTATION_KEYS),
         )
     if value["@context"] != CONTEXT:
         raise CheckFailedError(
@@ -370,5 +436,8 @@ def parse_presentation(value: object) -> ParsedPresentation:
             Reason.TOO_MANY_CREDENTIALS,
             f"a presentation carries at most {MAX_PRESENTED_CREDENTIALS} credentials",
         )
-    credentials = tuple(parse_credential(c, f"credential {i}") for i, c in enumerate(embedded))
+    credentials = tuple(
+        parse_credential(c, f"credential {i}", f"/verifiableCredential/{i}")
+        for i, c in enumerate(embedded)
+    )
     return ParsedPresentation(value, str(value["holder"]), credentials)

@@ -1,18 +1,26 @@
-"""Check results and the verdict: building, combining and finishing a checklist's results."""
+"""Check results and the verdict: building, combining and finishing a checklist's results.
+
+A check result may point at the element it found at fault (``at``, a JSON
+pointer into the verified document); the result lists what check (4) read of
+each credential's status on chain (``StatusFinding``: status, reason code and
+the block of the change).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from credentials.jcs import canonicalize
 from credentials.reasons import CHECK_NAMES, Check, CheckStatus, Reason
+from credentials.status import DigestStatus, StatusReason
 from credentials.verify.outcome import Failed, Passed, Skipped
 from ledger.crypto.sm3 import sm3
 
 __all__ = [
     "CheckResult",
+    "StatusFinding",
     "VerificationResult",
     "check_result",
     "combine",
@@ -21,30 +29,75 @@ __all__ = [
     "parse_failure",
     "raw_digest",
     "skipped",
+    "status_reason_name",
     "unavailable",
     "valid",
 ]
 
 
+def status_reason_name(code: int) -> str:
+    """The lower-case ``StatusReason`` name of on-chain reason ``code`` (``unknown``: unlisted)."""
+    try:
+        return StatusReason(code).name.lower()
+    except ValueError:
+        return "unknown"
+
+
+@dataclass(frozen=True)
+class StatusFinding:
+    """A credential's status on chain as check (4) read it, as of the index height."""
+
+    digest: str
+    status: DigestStatus
+    reason_code: int
+    block_number: int | None
+
+    @property
+    def reason(self) -> str:
+        """The reason of the latest change, by name (``unspecified`` if it never changed)."""
+        return status_reason_name(self.reason_code)
+
+    def describe(self) -> str:
+        """The reason and block in words, for a check's message (codes and numbers only)."""
+        where = "" if self.block_number is None else f" in block {self.block_number}"
+        return f"reason {self.reason} (code {self.reason_code}){where}"
+
+    def to_json(self) -> dict[str, Any]:
+        """``{"digest", "status", "reason", "reasonCode", "blockNumber"}`` (no block: left out)."""
+        document: dict[str, Any] = {
+            "digest": self.digest,
+            "status": self.status.name.lower(),
+            "reason": self.reason,
+            "reasonCode": self.reason_code,
+        }
+        if self.block_number is not None:
+            document["blockNumber"] = self.block_number
+        return document
+
+
 @dataclass(frozen=True)
 class CheckResult:
-    """One check's outcome."""
+    """One check's outcome; ``at`` points at the element it found at fault, if one."""
 
     number: int
     name: str
     status: CheckStatus
     reason_code: str
     message: str
+    at: str | None = None
 
     def to_json(self) -> dict[str, Any]:
-        """JSON form for APIs."""
-        return {
+        """JSON form for APIs (``at`` only when set)."""
+        document: dict[str, Any] = {
             "number": self.number,
             "name": self.name,
             "status": self.status.value,
             "reasonCode": self.reason_code,
             "message": self.message,
         }
+        if self.at is not None:
+            document["at"] = self.at
+        return document
 
 
 @dataclass(frozen=True)
@@ -58,6 +111,7 @@ class VerificationResult:
     digests: tuple[str, ...]
     resource: str
     holder: str | None = field(default=None, repr=False)
+    statuses: tuple[StatusFinding, ...] = ()
 
     @property
     def valid(self) -> bool:
@@ -76,19 +130,27 @@ class VerificationResult:
         return None
 
     def to_json(self) -> dict[str, Any]:
-        """JSON form for APIs (no personal data: digests, codes, the index height)."""
-        return {
+        """JSON form for APIs (no personal data: digests, codes, the index height).
+
+        ``statuses`` (what check (4) read, per credential) only when it read any.
+        """
+        document: dict[str, Any] = {
             "kind": self.kind,
             "verdict": self.verdict.value,
             "indexHeight": self.index_height,
             "credentialDigests": list(self.digests),
             "checks": [c.to_json() for c in self.checks],
         }
+        if self.statuses:
+            document["statuses"] = [s.to_json() for s in self.statuses]
+        return document
 
 
-def check_result(check: Check, status: CheckStatus, reason: Reason, message: str) -> CheckResult:
+def check_result(
+    check: Check, status: CheckStatus, reason: Reason, message: str, at: str | None = None
+) -> CheckResult:
     """The result of ``check``, named and numbered."""
-    return CheckResult(int(check), CHECK_NAMES[check], status, reason.value, message)
+    return CheckResult(int(check), CHECK_NAMES[check], status, reason.value, message, at)
 
 
 def valid(check: Check, message: str = "ok") -> CheckResult:
@@ -107,7 +169,7 @@ def from_outcome(check: Check, outcome: Passed[object] | Skipped | Failed) -> Ch
         return valid(check, outcome.message)
     if isinstance(outcome, Skipped):
         return skipped(check, outcome.reason, outcome.message)
-    return check_result(check, CheckStatus.INVALID, outcome.reason, outcome.message)
+    return check_result(check, CheckStatus.INVALID, outcome.reason, outcome.message, outcome.at)
 
 
 def raw_digest(document: object) -> str:
@@ -127,7 +189,9 @@ def raw_digest(document: object) -> str:
 def parse_failure(kind: str, failure: Failed, height: int, document: object) -> VerificationResult:
     """Check (0) failed (ERROR for an internal error, else INVALID); the others are skipped."""
     status = CheckStatus.ERROR if failure.reason is Reason.INTERNAL_ERROR else CheckStatus.INVALID
-    results = {Check.PARSE: check_result(Check.PARSE, status, failure.reason, failure.message)}
+    results = {
+        Check.PARSE: check_result(Check.PARSE, status, failure.reason, failure.message, failure.at)
+    }
     for check in Check:
         if check is not Check.PARSE:
             results[check] = skipped(
@@ -157,7 +221,10 @@ _SEVERITY = {
 
 
 def combine(per_credential: Sequence[Mapping[Check, CheckResult]]) -> dict[Check, CheckResult]:
-    """One result per check for several credentials: the worst, naming the credential."""
+    """One result per check for a presentation's credentials: the worst, naming the credential.
+
+    Its ``at`` becomes a pointer into the presentation (``/verifiableCredential/<i>/...``).
+    """
     combined: dict[Check, CheckResult] = {}
     for check in Check:
         if check is Check.PRESENTATION:
@@ -171,13 +238,9 @@ def combine(per_credential: Sequence[Mapping[Check, CheckResult]]) -> dict[Check
         if worst is None:
             continue
         if worst.status is not CheckStatus.VALID and len(per_credential) > 1:
-            worst = CheckResult(
-                worst.number,
-                worst.name,
-                worst.status,
-                worst.reason_code,
-                f"credential {worst_index}: {worst.message}",
-            )
+            worst = replace(worst, message=f"credential {worst_index}: {worst.message}")
+        if worst.at is not None:
+            worst = replace(worst, at=f"/verifiableCredential/{worst_index}{worst.at}")
         combined[check] = worst
     return combined
 
@@ -189,8 +252,12 @@ def finish(
     digests: Sequence[str],
     resource: str,
     holder: str | None,
+    on_chain: Sequence[StatusFinding] = (),
 ) -> VerificationResult:
-    """The verification result: VALID only when every applicable check is VALID."""
+    """The verification result: VALID only when every applicable check is VALID.
+
+    ``on_chain``: the statuses check (4) read, in the order of ``digests``.
+    """
     checks = tuple(results[c] for c in Check)
     statuses = {c.status for c in checks}
     applicable_skips = any(
@@ -204,4 +271,6 @@ def finish(
         verdict = CheckStatus.INVALID
     else:
         verdict = CheckStatus.VALID
-    return VerificationResult(kind, checks, verdict, height, tuple(digests), resource, holder)
+    return VerificationResult(
+        kind, checks, verdict, height, tuple(digests), resource, holder, tuple(on_chain)
+    )

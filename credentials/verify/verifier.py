@@ -14,7 +14,8 @@ index height it reflects. The checks, in order:
     the transaction that anchored the credential's batch;
 (3) Merkle inclusion of the credential digest in a root that this issuer anchored
     in the verifier's configured CredentialAnchor on the configured chain;
-(4) not revoked, not suspended;
+(4) not revoked, not suspended (the result lists each credential's status on chain:
+    status, reason code, block of the change);
 (5) the validity period contains the verification time;
 (6) presentations only: the holder's signature (``authentication``), holder
     binding (every credential's subject is the holder), the server-issued challenge
@@ -52,6 +53,7 @@ from credentials.verify.outcome import Failed, Passed, Skipped
 from credentials.verify.parse import ParsedCredential, load_credential, load_presentation
 from credentials.verify.result import (
     CheckResult,
+    StatusFinding,
     VerificationResult,
     check_result,
     combine,
@@ -219,7 +221,7 @@ class Verifier:
         parsed = loaded.value
         try:
             with self.index.view() as view:
-                results = self._credential_checks(parsed, ChainState(view, self._cache), now)
+                results, found = self._credential_checks(parsed, ChainState(view, self._cache), now)
                 height = view.height
         except StoreError:
             log.exception("the chain index could not be read")
@@ -229,8 +231,15 @@ class Verifier:
             Check.PRESENTATION, Reason.NOT_APPLICABLE, "a credential alone has no holder proof"
         )
         digest = parsed.digest.hex()
+        statuses = [] if found is None else [found]
         return finish(
-            "credential", results, height, [digest], "credential:" + digest, parsed.holder
+            "credential",
+            results,
+            height,
+            [digest],
+            "credential:" + digest,
+            parsed.holder,
+            statuses,
         )
 
     def evaluate_presentation(
@@ -252,9 +261,9 @@ class Verifier:
         try:
             with self.index.view() as view:
                 chain = ChainState(view, self._cache)
-                results = combine(
-                    [self._credential_checks(c, chain, now) for c in parsed.credentials]
-                )
+                checked = [self._credential_checks(c, chain, now) for c in parsed.credentials]
+                results = combine([each for each, _ in checked])
+                statuses = [found for _, found in checked if found is not None]
                 height = view.height
         except StoreError:
             log.exception("the chain index could not be read")
@@ -267,7 +276,7 @@ class Verifier:
             lambda: checks.presentation(parsed, self.config, self.challenges, now),
             unreadable="the challenge store could not be read",
         )
-        return finish("presentation", results, height, digests, resource, parsed.holder)
+        return finish("presentation", results, height, digests, resource, parsed.holder, statuses)
 
     def _parse_failure(self, kind: str, failure: Failed, document: object) -> VerificationResult:
         try:
@@ -278,8 +287,8 @@ class Verifier:
 
     def _credential_checks(
         self, parsed: ParsedCredential, chain: ChainState, now: int
-    ) -> dict[Check, CheckResult]:
-        """Checks (1)-(5) and (7) of one parsed credential, each recorded under its number.
+    ) -> tuple[dict[Check, CheckResult], StatusFinding | None]:
+        """Checks (1)-(5) and (7) of one parsed credential, and the status (4) read.
 
         They run in the order 1, 3, 2, 4, 5, 7: check (2) judges the key that (1)
         established at the block time of the anchor that (3) found, so it runs after both.
@@ -296,13 +305,15 @@ class Verifier:
             Check.ISSUER_KEY,
             lambda: checks.issuer_key_validity(parsed, config, chain, key, anchor),
         )
-        # (4) status
-        _run(results, Check.STATUS, lambda: checks.status(parsed, config, chain))
+        # (4) status: read (an unreadable index is ERROR), then judged
+        found = _run(results, Check.STATUS, lambda: checks.status_on_chain(parsed, config, chain))
+        if found is not None:
+            results[Check.STATUS] = from_outcome(Check.STATUS, checks.status(found))
         # (5) validity period
         _run(results, Check.VALIDITY, lambda: checks.validity_period(parsed, now))
         # (7) disclosures
         _run(results, Check.DISCLOSURES, lambda: checks.disclosures(parsed))
-        return results
+        return results, found
 
     # ------------------------------------------------------------------ audit
 

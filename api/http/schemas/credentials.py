@@ -16,8 +16,9 @@ from pydantic import ConfigDict, Field
 from api.http.schemas.common import ApiModel, InputModel
 from credentials.credential import IssueRequest
 from credentials.issuance import AnchoringStatus, StatusRequest, StatusRequestProgress
-from credentials.status import DigestStatus, StatusReason
+from credentials.status import DigestStatus
 from credentials.times import format_seconds
+from credentials.verify.result import status_reason_name
 from ledger.chain.index import IndexedStatus
 
 __all__ = [
@@ -40,6 +41,7 @@ __all__ = [
     "StatusRequestOut",
     "StatusRequestsOut",
     "VerificationOut",
+    "VerifiedStatusOut",
     "VerifyCredentialIn",
     "VerifyPresentationIn",
     "anchoring_json",
@@ -47,7 +49,6 @@ __all__ = [
     "issue_request",
     "on_chain_json",
     "progress_json",
-    "reason_name",
     "status_name",
     "status_request_json",
 ]
@@ -198,14 +199,6 @@ class AnchorProofOut(ApiModel):
 # -- status -------------------------------------------------------------------------------
 
 
-def reason_name(code: int) -> str:
-    """The lower-case ``StatusReason`` name of ``code`` (``unknown`` for a code not listed)."""
-    try:
-        return StatusReason(code).name.lower()
-    except ValueError:
-        return "unknown"
-
-
 def status_name(status: DigestStatus) -> str:
     """``none``, ``suspended`` or ``revoked``."""
     return status.name.lower()
@@ -227,7 +220,7 @@ def on_chain_json(status: IndexedStatus) -> dict[str, Any]:
     """``OnChainStatusOut`` of an indexed status."""
     document: dict[str, Any] = {
         "status": status_name(status.status),
-        "reason": reason_name(status.reason),
+        "reason": status_reason_name(status.reason),
         "reasonCode": status.reason,
     }
     if status.block_number is not None:
@@ -286,7 +279,7 @@ def status_request_json(
     document: dict[str, Any] = {
         "requestId": request.request_id,
         "action": request.action.value,
-        "reason": reason_name(request.reason),
+        "reason": status_reason_name(request.reason),
         "count": len(request.digests),
         "state": state,
     }
@@ -338,7 +331,31 @@ class CheckOut(ApiModel):
     name: str
     status: Literal["VALID", "INVALID", "ERROR", "SKIPPED"]
     reason_code: str = Field(description="A frozen reason code (docs/credentials.md).")
-    message: str = Field(description="Never quotes the document.")
+    message: str = Field(
+        description="Names the rule and the element at fault (which credential, disclosure, "
+        "member or claim; for `revoked`/`suspended` the reason and block); never quotes "
+        "the document's values."
+    )
+    at: str | None = Field(
+        default=None,
+        description="JSON pointer of the element at fault in the verified document "
+        "(`/disclosures/2`, `/verifiableCredential/1/disclosures/0`), when one is.",
+    )
+
+
+class VerifiedStatusOut(ApiModel):
+    """A verified credential's status on chain, as check (4) read it."""
+
+    digest: str
+    status: StatusName
+    reason: str = Field(
+        description="Reason of the latest change, a lower-case `StatusReason` name "
+        "(`unspecified` when it never changed; `unknown` for a code this service does not know)."
+    )
+    reason_code: int = Field(description="The on-chain `uint16` reason code.")
+    block_number: int | None = Field(
+        default=None, description="Block of the latest change (absent: it never changed)."
+    )
 
 
 class VerificationOut(ApiModel):
@@ -349,6 +366,11 @@ class VerificationOut(ApiModel):
     index_height: int = Field(description="The block the chain index reflected.")
     credential_digests: list[str]
     checks: list[CheckOut]
+    statuses: list[VerifiedStatusOut] | None = Field(
+        default=None,
+        description="Tongban extension: each credential's status on chain as check (4) read "
+        "it, in `credentialDigests` order (absent when no status was read).",
+    )
 
 
 # -- DIDs ---------------------------------------------------------------------------------

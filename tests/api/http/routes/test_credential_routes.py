@@ -18,6 +18,7 @@ from api.http.schemas.credentials import (
     CredentialOut,
     StatusOut,
     StatusRequestOut,
+    VerificationOut,
 )
 from api.province.clients import Role
 from credentials.anchor_proof import AnchorProof
@@ -223,6 +224,14 @@ def test_suspension_reinstatement_and_revocation_reach_the_other_province(
         guangdong.sync()
         assert _check4(guangdong, credentials[first]) == ("INVALID", "INVALID", "suspended")
         assert _check4(guangdong, credentials[second]) == ("VALID", "VALID", "ok")
+        # The verification names the reason and block, and lists them as the status route does.
+        suspended = verify_at(guangdong, credentials[first])
+        _round_trips(VerificationOut, suspended)
+        assert suspended["statuses"] == [{"digest": first, **on_chain}]
+        assert suspended["checks"][4]["message"] == (
+            "the issuer suspended the credential: "
+            f"reason under_review (code 7) in block {final['blockNumber']}"
+        )
 
         # Reinstate: valid again.
         reply = _change(zhejiang, "reinstate", [first], "review_cleared")
@@ -240,6 +249,10 @@ def test_suspension_reinstatement_and_revocation_reach_the_other_province(
         zhejiang.anchor_all()
         guangdong.sync()
         assert _check4(guangdong, credentials[second]) == ("INVALID", "INVALID", "revoked")
+        revoked = verify_at(guangdong, credentials[second])
+        assert revoked["statuses"] == [{"digest": second, **_status(zhejiang, second)["onChain"]}]
+        assert revoked["statuses"][0]["reasonCode"] == 3
+        assert "reason issued_in_error (code 3) in block" in revoked["checks"][4]["message"]
         refused = problem(
             _change(zhejiang, "reinstate", [second]), 409, ProblemCode.STATUS_TRANSITION_REFUSED
         )

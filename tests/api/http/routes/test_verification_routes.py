@@ -46,7 +46,9 @@ def _verify_presentation(province: ServedProvince, presentation: dict[str, Any])
     )
     assert reply.status == 200, reply.text
     result: dict[str, Any] = reply.json()
-    assert VerificationOut.model_validate(result).model_dump(mode="json") == result
+    assert (
+        VerificationOut.model_validate(result).model_dump(mode="json", exclude_none=True) == result
+    )
     return result
 
 
@@ -118,6 +120,13 @@ def test_a_bad_credential_is_a_result_and_a_bad_body_is_refused(
         result = verify_at(zhejiang, tampered)
         assert result["verdict"] == "INVALID"
         assert result["checks"][7]["reasonCode"] == "disclosure_not_in_sd"
+        # The finding names the disclosure and its claim, and points at it; never the value.
+        claim = tampered["disclosures"][0][1].rsplit("/", 1)[1]
+        assert result["checks"][7]["message"].startswith(f"disclosure 0 (claim {claim})")
+        assert result["checks"][7]["at"] == "/disclosures/0"
+        assert VerificationOut.model_validate(result).model_dump(
+            mode="json", exclude_none=True
+        ) == (result)
         assert "someone else" not in str(result)
 
         garbage = verify_at(zhejiang, {"hello": "world"})
