@@ -16,8 +16,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from api.client.errors import WalletError
 from api.client.remote import RemoteApi, RemoteApiError
-from api.client.wallet import KnownStatus, Wallet, WalletError
+from api.client.wallet import KnownStatus, Wallet
 from credentials.times import format_ms, now_ms
 
 __all__ = ["StatusCheck", "refresh_statuses"]

@@ -11,7 +11,10 @@ Credentials hold personal data, so they are sealed too: the storage key is
 ``HMAC-SM3(holder private scalar, "tongban-wallet/v1/storage")[:16]`` (one scrypt
 run unlocks both), and each blob's associated data is ``"tongban-wallet/v1" + LF +
 digest``, so a sealed file renamed to another digest does not open. Opening a
-wallet checks the passphrase and that ``wallet.json`` names the key's DID.
+wallet checks the passphrase and that ``wallet.json`` names the key's DID. The
+secrets stay behind ``api.client.vault.WalletKeys``: in this process
+(``Wallet.open``) or in the wallet agent (``Wallet.with_keys`` and
+``api.client.agent_client.AgentKeys``).
 
 ``receive`` keeps only a credential issued to this wallet's DID that passes the
 verifier's checks that need no chain, run by the same functions
@@ -32,25 +35,30 @@ import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from api.client.errors import SealedEntryError, WalletError
 from api.client.remote import RemoteApi, RemoteApiError
+from api.client.vault import LocalKeys, Selection, WalletKeys
 from credentials.anchor_proof import ANCHOR_PROOF_TYPE, AnchorProof
-from credentials.credential import with_anchor_proof
-from credentials.did import parse_issuer_did
 from credentials.disclosure import reveal
-from credentials.errors import CredentialError
-from credentials.holder import Holder
 from credentials.ijson import CREDENTIAL_LIMITS
 from credentials.reasons import Check, Reason
 from credentials.times import format_ms, now_ms
-from credentials.verify import Failed, OfflineFailure, TrustedChain, anchor_path, check_offline
-from ledger.audit.citizen import request_payload
-from ledger.crypto import multikey, sm4
-from ledger.crypto.errors import CryptoError, KeystoreError
-from ledger.crypto.keystore import DEFAULT_SCRYPT, Keystore, ScryptParams
-from ledger.crypto.sm2 import Sm2PrivateKey, Sm2PublicKey
-from ledger.crypto.sm3 import hmac_sm3
+from credentials.verify.outcome import Failed, OfflineFailure, Passed
+from ledger.crypto import multikey
+from ledger.crypto.errors import CryptoError
+from ledger.crypto.keystore import DEFAULT_SCRYPT, ScryptParams
+from ledger.crypto.sm2 import Sm2PublicKey
+
+# credentials.did imports the chain client (web3) at module level, and
+# credentials.credential and credentials.verify.offline import credentials.did: they
+# are imported where a credential is checked (receive, fetch-proofs), so that the
+# commands an unlocked wallet answers from its agent (did, list, present) start in a
+# fraction of a second.
+if TYPE_CHECKING:
+    from credentials.verify.offline import TrustedChain
+    from credentials.verify.parse import ParsedCredential
 
 __all__ = [
     "FORMAT",
@@ -64,29 +72,15 @@ __all__ = [
     "check_credential",
     "fetch_anchor_proofs",
     "issuer_key",
+    "read_holder",
 ]
 
 FORMAT = "tongban-wallet/v1"
 """The ``format`` of ``wallet.json``."""
 
-_KEY_ID = "holder"
-_STORAGE_LABEL = b"tongban-wallet/v1/storage"
-_AAD_PREFIX = b"tongban-wallet/v1\n"
 _DIGEST = re.compile(r"[0-9a-f]{64}", re.ASCII)
 _PREFIX = re.compile(r"[0-9a-f]{8,64}", re.ASCII)
 _MAX_SEALED = 2 * CREDENTIAL_LIMITS.max_bytes + 4096
-
-
-class WalletError(Exception):
-    """The wallet cannot do what was asked; the message names why, never a claim value.
-
-    ``reason``: for a refused credential, the reason code (``credentials.reasons``)
-    the verifier gives for the same fault; None for any other error.
-    """
-
-    def __init__(self, message: str, reason: Reason | None = None) -> None:
-        super().__init__(message)
-        self.reason = reason
 
 
 @dataclass(frozen=True)
@@ -224,6 +218,9 @@ def check_anchor_proof(
     that the root is anchored on chain is the verifier's check. ``trusted``: the chain
     and contract this wallet trusts, if it knows them (default: the issuer DID's chain).
     """
+    from credentials.did import parse_issuer_did  # see the note at the imports
+    from credentials.verify.offline import TrustedChain, anchor_path
+
     try:
         chain_id, issuer_id = parse_issuer_did(issuer)
     except ValueError:
@@ -234,6 +231,18 @@ def check_anchor_proof(
     if isinstance(outcome, Failed):
         raise _refused(Check.ANCHOR, outcome)
     return outcome.value
+
+
+def check_offline(
+    document: object,
+    *,
+    trusted: TrustedChain | None = None,
+    issuer_key: Sm2PublicKey | None = None,
+) -> Passed[ParsedCredential] | OfflineFailure:
+    """The verifier's ``credentials.verify.check_offline``, imported on first use."""
+    from credentials.verify.offline import check_offline as shared  # see the note at the imports
+
+    return shared(document, trusted=trusted, issuer_key=issuer_key)
 
 
 def check_credential(
@@ -287,10 +296,6 @@ def issuer_key(did_document: Any, verification_method: str) -> Sm2PublicKey:
     raise WalletError("the issuer's DID document does not list the key that signed", unknown)
 
 
-def _storage_key(holder_scalar: bytes) -> bytes:
-    return hmac_sm3(holder_scalar, _STORAGE_LABEL)[: sm4.KEY_SIZE]
-
-
 def _write_private(path: Path, data: bytes) -> None:
     fd, temporary = tempfile.mkstemp(prefix=".tmp-", dir=path.parent)
     try:
@@ -305,19 +310,34 @@ def _write_private(path: Path, data: bytes) -> None:
         raise
 
 
-class Wallet:
-    """An unlocked wallet: the holder (key and DID) and the sealed credential store."""
+def read_holder(directory: Path) -> str:
+    """The holder DID that ``directory/wallet.json`` names (unauthenticated, like a label)."""
+    meta = directory / "wallet.json"
+    try:
+        document = json.loads(meta.read_bytes()[:4096])
+    except FileNotFoundError:
+        raise WalletError(
+            f"no wallet in {directory}; create one with `tongban wallet create`"
+        ) from None
+    except (OSError, ValueError):
+        raise WalletError(f"damaged wallet file {meta}") from None
+    if not isinstance(document, dict) or document.get("format") != FORMAT:
+        raise WalletError(f"{meta} is not a {FORMAT} wallet")
+    return str(document.get("holder"))
 
-    def __init__(self, directory: Path, holder: Holder, storage_key: bytes) -> None:
-        """Use ``open`` or ``create``."""
+
+class Wallet:
+    """An unlocked wallet: the holder's keys (``WalletKeys``) and the sealed credential store."""
+
+    def __init__(self, directory: Path, keys: WalletKeys) -> None:
+        """Use ``open``, ``with_keys`` or ``create``."""
         self.directory = directory
-        self.holder = holder
-        self._storage_key = storage_key
+        self.keys = keys
 
     @property
     def did(self) -> str:
         """The holder's ``did:key``."""
-        return self.holder.did
+        return self.keys.did
 
     @property
     def _credentials_dir(self) -> Path:
@@ -338,42 +358,27 @@ class Wallet:
         meta = cls._meta_path(directory)
         if meta.exists():
             raise WalletError(f"a wallet already exists in {directory}")
-        private_key = Sm2PrivateKey.generate()
-        holder = Holder(private_key)
         directory.mkdir(mode=0o700, parents=True, exist_ok=True)
         (directory / "credentials").mkdir(mode=0o700, exist_ok=True)
-        try:
-            Keystore(directory / "keys").save(_KEY_ID, private_key, passphrase, kdf=kdf)
-        except (KeystoreError, ValueError) as exc:
-            raise WalletError(f"cannot create the wallet's key: {exc}") from None
-        document = {"format": FORMAT, "holder": holder.did}
+        keys = LocalKeys.create(directory, passphrase, kdf=kdf)
+        document = {"format": FORMAT, "holder": keys.did}
         _write_private(meta, (json.dumps(document) + "\n").encode("ascii"))
-        return cls(directory, holder, _storage_key(private_key.to_bytes()))
+        return cls(directory, keys)
 
     @classmethod
     def open(cls, directory: Path, passphrase: str) -> Wallet:
-        """Unlock the wallet in ``directory`` with ``passphrase``."""
-        meta = cls._meta_path(directory)
-        try:
-            document = json.loads(meta.read_bytes()[:4096])
-        except FileNotFoundError:
+        """Unlock the wallet in ``directory`` with ``passphrase`` (one scrypt run)."""
+        read_holder(directory)
+        return cls.with_keys(directory, LocalKeys.unlock(directory, passphrase))
+
+    @classmethod
+    def with_keys(cls, directory: Path, keys: WalletKeys) -> Wallet:
+        """The wallet in ``directory`` served by ``keys``, which must be its holder's."""
+        if read_holder(directory) != keys.did:
             raise WalletError(
-                f"no wallet in {directory}; create one with `tongban wallet create`"
-            ) from None
-        except (OSError, ValueError):
-            raise WalletError(f"damaged wallet file {meta}") from None
-        if not isinstance(document, dict) or document.get("format") != FORMAT:
-            raise WalletError(f"{meta} is not a {FORMAT} wallet")
-        try:
-            private_key = Keystore(directory / "keys").load(_KEY_ID, passphrase)
-        except (KeystoreError, ValueError):
-            raise WalletError(
-                "cannot unlock the wallet: wrong passphrase or damaged key file"
-            ) from None
-        holder = Holder(private_key)
-        if document.get("holder") != holder.did:
-            raise WalletError(f"damaged wallet: {meta} names another holder than its key")
-        return cls(directory, holder, _storage_key(private_key.to_bytes()))
+                f"damaged wallet: {cls._meta_path(directory)} names another holder than its key"
+            )
+        return cls(directory, keys)
 
     def _path(self, digest: str) -> Path:
         return self._credentials_dir / f"{digest}.sealed"
@@ -387,7 +392,7 @@ class Wallet:
             ensure_ascii=False,
             separators=(",", ":"),
         ).encode("utf-8")
-        sealed = sm4.seal(self._storage_key, body, _AAD_PREFIX + stored.digest.encode("ascii"))
+        sealed = self.keys.seal(stored.digest, body)
         self._credentials_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
         _write_private(self._path(stored.digest), sealed)
 
@@ -399,7 +404,7 @@ class Wallet:
         except FileNotFoundError:
             raise WalletError(f"no credential {digest} in the wallet") from None
         try:
-            body = sm4.open(self._storage_key, sealed, _AAD_PREFIX + digest.encode("ascii"))
+            body = self.keys.open(digest, sealed)
             document = json.loads(body)
             status = document.get("status")
             return StoredCredential(
@@ -408,7 +413,7 @@ class Wallet:
                 str(document["receivedAt"]),
                 None if status is None else KnownStatus.from_json(status),
             )
-        except (CryptoError, ValueError, KeyError, TypeError):
+        except (SealedEntryError, ValueError, KeyError, TypeError):
             raise WalletError(f"damaged wallet entry {path.name}") from None
 
     def digests(self) -> list[str]:
@@ -465,6 +470,8 @@ class Wallet:
 
     def attach_anchor_proof(self, digest: str, proof: Mapping[str, Any]) -> StoredCredential:
         """Add the anchor proof of stored credential ``digest`` (checked first) and save it."""
+        from credentials.credential import with_anchor_proof  # see the note at the imports
+
         stored = self._load(digest)
         check_anchor_proof(bytes.fromhex(digest), stored.issuer, proof)
         updated = StoredCredential(
@@ -493,7 +500,7 @@ class Wallet:
         Refused for a credential without its anchor proof (no verifier could accept it),
         and, unless ``force``, for one its issuer last reported revoked or suspended.
         """
-        chosen: list[tuple[Mapping[str, Any], Sequence[str]]] = []
+        chosen: list[Selection] = []
         for reference, claims in selections:
             stored = self.get(reference)
             if not stored.anchored:
@@ -509,14 +516,11 @@ class Wallet:
                     Reason.REVOKED if stored.status.state == "revoked" else Reason.SUSPENDED,
                 )
             chosen.append((stored.credential, claims))
-        try:
-            return self.holder.present(chosen, challenge=challenge, domain=domain)
-        except CredentialError as exc:
-            raise WalletError(str(exc)) from None
+        return self.keys.present(chosen, challenge=challenge, domain=domain)
 
     def sign_access_request(self, log_id: int, challenge: str) -> str:
         """The signature (hex ``r || s``) of the citizen-view request to log ``log_id``."""
-        return self.holder.signer.sign(request_payload(log_id, self.did, challenge)).hex()
+        return self.keys.sign_access_request(log_id, challenge)
 
 
 @dataclass(frozen=True)
