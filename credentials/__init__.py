@@ -19,29 +19,35 @@ Public modules (``docs/credentials.md`` describes the whole package):
 ``credentials`` imports ``ledger``; it never imports ``api``.
 """
 
-from credentials.anchor_proof import AnchorProof
-from credentials.credential import IssueRequest, SignedCredential
-from credentials.errors import CredentialError
-from credentials.holder import Holder, derive_credential
-from credentials.issuance import (
-    AnchoringState,
-    AnchoringStatus,
-    BatchAnchorer,
-    CompromiseReport,
-    CredentialIssuer,
-    IssuerConfig,
-    StatusRequest,
-)
-from credentials.reasons import Check, CheckStatus, Reason
-from credentials.signing import SigningPool
-from credentials.status import StatusAction, StatusReason
-from credentials.verify import (
-    CheckResult,
-    VerificationRequest,
-    VerificationResult,
-    Verifier,
-    VerifierConfig,
-)
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from credentials.anchor_proof import AnchorProof
+    from credentials.credential import IssueRequest, SignedCredential
+    from credentials.errors import CredentialError
+    from credentials.holder import Holder, derive_credential
+    from credentials.issuance import (
+        AnchoringState,
+        AnchoringStatus,
+        BatchAnchorer,
+        CompromiseReport,
+        CredentialIssuer,
+        IssuerConfig,
+        StatusRequest,
+    )
+    from credentials.reasons import Check, CheckStatus, Reason
+    from credentials.signing import SigningPool
+    from credentials.status import StatusAction, StatusReason
+    from credentials.verify import (
+        CheckResult,
+        VerificationRequest,
+        VerificationResult,
+        Verifier,
+        VerifierConfig,
+    )
 
 __all__ = [
     "AnchorProof",
@@ -69,3 +75,47 @@ __all__ = [
     "VerifierConfig",
     "derive_credential",
 ]
+
+# Each name is imported on first use: the issuance pipeline pulls in the chain
+# client and web3, which a wallet command (one module of this package) never needs.
+_EXPORTS: dict[str, str] = {
+    "AnchorProof": "credentials.anchor_proof",
+    "IssueRequest": "credentials.credential",
+    "SignedCredential": "credentials.credential",
+    "CredentialError": "credentials.errors",
+    "Holder": "credentials.holder",
+    "derive_credential": "credentials.holder",
+    "AnchoringState": "credentials.issuance",
+    "AnchoringStatus": "credentials.issuance",
+    "BatchAnchorer": "credentials.issuance",
+    "CompromiseReport": "credentials.issuance",
+    "CredentialIssuer": "credentials.issuance",
+    "IssuerConfig": "credentials.issuance",
+    "StatusRequest": "credentials.issuance",
+    "Check": "credentials.reasons",
+    "CheckStatus": "credentials.reasons",
+    "Reason": "credentials.reasons",
+    "SigningPool": "credentials.signing",
+    "StatusAction": "credentials.status",
+    "StatusReason": "credentials.status",
+    "CheckResult": "credentials.verify",
+    "VerificationRequest": "credentials.verify",
+    "VerificationResult": "credentials.verify",
+    "Verifier": "credentials.verify",
+    "VerifierConfig": "credentials.verify",
+}
+
+
+def __getattr__(name: str) -> Any:
+    """The exported ``name``, imported from its module on first use."""
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    """The module's names, the lazily loaded exports included."""
+    return sorted(set(globals()) | set(__all__))

@@ -179,7 +179,7 @@ def start_service(data_dir: Path, workers: int) -> tuple[subprocess.Popen[str], 
 
 
 def tokens_of(description: dict[str, Any]) -> dict[str, str]:
-    path = description["demo_tokens"]["330000"]
+    path = description["demoTokens"]["330000"]
     tokens: dict[str, str] = json.loads(Path(path).read_text("utf-8"))
     return tokens
 
@@ -394,11 +394,11 @@ def main() -> None:
         global SERVICE_PID
         SERVICE_PID = process.pid
         try:
-            port = int(description["api_url"].rsplit(":", 1)[1])
+            port = int(description["apiUrl"].rsplit(":", 1)[1])
             tokens = tokens_of(description)
             issuer, verifier = tokens["issuer"], tokens["verifier"]
             print(
-                f"service: {description['api_url']}, {description['workers']} workers, chain "
+                f"service: {description['apiUrl']}, {description['workers']} workers, chain "
                 f"{description['chain']} (1 s blocks); load: {args.load_processes} processes "
                 f"x {args.concurrency} threads; {os.cpu_count()} cores shared"
             )

@@ -12,18 +12,24 @@ are free to move. The modules, one job each:
   runs the checks and records the access event.
 """
 
-from credentials.verify.config import VerifierConfig
-from credentials.verify.offline import TrustedChain, anchor_path, check_offline
-from credentials.verify.outcome import Failed, OfflineFailure, Passed, Skipped
-from credentials.verify.parse import ParsedCredential
-from credentials.verify.result import CheckResult, VerificationResult
-from credentials.verify.verifier import (
-    CREDENTIAL_VERIFY,
-    PRESENTATION_VERIFY,
-    AccessLog,
-    VerificationRequest,
-    Verifier,
-)
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from credentials.verify.config import VerifierConfig
+    from credentials.verify.offline import TrustedChain, anchor_path, check_offline
+    from credentials.verify.outcome import Failed, OfflineFailure, Passed, Skipped
+    from credentials.verify.parse import ParsedCredential
+    from credentials.verify.result import CheckResult, VerificationResult
+    from credentials.verify.verifier import (
+        CREDENTIAL_VERIFY,
+        PRESENTATION_VERIFY,
+        AccessLog,
+        VerificationRequest,
+        Verifier,
+    )
 
 __all__ = [
     "CREDENTIAL_VERIFY",
@@ -43,3 +49,39 @@ __all__ = [
     "anchor_path",
     "check_offline",
 ]
+
+# Each name is imported on first use: the verifier pulls in the chain index,
+# which the wallet's offline checks (``offline``) never need.
+_EXPORTS: dict[str, str] = {
+    "VerifierConfig": "credentials.verify.config",
+    "TrustedChain": "credentials.verify.offline",
+    "anchor_path": "credentials.verify.offline",
+    "check_offline": "credentials.verify.offline",
+    "Failed": "credentials.verify.outcome",
+    "OfflineFailure": "credentials.verify.outcome",
+    "Passed": "credentials.verify.outcome",
+    "Skipped": "credentials.verify.outcome",
+    "ParsedCredential": "credentials.verify.parse",
+    "CheckResult": "credentials.verify.result",
+    "VerificationResult": "credentials.verify.result",
+    "CREDENTIAL_VERIFY": "credentials.verify.verifier",
+    "PRESENTATION_VERIFY": "credentials.verify.verifier",
+    "AccessLog": "credentials.verify.verifier",
+    "VerificationRequest": "credentials.verify.verifier",
+    "Verifier": "credentials.verify.verifier",
+}
+
+
+def __getattr__(name: str) -> Any:
+    """The exported ``name``, imported from its module on first use."""
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    """The module's names, the lazily loaded exports included."""
+    return sorted(set(globals()) | set(__all__))

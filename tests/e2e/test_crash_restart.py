@@ -45,7 +45,7 @@ def test_a_killed_service_keeps_and_anchors_what_it_acknowledged(tmp_path: Path)
     # Batches wait 30 s, so nothing acknowledged before the kill can be anchored by then.
     settings = {"TONGBAN_DEMO": "1", "TONGBAN_BATCH_MAX_WAIT_MS": "30000"}
     first = serve(tmp_path / "first.log", "--data-dir", str(data), **settings)
-    tokens = json.loads(Path(first.description["demo_tokens"]["330000"]).read_text())
+    tokens = json.loads(Path(first.description["demoTokens"]["330000"]).read_text())
     api = RemoteApi(first.url, tokens["issuer"])
     acked: list[str] = []
     stop = threading.Event()

@@ -174,8 +174,8 @@ def test_each_line_is_issued_exactly_once_across_kills(tmp_path: Path) -> None:
     chain = serve(tmp_path / "a.log", "--data-dir", str(tmp_path / "a"), TONGBAN_DEMO="1")
     config = tmp_path / "a" / "demo" / "440000" / "tongban.toml"
     store = config.parent / "store.sqlite"
-    province = ("--config", str(config), "--chain", chain.description["rpc_url"])
-    tokens = json.loads(Path(chain.description["demo_tokens"]["440000"]).read_text())
+    province = ("--config", str(config), "--chain", chain.description["rpcUrl"])
+    tokens = json.loads(Path(chain.description["demoTokens"]["440000"]).read_text())
     issuing = Issuing(batch, tmp_path / "issued", tokens["issuer"])
     served: Served | None = None
     kills = unanswered = 0

@@ -73,8 +73,8 @@ def provinces(tmp_path: Path) -> Iterator[tuple[Served, Served]]:
     b: Served | None = None
     try:
         config = tmp_path / "a" / "demo" / "440000" / "tongban.toml"
-        joined = ["--config", str(config), "--chain", a.description["rpc_url"]]
-        assert shlex.split(a.description["demo_second_province"])[1:] == ["serve", *joined]
+        joined = ["--config", str(config), "--chain", a.description["rpcUrl"]]
+        assert shlex.split(a.description["demoSecondProvince"])[1:] == ["serve", *joined]
         b = serve(tmp_path / "b.log", *joined)
         yield a, b
     finally:
@@ -87,13 +87,13 @@ def test_a_citizen_credential_across_two_provinces(
     provinces: tuple[Served, Served], tmp_path: Path
 ) -> None:
     a, b = provinces
-    assert a.description["issuer_id"] == 1
-    assert b.description["issuer_id"] == 2
-    assert a.description["rpc_url"] == b.description["rpc_url"]
+    assert a.description["issuerId"] == 1
+    assert b.description["issuerId"] == 2
+    assert a.description["rpcUrl"] == b.description["rpcUrl"]
     addresses = {name: c["address"] for name, c in a.description["contracts"].items()}
     assert addresses == {name: c["address"] for name, c in b.description["contracts"].items()}
-    tokens_a = json.loads(Path(a.description["demo_tokens"]["330000"]).read_text())
-    tokens_b = json.loads(Path(a.description["demo_tokens"]["440000"]).read_text())
+    tokens_a = json.loads(Path(a.description["demoTokens"]["330000"]).read_text())
+    tokens_b = json.loads(Path(a.description["demoTokens"]["440000"]).read_text())
     wallet = ["--wallet", str(tmp_path / "wallet")]
 
     # The citizen makes a wallet; A's issuing system issues a degree certificate to it.
@@ -171,8 +171,8 @@ def test_a_citizen_credential_across_two_provinces(
     _until("an anchored checkpoint of B's log", export_is_anchored)
     contracts = a.description["contracts"]
     checked = _cli(
-        "audit", "verify", str(export), "--chain", b.description["rpc_url"],
-        "--chain-id", str(b.description["chain_id"]),
+        "audit", "verify", str(export), "--chain", b.description["rpcUrl"],
+        "--chain-id", str(b.description["chainId"]),
         "--audit-anchor", contracts["AuditAnchor"]["address"],
         "--registry", contracts["IssuerRegistry"]["address"],
         "--data-dir", str(tmp_path / "auditor"),

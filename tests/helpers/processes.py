@@ -62,7 +62,7 @@ class Served:
     @property
     def url(self) -> str:
         """The service's API URL, as it printed it."""
-        return str(self.description["api_url"])
+        return str(self.description["apiUrl"])
 
     def stop(self) -> int:
         """SIGTERM (if still running) and wait; the exit status."""

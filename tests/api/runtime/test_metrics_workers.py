@@ -177,7 +177,7 @@ def test_counters_never_go_down_over_scrapes_of_two_workers(tmp_path: Path) -> N
         TONGBAN_WORKERS="2",
     )
     try:
-        tokens = json.loads(Path(served.description["demo_tokens"]["330000"]).read_text())
+        tokens = json.loads(Path(served.description["demoTokens"]["330000"]).read_text())
         traffic = Traffic(served.url, tokens)
         workers = _workers(served.process.pid)
         assert len(workers) == 2

@@ -105,19 +105,19 @@ def test_the_second_province_keeps_working_while_the_first_restarts(tmp_path: Pa
     a = serve(tmp_path / "a-first.log", "--data-dir", str(data), **A_SETTINGS)
     b: Served | None = None
     try:
-        command = a.description["demo_second_province"]
+        command = a.description["demoSecondProvince"]
         program = shlex.split(command)[0]
         assert Path(program).resolve() == Path(TONGBAN).resolve()
         b = _run_as_printed(command, tmp_path / "b.log")
-        assert b.description["rpc_url"] == a.description["rpc_url"]
-        tokens_a = json.loads(Path(a.description["demo_tokens"]["330000"]).read_text())
-        tokens_b = json.loads(Path(a.description["demo_tokens"]["440000"]).read_text())
+        assert b.description["rpcUrl"] == a.description["rpcUrl"]
+        tokens_a = json.loads(Path(a.description["demoTokens"]["330000"]).read_text())
+        tokens_b = json.loads(Path(a.description["demoTokens"]["440000"]).read_text())
         verifier_b = RemoteApi(b.url, tokens_b["verifier"])
         before = _issue_anchored(RemoteApi(a.url, tokens_a["issuer"]))
         _until("B to verify A's credential", lambda: _verdict(verifier_b, before) == "VALID")
         assert _readyz(b.url)[0] == 200
 
-        rpc_url = a.description["rpc_url"]
+        rpc_url = a.description["rpcUrl"]
         assert a.stop() == 0, a.log.read_text()[-3000:]
 
         def chain_down() -> dict[str, Any] | None:
@@ -129,8 +129,8 @@ def test_the_second_province_keeps_working_while_the_first_restarts(tmp_path: Pa
         assert readiness["checks"]["store"]["ok"] is True
 
         a = serve(tmp_path / "a-second.log", "--data-dir", str(data), **A_SETTINGS)
-        assert a.description["rpc_url"] == rpc_url
-        assert a.description["demo_second_province"] == command
+        assert a.description["rpcUrl"] == rpc_url
+        assert a.description["demoSecondProvince"] == command
         _until("B to be ready again", lambda: _readyz(b.url)[0] == 200)
         after = _issue_anchored(RemoteApi(a.url, tokens_a["issuer"]))
         _until("B to verify a credential issued after the restart",

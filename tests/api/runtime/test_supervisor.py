@@ -74,21 +74,21 @@ def _one_error_line(result: subprocess.CompletedProcess[str]) -> str:
 def test_serve_starts_the_embedded_chain_and_deploys(running: Service, tmp_path: Path) -> None:
     description = running.description
     assert description["chain"] == "embedded"
-    assert description["chain_id"] == 33044
-    assert description["rpc_url"].startswith("http://127.0.0.1:")
+    assert description["chainId"] == 33044
+    assert description["rpcUrl"].startswith("http://127.0.0.1:")
     assert set(description["contracts"]) == {"IssuerRegistry", "CredentialAnchor", "AuditAnchor"}
     status = _run("chain", "status", "--json", "--data-dir", str(tmp_path / "data"))
     assert status.returncode == 0, status.stderr
     reported = json.loads(status.stdout)
-    assert reported["chain_id"] == 33044
-    assert all(c["has_code"] for c in reported["contracts"].values())
-    assert "Ganache" in reported["client_version"]
+    assert reported["chainId"] == 33044
+    assert all(c["hasCode"] for c in reported["contracts"].values())
+    assert "Ganache" in reported["clientVersion"]
 
 
 @pytest.mark.slow
 def test_a_second_service_on_the_same_data_dir_is_refused(running: Service, tmp_path: Path) -> None:
     # A second `make run` beside the first: the directory is the conflict to name, not the port.
-    port = running.description["api_url"].rsplit(":", 1)[1]
+    port = running.description["apiUrl"].rsplit(":", 1)[1]
     line = _one_error_line(
         _run("serve", "--data-dir", str(tmp_path / "data"), TONGBAN_HTTP_PORT=port)
     )
@@ -98,7 +98,7 @@ def test_a_second_service_on_the_same_data_dir_is_refused(running: Service, tmp_
 
 @pytest.mark.slow
 def test_sigterm_stops_the_service_and_its_node(running: Service) -> None:
-    node_pid = running.description["node_pid"]
+    node_pid = running.description["nodePid"]
     assert running.stop() == 0
     assert process_gone(node_pid)
 
@@ -106,7 +106,7 @@ def test_sigterm_stops_the_service_and_its_node(running: Service) -> None:
 @pytest.mark.slow
 def test_kill_9_leaves_no_orphan_and_a_restart_resumes_the_chain(tmp_path: Path) -> None:
     first = Service(tmp_path / "data")
-    node_pid = first.description["node_pid"]
+    node_pid = first.description["nodePid"]
     first.process.send_signal(signal.SIGKILL)
     first.process.wait()
     assert process_gone(node_pid), "the embedded node outlived the killed service"
@@ -114,9 +114,9 @@ def test_kill_9_leaves_no_orphan_and_a_restart_resumes_the_chain(tmp_path: Path)
     second = Service(tmp_path / "data")
     try:
         assert second.description["contracts"] == first.description["contracts"]
-        assert second.description["operator_account"] == first.description["operator_account"]
-        assert second.description["block_number"] >= first.description["block_number"]
-        assert second.description["rpc_url"] == first.description["rpc_url"]  # the kept port
+        assert second.description["operatorAccount"] == first.description["operatorAccount"]
+        assert second.description["blockNumber"] >= first.description["blockNumber"]
+        assert second.description["rpcUrl"] == first.description["rpcUrl"]  # the kept port
     finally:
         assert second.stop() == 0
 
@@ -249,7 +249,7 @@ def _workers_of(pid: int) -> set[int]:
 
 @pytest.mark.slow
 def test_a_killed_http_worker_is_replaced_and_the_api_keeps_answering(running: Service) -> None:
-    url = running.description["api_url"]
+    url = running.description["apiUrl"]
     host, port = url.removeprefix("http://").split(":")
     workers = _workers_of(running.process.pid)
     assert len(workers) == running.description["workers"] == 2
