@@ -1,14 +1,19 @@
 """``tongban wallet``: a citizen's wallet on the command line (``api.client.wallet`` does the work).
 
 The wallet is a directory (``--wallet DIR``, ``TONGBAN_WALLET``, default
-``~/.tongban/wallet``) unlocked with the passphrase in ``TONGBAN_WALLET_PASSPHRASE``:
-never a command-line argument, which other users could read in ``ps``.
+``~/.tongban/wallet``). A command uses the wallet's agent when ``tongban wallet
+unlock`` started one for that directory (``api.client.agent``: the keys stay in
+its memory), else unlocks with the passphrase in ``TONGBAN_WALLET_PASSPHRASE``
+or typed at a terminal prompt: never a command-line argument, which other users
+could read in ``ps``.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
+import sys
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -18,16 +23,38 @@ from rich.text import Text
 
 from api.cli.common import JsonOption, err, out, print_json_line, print_text
 from api.cli.options import TokenOption, UrlOption, read_json, remote
+from api.client.agent_client import find_agent, lock, start_agent
+from api.client.agent_socket import MAX_UNLOCK_SECONDS
 from api.client.history import AccessHistory, access_history
 from api.client.remote import RemoteApi
 from api.client.status import refresh_statuses
-from api.client.wallet import KnownStatus, Wallet, WalletError, fetch_anchor_proofs, issuer_key
+from api.client.wallet import (
+    KnownStatus,
+    Wallet,
+    WalletError,
+    fetch_anchor_proofs,
+    issuer_key,
+    read_holder,
+)
+from credentials.times import format_ms
 from ledger.crypto.sm2 import Sm2PublicKey
 
-__all__ = ["PASSPHRASE_ENV", "WALLET_ENV", "default_wallet_dir", "wallet_app"]
+__all__ = [
+    "DEFAULT_UNLOCK_SECONDS",
+    "PASSPHRASE_ENV",
+    "UNLOCK_SECONDS_ENV",
+    "WALLET_ENV",
+    "default_wallet_dir",
+    "parse_duration",
+    "wallet_app",
+]
 
 WALLET_ENV = "TONGBAN_WALLET"
 PASSPHRASE_ENV = "TONGBAN_WALLET_PASSPHRASE"  # noqa: S105 (the variable's name)
+UNLOCK_SECONDS_ENV = "TONGBAN_WALLET_UNLOCK_SECONDS"
+DEFAULT_UNLOCK_SECONDS = 15 * 60
+"""How long ``wallet unlock`` lasts without ``--for`` or ``TONGBAN_WALLET_UNLOCK_SECONDS``."""
+_DURATION = re.compile(r"(?:([0-9]+)h)?(?:([0-9]+)m)?(?:([0-9]+)s)?", re.ASCII)
 
 wallet_app = typer.Typer(
     help="A citizen's wallet: holder key, credentials, presentations, access history.",
@@ -51,11 +78,24 @@ WalletOption = Annotated[
 ]
 
 
-def _passphrase() -> str:
+def _passphrase(*, new: bool = False) -> str:
+    """The passphrase from the environment, else typed at a terminal, else ``WalletError``."""
     passphrase = os.environ.get(PASSPHRASE_ENV)
-    if not passphrase:
-        raise WalletError(f"set the wallet passphrase in {PASSPHRASE_ENV}")
-    return passphrase
+    if passphrase:
+        return passphrase
+    if sys.stdin.isatty():
+        import getpass  # only when a person is there to type
+
+        typed = getpass.getpass("wallet passphrase: ")
+        if new and typed and getpass.getpass("the same again: ") != typed:
+            raise WalletError("the two passphrases differ")
+        if typed:
+            return typed
+    if new:
+        raise WalletError(f"give the new wallet's passphrase in {PASSPHRASE_ENV}")
+    raise WalletError(
+        f"the wallet is locked: set {PASSPHRASE_ENV} or run `tongban wallet unlock` at a terminal"
+    )
 
 
 def _directory(wallet: Path | None) -> Path:
@@ -63,13 +103,44 @@ def _directory(wallet: Path | None) -> Path:
 
 
 def _open(wallet: Path | None) -> Wallet:
-    return Wallet.open(_directory(wallet), _passphrase())
+    directory = _directory(wallet)
+    read_holder(directory)  # "no wallet here" before asking for a passphrase
+    keys = find_agent(directory)
+    if keys is not None:
+        return Wallet.with_keys(directory, keys)
+    return Wallet.open(directory, _passphrase())
+
+
+def parse_duration(text: str) -> int:
+    """Seconds in ``90``, ``90s``, ``15m``, ``2h`` or ``1h30m``; ``WalletError`` otherwise."""
+    match = _DURATION.fullmatch(text.strip())
+    if text.strip().isdigit():
+        seconds = int(text)
+    elif match is not None and any(match.groups()):
+        hours, minutes, secs = (int(part or 0) for part in match.groups())
+        seconds = hours * 3600 + minutes * 60 + secs
+    else:
+        seconds = 0
+    if not 1 <= seconds <= MAX_UNLOCK_SECONDS:
+        raise WalletError("--for takes a duration such as 90s, 15m or 1h30m, from 1s to 24h")
+    return seconds
+
+
+def _unlock_seconds(duration: str | None) -> int:
+    if duration is not None:
+        return parse_duration(duration)
+    configured = os.environ.get(UNLOCK_SECONDS_ENV)
+    if configured is None:
+        return DEFAULT_UNLOCK_SECONDS
+    if not configured.strip().isdigit() or not 1 <= int(configured) <= MAX_UNLOCK_SECONDS:
+        raise WalletError(f"{UNLOCK_SECONDS_ENV} must be a whole number of seconds, 1 to 86400")
+    return int(configured)
 
 
 @wallet_app.command("create")
 def wallet_create(wallet: WalletOption = None, as_json: JsonOption = False) -> None:
     """Create a wallet with a new SM2 holder key; print the holder's did:key."""
-    created = Wallet.create(_directory(wallet), _passphrase())
+    created = Wallet.create(_directory(wallet), _passphrase(new=True))
     if as_json:
         print_json_line({"wallet": str(created.directory), "holder": created.did})
         return
@@ -85,6 +156,66 @@ def wallet_did(wallet: WalletOption = None, as_json: JsonOption = False) -> None
         print_json_line({"holder": opened.did})
     else:
         print_text(opened.did)
+
+
+@wallet_app.command("unlock")
+def wallet_unlock(
+    duration: Annotated[
+        str | None,
+        typer.Option(
+            "--for",
+            help=(
+                "How long, e.g. 90s, 15m, 1h30m (at most 24h; default 15m or "
+                f"{UNLOCK_SECONDS_ENV} seconds)."
+            ),
+            metavar="DURATION",
+            show_default=False,
+        ),
+    ] = None,
+    wallet: WalletOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Unlock the wallet for a while: its agent keeps the keys in memory, no passphrase needed.
+
+    Unlocking again replaces the running agent (with a new expiry);
+    `tongban wallet lock` ends it at once.
+    """
+    directory = _directory(wallet)
+    holder = read_holder(directory)
+    seconds = _unlock_seconds(duration)
+    unlocked = start_agent(directory, _passphrase(), seconds)
+    until = format_ms(unlocked.expires_at_ms)
+    if as_json:
+        print_json_line(
+            {
+                "wallet": str(directory),
+                "holder": holder,
+                "unlockedSeconds": seconds,
+                "expiresAt": until,
+                "agentPid": unlocked.pid,
+            }
+        )
+        return
+    print_text(f"wallet {directory} unlocked until {until} (agent pid {unlocked.pid})")
+
+
+@wallet_app.command("lock")
+def wallet_lock(wallet: WalletOption = None, as_json: JsonOption = False) -> None:
+    """Lock the wallet now: its agent forgets the keys and exits."""
+    directory = _directory(wallet)
+    stopped = lock(directory)
+    if as_json:
+        print_json_line(
+            {
+                "wallet": str(directory),
+                "locked": True,
+                "agentPid": stopped,
+                "wasUnlocked": stopped is not None,
+            }
+        )
+        return
+    state = "locked" if stopped is not None else "was not unlocked"
+    print_text(f"wallet {directory} {state}")
 
 
 def _issuer_public_key(api: RemoteApi, credential: dict[str, Any]) -> Sm2PublicKey:
@@ -279,8 +410,13 @@ def wallet_present(
         ),
     ] = False,
     wallet: WalletOption = None,
+    as_json: JsonOption = False,
 ) -> None:
-    """Sign a presentation of one credential disclosing only the chosen claims."""
+    """Sign a presentation of one credential disclosing only the chosen claims.
+
+    The presentation is printed as one JSON line, or written to --out (then --json
+    prints where, as JSON).
+    """
     opened = _open(wallet)
     names = [name.strip() for name in claims.split(",") if name.strip()]
     chosen_challenge, chosen_domain = _challenge(challenge, domain, verifier, token)
@@ -293,6 +429,9 @@ def wallet_present(
         return
     out_file.touch(mode=0o600, exist_ok=True)
     out_file.write_text(text + "\n", encoding="utf-8")
+    if as_json:
+        print_json_line({"file": str(out_file), "domain": chosen_domain, "holder": opened.did})
+        return
     print_text(f"presentation for {chosen_domain} written to {out_file}", console=err)
 
 
