@@ -24,6 +24,7 @@ from api.http.middleware import MethodGuard, RequestContextMiddleware
 from api.http.problems import PROBLEM_MEDIA_TYPE, ProblemDetails, install_problem_handlers
 from api.http.routes import api_router
 from api.http.routes.table import app_routes, document_route_table, table_mismatch
+from api.http.schemas.issuing import issue_components
 
 __all__ = ["create_app"]
 
@@ -88,6 +89,8 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
     )
     schemas = document.setdefault("components", {}).setdefault("schemas", {})
     _add_schemas(schemas, {"ProblemDetails": ProblemDetails, **documented_models()})
+    # Issue requests are documented per template; their envelope model validates them.
+    schemas.update(issue_components())
     _problem_422(document)
     _declaration_headers_required(document)
     document_roles(document, app.routes)

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import secrets
 import string
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Annotated, Any, Generic, TypeVar
 
 from fastapi import Depends, Header, Request
@@ -281,23 +281,32 @@ async def read_capped(request: Request, cap: int) -> bytes:
 class JsonBody(Generic[M]):
     """A strict JSON body validated into ``model`` (see the module docstring)."""
 
-    def __init__(self, model: type[M], *, batch: bool = False) -> None:
-        """Bodies of ``model``; ``batch`` selects the larger batch size cap."""
+    def __init__(
+        self,
+        model: type[M],
+        *,
+        batch: bool = False,
+        examples: Mapping[str, Mapping[str, Any]] | None = None,
+    ) -> None:
+        """Bodies of ``model``; ``batch`` selects the larger batch size cap.
+
+        ``examples`` are OpenAPI Example Objects by name, published with the body.
+        """
         self.model = model
         self.batch = batch
+        self.examples = dict(examples or {})
         _DOCUMENTED[model.__name__] = model
 
     @property
     def openapi(self) -> dict[str, Any]:
-        """``openapi_extra`` for the route: the request body's schema."""
+        """``openapi_extra`` for the route: the request body's schema and examples."""
+        media: dict[str, Any] = {"schema": {"$ref": f"#/components/schemas/{self.model.__name__}"}}
+        if self.examples:
+            media["examples"] = self.examples
         return {
             "requestBody": {
                 "required": True,
-                "content": {
-                    "application/json": {
-                        "schema": {"$ref": f"#/components/schemas/{self.model.__name__}"}
-                    }
-                },
+                "content": {"application/json": media},
                 # Which cap applies: ApiLimits.batch_body_bytes or ApiLimits.body_bytes.
                 "x-body-limit": "batch" if self.batch else "standard",
             }

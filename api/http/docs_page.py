@@ -3,8 +3,10 @@
 ``render_reference(document)`` turns the app's own OpenAPI document into one
 self-contained HTML page: every operation grouped by tag, with its method,
 path, summary, description, the roles a token needs (the ``x-roles``
-extension, see ``api.http.deps.document_roles``), parameters, request body and
-response codes, then every component schema. No script, no external
+extension, see ``api.http.deps.document_roles``), parameters, request body
+(its schema, size cap and worked examples, folded) and response codes, then
+every component schema (members with their rules and example values; a
+``oneOf`` as its alternatives). No script, no external
 resource: the only links are fragments within the page, the styles are
 inline, and every text from the document is HTML-escaped. Descriptions are
 Markdown; only inline code, bold, paragraphs and bullet lists are rendered,
@@ -14,6 +16,7 @@ everything else shows as plain text.
 from __future__ import annotations
 
 import html
+import json
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
@@ -62,6 +65,8 @@ th, td { border: 1px solid #d0d7de; padding: 0.25rem 0.5rem; text-align: left;
 th { background: #f6f8fa; font-weight: 600; }
 h4 { margin: 0.8rem 0 0.2rem; font-size: 0.95rem; }
 td p { margin: 0 0 0.3rem; } td p:last-child { margin-bottom: 0; }
+pre { background: #f6f8fa; border-radius: 4px; padding: 0.5rem 0.8rem; overflow-x: auto; }
+details { margin: 0.3rem 0; } summary { cursor: pointer; }
 nav li { margin-bottom: 0.3rem; } .muted { color: #57606a; }
 """
 
@@ -156,6 +161,9 @@ def _constraints(schema: Mapping[str, Any]) -> str:
             inner = _constraints(sub)
             if inner:
                 parts.append(inner)
+    examples = schema.get("examples")
+    if isinstance(examples, list) and examples:
+        parts.append(f"example <code>{_e(_json_literal(examples[0]))}</code>")
     return "; ".join(parts)
 
 
@@ -196,13 +204,30 @@ def _size(octets: int) -> str:
     return f"{mib} MiB" if mib and not rest else f"{octets:,} bytes"
 
 
+def _examples(content: Mapping[str, Any] | None) -> str:
+    """Each named example of a body, folded: its summary, then the JSON to send."""
+    parts = []
+    for entry in (content or {}).values():
+        for name, example in (entry.get("examples") or {}).items():
+            value = json.dumps(example.get("value"), ensure_ascii=False, indent=2)
+            parts.append(
+                f"<details><summary><code>{_e(name)}</code> {_e(example.get('summary', ''))}"
+                f"</summary>{_markdown(example.get('description'))}"
+                f"<pre><code>{_e(value)}</code></pre></details>"
+            )
+    return "<h4>Examples</h4>" + "".join(parts) if parts else ""
+
+
 def _request_body(body: Mapping[str, Any] | None, caps: Mapping[str, int]) -> str:
     if not body:
         return ""
     required = " (required)" if body.get("required") else " (optional)"
     cap = caps.get(str(body.get("x-body-limit", "standard")))
     limit = f"<br>At most {_size(cap)}." if cap is not None else ""
-    return f"<h4>Request body{required}</h4><p>{_content(body.get('content'))}{limit}</p>"
+    return (
+        f"<h4>Request body{required}</h4><p>{_content(body.get('content'))}{limit}</p>"
+        f"{_examples(body.get('content'))}"
+    )
 
 
 def _responses(responses: Mapping[str, Any]) -> str:
@@ -286,6 +311,8 @@ def _schema(name: str, schema: Mapping[str, Any]) -> str:
         parts.append(_table(("member", "type", "required", "description"), rows))
         if schema.get("additionalProperties") is False:
             parts.append('<p class="muted">No other members are accepted.</p>')
+    elif "oneOf" in schema:
+        parts.append(f"<p>One of: {_type_html(schema)}</p>")
     else:
         parts.append(f"<p>{_type_html(schema)} {_constraints(schema)}</p>")
     parts.append("</section>")

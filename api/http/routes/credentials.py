@@ -68,6 +68,7 @@ from api.http.schemas.credentials import (
     status_name,
     status_request_json,
 )
+from api.http.schemas.issuing import batch_examples, issue_examples
 from api.province.access import Declaration, access_event, record_access
 from api.province.clients import Role
 from credentials.credential import IssueRequest, SignedCredential
@@ -88,8 +89,9 @@ from ledger.chain.index import ChainIndex
 
 router = APIRouter(prefix="/credentials", tags=["credentials"])
 
-ISSUE_BODY = JsonBody(IssueIn)
-BATCH_BODY = JsonBody(BatchIssueIn, batch=True)
+# Documented per template (api.http.schemas.issuing); validated by IssueIn and the template.
+ISSUE_BODY = JsonBody(IssueIn, examples=issue_examples())
+BATCH_BODY = JsonBody(BatchIssueIn, batch=True, examples=batch_examples())
 STATUS_BODY = JsonBody(StatusChangeIn)
 MAX_REQUEST_ID = 2**53 - 1
 

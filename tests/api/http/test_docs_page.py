@@ -13,6 +13,7 @@ import pytest
 
 from api.errors import PROBLEM_TYPE_BASE
 from api.http.docs_page import operation_anchor, render_reference, schema_anchor
+from credentials.templates import TEMPLATES
 from tests.helpers.server import Province, Reply, running_province
 
 ATTRIBUTE = re.compile(r"""\s(?:href|src|action|srcset|poster|data)\s*=\s*["']([^"']*)["']""", re.I)
@@ -122,6 +123,26 @@ def test_request_bodies_show_their_schema_and_size_cap(served: Province) -> None
     schema = page.split(f'id="{schema_anchor("EventIn")}"')[1].split("</section>")[0]
     for member in ("action", "resource", "purpose", "legalBasis", "outcome"):
         assert f"<code>{member}</code>" in schema
+
+
+def test_issue_bodies_show_each_template_with_a_worked_example(served: Province) -> None:
+    page = _page(served).text
+    issue = page.split(f'id="{operation_anchor("post", "/credentials/issue")}"')[1]
+    issue = issue.split("</section>")[0]
+    for name in TEMPLATES:
+        assert f"<summary><code>{name}</code> {html.escape(TEMPLATES[name].title)}" in issue
+    assert html.escape('"template": "degree-certificate"') in issue
+    one_of = page.split(f'id="{schema_anchor("IssueIn")}"')[1].split("</section>")[0]
+    assert "One of:" in one_of
+    assert f'href="#{schema_anchor("IssueDegreeCertificateIn")}"' in one_of
+    request = page.split(f'id="{schema_anchor("IssueDegreeCertificateIn")}"')[1]
+    request = request.split("</section>")[0]
+    assert "<code>&quot;degree-certificate&quot;</code>" in request
+    assert f'href="#{schema_anchor("DegreeCertificateClaims")}"' in request
+    claims = page.split(f'id="{schema_anchor("DegreeCertificateClaims")}"')[1]
+    claims = claims.split("</section>")[0]
+    assert "<code>degreeLevel</code>" in claims
+    assert "example <code>&quot;bachelor&quot;</code>" in claims
 
 
 def test_text_from_the_document_is_escaped() -> None:
