@@ -157,6 +157,14 @@ def check_declaration(
     Each against the audit log's rule for its event field; every header that is
     missing or breaks its rule is named in one 422, in that order.
     """
+    if purpose is not None and legal_basis is not None:
+        try:
+            replace(
+                _PROBE, purpose=purpose, legal_basis=legal_basis, idempotency_key=idempotency_key
+            ).validate()
+            return Declaration(purpose, legal_basis)
+        except EventRejectedError:
+            pass  # each header on its own below, to name every bad one
     given = {"purpose": purpose, "legal_basis": legal_basis, "idempotency_key": idempotency_key}
     issues: list[FieldIssue] = []
     for header, field, required in _HEADERS:
@@ -170,8 +178,6 @@ def check_declaration(
         except EventRejectedError as exc:
             # Kept here, not in the problem table: the event's field becomes the header's name.
             issues.append(FieldIssue(field=header, rule=exc.rule))
-    if issues or purpose is None or legal_basis is None:
-        raise Problem(
-            ProblemCode.VALIDATION_FAILED, "the request's headers break a rule", errors=issues
-        )
-    return Declaration(purpose, legal_basis)
+    raise Problem(
+        ProblemCode.VALIDATION_FAILED, "the request's headers break a rule", errors=issues
+    )

@@ -211,6 +211,10 @@ def anchor_path(
 # ------------------------------------------------------------------- (7) disclosures
 
 
+def _disclosure(index: int, item: list[Any]) -> str:
+    return f"disclosure {index} (claim {claim_name(item[1])})"
+
+
 def disclosures_listed(parsed: ParsedCredential) -> Passed[None] | Failed:
     """Check (7): every disclosure has a long enough salt and hashes to a digest in ``_sd``.
 
@@ -218,17 +222,16 @@ def disclosures_listed(parsed: ParsedCredential) -> Passed[None] | Failed:
     its claim (check (0) made sure it is one of the template's), never its value.
     """
     for index, item in enumerate(parsed.disclosures):
-        which = f"disclosure {index} (claim {claim_name(item[1])})"
         if salt_length(item[0]) < MIN_SALT_BYTES:
             return Failed(
                 Reason.DISCLOSURE_SALT_TOO_SHORT,
-                f"{which} has a salt shorter than {MIN_SALT_BYTES * 8} bits",
+                f"{_disclosure(index, item)} has a salt shorter than {MIN_SALT_BYTES * 8} bits",
                 f"/disclosures/{index}",
             )
         if disclosure_digest(item) not in parsed.sd:
             return Failed(
                 Reason.DISCLOSURE_NOT_IN_SD,
-                f"{which} does not hash to a digest in _sd",
+                f"{_disclosure(index, item)} does not hash to a digest in _sd",
                 f"/disclosures/{index}",
             )
     count = len(parsed.disclosures)
