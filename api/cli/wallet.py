@@ -104,9 +104,10 @@ def _directory(wallet: Path | None) -> Path:
 
 def _open(wallet: Path | None) -> Wallet:
     directory = _directory(wallet)
-    read_holder(directory)  # "no wallet here" before asking for a passphrase
+    holder = read_holder(directory)  # "no wallet here" before asking for a passphrase
     keys = find_agent(directory)
-    if keys is not None:
+    # An agent holding another key serves a wallet that was replaced since: not this one.
+    if keys is not None and keys.did == holder:
         return Wallet.with_keys(directory, keys)
     return Wallet.open(directory, _passphrase())
 
@@ -140,7 +141,9 @@ def _unlock_seconds(duration: str | None) -> int:
 @wallet_app.command("create")
 def wallet_create(wallet: WalletOption = None, as_json: JsonOption = False) -> None:
     """Create a wallet with a new SM2 holder key; print the holder's did:key."""
-    created = Wallet.create(_directory(wallet), _passphrase(new=True))
+    directory = _directory(wallet)
+    created = Wallet.create(directory, _passphrase(new=True))
+    lock(directory)  # an agent still running for a wallet once in this directory
     if as_json:
         print_json_line({"wallet": str(created.directory), "holder": created.did})
         return

@@ -197,6 +197,10 @@ def start_agent(wallet: Path, passphrase: str, seconds: int) -> Unlocked:
     The passphrase goes to the agent on a pipe; ``WalletError`` with the agent's own
     reason (a wrong passphrase, say) if it does not start.
     """
+    if not hasattr(socket, "SO_PEERCRED"):
+        raise WalletError(
+            "the wallet agent needs Linux (SO_PEERCRED); use TONGBAN_WALLET_PASSPHRASE instead"
+        )
     socket_path(wallet)  # a path too long for a socket fails here, before any work
     ensure_agent_directory()
     process = subprocess.Popen(

@@ -131,7 +131,12 @@ class PeerCredentials:
 
 
 def peer_credentials(sock: socket.socket) -> PeerCredentials:
-    """The peer's pid, uid and gid (``SO_PEERCRED``: set by the kernel, not by the peer)."""
+    """The peer's pid, uid and gid (``SO_PEERCRED``: set by the kernel, not by the peer).
+
+    ``OSError`` where the kernel does not tell (``SO_PEERCRED`` is Linux's).
+    """
+    if not hasattr(socket, "SO_PEERCRED"):
+        raise OSError("this system does not report a Unix socket peer's uid")
     raw = sock.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, _UCRED.size)
     pid, uid, gid = _UCRED.unpack(raw)
     return PeerCredentials(pid, uid, gid)

@@ -198,6 +198,20 @@ def test_unlocked_commands_need_no_passphrase_and_agree_with_the_passphrase(
     assert presentation["holder"] == wallet.did
     assert isinstance(holder_proof(presentation), Passed)  # signed by the agent's key
     assert "张三" not in presented.stdout
+    written = session.root / "presentation.json"
+    where = session.json(
+        "present",
+        digest,
+        "--challenge",
+        "c",
+        "--domain",
+        "d",
+        "--out",
+        str(written),
+        wallet=wallet.directory,
+    )
+    assert where == {"file": str(written), "domain": "d", "holder": wallet.did}
+    assert isinstance(holder_proof(json.loads(written.read_text("utf-8"))), Passed)
 
     # What the agent sealed opens with the passphrase, and the other way round.
     opened = Wallet.open(wallet.directory, PASSPHRASE)
@@ -380,6 +394,18 @@ def test_a_wallet_never_uses_another_wallets_agent(session: Session) -> None:
     # answers for its own directory only.
     os.rename(session.socket(first.directory), session.socket(second.directory))
     _locked(session.run("did", wallet=second.directory))
+
+
+def test_a_wallet_created_anew_does_not_use_the_old_wallets_agent(session: Session) -> None:
+    old = session.wallet()
+    pid = session.unlock(old.directory)["agentPid"]
+    shutil.rmtree(old.directory)
+    new = session.run("create", "--json", wallet=old.directory, passphrase=True)
+    assert new.returncode == 0, new.stderr
+    assert process_gone(pid, 10), "the old wallet's agent survived a new wallet in its place"
+    created = json.loads(new.stdout)["holder"]
+    assert created != old.did
+    assert session.json("did", wallet=old.directory, passphrase=True) == {"holder": created}
 
 
 def test_a_directory_open_to_others_is_refused(session: Session) -> None:
