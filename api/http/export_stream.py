@@ -119,14 +119,23 @@ async def stream_export(
 ) -> AsyncIterator[bytes]:
     """The export as byte chunks for a streaming response; stops when the client is gone."""
     chunks = export_chunks(audit_log, anchorer, chunk_bytes=chunk_bytes)
+    ended = False
     try:
         while True:
-            chunk = await run_in_threadpool(next, chunks, None)
+            try:
+                chunk = await run_in_threadpool(next, chunks, None)
+            except Exception:
+                ended = True
+                raise
             if chunk is None:
+                ended = True
                 return
             yield chunk
             if await is_disconnected():
-                log.info("audit export abandoned by the client")
                 return
     finally:
+        # However the client's leaving shows (the disconnect check, a failed send
+        # closing us at the yield, the server cancelling us mid-read), it is logged once.
+        if not ended:
+            log.info("audit export abandoned by the client")
         chunks.close()
