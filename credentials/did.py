@@ -16,16 +16,19 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import base58
 
 from credentials.contexts import DID_V1_1, TONGBAN_V1
 from credentials.times import format_seconds
-from ledger.chain.contracts.registry import KeyRecord
 from ledger.crypto import multikey
 from ledger.crypto.errors import InvalidKey
 from ledger.crypto.sm2 import Sm2PublicKey
+
+if TYPE_CHECKING:
+    # Only for annotations: importing the registry binding loads web3, which a wallet never needs.
+    from ledger.chain.contracts.registry import KeyRecord
 
 __all__ = [
     "IssuerMethod",

@@ -18,6 +18,7 @@ from typing import Any
 from api.client.errors import WalletError
 from api.client.remote import RemoteApi
 from api.client.wallet import Wallet
+from ledger.audit.citizen_request import CITIZEN_DOMAIN
 from ledger.audit.errors import AuditError
 from ledger.audit.events import AccessEvent
 from ledger.audit.receipts import Receipt
@@ -167,10 +168,6 @@ def check_access_history(answer: Any, holder: str, log_id: int) -> AccessHistory
 
 def access_history(wallet: Wallet, api: RemoteApi) -> AccessHistory:
     """Ask ``api`` (no token: the holder's signature authenticates) for the access history."""
-    # Imported here: ledger.audit.citizen is the province's side too and pulls in the
-    # chain client (web3), which the other wallet commands never need.
-    from ledger.audit.citizen import CITIZEN_DOMAIN
-
     offer = api.post("/citizen/challenge", {"holder": wallet.did})
     if not isinstance(offer, dict) or offer.get("domain") != CITIZEN_DOMAIN:
         raise WalletError("the province offered a challenge for something else")

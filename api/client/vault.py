@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from api.client.errors import SealedEntryError, WalletError
 from credentials.errors import CredentialError
+from ledger.audit.citizen_request import request_payload
 from ledger.crypto import sm4
 from ledger.crypto.errors import CryptoError, KeystoreError
 from ledger.crypto.keystore import DEFAULT_SCRYPT, Keystore, ScryptParams
@@ -150,10 +151,6 @@ class LocalKeys(WalletKeys):
 
     def sign_access_request(self, log_id: int, challenge: str) -> str:
         """The holder's signature over the citizen-view request (``ledger.audit.citizen``)."""
-        # Imported here: ledger.audit.citizen is the province's side too and pulls in the
-        # chain client (web3), which no other wallet operation needs.
-        from ledger.audit.citizen import request_payload
-
         holder = self._unlocked()
         return holder.signer.sign(request_payload(log_id, self._did, challenge)).hex()
 

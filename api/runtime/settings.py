@@ -31,7 +31,13 @@ from ledger.chain.node.connection import EMBEDDED, ChainConfig, check_chain_sett
 ENV_PREFIX = "TONGBAN_"
 CONFIG_ENV = "TONGBAN_CONFIG"
 CLIENT_ENV = frozenset(
-    {"TONGBAN_API_URL", "TONGBAN_API_TOKEN", "TONGBAN_WALLET", "TONGBAN_WALLET_PASSPHRASE"}
+    {
+        "TONGBAN_API_URL",
+        "TONGBAN_API_TOKEN",
+        "TONGBAN_WALLET",
+        "TONGBAN_WALLET_PASSPHRASE",
+        "TONGBAN_WALLET_UNLOCK_SECONDS",
+    }
 )
 """Variables of the command-line clients (issue, verify, wallet), not service settings."""
 EMBEDDED_CHAIN_ID = 33044

@@ -19,17 +19,17 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from ledger.audit.anchoring import CheckpointAnchorer, CheckpointState, StoredCheckpoint
+from ledger.audit.citizen_request import request_payload
 from ledger.audit.errors import AuditError
-from ledger.audit.events import Caller, EventInput, Outcome, canonical_json
+from ledger.audit.events import Caller, EventInput, Outcome
 from ledger.audit.log import AppendResult, AuditLog
 from ledger.clock import now_ms
 from ledger.crypto import multikey
 from ledger.crypto.errors import CryptoError
-from ledger.crypto.signer import SignedPayload, verify_payload
+from ledger.crypto.signer import verify_payload
 from ledger.crypto.sm2 import Sm2PublicKey
 from ledger.store.challenges import ChallengeError, Challenges
 
-CITIZEN_DOMAIN = "tongban/citizen-view/v1"
 CHALLENGE_PURPOSE = "citizen-view"
 CHALLENGE_TTL_MS = 5 * 60 * 1000
 CITIZEN = Caller("citizen", "self")
@@ -48,12 +48,6 @@ def holder_key(did: str) -> Sm2PublicKey:
         return multikey.decode(did[len(prefix) :])
     except (CryptoError, ValueError):
         raise CitizenAccessError("the holder DID does not name an SM2 public key") from None
-
-
-def request_payload(log_id: int, holder: str, challenge: str) -> SignedPayload:
-    """What the holder signs to ask for their access history."""
-    message = canonical_json({"challenge": challenge, "holder": holder, "logId": log_id})
-    return SignedPayload(CITIZEN_DOMAIN, message)
 
 
 @dataclass(frozen=True)

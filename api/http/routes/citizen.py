@@ -31,11 +31,11 @@ from api.http.schemas.common import (
 )
 from ledger.audit.citizen import (
     CHALLENGE_TTL_MS,
-    CITIZEN_DOMAIN,
     CitizenAccessError,
     CitizenView,
     holder_key,
 )
+from ledger.audit.citizen_request import CITIZEN_DOMAIN
 from ledger.audit.events import format_time
 
 router = APIRouter(prefix="/citizen", tags=["citizen"])

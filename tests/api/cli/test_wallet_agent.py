@@ -37,7 +37,7 @@ from credentials.credential import with_anchor_proof as attach
 from credentials.did import issuer_verification_method
 from credentials.verify.offline import holder_proof
 from credentials.verify.outcome import Passed
-from ledger.audit.citizen import request_payload
+from ledger.audit.citizen_request import request_payload
 from ledger.crypto.keystore import Keystore
 from ledger.crypto.signer import LocalSigner, verify_payload
 from ledger.crypto.sm3 import hmac_sm3
@@ -532,12 +532,6 @@ def test_wallet_commands_with_the_passphrase_import_no_service_stack(session: Se
         assert _service_modules(modules, ("fastapi", "uvicorn", "credentials.issuance")) == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="credentials/did.py imports ledger.chain.contracts.registry (web3) at run time for "
-    "a type; the holder key's Holder imports credentials.did. Remove this mark once did.py "
-    "imports KeyRecord under TYPE_CHECKING.",
-)
 def test_wallet_commands_with_the_passphrase_do_not_import_web3(session: Session) -> None:
     wallet = session.wallet()
     modules = _imported(

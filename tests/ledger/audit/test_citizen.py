@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from ledger.audit.anchoring import CheckpointAnchorer, CheckpointPolicy
-from ledger.audit.citizen import CitizenAccessError, CitizenView, request_payload
+from ledger.audit.citizen import CitizenAccessError, CitizenView
+from ledger.audit.citizen_request import request_payload
 from ledger.audit.log import AuditLog
 from ledger.audit.pseudonyms import PseudonymKeys
 from ledger.chain.node.transactions import NonceManager

@@ -8,7 +8,7 @@ from api.errors import ProblemCode
 from api.http.context import RateLimits
 from api.http.ratelimit import RateLimiter, RatePolicy
 from api.province.clients import Role
-from ledger.audit.citizen import request_payload
+from ledger.audit.citizen_request import request_payload
 from ledger.audit.receipts import Receipt
 from ledger.crypto import multikey
 from ledger.crypto.signer import LocalSigner

@@ -37,7 +37,7 @@ from api.errors import ProblemCode
 from api.http.routes.table import ROUTE_TABLE, RouteUse, app_routes
 from api.province.clients import Role
 from credentials.holder import Holder
-from ledger.audit.citizen import request_payload
+from ledger.audit.citizen_request import request_payload
 from ledger.audit.events import AccessEvent
 from tests.helpers.admin_province import admin_province, drive
 from tests.helpers.contracts import GD, ZJ, World
