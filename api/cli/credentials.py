@@ -138,7 +138,8 @@ class _IssueOutput:
             return
         path = _write_credential(self.directory, result)
         if self.as_json:
-            print_json_line({"digest": result["digest"], "file": str(path), "anchoring": state})
+            anchoring = result.get("anchoring", {"digest": result["digest"], "state": state})
+            print_json_line({"digest": result["digest"], "file": str(path), "anchoring": anchoring})
         elif not self.quiet:
             print_text(f"issued {result['digest']} -> {path} (anchoring {state})")
 

@@ -15,6 +15,7 @@ import importlib
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import click
 import typer
@@ -56,6 +57,25 @@ COMMANDS: tuple[Command, ...] = (
 
 def _root() -> None:
     """Tongban (通办): credential and audit ledger for cross-province e-government."""
+
+
+def _help_as_flag(command_class: type[Any]) -> None:
+    """Make ``command_class`` show its help option as the flag it is."""
+    original = command_class.get_help_option
+
+    def get_help_option(self: Any, ctx: Any) -> Any:
+        option = original(self, ctx)
+        if option is not None:
+            option.metavar = ""
+        return option
+
+    setattr(command_class, "get_help_option", get_help_option)  # noqa: B010
+
+
+# typer 0.29 (with its own copy of click) renders a metavar-less boolean flag as
+# `--help <bool>`; every command's help option comes from these two classes.
+_help_as_flag(typer.core.TyperCommand)
+_help_as_flag(typer.core.TyperGroup)
 
 
 def build_app(argv: Sequence[str]) -> typer.Typer:

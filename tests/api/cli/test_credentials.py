@@ -182,7 +182,7 @@ def test_issue_batches_verify_revoke_and_export(
     assert len(results) == 5
     digests = [r["digest"] for r in results]
     assert sorted(p.stem for p in out_dir.glob("*.json")) == sorted(digests)
-    assert all(r["anchoring"] == "pending" for r in results)
+    assert all(r["anchoring"] == {"digest": r["digest"], "state": "pending"} for r in results)
 
     # A bad fourth line: lines 1-2 are issued, the batch of lines 3-4 is refused by name.
     refused_batch = _batch_file(tmp_path / "bad.jsonl", 5, bad_line=4)

@@ -95,6 +95,9 @@ def test_help_shows_json_as_a_flag(path: tuple[str, ...]) -> None:
     assert re.search(r"--json\s+" + re.escape(help_text.split()[0]), lines[0]), lines[0]
     assert "<bool>" not in lines[0]
     assert "BOOLEAN" not in lines[0]
+    # --help is a flag too (typer 0.29 would show `--help <bool>`: api/cli/main.py).
+    [help_row] = [line for line in result.output.splitlines() if "--help " in line]
+    assert re.search(r"--help\s+Show this message", help_row), help_row
 
 
 # -- camelCase ------------------------------------------------------------------------------

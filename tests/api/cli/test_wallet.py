@@ -255,7 +255,7 @@ def test_the_citizen_journey_issue_receive_anchor_present_verify_and_history(
         )
     )
     digest = issued["digest"]
-    assert issued["anchoring"] == "pending"
+    assert issued["anchoring"]["state"] == "pending"
     credential_file = Path(issued["file"])
     assert credential_file.stat().st_mode & 0o077 == 0
 
