@@ -8,12 +8,11 @@ tokens file) and ``demoSecondProvince``.
 
 from __future__ import annotations
 
-import re
 import signal
 import sys
 import threading
 from types import FrameType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from api.cli.chain import describe_chain, print_description
 from api.cli.common import (
@@ -28,21 +27,9 @@ from api.cli.common import (
 )
 
 if TYPE_CHECKING:
-    from api.runtime.supervisor import ServiceDescription, Supervisor
+    from api.runtime.supervisor import Supervisor
 
-__all__ = ["serve_command", "service_json"]
-
-_SNAKE = re.compile(r"_([a-z0-9])")
-
-
-def service_json(description: ServiceDescription) -> dict[str, Any]:
-    """What ``serve --json`` prints: the service's description with camelCase names."""
-    # ServiceDescription.to_json names its own fields in snake_case; only the top-level
-    # names are renamed (the nested ones are already camelCase or are data: division
-    # codes, contract names).
-    return {
-        _SNAKE.sub(lambda m: m.group(1).upper(), k): v for k, v in description.to_json().items()
-    }
+__all__ = ["serve_command"]
 
 
 def serve_command(
@@ -72,7 +59,7 @@ def serve_command(
     def ready(service: Supervisor) -> None:
         description = service.describe(describe_chain(service.runtime))
         if as_json:
-            print_json_line(service_json(description))
+            print_json_line(description.to_json())
         else:
             print_description(description.runtime, as_json=False)
             out.print(f"[bold]issuer[/]     {description.issuer_id} ({description.issuer_did})")

@@ -83,15 +83,15 @@ class ServiceDescription:
     """Demo mode: the command that starts the second province on this chain."""
 
     def to_json(self) -> dict[str, Any]:
-        """JSON form (``--json``)."""
+        """JSON form (``serve --json``), camelCase like the API."""
         return {
             **self.runtime,
-            "api_url": self.url,
-            "issuer_id": self.issuer_id,
-            "issuer_did": self.issuer_did,
+            "apiUrl": self.url,
+            "issuerId": self.issuer_id,
+            "issuerDid": self.issuer_did,
             "workers": self.workers,
-            "demo_tokens": {str(k): v for k, v in self.demo_tokens.items()},
-            "demo_second_province": self.demo_second_province,
+            "demoTokens": {str(k): v for k, v in self.demo_tokens.items()},
+            "demoSecondProvince": self.demo_second_province,
         }
 
 
