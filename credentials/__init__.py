@@ -21,8 +21,9 @@ Public modules (``docs/credentials.md`` describes the whole package):
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from credentials.lazy import lazy_exports
 
 if TYPE_CHECKING:
     from credentials.anchor_proof import AnchorProof
@@ -105,17 +106,4 @@ _EXPORTS: dict[str, str] = {
     "VerifierConfig": "credentials.verify",
 }
 
-
-def __getattr__(name: str) -> Any:
-    """The exported ``name``, imported from its module on first use."""
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    """The module's names, the lazily loaded exports included."""
-    return sorted(set(globals()) | set(__all__))
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS, __all__)

@@ -14,8 +14,9 @@ are free to move. The modules, one job each:
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from credentials.lazy import lazy_exports
 
 if TYPE_CHECKING:
     from credentials.verify.config import VerifierConfig
@@ -71,17 +72,4 @@ _EXPORTS: dict[str, str] = {
     "Verifier": "credentials.verify.verifier",
 }
 
-
-def __getattr__(name: str) -> Any:
-    """The exported ``name``, imported from its module on first use."""
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    """The module's names, the lazily loaded exports included."""
-    return sorted(set(globals()) | set(__all__))
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS, __all__)
