@@ -137,3 +137,9 @@ class Reason(StrEnum):
     DISCLOSURE_DUPLICATE = "disclosure_duplicate"
     DISCLOSURE_POINTER_INVALID = "disclosure_pointer_invalid"
     DISCLOSURE_SALT_TOO_SHORT = "disclosure_salt_too_short"
+
+    # -- (6) presentation, when the request names the challenge it expects
+    # (VC API ``options.challenge``): not one this verifier issued for presentations,
+    # or not the one the presentation's proof carries.
+    CHALLENGE_NOT_ISSUED = "challenge_not_issued"
+    CHALLENGE_MISMATCH = "challenge_mismatch"

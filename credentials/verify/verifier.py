@@ -50,7 +50,12 @@ from credentials.verify.chain_state import ChainState, HeightCache
 from credentials.verify.checks import PRESENTATION_PURPOSE
 from credentials.verify.config import VerifierConfig
 from credentials.verify.outcome import Failed, Passed, Skipped
-from credentials.verify.parse import ParsedCredential, load_credential, load_presentation
+from credentials.verify.parse import (
+    ParsedCredential,
+    ParsedPresentation,
+    load_credential,
+    load_presentation,
+)
 from credentials.verify.result import (
     CheckResult,
     StatusFinding,
@@ -78,6 +83,7 @@ __all__ = [
     "PRESENTATION_VERIFY",
     "AccessLog",
     "CheckResult",
+    "ExpectedProof",
     "VerificationRequest",
     "VerificationResult",
     "Verifier",
@@ -108,6 +114,21 @@ class VerificationRequest:
     legal_basis: str
     request_id: str
     idempotency_key: str | None = None
+
+
+@dataclass(frozen=True)
+class ExpectedProof:
+    """What the caller expects a presentation's proof to carry (VC API ``options``).
+
+    ``challenge``: one this verifier issued (``issue_challenge``) that every proof of
+    the presentation must carry, else check (6) is ``challenge_mismatch``; if the
+    store does not know it as a presentation challenge of this verifier, check (6)
+    is ``challenge_not_issued``. ``domain``: every proof's domain must equal it, else
+    ``domain_mismatch``. Either may be None (not asked for).
+    """
+
+    challenge: str | None = None
+    domain: str | None = None
 
 
 class AccessLog(Protocol):
@@ -145,6 +166,28 @@ def _run(
         return None
     results[check] = from_outcome(check, outcome)
     return outcome.value if isinstance(outcome, Passed) else None
+
+
+_NOT_ISSUED = frozenset({Reason.CHALLENGE_UNKNOWN, Reason.CHALLENGE_WRONG_AUDIENCE})
+"""Challenge store answers that mean "not issued by this verifier for presentations"."""
+
+
+def _proof_mismatch(proof: object, expected: ExpectedProof) -> Failed | None:
+    """``challenge_mismatch`` or ``domain_mismatch`` when a proof lacks what is expected."""
+    proofs = proof if isinstance(proof, list) else [proof]
+    for each in proofs:
+        found = each if isinstance(each, dict) else {}
+        if expected.challenge is not None and found.get("challenge") != expected.challenge:
+            return Failed(
+                Reason.CHALLENGE_MISMATCH,
+                "the presentation's proof does not carry the challenge of options.challenge",
+            )
+        if expected.domain is not None and found.get("domain") != expected.domain:
+            return Failed(
+                Reason.DOMAIN_MISMATCH,
+                "the presentation's proof does not carry the domain of options.domain",
+            )
+    return None
 
 
 class Verifier:
@@ -196,10 +239,15 @@ class Verifier:
         return result
 
     def verify_presentation(
-        self, document: Any, request: VerificationRequest, *, now_ms: int | None = None
+        self,
+        document: Any,
+        request: VerificationRequest,
+        *,
+        now_ms: int | None = None,
+        expected: ExpectedProof | None = None,
     ) -> VerificationResult:
         """Run checks (0)-(7) on a presentation; consumes its challenge."""
-        result = self.evaluate_presentation(document, now_ms=now_ms)
+        result = self.evaluate_presentation(document, now_ms=now_ms, expected=expected)
         self._record(result, request, PRESENTATION_VERIFY)
         return result
 
@@ -243,9 +291,12 @@ class Verifier:
         )
 
     def evaluate_presentation(
-        self, document: Any, *, now_ms: int | None = None
+        self, document: Any, *, now_ms: int | None = None, expected: ExpectedProof | None = None
     ) -> VerificationResult:
-        """The checklist for a presentation, without the access event; consumes the challenge."""
+        """The checklist for a presentation, without the access event; consumes the challenge.
+
+        ``expected``: the challenge and domain the caller asked for (see ``ExpectedProof``).
+        """
         now = self.clock() if now_ms is None else now_ms
         # (0) parse
         try:
@@ -273,10 +324,33 @@ class Verifier:
         _run(
             results,
             Check.PRESENTATION,
-            lambda: checks.presentation(parsed, self.config, self.challenges, now),
+            lambda: self._presentation(parsed, now, expected),
             unreadable="the challenge store could not be read",
         )
         return finish("presentation", results, height, digests, resource, parsed.holder, statuses)
+
+    def _presentation(
+        self, parsed: ParsedPresentation, now: int, expected: ExpectedProof | None
+    ) -> Passed[None] | Failed:
+        """Check (6), held to what the caller expects of the proof (``ExpectedProof``)."""
+        if expected is None:
+            return checks.presentation(parsed, self.config, self.challenges, now)
+        # Before the challenge is consumed: a request that names another challenge
+        # uses up nothing.
+        mismatch = _proof_mismatch(parsed.document.get("proof"), expected)
+        if mismatch is not None:
+            return mismatch
+        outcome = checks.presentation(parsed, self.config, self.challenges, now)
+        if (
+            expected.challenge is not None
+            and isinstance(outcome, Failed)
+            and outcome.reason in _NOT_ISSUED
+        ):
+            return Failed(
+                Reason.CHALLENGE_NOT_ISSUED,
+                "this verifier did not issue the challenge for presentations",
+            )
+        return outcome
 
     def _parse_failure(self, kind: str, failure: Failed, document: object) -> VerificationResult:
         try:

@@ -1,29 +1,38 @@
 """``/credentials/verify``, ``/presentations/verify``, ``/challenges`` (verifier systems).
 
-A verification runs the verifier's numbered checklist against this province's
-own configuration (chain id, contracts) and chain index, and answers 200 with
-the verdict in the body: an invalid credential is a result, not an error. Only
-a body that is not JSON or not the route's shape is refused before (400/422).
+The verify routes speak the W3C VC API: ``{"verifiableCredential" |
+"verifiablePresentation": ..., "options": {...}}`` in, the VC API verification
+result (``verified``, ``problemDetails``, ``results``, the echo) and Tongban's
+members (verdict, checks, index height, digests, statuses) out. What is a
+malformed request (400, nothing verified) and what a failed check (200,
+``verified`` false) is decided in one place, ``credentials.verify.vcapi``; a
+body that is not JSON (400) or not the route's shape (422: unknown or missing
+members) is refused before it. A verification the verifier could not decide
+(verdict ERROR) has no result to give: 503 ``store-unavailable`` when its store
+or index failed, else 500.
+
 Each verification is an access event in this province's log
 (``credential.verify``, ``presentation.verify``): the verifier evaluates and
 builds the event (``Verifier.access_event``), the route records it through
 ``api.province.access`` as a *verdict*: if the event cannot be recorded, no
-answer is given (503 ``access-log-unavailable``).
+answer is given (503 ``access-log-unavailable``). A malformed request is no
+access and writes no event.
 """
 
 from __future__ import annotations
 
 import time
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
+from api.errors import ProblemCode
 from api.http.auth import Principal
 from api.http.context import ProvinceContext
 from api.http.deps import ContextDep, DeclarationDep, JsonBody, RequestIdDep, VerifierDep
-from api.http.problems import problem_responses, unavailable
+from api.http.problems import FieldIssue, Problem, problem_responses, unavailable
 from api.http.schemas.credentials import (
     ChallengeIn,
     ChallengeOut,
@@ -33,6 +42,7 @@ from api.http.schemas.credentials import (
 )
 from api.province.access import Declaration, record_access, record_access_async
 from credentials.verify import CREDENTIAL_VERIFY, PRESENTATION_VERIFY, VerificationRequest, Verifier
+from credentials.verify.vcapi import Kind, Malformed, VcApiVerification, verify
 from ledger.audit.events import format_time
 
 router = APIRouter(tags=["verification"])
@@ -44,7 +54,19 @@ CREDENTIAL_BODY = JsonBody(VerifyCredentialIn)
 PRESENTATION_BODY = JsonBody(VerifyPresentationIn, batch=True)
 
 _CHALLENGE_PROBLEMS = problem_responses(400, 401, 403, 413, 415, 422, 429, 503)
-_VERIFY_PROBLEMS = problem_responses(400, 401, 403, 413, 415, 422, 429, 503)
+_VERIFY_PROBLEMS = problem_responses(400, 401, 403, 413, 415, 422, 429, 500, 503)
+_VERIFY_PROBLEMS[400]["description"] = (
+    "Not I-JSON (`invalid-json`, ...), or not a VC API verification request "
+    "(`bad-request`): the document is not a credential/presentation at all, or an option "
+    "is unknown or malformed; `errors` names each member (never its value)."
+)
+_VERIFY_PROBLEMS[500]["description"] = "The verifier failed unexpectedly (`internal-error`)."
+_VERIFY_PROBLEMS[503]["description"] = (
+    "The verifier could not decide (its store or chain index failed: `store-unavailable`), "
+    "the access event could not be recorded (`access-log-unavailable`), or no verifier is "
+    "served (`unavailable`); see `Retry-After`."
+)
+_RETRY_AFTER = "5"
 
 
 def _verifier(context: ProvinceContext) -> Verifier:
@@ -61,23 +83,53 @@ async def _optional_empty_body(request: Request) -> None:
     await CHALLENGE_BODY.read(request)
 
 
+def _malformed(malformed: Malformed) -> Problem:
+    """400 naming each member at fault (JSON pointers into the body, never values)."""
+    return Problem(
+        ProblemCode.BAD_REQUEST,
+        malformed.detail(),
+        errors=[
+            FieldIssue(field=p.pointer, rule=f"{p.rule} ({p.type})") for p in malformed.problems
+        ],
+    )
+
+
+def _answer(checked: VcApiVerification) -> JSONResponse:
+    """200 with the VC API result, or the server error of a verification left undecided."""
+    if checked.decided:
+        return JSONResponse(checked.to_json())
+    if checked.unavailable:
+        raise Problem(
+            ProblemCode.STORE_UNAVAILABLE,
+            "the verifier could not read its store or chain index; retry later",
+            headers={"Retry-After": _RETRY_AFTER},
+        )
+    raise Problem(ProblemCode.INTERNAL_ERROR, "the verification failed; see the server log")
+
+
+def _checked(outcome: VcApiVerification | Malformed) -> VcApiVerification:
+    if isinstance(outcome, Malformed):
+        raise _malformed(outcome)
+    return outcome
+
+
 def _verify_presentation(
     context: ProvinceContext,
     principal: Principal,
     declared: Declaration,
     request_id: str,
-    document: dict[str, Any],
+    body: VerifyPresentationIn,
 ) -> JSONResponse:
     verifier = _verifier(context)
     started = time.perf_counter()
-    result = verifier.evaluate_presentation(document)
+    checked = _checked(verify(verifier, "presentation", body.verifiable_presentation, body.options))
     event = verifier.access_event(
-        result, _request(principal, declared, request_id), PRESENTATION_VERIFY
+        checked.result, _request(principal, declared, request_id), PRESENTATION_VERIFY
     )
     record_access(context.audit_log, principal.caller, [event], verdict=True)
     context.metrics.verification_seconds.observe(time.perf_counter() - started, "presentation")
     context.metrics.verified.inc()
-    return JSONResponse(result.to_json())
+    return _answer(checked)
 
 
 @router.post(
@@ -127,20 +179,23 @@ async def verify_credential(
     context: ContextDep,
     request_id: RequestIdDep,
 ) -> JSONResponse:
-    """Checks (0)-(7) on one credential; the verdict is in the body."""
+    """VC API Verify Credential: checks (0)-(7) on one credential; the result is in the body."""
     # The checks run in the thread pool (SM2 releases the GIL, so verifications
     # overlap); the access event is then awaited as a future of the log's group
     # commit, so no pool thread is parked while the commit reaches the disk.
     verifier = _verifier(context)
     started = time.perf_counter()
-    result = await run_in_threadpool(verifier.evaluate_credential, body.verifiable_credential)
+    kind: Kind = "credential"
+    checked = _checked(
+        await run_in_threadpool(verify, verifier, kind, body.verifiable_credential, body.options)
+    )
     event = verifier.access_event(
-        result, _request(principal, declared, request_id), CREDENTIAL_VERIFY
+        checked.result, _request(principal, declared, request_id), CREDENTIAL_VERIFY
     )
     await record_access_async(context.audit_log, principal.caller, [event], verdict=True)
     context.metrics.verification_seconds.observe(time.perf_counter() - started, "credential")
     context.metrics.verified.inc()
-    return JSONResponse(result.to_json())
+    return _answer(checked)
 
 
 @router.post(
@@ -157,8 +212,6 @@ def verify_presentation(
     context: ContextDep,
     request_id: RequestIdDep,
 ) -> JSONResponse:
-    """Checks (0)-(7) on a presentation of up to 50 credentials; the verdict is in the body."""
+    """VC API Verify Presentation: checks (0)-(7) on a presentation of up to 50 credentials."""
     # A thread-pool route: using up the challenge is a durable store write.
-    return _verify_presentation(
-        context, principal, declared, request_id, body.verifiable_presentation
-    )
+    return _verify_presentation(context, principal, declared, request_id, body)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import ConfigDict, Field
+from pydantic import ConfigDict, Field, WithJsonSchema
 
 from api.http.schemas.common import ApiModel, InputModel
 from credentials.credential import IssueRequest
@@ -41,6 +41,7 @@ __all__ = [
     "StatusRequestOut",
     "StatusRequestsOut",
     "VerificationOut",
+    "VerificationProblemOut",
     "VerifiedStatusOut",
     "VerifyCredentialIn",
     "VerifyPresentationIn",
@@ -308,19 +309,126 @@ class ChallengeOut(ApiModel):
     expires_at: str = Field(description="UTC with milliseconds, `YYYY-MM-DDTHH:MM:SS.sssZ`.")
 
 
-class VerifyCredentialIn(InputModel):
-    """A credential to verify."""
+_CONTEXT_RULE = (
+    "An array whose first item is `https://www.w3.org/ns/credentials/v2` (VCDM 2.0 §4.3) "
+    "or `https://www.w3.org/2018/credentials/v1` (VCDM 1.1 §4.1)."
+)
 
-    verifiable_credential: dict[str, Any] = Field(
-        description="The credential as the holder has it (the verifier checks it)."
-    )
+
+def _document_schema(kind: str, type_name: str) -> dict[str, Any]:
+    """The JSON Schema published for a request's document (what makes it one, VCDM 2.0)."""
+    return {
+        "type": "object",
+        "description": f"The {kind} to verify, checked by the verifier itself. Not a {kind} "
+        "at all (not an object, `@context` or `type` missing or wrong, a malformed date-time, "
+        "a non-URL `id`, `proof` not an object or objects): 400 naming the member. A well "
+        "formed one that fails a check: 200 with `verified` false.",
+        "required": ["@context", "type"],
+        "properties": {
+            "@context": {"type": "array", "minItems": 1, "description": _CONTEXT_RULE},
+            "type": {
+                "description": f"Includes `{type_name}` (VCDM 2.0 §4.5).",
+                "oneOf": [
+                    {"type": "string"},
+                    {"type": "array", "minItems": 1, "items": {"type": "string"}},
+                ],
+            },
+            "id": {"type": "string", "description": "A URL (VCDM 2.0 §4.4)."},
+            "proof": {
+                "oneOf": [
+                    {"type": "object"},
+                    {"type": "array", "minItems": 1, "items": {"type": "object"}},
+                ]
+            },
+        },
+    }
+
+
+def _options_schema(options: dict[str, dict[str, Any]], what: str) -> dict[str, Any]:
+    return {
+        "type": "object",
+        "additionalProperties": False,
+        "description": f"VC API `{what}`. An unknown option (VC API §Options: "
+        "implementations MUST throw an error) or a value of the wrong type is a 400 whose "
+        "`errors` name it (`https://www.w3.org/TR/vcalm#UNKNOWN_OPTION_PROVIDED`).",
+        "properties": options,
+    }
+
+
+_CREDENTIAL_OPTIONS = _options_schema(
+    {
+        "returnResults": {
+            "type": "boolean",
+            "description": "Add `results` (validFrom, validUntil, credentialSchema, proof).",
+        },
+        "returnProblemDetails": {
+            "type": "boolean",
+            "description": "Include `problemDetails` (default: true).",
+        },
+        "returnCredential": {
+            "type": "boolean",
+            "description": "Echo the verified credential as `credential` (default: false).",
+        },
+    },
+    "VerifyCredentialOptions",
+)
+
+_PRESENTATION_OPTIONS = _options_schema(
+    {
+        "challenge": {
+            "type": "string",
+            "description": "A challenge this verifier issued (`POST /challenges`) that the "
+            "presentation's proof must carry: else check 6 is `challenge_mismatch`, or "
+            "`challenge_not_issued` when this verifier never issued it. Single use.",
+        },
+        "domain": {
+            "type": "string",
+            "description": "The proof's `domain` must equal it (`domain_mismatch`).",
+        },
+        "returnPresentation": {
+            "type": "boolean",
+            "description": "Echo the presentation as `verifiablePresentation` (default: false).",
+        },
+    },
+    "VerifyPresentationOptions",
+)
+
+
+class VerifyCredentialIn(InputModel):
+    """A credential to verify, VC API `VerifyCredentialRequest`: unknown members refused."""
+
+    # Any JSON value: the VC API view (credentials.verify.vcapi) answers 400 for a
+    # document that is not a credential, naming the member.
+    verifiable_credential: Annotated[
+        Any, WithJsonSchema(_document_schema("credential", "VerifiableCredential"))
+    ]
+    options: Annotated[Any, WithJsonSchema(_CREDENTIAL_OPTIONS)] = None
 
 
 class VerifyPresentationIn(InputModel):
-    """A presentation to verify (its challenge is used up)."""
+    """A presentation to verify (its challenge is used up), VC API `VerifyPresentationRequest`."""
 
-    verifiable_presentation: dict[str, Any] = Field(
-        description="The holder-signed presentation (the verifier checks it)."
+    verifiable_presentation: Annotated[
+        Any, WithJsonSchema(_document_schema("presentation", "VerifiablePresentation"))
+    ]
+    options: Annotated[Any, WithJsonSchema(_PRESENTATION_OPTIONS)] = None
+
+
+class VerificationProblemOut(ApiModel):
+    """A VC API ProblemDetails (RFC 9457 members) for one failing check."""
+
+    type: str = Field(
+        description="`https://w3id.org/tongban/problems/verification#<reasonCode>` (stable)."
+    )
+    title: str = Field(
+        description="Short, from the reason code (`Anchor pending` for `anchor_proof_missing`)."
+    )
+    detail: str = Field(description="The check's message: names elements, never values.")
+    check: str = Field(description="Tongban extension: the check's name.")
+    reason_code: str = Field(description="Tongban extension: the frozen reason code.")
+    at: str | None = Field(
+        default=None,
+        description="Tongban extension: JSON pointer of the element at fault, when one is.",
     )
 
 
@@ -359,10 +467,39 @@ class VerifiedStatusOut(ApiModel):
 
 
 class VerificationOut(ApiModel):
-    """The checklist's outcome: the verdict is in the body, an invalid credential is a 200."""
+    """VC API VerificationResult, then Tongban's members: the verdict is in the body.
 
+    The standard members come first (`verified`, `problemDetails`, `results`, the echo);
+    `kind`, `verdict`, `indexHeight`, `credentialDigests`, `checks` and `statuses` are
+    Tongban extensions beside them.
+    """
+
+    verified: bool = Field(
+        description="True only when the verdict is VALID: every applicable check passed. "
+        "A pending anchor, a revoked, suspended, expired or not yet valid credential is false."
+    )
+    problem_details: list[VerificationProblemOut] | None = Field(
+        default=None,
+        description="One per failing check (absent when `options.returnProblemDetails` is false).",
+    )
+    results: dict[str, Any] | None = Field(
+        default=None,
+        description="Credentials: with `options.returnResults`, `validFrom`, `validUntil`, "
+        "`credentialSchema`, `proof` (each `{verified, input}`, where its check ran). "
+        "Presentations: always `presentation` (`challenge`, `domain`, `holder`, `proof`).",
+    )
+    credential: dict[str, Any] | None = Field(
+        default=None, description="The verified credential, with `options.returnCredential`."
+    )
+    verifiable_presentation: dict[str, Any] | None = Field(
+        default=None,
+        description="The verified presentation, with `options.returnPresentation`.",
+    )
     kind: Literal["credential", "presentation"]
-    verdict: Literal["VALID", "INVALID", "ERROR"]
+    verdict: Literal["VALID", "INVALID", "ERROR"] = Field(
+        description="Tongban extension. ERROR (the verifier could not decide) never reaches "
+        "a 200: it is a 503 (`store-unavailable`) or a 500."
+    )
     index_height: int = Field(description="The block the chain index reflected.")
     credential_digests: list[str]
     checks: list[CheckOut]

@@ -313,11 +313,25 @@ def test_each_route_records_exactly_the_events_of_its_table_entry(
         assert sorted(ROUTE_TABLE.keys() - call.called) == [], "routes the test did not call"
 
 
+WELL_FORMED = {
+    "@context": ["https://www.w3.org/ns/credentials/v2"],
+    "type": ["VerifiableCredential"],
+    "issuer": "did:example:issuer",
+    "credentialSubject": {"id": f"urn:id:{ID_NUMBER}"},
+}
+WELL_FORMED_VP = {
+    "@context": ["https://www.w3.org/ns/credentials/v2"],
+    "type": ["VerifiablePresentation"],
+    "holder": f"urn:id:{ID_NUMBER}",
+}
+
+
 @pytest.mark.parametrize(
     ("path", "body"),
     [
-        ("/credentials/verify", {"verifiableCredential": {"id": ID_NUMBER}}),
-        ("/presentations/verify", {"verifiablePresentation": {"holder": ID_NUMBER}}),
+        # Well formed (VCDM 2.0), so verified: a malformed one is a 400 and no access.
+        ("/credentials/verify", {"verifiableCredential": WELL_FORMED}),
+        ("/presentations/verify", {"verifiablePresentation": WELL_FORMED_VP}),
     ],
 )
 def test_no_verdict_without_its_access_event(
