@@ -29,7 +29,13 @@ from typing import Any
 
 from ledger.merkle.verify import MAX_PATH_LENGTH
 
-__all__ = ["ANCHOR_PROOF_TYPE", "AnchorProof"]
+__all__ = [
+    "ANCHOR_MEMBER",
+    "ANCHOR_PROOF_TYPE",
+    "AnchorProof",
+    "anchor_proof_of",
+    "data_integrity_proofs",
+]
 
 ANCHOR_PROOF_TYPE = "TongbanAnchorProof2026"
 
@@ -117,3 +123,33 @@ class AnchorProof:
             audit_path=tuple(bytes.fromhex(p) for p in path),
             block_number=_uint(document, "blockNumber"),
         )
+
+
+ANCHOR_MEMBER = "anchor"
+"""The credential's top-level member carrying the anchor proof (outside the secured form)."""
+
+
+def _proof_entries(credential: Mapping[str, Any]) -> list[Any]:
+    proofs = credential.get("proof", [])
+    return list(proofs) if isinstance(proofs, list) else [proofs]
+
+
+def data_integrity_proofs(credential: Mapping[str, Any]) -> list[Any]:
+    """The entries of ``proof`` (object or array) other than a legacy anchor proof."""
+    return [
+        p
+        for p in _proof_entries(credential)
+        if not (isinstance(p, Mapping) and p.get("type") == ANCHOR_PROOF_TYPE)
+    ]
+
+
+def anchor_proof_of(credential: Mapping[str, Any]) -> Any:
+    """The anchor proof: the ``anchor`` member, or a legacy ``proof`` entry; or None."""
+    if ANCHOR_MEMBER in credential:
+        return credential[ANCHOR_MEMBER]
+    legacy = [
+        p
+        for p in _proof_entries(credential)
+        if isinstance(p, Mapping) and p.get("type") == ANCHOR_PROOF_TYPE
+    ]
+    return legacy[-1] if legacy else None

@@ -12,10 +12,16 @@ A credential as issued::
       "credentialSchema": {"id": "<schema $id>", "type": "JsonSchema"},
       "credentialSubject": {"id": "did:key:z...", <clear claims>, "_sd": [<sorted digests>]},
       "disclosures": [[salt, pointer, value], ...],           (sorted by pointer)
-      "proof": [<sm2-jcs-2026 DataIntegrityProof>, <TongbanAnchorProof2026 once anchored>]
+      "proof": <sm2-jcs-2026 DataIntegrityProof>,
+      "anchor": <TongbanAnchorProof2026, once anchored>
     }
 
-Secured form = the credential without ``proof`` and ``disclosures``. Credential
+One proof is an object, several an array (VC Data Integrity 2.1). The anchor
+proof is not a Data Integrity proof, so it travels in its own unsigned member
+``anchor`` (docs/design-amendments.md, A1); credentials issued before carry it as
+the second entry of a ``proof`` array, and both forms are read.
+
+Secured form = the credential without ``proof``, ``disclosures`` and ``anchor``. Credential
 digest = SM3(JCS(secured form)) = the Merkle leaf data = the issuer proof's
 ``documentHash``.
 """
@@ -29,6 +35,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
+from credentials.anchor_proof import ANCHOR_MEMBER, anchor_proof_of, data_integrity_proofs
 from credentials.contexts import CREDENTIALS_V2, TONGBAN_V1
 from credentials.cryptosuite import ASSERTION, create_proof
 from credentials.did import check_did_key_form, issuer_did, parse_issuer_verification_method
@@ -44,11 +51,14 @@ from ledger.crypto.signer import Signer
 from ledger.crypto.sm3 import sm3
 
 __all__ = [
+    "ANCHOR_MEMBER",
     "CONTEXT",
     "IssueRequest",
     "SignedCredential",
+    "anchor_proof_of",
     "build_credential",
     "credential_digest",
+    "data_integrity_proofs",
     "issue_credential",
     "secured_form",
     "sign_credential",
@@ -58,7 +68,7 @@ __all__ = [
 CONTEXT = [CREDENTIALS_V2, TONGBAN_V1]
 """The ``@context`` of every Tongban credential and presentation."""
 
-_NOT_SECURED = ("proof", "disclosures")
+_NOT_SECURED = ("proof", "disclosures", ANCHOR_MEMBER)
 
 
 @dataclass(frozen=True)
@@ -103,7 +113,7 @@ class SignedCredential:
 
 
 def secured_form(credential: Mapping[str, Any]) -> dict[str, Any]:
-    """The credential without ``proof`` and ``disclosures``."""
+    """The credential without ``proof``, ``disclosures`` and ``anchor``."""
     return {k: v for k, v in credential.items() if k not in _NOT_SECURED}
 
 
@@ -186,7 +196,7 @@ def sign_credential(
         created=created,
         document_hash=digest,
     )
-    document = {**secured, "disclosures": disclosures, "proof": [proof]}
+    document = {**secured, "disclosures": disclosures, "proof": proof}
     body = json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
     return SignedCredential(body, digest, method.key_id, template)
 
@@ -206,6 +216,11 @@ def issue_credential(
 def with_anchor_proof(
     credential: Mapping[str, Any], anchor_proof: Mapping[str, Any]
 ) -> dict[str, Any]:
-    """A copy of ``credential`` whose ``proof`` array ends with ``anchor_proof`` (replacing any)."""
-    proofs = [p for p in credential["proof"] if p.get("type") != anchor_proof["type"]]
-    return {**credential, "proof": [*proofs, dict(anchor_proof)]}
+    """A copy of ``credential`` carrying ``anchor_proof`` in ``anchor`` (replacing any).
+
+    A legacy anchor entry in ``proof`` is dropped and a single remaining proof
+    becomes an object: neither the signature nor the digest covers ``proof``'s shape.
+    """
+    proofs = data_integrity_proofs(credential)
+    shaped: Any = proofs[0] if len(proofs) == 1 else proofs
+    return {**credential, "proof": shaped, ANCHOR_MEMBER: dict(anchor_proof)}

@@ -43,6 +43,7 @@ __all__ = [
     "new_salt",
     "parse_pointer",
     "reveal",
+    "secure_claims",
     "secure_subject",
     "select_disclosures",
 ]
@@ -133,19 +134,29 @@ def secure_subject(
 
     Returns the secured ``credentialSubject`` and the disclosures, sorted by pointer.
     """
+    return secure_claims(subject, template.disclosable, template.sd_slots)
+
+
+def secure_claims(
+    subject: Mapping[str, Any], disclosable: Iterable[str], slots: int
+) -> tuple[dict[str, Any], list[list[Any]]]:
+    """Replace the ``disclosable`` claims of ``subject`` by ``_sd`` padded to ``slots`` digests.
+
+    Returns the secured ``credentialSubject`` and the disclosures, sorted by pointer.
+    """
     secured: dict[str, Any] = {}
     disclosures: list[list[Any]] = []
-    disclosable = set(template.disclosable)
+    disclosable = set(disclosable)
     salts = _new_salts(len(disclosable))
     for name, value in subject.items():
         if name in disclosable:
             disclosures.append([salts.pop(), claim_pointer(name), value])
         else:
             secured[name] = value
-    if len(disclosures) > template.sd_slots:
-        raise DisclosureError("more disclosable claims than the template's _sd slots")
+    if len(disclosures) > slots:
+        raise DisclosureError("more disclosable claims than _sd slots")
     digests = [disclosure_digest(d) for d in disclosures]
-    digests.extend(secrets.token_bytes(32).hex() for _ in range(template.sd_slots - len(digests)))
+    digests.extend(secrets.token_bytes(32).hex() for _ in range(slots - len(digests)))
     secured["_sd"] = sorted(digests)
     disclosures.sort(key=lambda d: str(d[1]))
     return secured, disclosures

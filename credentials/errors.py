@@ -74,6 +74,25 @@ class SchemaViolationError(CredentialError):
         return (type(self), (self.pointer, self.rule))
 
 
+class NotConformingError(CredentialError):
+    """A credential submitted for issuance breaks a VC Data Model rule or Tongban's profile.
+
+    ``pointer`` names the member (in the credential, or ``/options/...``), ``rule``
+    what is wrong; neither quotes a value.
+    """
+
+    code = "not_conforming"
+
+    def __init__(self, pointer: str, rule: str) -> None:
+        super().__init__(f"{pointer or '/'}: {rule}")
+        self.pointer = pointer
+        self.rule = rule
+
+    def __reduce__(self) -> tuple[object, ...]:
+        """Pickle with both arguments (errors cross the signing pool's process boundary)."""
+        return (type(self), (self.pointer, self.rule))
+
+
 class SchemaDefinitionError(CredentialError):
     """A packaged JSON Schema uses a keyword this validator does not implement."""
 

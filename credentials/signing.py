@@ -17,7 +17,8 @@ import multiprocessing
 from collections.abc import Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
 
-from credentials.credential import IssueRequest, SignedCredential, issue_credential
+from credentials.credential import SignedCredential
+from credentials.submitted import CredentialRequest, issue_any
 from ledger.crypto.signer import LocalSigner, Signer
 from ledger.crypto.sm2 import Sm2PrivateKey
 
@@ -32,22 +33,27 @@ def _init_worker(key_id: str, private_key: bytes) -> None:
 
 
 def _issue_chunk(
-    requests: Sequence[IssueRequest], chain_id: int, issuer_id: int, now_ms: int
+    requests: Sequence[CredentialRequest], chain_id: int, issuer_id: int, now_ms: int
 ) -> list[SignedCredential]:
     if _WORKER_SIGNER is None:
         raise RuntimeError("signing worker was not initialised")
     return [
-        issue_credential(r, _WORKER_SIGNER, chain_id=chain_id, issuer_id=issuer_id, now_ms=now_ms)
+        issue_any(r, _WORKER_SIGNER, chain_id=chain_id, issuer_id=issuer_id, now_ms=now_ms)
         for r in requests
     ]
 
 
 def sign_in_process(
-    requests: Sequence[IssueRequest], signer: Signer, *, chain_id: int, issuer_id: int, now_ms: int
+    requests: Sequence[CredentialRequest],
+    signer: Signer,
+    *,
+    chain_id: int,
+    issuer_id: int,
+    now_ms: int,
 ) -> list[SignedCredential]:
     """Build and sign every request in this process (the path without a pool)."""
     return [
-        issue_credential(r, signer, chain_id=chain_id, issuer_id=issuer_id, now_ms=now_ms)
+        issue_any(r, signer, chain_id=chain_id, issuer_id=issuer_id, now_ms=now_ms)
         for r in requests
     ]
 
@@ -70,7 +76,7 @@ class SigningPool:
         )
 
     def issue(
-        self, requests: Sequence[IssueRequest], *, chain_id: int, issuer_id: int, now_ms: int
+        self, requests: Sequence[CredentialRequest], *, chain_id: int, issuer_id: int, now_ms: int
     ) -> list[SignedCredential]:
         """Build and sign ``requests`` in the workers; results in request order.
 

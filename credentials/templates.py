@@ -78,8 +78,13 @@ class Template:
 
     @property
     def sd_slots(self) -> int:
-        """Length of every ``_sd`` array: disclosable claims + >= 2 decoys, a multiple of 4."""
-        return 4 * ((len(self.disclosable) + 2 + 3) // 4)
+        """Length of every ``_sd`` array: ``sd_slots_for`` its disclosable claims."""
+        return sd_slots_for(len(self.disclosable))
+
+
+def sd_slots_for(disclosable: int) -> int:
+    """Length of an ``_sd`` array for ``disclosable`` claims: + >= 2 decoys, a multiple of 4."""
+    return 4 * ((disclosable + 2 + 3) // 4)
 
 
 TEMPLATES: dict[str, Template] = {

@@ -36,7 +36,9 @@ from api.client.wallet import (
     issuer_key,
     read_holder,
 )
+from credentials.anchor_proof import data_integrity_proofs
 from credentials.times import format_ms
+from credentials.vcdm import issuer_of
 from ledger.crypto.sm2 import Sm2PublicKey
 
 __all__ = [
@@ -222,9 +224,9 @@ def wallet_lock(wallet: WalletOption = None, as_json: JsonOption = False) -> Non
 
 
 def _issuer_public_key(api: RemoteApi, credential: dict[str, Any]) -> Sm2PublicKey:
-    issuer = credential.get("issuer")
-    proofs = credential.get("proof")
-    if not isinstance(issuer, str) or not isinstance(proofs, list) or not proofs:
+    issuer = issuer_of(credential)
+    proofs = data_integrity_proofs(credential)
+    if not issuer or not proofs:
         raise WalletError("refused: the credential names no issuer or proof")
     method = next(
         (p.get("verificationMethod") for p in proofs if isinstance(p, dict) and "cryptosuite" in p),

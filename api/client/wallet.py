@@ -40,11 +40,12 @@ from typing import TYPE_CHECKING, Any
 from api.client.errors import SealedEntryError, WalletError
 from api.client.remote import RemoteApi, RemoteApiError
 from api.client.vault import LocalKeys, Selection, WalletKeys
-from credentials.anchor_proof import ANCHOR_PROOF_TYPE, AnchorProof
+from credentials.anchor_proof import AnchorProof, anchor_proof_of
 from credentials.disclosure import reveal
 from credentials.ijson import CREDENTIAL_LIMITS
 from credentials.reasons import Check, Reason
 from credentials.times import format_ms, now_ms
+from credentials.vcdm import issuer_of
 from credentials.verify.outcome import Failed, OfflineFailure, Passed
 from ledger.crypto import multikey
 from ledger.crypto.errors import CryptoError
@@ -142,13 +143,13 @@ class StoredCredential:
 
     @property
     def issuer(self) -> str:
-        """The issuer's DID."""
-        return str(self.credential.get("issuer", ""))
+        """The issuer's DID (``issuer`` is a URL or an object with an ``id``)."""
+        return issuer_of(self.credential)
 
     @property
     def anchored(self) -> bool:
         """Whether the credential carries its anchor proof."""
-        return any(p.get("type") == ANCHOR_PROOF_TYPE for p in self.credential.get("proof", []))
+        return anchor_proof_of(self.credential) is not None
 
     def claims(self) -> dict[str, Any]:
         """Every claim, clear and disclosable, with its value (personal data)."""

@@ -20,9 +20,10 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from credentials.credential import IssueRequest, SignedCredential
+from credentials.credential import SignedCredential
 from credentials.issuance.store import split_hashes
 from credentials.jcs import canonicalize
+from credentials.submitted import CredentialRequest, SubmittedCredential
 from ledger.crypto.sm3 import sm3
 from ledger.store.database import Transaction
 
@@ -78,7 +79,15 @@ class StoredKey:
     digests: tuple[bytes, ...]
 
 
-def _request_json(request: IssueRequest) -> dict[str, Any]:
+def _request_json(request: CredentialRequest) -> dict[str, Any]:
+    if isinstance(request, SubmittedCredential):
+        submitted: dict[str, Any] = {
+            "credential": dict(request.credential),
+            "disclosable": list(request.disclosable),
+        }
+        if request.mandatory is not None:
+            submitted["mandatory"] = list(request.mandatory)
+        return submitted
     document: dict[str, Any] = {
         "template": request.template,
         "holder": request.holder,
@@ -91,7 +100,7 @@ def _request_json(request: IssueRequest) -> dict[str, Any]:
     return document
 
 
-def request_hash(kind: str, requests: Sequence[IssueRequest]) -> bytes:
+def request_hash(kind: str, requests: Sequence[CredentialRequest]) -> bytes:
     """SM3 of the JCS of ``kind`` (which operation) and ``requests``: what a key stands for.
 
     Canonical, so the same requests sent with other spacing or member order hash

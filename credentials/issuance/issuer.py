@@ -31,6 +31,7 @@ from credentials.issuance.records import (
 from credentials.issuance.store import IssuedRow, prepare
 from credentials.signing import SigningPool, sign_in_process
 from credentials.status import DigestStatus, StatusAction, StatusReason
+from credentials.submitted import CredentialRequest
 from ledger.clock import now_ms
 from ledger.crypto import sm4
 from ledger.crypto.signer import Signer
@@ -83,13 +84,15 @@ class CredentialIssuer:
 
     # ---------------------------------------------------------------- issuing
 
-    def issue(self, request: IssueRequest, *, signer: Signer | None = None) -> SignedCredential:
+    def issue(
+        self, request: CredentialRequest, *, signer: Signer | None = None
+    ) -> SignedCredential:
         """Issue one credential (see ``issue_many``)."""
         return self.issue_many([request], signer=signer)[0]
 
     def issue_many(
         self,
-        requests: Sequence[IssueRequest],
+        requests: Sequence[CredentialRequest],
         *,
         signer: Signer | None = None,
         pool: SigningPool | None = None,
@@ -109,7 +112,7 @@ class CredentialIssuer:
 
     def issue_once(
         self,
-        requests: Sequence[IssueRequest],
+        requests: Sequence[CredentialRequest],
         key: Idempotency,
         *,
         signer: Signer | None = None,
@@ -144,7 +147,7 @@ class CredentialIssuer:
 
     def _sign(
         self,
-        requests: Sequence[IssueRequest],
+        requests: Sequence[CredentialRequest],
         signer: Signer | None,
         pool: SigningPool | None,
         now: int,

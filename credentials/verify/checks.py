@@ -173,7 +173,7 @@ def status(found: StatusFinding) -> Passed[None] | Failed:
 
 def validity_period(parsed: ParsedCredential, now: int) -> Passed[None] | Failed:
     """(5) The validity period contains ``now`` (ms since the epoch)."""
-    if now < parsed.valid_from:
+    if parsed.valid_from is not None and now < parsed.valid_from:
         return Failed(Reason.NOT_YET_VALID, "the credential is not valid yet")
     if parsed.valid_until is not None and now >= parsed.valid_until:
         return Failed(Reason.EXPIRED, "the credential has expired")

@@ -17,7 +17,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from credentials.anchor_proof import ANCHOR_PROOF_TYPE
-from credentials.credential import CONTEXT, secured_form
+from credentials.contexts import CONTEXT_FILES
+from credentials.credential import ANCHOR_MEMBER, CONTEXT, secured_form
 from credentials.cryptosuite import PROOF_TYPE
 from credentials.did import check_did_key_form, parse_issuer_did
 from credentials.disclosure import claim_name, escape_token, reveal, salt_length
@@ -28,7 +29,7 @@ from credentials.jcs import canonicalize
 from credentials.reasons import Reason
 from credentials.schema import validate
 from credentials.templates import Template, template_by_schema, template_by_type
-from credentials.times import parse_ms
+from credentials.vcdm import CredentialModel, ModelViolation, as_list, check_credential
 from credentials.verify.outcome import CheckFailedError, Failed, Passed
 from ledger.crypto.sm3 import sm3
 
@@ -53,16 +54,29 @@ _CREDENTIAL_KEYS = frozenset(
         "@context",
         "id",
         "type",
+        "name",
+        "description",
         "issuer",
         "validFrom",
         "validUntil",
+        "issuanceDate",
+        "expirationDate",
         "credentialSchema",
         "credentialSubject",
+        "credentialStatus",
+        "termsOfUse",
+        "evidence",
+        "refreshService",
+        "relatedResource",
         "disclosures",
         "proof",
+        ANCHOR_MEMBER,
     }
 )
-_CREDENTIAL_REQUIRED = _CREDENTIAL_KEYS - {"validUntil", "disclosures"}
+_CREDENTIAL_REQUIRED = frozenset({"@context", "type", "issuer", "credentialSubject", "proof"})
+# A certificate of a template also names itself and its schema, and says from when it holds.
+_TEMPLATE_REQUIRED = frozenset({"id", "validFrom", "credentialSchema"})
+_TEMPLATE_FORBIDDEN = frozenset({"issuanceDate", "expirationDate"})
 _PRESENTATION_KEYS = frozenset(
     {"@context", "id", "type", "holder", "verifiableCredential", "proof"}
 )
@@ -104,22 +118,28 @@ def members_problem(
 
 @dataclass(frozen=True)
 class ParsedCredential:
-    """A credential that passed check (0), with what the other checks read from it."""
+    """A credential that passed check (0), with what the other checks read from it.
+
+    ``template`` is None for a credential issued through the VC API with a type
+    that is no template's (its claims follow no Tongban schema); ``holder`` is the
+    subject's SM2 ``did:key`` when the credential has exactly one subject with one.
+    """
 
     document: JsonObject
     secured: JsonObject
     digest: bytes
-    template: Template
+    template: Template | None
     issuer: str
     issuer_chain: int
     issuer_id: int
-    holder: str
-    valid_from: int
+    holder: str | None
+    valid_from: int | None
     valid_until: int | None
     sd: frozenset[str]
     disclosures: list[list[Any]]
     issuer_proof: JsonObject
     anchor_proof: JsonObject | None
+    model: CredentialModel
 
 
 @dataclass(frozen=True)
@@ -172,7 +192,10 @@ def parse_credential(value: object, where: str = "credential", at: str = "") -> 
     """Check (0) for one decoded credential; raises ``CheckFailedError``.
 
     ``where`` names the credential in messages, ``at`` is its JSON pointer in the
-    document (``/verifiableCredential/2`` in a presentation).
+    document (``/verifiableCredential/2`` in a presentation). First the VC Data
+    Model's rules (``credentials.vcdm``), then Tongban's: the issuer is a
+    ``did:tongban``, contexts come from the packaged allow-list, and a certificate
+    of a template follows its template exactly.
     """
     if not isinstance(value, dict):
         raise CheckFailedError(
@@ -185,38 +208,116 @@ def parse_credential(value: object, where: str = "credential", at: str = "") -> 
             f"the {where} {members_problem(keys, _CREDENTIAL_KEYS, _CREDENTIAL_REQUIRED)}",
             _first_at(at, keys - _CREDENTIAL_KEYS) or at or None,
         )
+    try:
+        model = check_credential(value, at)
+    except ModelViolation as broken:
+        raise CheckFailedError(
+            broken.reason, f"the {where} breaks the VC data model: {broken}", broken.pointer or None
+        ) from None
+    template = _template(value, model, where, at)
+    try:
+        issuer_chain, issuer_id = parse_issuer_did(model.issuer)
+    except ValueError:
+        raise CheckFailedError(
+            Reason.ISSUER_INVALID, f"the {where}'s issuer is not a did:tongban", f"{at}/issuer"
+        ) from None
+    disclosures = value.get("disclosures", [])
+    if template is not None:
+        subject = _subject(value, template, where, at)
+        _check_disclosures(disclosures, template.disclosable, where, at)
+        _check_claims(template, subject, disclosures, where, at)
+        holder: str | None = str(subject["id"])
+        sd = frozenset(subject["_sd"])
+    else:
+        sd, holder = _open_subjects(model, where, at)
+        _check_disclosures(disclosures, None, where, at)
+        _disclosures_not_in_clear(model, disclosures, where, at)
+    issuer_proof, anchor_proof = _proofs(value, where, at)
+    secured = secured_form(value)
+    canonical = canonicalize(secured)
+    if len(canonical) > CREDENTIAL_LIMITS.max_bytes:
+        raise CheckFailedError(
+            Reason.INPUT_TOO_LARGE, f"the {where} is larger than the credential cap"
+        )
+    return ParsedCredential(
+        document=value,
+        secured=secured,
+        digest=sm3(canonical),
+        template=template,
+        issuer=model.issuer,
+        issuer_chain=issuer_chain,
+        issuer_id=issuer_id,
+        holder=holder,
+        valid_from=model.valid_from_ms,
+        valid_until=model.valid_until_ms,
+        sd=sd,
+        disclosures=disclosures,
+        issuer_proof=issuer_proof,
+        anchor_proof=anchor_proof,
+        model=model,
+    )
+
+
+def _template(value: JsonObject, model: CredentialModel, where: str, at: str) -> Template | None:
+    """The credential's template, checked against its envelope; None for a VC API type."""
+    kinds = model.types
+    template = (
+        template_by_type(kinds[1])
+        if len(kinds) == 2 and kinds[0] == "VerifiableCredential"
+        else None
+    )
+    if template is None:
+        if any(template_by_type(kind) is not None for kind in kinds):
+            raise CheckFailedError(
+                Reason.TYPE_INVALID,
+                f"the {where}'s type must be [VerifiableCredential, T] for a certificate T",
+                f"{at}/type",
+            )
+        outside = [c for c in model.contexts if c not in CONTEXT_FILES]
+        if outside or len(model.contexts) != len(value["@context"]):
+            raise CheckFailedError(
+                Reason.CONTEXT_INVALID,
+                f"the {where}'s @context holds a context outside the packaged allow-list",
+                f"{at}/@context",
+            )
+        return None
     if value["@context"] != CONTEXT:
         raise CheckFailedError(Reason.CONTEXT_INVALID, f"the {where}'s @context must be {CONTEXT}")
-    template = _template(value, where)
+    keys = set(value)
+    if not keys >= _TEMPLATE_REQUIRED or keys & _TEMPLATE_FORBIDDEN:
+        raise CheckFailedError(
+            Reason.STRUCTURE_INVALID,
+            f"the {where} "
+            f"{members_problem(keys, _CREDENTIAL_KEYS - _TEMPLATE_FORBIDDEN, _TEMPLATE_REQUIRED)}",
+            at or None,
+        )
     if not isinstance(value["id"], str) or not _URN_UUID.fullmatch(value["id"]):
         raise CheckFailedError(Reason.ID_INVALID, f"the {where}'s id is not a urn:uuid")
-    try:
-        issuer_chain, issuer_id = parse_issuer_did(value["issuer"])
-    except ValueError:
+    schema = value["credentialSchema"]
+    if (
+        not isinstance(schema, dict)
+        or set(schema) != {"id", "type"}
+        or schema["type"] != "JsonSchema"
+        or not isinstance(schema["id"], str)
+        or template_by_schema(schema["id"]) is not template
+    ):
         raise CheckFailedError(
-            Reason.ISSUER_INVALID, f"the {where}'s issuer is not a did:tongban"
-        ) from None
-    try:
-        valid_from = parse_ms(value["validFrom"])
-        valid_until = None if "validUntil" not in value else parse_ms(value["validUntil"])
-    except ValueError:
-        raise CheckFailedError(
-            Reason.DATES_INVALID, f"the {where}'s dates are not UTC date-times"
-        ) from None
-    if valid_until is not None and valid_until <= valid_from:
-        raise CheckFailedError(
-            Reason.DATES_INVALID, f"the {where}'s validUntil is not after validFrom"
+            Reason.SCHEMA_UNKNOWN, f"the {where}'s credentialSchema is not its template's"
         )
-    subject = _subject(value, template, where, at)
-    sd = subject["_sd"]
-    disclosures = value.get("disclosures", [])
-    _check_disclosures(disclosures, template, where, at)
-    proofs = _proofs(value, where, at)
-    secured = secured_form(value)
+    return template
+
+
+def _check_claims(
+    template: Template,
+    subject: JsonObject,
+    disclosures: list[list[Any]],
+    where: str,
+    at: str,
+) -> None:
     shown = {claim_name(d[1]) for d in disclosures}
     waived = frozenset(set(template.disclosable) - shown)
     try:
-        # The envelope was checked above, member by member; the schema checks the claims.
+        # The envelope was checked member by member; the schema checks the claims.
         validate(
             template.subject_schema,
             reveal(subject, disclosures),
@@ -231,57 +332,6 @@ def parse_credential(value: object, where: str = "credential", at: str = "") -> 
             f"the {where} breaks its schema at {exc.pointer}: {exc.rule}",
             at + exc.pointer,
         ) from None
-    canonical = canonicalize(secured)
-    if len(canonical) > CREDENTIAL_LIMITS.max_bytes:
-        raise CheckFailedError(
-            Reason.INPUT_TOO_LARGE, f"the {where} is larger than the credential cap"
-        )
-    return ParsedCredential(
-        document=value,
-        secured=secured,
-        digest=sm3(canonical),
-        template=template,
-        issuer=str(value["issuer"]),
-        issuer_chain=issuer_chain,
-        issuer_id=issuer_id,
-        holder=str(subject["id"]),
-        valid_from=valid_from,
-        valid_until=valid_until,
-        sd=frozenset(sd),
-        disclosures=disclosures,
-        issuer_proof=proofs[0],
-        anchor_proof=proofs[1] if len(proofs) == 2 else None,
-    )
-
-
-def _template(value: JsonObject, where: str) -> Template:
-    kinds = value["type"]
-    if (
-        not isinstance(kinds, list)
-        or len(kinds) != 2
-        or kinds[0] != "VerifiableCredential"
-        or not isinstance(kinds[1], str)
-    ):
-        raise CheckFailedError(
-            Reason.TYPE_INVALID, f"the {where}'s type must be [VerifiableCredential, T]"
-        )
-    template = template_by_type(kinds[1])
-    if template is None:
-        raise CheckFailedError(
-            Reason.TYPE_INVALID, f"the {where}'s type is not a known certificate"
-        )
-    schema = value["credentialSchema"]
-    if (
-        not isinstance(schema, dict)
-        or set(schema) != {"id", "type"}
-        or schema["type"] != "JsonSchema"
-        or not isinstance(schema["id"], str)
-        or template_by_schema(schema["id"]) is not template
-    ):
-        raise CheckFailedError(
-            Reason.SCHEMA_UNKNOWN, f"the {where}'s credentialSchema is not its template's"
-        )
-    return template
 
 
 def _subject(value: JsonObject, template: Template, where: str, at: str) -> JsonObject:
@@ -305,28 +355,86 @@ def _subject(value: JsonObject, template: Template, where: str, at: str) -> Json
             f"the {where}'s subject has members that may not be in clear: {member_names(stray)}",
             _first_at(here, stray) or here,
         )
-    sd = subject["_sd"]
-    if (
-        not isinstance(sd, list)
-        or len(sd) != template.sd_slots
-        or not all(isinstance(d, str) and len(d) == 64 and _is_hex(d) for d in sd)
-        or any(sd[i] >= sd[i + 1] for i in range(len(sd) - 1))
-    ):
-        raise CheckFailedError(
-            Reason.SD_INVALID,
-            f"the {where}'s _sd must be {template.sd_slots} sorted, distinct 64-hex digests",
-            f"{here}/_sd",
-        )
+    _check_sd(subject["_sd"], template.sd_slots, where, f"{here}/_sd")
     return subject
 
 
-def _check_disclosures(disclosures: object, template: Template, where: str, at: str) -> None:
+def _check_sd(sd: object, slots: int | None, where: str, here: str) -> None:
+    """``_sd`` is sorted, distinct 64-hex digests (``slots`` of them for a template)."""
+    if (
+        not isinstance(sd, list)
+        or (slots is not None and len(sd) != slots)
+        or not all(isinstance(d, str) and len(d) == 64 and _is_hex(d) for d in sd)
+        or any(sd[i] >= sd[i + 1] for i in range(len(sd) - 1))
+    ):
+        count = f"{slots} " if slots is not None else ""
+        raise CheckFailedError(
+            Reason.SD_INVALID,
+            f"the {where}'s _sd must be {count}sorted, distinct 64-hex digests",
+            here,
+        )
+
+
+def _open_subjects(
+    model: CredentialModel, where: str, at: str
+) -> tuple[frozenset[str], str | None]:
+    """The ``_sd`` digests of a VC API credential's subject, and its holder if it has one."""
+    here = f"{at}/credentialSubject"
+    digests: set[str] = set()
+    for index, subject in enumerate(model.subjects):
+        if "_sd" not in subject:
+            continue
+        if model.subject_is_array:
+            raise CheckFailedError(
+                Reason.SD_INVALID,
+                f"the {where} may disclose selectively only with one credentialSubject",
+                f"{here}/{index}/_sd",
+            )
+        _check_sd(subject["_sd"], None, where, f"{here}/_sd")
+        digests.update(subject["_sd"])
+    holder = None
+    if not model.subject_is_array and "id" in model.subjects[0]:
+        try:
+            check_did_key_form(model.subjects[0]["id"])
+            holder = str(model.subjects[0]["id"])
+        except ValueError:
+            holder = None
+    return frozenset(digests), holder
+
+
+def _disclosures_not_in_clear(
+    model: CredentialModel, disclosures: list[list[Any]], where: str, at: str
+) -> None:
+    if disclosures and (model.subject_is_array or "_sd" not in model.subjects[0]):
+        raise CheckFailedError(
+            Reason.DISCLOSURE_POINTER_INVALID,
+            f"the {where} has disclosures but its credentialSubject has no _sd",
+            f"{at}/disclosures",
+        )
+    for index, item in enumerate(disclosures):
+        if claim_name(item[1]) in model.subjects[0]:
+            raise CheckFailedError(
+                Reason.DISCLOSURE_POINTER_INVALID,
+                f"disclosure {index} of the {where} names a claim that is also in clear",
+                f"{at}/disclosures/{index}",
+            )
+
+
+def _check_disclosures(
+    disclosures: object, disclosable: Iterable[str] | None, where: str, at: str
+) -> None:
+    """Each disclosure is ``[salt, pointer, value]``, sorted by pointer, at most once each.
+
+    ``disclosable``: the claims that may be disclosed (a template's); None: any claim
+    name (``_sd`` itself and ``id`` excepted).
+    """
     if not isinstance(disclosures, list):
         raise CheckFailedError(
             Reason.DISCLOSURE_MALFORMED,
             f"the {where}'s disclosures must be an array",
             f"{at}/disclosures",
         )
+    allowed = None if disclosable is None else frozenset(disclosable)
     previous = ""
     for index, item in enumerate(disclosures):
         which = f"disclosure {index} of the {where}"
@@ -354,7 +462,7 @@ def _check_disclosures(disclosures: object, template: Template, where: str, at: 
                 f"{which} has a pointer that is not /credentialSubject/<claim>",
                 here,
             ) from None
-        if name not in template.disclosable:
+        if (allowed is not None and name not in allowed) or name in ("_sd", "id"):
             raise CheckFailedError(
                 Reason.DISCLOSURE_POINTER_INVALID,
                 f"{which} names claim {member_names([name])}, which is not disclosable",
@@ -373,22 +481,37 @@ def _check_disclosures(disclosures: object, template: Template, where: str, at: 
         previous = item[1]
 
 
-def _proofs(value: JsonObject, where: str, at: str) -> list[JsonObject]:
+def _proofs(value: JsonObject, where: str, at: str) -> tuple[JsonObject, JsonObject | None]:
+    """The issuer's proof, and the anchor proof (``anchor``, or a legacy ``proof`` entry).
+
+    ``proof`` is one DataIntegrityProof object, or an array of it (a legacy
+    credential: followed by the anchor proof).
+    """
     proofs = value["proof"]
+    legacy = isinstance(proofs, list) and len(proofs) == 2
     if (
-        not isinstance(proofs, list)
-        or not 1 <= len(proofs) <= 2
-        or not all(isinstance(p, dict) for p in proofs)
-        or proofs[0].get("type") != PROOF_TYPE
-        or (len(proofs) == 2 and proofs[1].get("type") != ANCHOR_PROOF_TYPE)
+        not isinstance(proofs, dict | list)
+        or (isinstance(proofs, list) and not 1 <= len(proofs) <= 2)
+        or not all(isinstance(p, dict) for p in as_list(proofs))
+        or as_list(proofs)[0].get("type") != PROOF_TYPE
+        or (legacy and (proofs[1].get("type") != ANCHOR_PROOF_TYPE or ANCHOR_MEMBER in value))
     ):
         raise CheckFailedError(
             Reason.PROOF_SET_INVALID,
-            f"the {where}'s proof must be [DataIntegrityProof] or "
-            f"[DataIntegrityProof, {ANCHOR_PROOF_TYPE}]",
+            f"the {where}'s proof must be one DataIntegrityProof (an object, or an array of "
+            f"it); a legacy array may end with the {ANCHOR_PROOF_TYPE} instead of 'anchor'",
             f"{at}/proof",
         )
-    return proofs
+    anchor = proofs[1] if legacy else value.get(ANCHOR_MEMBER)
+    if anchor is not None and (
+        not isinstance(anchor, dict) or anchor.get("type") != ANCHOR_PROOF_TYPE
+    ):
+        raise CheckFailedError(
+            Reason.ANCHOR_PROOF_MALFORMED,
+            f"the {where}'s anchor is not a {ANCHOR_PROOF_TYPE}",
+            f"{at}/{ANCHOR_MEMBER}",
+        )
+    return as_list(proofs)[0], anchor
 
 
 def parse_presentation(value: object) -> ParsedPresentation:

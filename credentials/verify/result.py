@@ -200,7 +200,7 @@ def parse_failure(kind: str, failure: Failed, height: int, document: object) -> 
     return finish(kind, results, height, [], f"{kind}:{raw_digest(document)}", None)
 
 
-def unavailable(kind: str, digests: Sequence[str], holder: str) -> VerificationResult:
+def unavailable(kind: str, digests: Sequence[str], holder: str | None) -> VerificationResult:
     """The document parsed but the chain index could not be read: ERROR for checks (1)-(7)."""
     results = {Check.PARSE: valid(Check.PARSE)}
     for check in Check:

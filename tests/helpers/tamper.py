@@ -26,6 +26,7 @@ from typing import Any
 import base58
 
 from credentials.anchor_proof import AnchorProof
+from credentials.credential import with_anchor_proof
 from credentials.cryptosuite import create_proof
 from credentials.did import issuer_did
 from credentials.holder import Holder
@@ -204,12 +205,10 @@ def credential_area(path: Path_) -> set[int]:
     """Checks that may catch a mutation at ``path`` inside a credential (relative path)."""
     if not path:
         return {0}
+    if path[0] == "anchor":
+        return {0, 3}
     if path[0] == "proof":
-        if len(path) >= 2 and path[1] == 1:
-            return {0, 3}
-        if len(path) >= 2 and path[1] == 0:
-            return {0, 1}
-        return {0, 1, 3}
+        return {0, 1}
     if path[0] == "disclosures":
         return {0, 7}
     return {0, 1}
@@ -317,7 +316,7 @@ def setup_scene(
             (),
             gd_anchor.block_number,
         )
-        return {**stray_document, "proof": [stray_document["proof"][0], proof.to_json()]}
+        return with_anchor_proof(stray_document, proof.to_json())
 
     guangdong.sync()
     log = MemoryAccessLog()
@@ -415,7 +414,7 @@ def mutations(scene: Scene, rng: random.Random) -> Iterator[Mutation]:
                 yield _case(category, forged, allowed, presentation=True, what=(path, kind))
             elif category == "credential-proof-byte":
                 mutated = copy.deepcopy(rng.choice(scene.credentials))
-                proof = mutated["proof"][0]
+                proof = mutated["proof"]
                 proof["proofValue"] = _flip_proof_value(rng, proof["proofValue"])
                 yield _case(category, mutated, {1}, {Reason.SIGNATURE_INVALID})
             elif category == "presentation-proof-byte":
@@ -432,7 +431,7 @@ def mutations(scene: Scene, rng: random.Random) -> Iterator[Mutation]:
                 )
             elif category == "audit-path":
                 mutated = copy.deepcopy(rng.choice(scene.credentials))
-                anchor = mutated["proof"][1]
+                anchor = mutated["anchor"]
                 path_ = anchor["auditPath"]
                 choice = rng.randrange(4)
                 if choice == 0 or len(path_) < 2:
@@ -456,13 +455,13 @@ def mutations(scene: Scene, rng: random.Random) -> Iterator[Mutation]:
                     mutated["issuer"] = issuer_did(chain, GD)
                 elif variant == 1:
                     mutated["issuer"] = issuer_did(chain, GD)
-                    mutated["proof"][0]["verificationMethod"] = f"{issuer_did(chain, GD)}#key-1"
+                    mutated["proof"]["verificationMethod"] = f"{issuer_did(chain, GD)}#key-1"
                 else:
                     mutated["issuer"] = issuer_did(chain + 1, ZJ)
                 yield _case(category, mutated, {1})
             elif category == "anchor-other-contract-or-chain":
                 mutated = copy.deepcopy(rng.choice(scene.credentials))
-                anchor = mutated["proof"][1]
+                anchor = mutated["anchor"]
                 if rng.random() < 0.5:
                     anchor["chainId"] = anchor["chainId"] + rng.randrange(1, 10_000)
                     reason = Reason.ANCHOR_CHAIN_MISMATCH

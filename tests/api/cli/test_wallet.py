@@ -134,7 +134,7 @@ def test_receive_refuses_other_holders_and_tampered_credentials(
         wallet.receive(credential, expected_digest="ab" * 32)
 
     extra_proof = copy.deepcopy(credential)
-    extra_proof["proof"].append(dict(credential["proof"][0]))
+    extra_proof["proof"] = [credential["proof"], dict(credential["proof"])]
     with pytest.raises(WalletError, match="one issuer proof"):
         wallet.receive(extra_proof)
     with pytest.raises(WalletError, match="not a verifiable credential"):

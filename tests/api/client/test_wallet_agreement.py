@@ -29,6 +29,7 @@ import pytest
 
 import api.client.wallet as wallet_module
 from api.client.wallet import WalletError, check_credential, issuer_key
+from credentials.anchor_proof import data_integrity_proofs
 from credentials.did import resolve_issuer
 from credentials.holder import Holder
 from credentials.reasons import CheckStatus, Reason
@@ -101,8 +102,8 @@ class Comparison:
         """The key ``tongban wallet receive --url`` would hand the wallet, if any."""
         if not isinstance(credential, dict) or not isinstance(credential.get("issuer"), str):
             return None
-        proofs = credential.get("proof")
-        if not isinstance(proofs, list) or not proofs or not isinstance(proofs[0], dict):
+        proofs = data_integrity_proofs(credential)
+        if not proofs or not isinstance(proofs[0], dict):
             return None
         method = proofs[0].get("verificationMethod")
         document = self._did_document(credential["issuer"])

@@ -10,7 +10,12 @@ import copy
 from typing import Any
 
 from credentials.anchor_proof import AnchorProof
-from credentials.credential import IssueRequest, credential_digest, issue_credential
+from credentials.credential import (
+    IssueRequest,
+    credential_digest,
+    issue_credential,
+    with_anchor_proof,
+)
 from credentials.did import issuer_verification_method
 from credentials.holder import Holder
 from credentials.reasons import Check, Reason
@@ -42,7 +47,7 @@ def _anchored(credential: dict[str, Any]) -> dict[str, Any]:
     proof = AnchorProof(
         CHAIN_ID, CONTRACT, ZJ, tree.root(), 1, tree.size, tuple(tree.inclusion_proof(1)), 42
     )
-    return {**credential, "proof": [credential["proof"][0], proof.to_json()]}
+    return with_anchor_proof(credential, proof.to_json())
 
 
 def _failure(outcome: object) -> tuple[Check, Reason]:
@@ -87,19 +92,19 @@ def test_the_trusted_chain_and_contract_are_compared_only_when_known() -> None:
         Reason.ANCHOR_CONTRACT_MISMATCH,
     )
     foreign = copy.deepcopy(anchored)
-    foreign["proof"][1]["chainId"] = CHAIN_ID + 1
+    foreign["anchor"]["chainId"] = CHAIN_ID + 1
     assert _failure(check_offline(foreign)) == (Check.ANCHOR, Reason.ANCHOR_CHAIN_MISMATCH)
 
 
 def test_the_lowest_numbered_failure_is_reported() -> None:
     anchored = _anchored(_issue())
     broken = copy.deepcopy(anchored)
-    broken["proof"][1]["leafIndex"] = 0  # (3)
+    broken["anchor"]["leafIndex"] = 0  # (3)
     broken["disclosures"][0][2] = "tampered"  # (7)
     assert _failure(check_offline(broken)) == (Check.ANCHOR, Reason.ANCHOR_ROOT_MISMATCH)
-    broken["proof"][0]["proofPurpose"] = "authentication"  # (1)
+    broken["proof"]["proofPurpose"] = "authentication"  # (1)
     assert _failure(check_offline(broken)) == (Check.ISSUER_PROOF, Reason.PROOF_PURPOSE_MISMATCH)
-    broken["type"] = ["VerifiableCredential"]  # (0)
+    broken["type"] = []  # (0)
     assert _failure(check_offline(broken)) == (Check.PARSE, Reason.TYPE_INVALID)
 
 

@@ -222,7 +222,7 @@ def test_the_key_compromise_workflow_end_to_end(world: World, tmp_path: Path) ->
             assert world.credential.status_of(ZJ, digest).status is DigestStatus.REVOKED
         for new_hex in answer["replacements"].values():
             credential = issuer.credential(bytes.fromhex(new_hex))
-            assert credential["proof"][0]["verificationMethod"].endswith("#key-2")
+            assert credential["proof"]["verificationMethod"].endswith("#key-2")
             result = province.parts.verifier.evaluate_credential(credential)
             assert result.valid, result.first_failure()
 
