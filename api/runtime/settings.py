@@ -137,6 +137,12 @@ class Settings(BaseSettings):
     http_port: int = Field(
         default=8080, ge=0, le=65535, description="Port of the HTTP API; 0 picks a free one."
     )
+    public_url: str | None = Field(
+        default=None,
+        pattern=r"^https?://[^\s/?#@]+(/[^\s?#]*)?$",
+        description="The API's public base URL as others reach it (status list URLs); "
+        "unset: http://<http_host>:<http_port> (none with port 0 or a wildcard host).",
+    )
     workers: int = Field(
         default=2, ge=1, le=64, description="HTTP worker processes beside the writer."
     )

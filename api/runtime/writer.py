@@ -29,6 +29,11 @@ from eth_account.signers.local import LocalAccount
 from api.http.metrics import ANCHOR_KINDS, WriterMetrics
 from api.province.governance import load_governor_account
 from api.province.operations import WRITER_LEASE
+from api.province.status_lists import (
+    REGENERATION_SECONDS,
+    StatusListPublisher,
+    default_public_base,
+)
 from api.runtime.logs import code_locations, error_detail
 from api.runtime.parts import ProvinceParts
 from api.runtime.settings import Settings
@@ -264,8 +269,18 @@ def province_duties(
         Duty(f"outbox-{p.sender.address[:10]}", 0.2, step)
         for p, step in zip(processors, steps, strict=True)
     ]
+    settings = parts.settings
+    status_lists = StatusListPublisher(
+        parts.db,
+        parts.index,
+        settings.issuer_id,
+        parts.issuer_config.did,
+        parts.keyring.credential_signer,
+        lambda: settings.public_url or default_public_base(settings.http_host, settings.http_port),
+    )
     duties += [
         Duty("audit-checkpoints", 0.5, parts.checkpoints.maybe_checkpoint),
+        Duty("status-lists", REGENERATION_SECONDS, status_lists.run),
         Duty("signing-keys", 1.0, parts.keyring.refresh),
         Duty("index-prune", 300.0, parts.index.prune_block_hashes),
         Duty("idempotency-prune", 3600.0, parts.issuer.prune_idempotency_keys),

@@ -29,6 +29,7 @@ so every HTTP worker process and the writer share one allocation.
 from __future__ import annotations
 
 import secrets
+import weakref
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import ClassVar, Protocol
@@ -123,9 +124,14 @@ class Slot:
     index: int
 
 
+_prepared: weakref.WeakSet[Database] = weakref.WeakSet()
+
+
 def prepare(db: Database) -> None:
-    """Create or upgrade the ``status_list`` tables (safe to call from every process)."""
-    migrate(db, "status_list", MIGRATIONS)
+    """Create or upgrade the ``status_list`` tables (safe from every process; once per ``db``)."""
+    if db not in _prepared:
+        migrate(db, "status_list", MIGRATIONS)
+        _prepared.add(db)
 
 
 def _open_list(tx: Transaction, now: int) -> tuple[int, int]:
@@ -152,6 +158,7 @@ def reserve(
     if isinstance(count, bool) or not isinstance(count, int) or not 1 <= count <= MAX_RESERVE:
         raise SlotError(f"reserve between 1 and {MAX_RESERVE} status list slots at a time")
     at = now_ms() if now is None else now
+    prepare(db)
     slots: list[Slot] = []
     with db.write() as tx:
         number, reserved = _open_list(tx, at)

@@ -1,0 +1,251 @@
+"""The writer's status lists: the chain decides each bit; lists are signed and regenerated.
+
+A province of the test consortium issues credentials through its own issuer API,
+binds them to status list slots (credentials carry no entries yet), changes their
+status on chain, and runs the writer's ``status-lists`` duty by hand.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from api.province.status_lists import (
+    REGENERATION_SECONDS,
+    StatusListPublisher,
+    default_public_base,
+    read_list,
+)
+from api.runtime.writer import province_duties
+from credentials.holder import Holder
+from credentials.issuance.status_slots import Slot, bind, reserve
+from credentials.status import StatusReason
+from credentials.status_list import (
+    LIST_SIZE,
+    ListStatus,
+    bit_at,
+    decode_list,
+    list_proof_verifier,
+    list_status,
+    list_url,
+    status_entries,
+)
+from ledger.crypto.sm2 import Sm2PublicKey
+from tests.helpers.contracts import ZJ, World
+from tests.helpers.provinces import ServedProvince, served_province
+from tests.helpers.routes import issue
+
+BASE = "https://zj.example.gov.cn/tongban"
+
+
+class Clock:
+    """Milliseconds, moved by hand."""
+
+    def __init__(self) -> None:
+        self.now = 1_780_000_000_000
+
+    def __call__(self) -> int:
+        return self.now
+
+
+@pytest.fixture
+def zhejiang(world: World, tmp_path: Path) -> Iterator[ServedProvince]:
+    """Zhejiang, served, with its writer driven by hand."""
+    with served_province(world, tmp_path, ZJ) as province:
+        yield province
+
+
+def _issue_and_bind(province: ServedProvince, count: int) -> list[tuple[bytes, Slot]]:
+    holder = Holder.generate()
+    digests = [bytes.fromhex(issue(province, holder.did)["digest"]) for _ in range(count)]
+    province.anchor_all()
+    slots = reserve(province.parts.db, count)
+    with province.parts.db.write() as tx:
+        bind(tx, list(zip(slots, digests, strict=True)))
+    return list(zip(digests, slots, strict=True))
+
+
+def _publisher(province: ServedProvince, clock: Clock) -> StatusListPublisher:
+    parts = province.parts
+    return StatusListPublisher(
+        parts.db,
+        parts.index,
+        parts.settings.issuer_id,
+        parts.issuer_config.did,
+        parts.keyring.credential_signer,
+        lambda: BASE,
+        clock=clock,
+    )
+
+
+def _document(province: ServedProvince, number: int, purpose: str) -> dict[str, Any]:
+    found = read_list(province.parts.db, number, purpose)
+    assert found is not None
+    loaded: dict[str, Any] = json.loads(found.document)
+    return loaded
+
+
+def _bits(province: ServedProvince, number: int, purpose: str) -> bytes:
+    document = _document(province, number, purpose)
+    return decode_list(document["credentialSubject"]["encodedList"], max_bytes=LIST_SIZE // 8)
+
+
+def _set_indexes(bits: bytes) -> set[int]:
+    return {i for i in range(len(bits) * 8) if bits[i >> 3] and bit_at(bits, i)}
+
+
+def _check(province: ServedProvince, slot: Slot, purpose: str) -> ListStatus:
+    """What a verifier concludes from the published list, with the key from the chain index."""
+    parts = province.parts
+
+    def key_for(method: str) -> Sm2PublicKey | None:
+        with parts.index.view() as view:
+            record = view.key(parts.settings.issuer_id, method.partition("#")[2])
+        return None if record is None else Sm2PublicKey.from_bytes(record.public_key)
+
+    entries = status_entries(lambda p: list_url(BASE, slot.list_number, p), slot.index)
+    entry = next(e for e in entries if e["statusPurpose"] == purpose)
+    document = _document(province, slot.list_number, purpose)
+    return list_status(entry, document, verify_proof=list_proof_verifier(key_for))
+
+
+def test_revoked_and_suspended_digests_set_their_bits_and_reinstatement_clears(
+    zhejiang: ServedProvince,
+) -> None:
+    clock = Clock()
+    publisher = _publisher(zhejiang, clock)
+    assert publisher.run().published == ()  # no list opened yet: nothing to sign
+    (revoked, a), (suspended, b), (_, c) = _issue_and_bind(zhejiang, 3)
+    orphan = reserve(zhejiang.parts.db, 1)[0]  # a crash between reserve and bind
+
+    first = publisher.run()
+    assert first.published == (1,)
+    assert first.height == zhejiang.parts.index.height
+    for purpose in ("revocation", "suspension"):
+        assert _set_indexes(_bits(zhejiang, 1, purpose)) == set()
+    assert publisher.run().published == ()  # nothing changed: not regenerated
+
+    zhejiang.parts.issuer.revoke([revoked], StatusReason.ISSUED_IN_ERROR)
+    zhejiang.parts.issuer.suspend([suspended], StatusReason.UNDER_REVIEW)
+    zhejiang.anchor_all()  # final on chain, and indexed
+    second = publisher.run()
+    assert second.published == (1,)
+    assert _set_indexes(_bits(zhejiang, 1, "revocation")) == {a.index}
+    assert _set_indexes(_bits(zhejiang, 1, "suspension")) == {b.index}
+    assert _document(zhejiang, 1, "revocation")["credentialSubject"]["statusBlock"] == (
+        zhejiang.parts.index.height
+    )
+    assert _check(zhejiang, a, "revocation").valid is False
+    assert _check(zhejiang, a, "suspension").valid is True
+    assert _check(zhejiang, b, "suspension").valid is False
+    assert _check(zhejiang, c, "revocation").valid is True
+    assert _check(zhejiang, orphan, "revocation").valid is True  # never bound: 0 forever
+
+    zhejiang.parts.issuer.reinstate([suspended], StatusReason.REVIEW_CLEARED)
+    zhejiang.anchor_all()
+    assert publisher.run().published == (1,)
+    assert _set_indexes(_bits(zhejiang, 1, "suspension")) == set()
+    assert _set_indexes(_bits(zhejiang, 1, "revocation")) == {a.index}
+
+
+def test_the_list_credential_proof_verifies_with_the_issuers_key_and_not_when_altered(
+    zhejiang: ServedProvince,
+) -> None:
+    ((revoked, slot),) = _issue_and_bind(zhejiang, 1)
+    zhejiang.parts.issuer.revoke([revoked])
+    zhejiang.anchor_all()
+    _publisher(zhejiang, Clock()).run()
+    document = _document(zhejiang, 1, "revocation")
+    assert isinstance(document["proof"], dict)
+    assert (
+        document["proof"]["verificationMethod"] == zhejiang.parts.keyring.credential_signer().key_id
+    )
+    result = _check(zhejiang, slot, "revocation")
+    assert (result.error, result.status) == (None, 1)
+
+    # The bit cleared by someone else: the proof no longer verifies.
+    found = read_list(zhejiang.parts.db, 1, "revocation")
+    assert found is not None
+    forged = json.loads(found.document)
+    forged["credentialSubject"]["encodedList"] = _document(zhejiang, 1, "suspension")[
+        "credentialSubject"
+    ]["encodedList"]
+    entry = status_entries(lambda p: list_url(BASE, 1, p), slot.index)[0]
+    assert list_status(entry, forged, verify_proof=list_proof_verifier(lambda m: None)).error
+    verified = list_proof_verifier(lambda m: Sm2PublicKey.from_bytes(bytes(33)))
+    assert list_status(entry, forged, verify_proof=verified).error is not None
+
+
+def test_a_list_is_re_signed_after_the_refresh_period_or_when_the_index_went_back(
+    zhejiang: ServedProvince,
+) -> None:
+    clock = Clock()
+    publisher = _publisher(zhejiang, clock)
+    _issue_and_bind(zhejiang, 1)
+    assert publisher.run().published == (1,)
+    clock.now += (publisher.refresh_s - 1) * 1000
+    assert publisher.run().published == ()
+    clock.now += 1000
+    assert publisher.run().published == (1,)
+    found = read_list(zhejiang.parts.db, 1, "revocation")
+    assert found is not None
+    assert found.signed_at_ms == clock.now
+    assert found.max_age_s == REGENERATION_SECONDS
+
+    # A reorg took the index below the published block: the list is rebuilt at once.
+    with zhejiang.parts.db.write() as tx:
+        tx.execute("UPDATE status_list_published SET block_number = block_number + 1000")
+    assert publisher.run().published == (1,)
+
+
+def test_the_duty_is_registered_and_publishes_nothing_without_a_public_url(
+    zhejiang: ServedProvince,
+) -> None:
+    duties = {d.name: d for d in province_duties(zhejiang.parts, [], zhejiang.batches)}
+    assert duties["status-lists"].interval == REGENERATION_SECONDS
+    _issue_and_bind(zhejiang, 1)
+    duties["status-lists"].run()  # the settings' default: http://127.0.0.1:8080
+    document = _document(zhejiang, 1, "suspension")
+    assert document["id"] == "http://127.0.0.1:8080/status-lists/1/suspension"
+
+    silent = StatusListPublisher(
+        zhejiang.parts.db,
+        zhejiang.parts.index,
+        ZJ,
+        zhejiang.did,
+        zhejiang.parts.keyring.credential_signer,
+        lambda: None,
+    )
+    assert silent.run().published == ()
+
+
+def test_a_new_list_is_published_when_one_opens(zhejiang: ServedProvince) -> None:
+    publisher = _publisher(zhejiang, Clock())
+    _issue_and_bind(zhejiang, 1)
+    assert publisher.run().published == (1,)
+    with zhejiang.parts.db.write() as tx:  # as if list 1 had filled up
+        tx.execute("UPDATE status_list_lists SET reserved = 98304")
+    assert reserve(zhejiang.parts.db, 1)[0].list_number == 2
+    assert publisher.run().published == (2,)
+    assert read_list(zhejiang.parts.db, 2, "revocation") is not None
+
+
+@pytest.mark.parametrize(
+    ("host", "port", "expected"),
+    [
+        ("127.0.0.1", 8080, "http://127.0.0.1:8080"),
+        ("province.example", 443, "http://province.example:443"),
+        ("::1", 8080, "http://[::1]:8080"),
+        ("127.0.0.1", 0, None),
+        ("0.0.0.0", 8080, None),
+        ("::", 8080, None),
+    ],
+)
+def test_the_default_public_base_is_the_bound_address_when_it_is_one(
+    host: str, port: int, expected: str | None
+) -> None:
+    assert default_public_base(host, port) == expected
