@@ -93,6 +93,12 @@ class NotConformingError(CredentialError):
         return (type(self), (self.pointer, self.rule))
 
 
+class CredentialIdTakenError(CredentialError):
+    """A credential id (``id`` or the VC API's ``credentialId``) names an issued credential."""
+
+    code = "credential_id_taken"
+
+
 class SchemaDefinitionError(CredentialError):
     """A packaged JSON Schema uses a keyword this validator does not implement."""
 

@@ -79,12 +79,29 @@ class SubmittedCredential:
 
     ``disclosable``: JSON pointers of the claims to make selectively disclosable;
     ``mandatory``: the claims always revealed (all others become disclosable). At
-    most one of the two is given.
+    most one of the two is given. ``credential_id``: the VC API's ``credentialId``
+    option, by which the caller names the credential later (not written into it).
     """
 
     credential: Mapping[str, Any]
     disclosable: tuple[str, ...] = ()
     mandatory: tuple[str, ...] | None = None
+    credential_id: str | None = None
+
+    @property
+    def holder(self) -> str | None:
+        """The id of the credential's one subject, if it has exactly one with an id."""
+        subject = self.credential.get("credentialSubject")
+        value = subject.get("id") if isinstance(subject, Mapping) else None
+        return value if isinstance(value, str) else None
+
+    @property
+    def lookup_id(self) -> str | None:
+        """How the VC API names the issued credential: ``credentialId``, else its ``id``."""
+        if self.credential_id is not None:
+            return self.credential_id
+        value = self.credential.get("id")
+        return value if isinstance(value, str) else None
 
 
 def _refuse(pointer: str, rule: str) -> NotConformingError:

@@ -87,6 +87,8 @@ def _request_json(request: CredentialRequest) -> dict[str, Any]:
         }
         if request.mandatory is not None:
             submitted["mandatory"] = list(request.mandatory)
+        if request.credential_id is not None:
+            submitted["credentialId"] = request.credential_id
         return submitted
     document: dict[str, Any] = {
         "template": request.template,

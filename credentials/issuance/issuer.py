@@ -17,7 +17,12 @@ from typing import Any
 from credentials.anchor_proof import AnchorProof
 from credentials.credential import IssueRequest, SignedCredential, with_anchor_proof
 from credentials.did import parse_issuer_verification_method
-from credentials.errors import AnchorPendingError, ConfigurationError
+from credentials.errors import (
+    AnchorPendingError,
+    ConfigurationError,
+    CredentialIdTakenError,
+    UnknownCredentialError,
+)
 from credentials.issuance import compromise, idempotency, status_changes
 from credentials.issuance.idempotency import Idempotency, KeyedIssue, Replay, StoredKey
 from credentials.issuance.records import (
@@ -31,11 +36,11 @@ from credentials.issuance.records import (
 from credentials.issuance.store import IssuedRow, prepare
 from credentials.signing import SigningPool, sign_in_process
 from credentials.status import DigestStatus, StatusAction, StatusReason
-from credentials.submitted import CredentialRequest
+from credentials.submitted import CredentialRequest, SubmittedCredential
 from ledger.clock import now_ms
 from ledger.crypto import sm4
 from ledger.crypto.signer import Signer
-from ledger.store.database import Database
+from ledger.store.database import Database, Transaction
 
 
 class CredentialIssuer:
@@ -107,7 +112,7 @@ class CredentialIssuer:
             return []
         now = self.clock()
         signed = self._sign(requests, signer, pool, now)
-        self._store(signed, now, None)
+        self._store(signed, _lookup_ids(requests, signed), now, None)
         return signed
 
     def issue_once(
@@ -135,10 +140,23 @@ class CredentialIssuer:
         if found is not None:
             return self._replay(found, key)
         signed = self._sign(requests, signer, pool, now)
-        raced = self._store(signed, now, key)
+        raced = self._store(signed, _lookup_ids(requests, signed), now, key)
         if raced is not None:
             return self._replay(raced, key)
         return KeyedIssue(signed, Replay.NEW)
+
+    def digest_named(self, credential_id: str) -> bytes:
+        """The digest of the credential named ``credential_id`` (VC API ``credentialId``/``id``).
+
+        Raises ``UnknownCredentialError`` when no credential issued here has that name.
+        """
+        with self.db.read() as tx:
+            row = tx.fetchone(
+                "SELECT digest FROM cred_ids WHERE credential_id = ?", (credential_id,)
+            )
+        if row is None:
+            raise UnknownCredentialError("no credential issued here has this id")
+        return bytes(row[0])
 
     def prune_idempotency_keys(self) -> int:
         """Delete the expired idempotency keys now (keyed issuance also does it as it goes)."""
@@ -175,11 +193,17 @@ class CredentialIssuer:
         return sm4.seal(self.data_key, credential.body, credential.digest)
 
     def _store(
-        self, signed: Sequence[SignedCredential], now: int, key: Idempotency | None
+        self,
+        signed: Sequence[SignedCredential],
+        ids: Sequence[tuple[str, bytes]],
+        now: int,
+        key: Idempotency | None,
     ) -> StoredKey | None:
-        """Store ``signed``, and ``key`` with their digests; None, or a race winner's row.
+        """Store ``signed``, their lookup ``ids``, and ``key`` with their digests.
 
-        If another request stored ``key`` first, nothing is stored and its row is returned.
+        Returns None, or a race winner's row: if another request stored ``key``
+        first, nothing is stored. Raises ``CredentialIdTakenError`` (nothing stored)
+        when one of ``ids`` already names a credential.
         """
         rows = [(c.digest, c.key_id, c.template, now, self._seal(c)) for c in signed]
         ttl = self.idempotency_ttl_ms
@@ -188,11 +212,14 @@ class CredentialIssuer:
                 found = idempotency.find(tx, key, now, ttl)
                 if found is not None:
                     return found
+            if ids:
+                _check_ids_free(tx, [credential_id for credential_id, _ in ids])
             tx.executemany(
                 "INSERT INTO cred_issued (digest, key_id, template, issued_at_ms, document) "
                 "VALUES (?, ?, ?, ?, ?)",
                 rows,
             )
+            tx.executemany("INSERT INTO cred_ids (credential_id, digest) VALUES (?, ?)", ids)
             if key is not None:
                 idempotency.record(tx, key, [c.digest for c in signed], now, ttl)
         return None
@@ -393,3 +420,27 @@ class CredentialIssuer:
                 )
             report.reissued = {old: new for (old, _), new in zip(pending, signed, strict=True)}
         return report
+
+
+def _lookup_ids(
+    requests: Sequence[CredentialRequest], signed: Sequence[SignedCredential]
+) -> list[tuple[str, bytes]]:
+    """Each credential's VC API name (``credentialId``, else ``id``) and digest."""
+    ids: list[tuple[str, bytes]] = []
+    for request, credential in zip(requests, signed, strict=True):
+        name = (
+            request.lookup_id
+            if isinstance(request, SubmittedCredential)
+            else credential.document.get("id")
+        )
+        if isinstance(name, str):
+            ids.append((name, credential.digest))
+    if len({name for name, _ in ids}) != len(ids):
+        raise CredentialIdTakenError("two credentials of one request share an id")
+    return ids
+
+
+def _check_ids_free(tx: Transaction, names: Sequence[str]) -> None:
+    for name in names:
+        if tx.fetchone("SELECT 1 FROM cred_ids WHERE credential_id = ?", (name,)) is not None:
+            raise CredentialIdTakenError("a credential with this id was issued already")

@@ -78,8 +78,21 @@ MIGRATIONS = (
             "CREATE INDEX cred_idempotency_age ON cred_idempotency (created_at_ms)",
         ),
     ),
+    Migration(
+        3,
+        "credential ids",
+        (
+            # The VC API names a credential by its credentialId (or its id) in
+            # POST /credentials/status; earlier credentials are found by digest only.
+            """CREATE TABLE cred_ids (
+                credential_id TEXT PRIMARY KEY,
+                digest BLOB NOT NULL
+            )""",
+        ),
+    ),
 )
-"""The issuer's schema (component ``credentials``): ``cred_idempotency`` is version 2."""
+"""The issuer's schema (component ``credentials``): ``cred_idempotency`` is version 2,
+``cred_ids`` version 3."""
 
 
 def prepare(db: Database, config: IssuerConfig) -> None:
