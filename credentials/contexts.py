@@ -11,6 +11,14 @@ that reads a Tongban credential finds every term defined), not for security.
 | ``https://www.w3.org/ns/credentials/v2`` | ``credentials-v2.jsonld`` | W3C VC Data Model 2.0 |
 | ``https://www.w3.org/ns/did/v1.1`` | ``did-v1.1.jsonld`` | W3C DID 1.1 (DID documents) |
 | ``https://w3id.org/tongban/credentials/v1`` | ``tongban-v1.jsonld`` | Tongban terms |
+| ``https://www.w3.org/2018/credentials/v1`` | ``credentials-v1.jsonld`` | VC 1.1 |
+| ``https://www.w3.org/ns/credentials/examples/v2`` | ``credentials-examples-v2.jsonld`` | |
+| ``https://w3id.org/security/data-integrity/v2`` | ``data-integrity-v2.jsonld`` | |
+| ``https://w3id.org/security/multikey/v1`` | ``multikey-v1.jsonld`` | Multikey |
+| ``https://w3id.org/security/suites/ed25519-2020/v1`` | ``ed25519-signature-2020-v1.jsonld`` | |
+
+The last five serve the verification of foreign Data Integrity proofs
+(``credentials.suites``), whose JSON-LD document loader serves only this table.
 """
 
 from __future__ import annotations
@@ -22,8 +30,13 @@ from typing import Any
 
 __all__ = [
     "CONTEXT_FILES",
+    "CREDENTIALS_EXAMPLES_V2",
+    "CREDENTIALS_V1",
     "CREDENTIALS_V2",
+    "DATA_INTEGRITY_V2",
     "DID_V1_1",
+    "ED25519_2020_V1",
+    "MULTIKEY_V1",
     "TONGBAN_V1",
     "TONGBAN_VOCAB",
     "defined_terms",
@@ -39,6 +52,21 @@ TONGBAN_V1 = "https://w3id.org/tongban/credentials/v1"
 DID_V1_1 = "https://www.w3.org/ns/did/v1.1"
 """The W3C DID 1.1 context (DID documents, Multikey)."""
 
+CREDENTIALS_V1 = "https://www.w3.org/2018/credentials/v1"
+"""The W3C VC Data Model 1.1 base context."""
+
+CREDENTIALS_EXAMPLES_V2 = "https://www.w3.org/ns/credentials/examples/v2"
+"""The VC 2.0 examples context (one ``@vocab``), used by the W3C test vectors."""
+
+DATA_INTEGRITY_V2 = "https://w3id.org/security/data-integrity/v2"
+"""The W3C Data Integrity context (``DataIntegrityProof`` and its members)."""
+
+MULTIKEY_V1 = "https://w3id.org/security/multikey/v1"
+"""The Multikey verification method context."""
+
+ED25519_2020_V1 = "https://w3id.org/security/suites/ed25519-2020/v1"
+"""The context of the legacy ``Ed25519Signature2020`` proof type."""
+
 TONGBAN_VOCAB = "https://w3id.org/tongban/vocab#"
 """The IRI prefix of every Tongban term."""
 
@@ -46,6 +74,11 @@ CONTEXT_FILES: dict[str, str] = {
     CREDENTIALS_V2: "credentials-v2.jsonld",
     DID_V1_1: "did-v1.1.jsonld",
     TONGBAN_V1: "tongban-v1.jsonld",
+    CREDENTIALS_V1: "credentials-v1.jsonld",
+    CREDENTIALS_EXAMPLES_V2: "credentials-examples-v2.jsonld",
+    DATA_INTEGRITY_V2: "data-integrity-v2.jsonld",
+    MULTIKEY_V1: "multikey-v1.jsonld",
+    ED25519_2020_V1: "ed25519-signature-2020-v1.jsonld",
 }
 """Context URL -> packaged file name."""
 

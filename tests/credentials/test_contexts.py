@@ -105,7 +105,7 @@ def test_the_tongban_context_does_not_redefine_w3c_terms() -> None:
 
 
 def test_contexts_are_served_from_the_package_only() -> None:
-    assert set(CONTEXT_FILES) == {CREDENTIALS_V2, DID_V1_1, TONGBAN_V1}
+    assert {CREDENTIALS_V2, DID_V1_1, TONGBAN_V1} <= set(CONTEXT_FILES)
     for url in CONTEXT_FILES:
         assert "@context" in load_context(url)
     with pytest.raises(KeyError):
