@@ -116,6 +116,7 @@ def create_app(context: ProvinceContext) -> FastAPI:
                 "description": "Verify credentials and presentations; challenges (verifiers).",
             },
             {"name": "dids", "description": "DID documents of issuers and holders."},
+            {"name": "status-lists", "description": "Bitstring Status Lists (public)."},
             {"name": "audit", "description": "The data-access audit log, its proofs, export."},
             {"name": "citizen", "description": "Who accessed my data (holder-signed)."},
             {"name": "clients", "description": "API clients and their roles (operator)."},

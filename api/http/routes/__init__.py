@@ -19,6 +19,7 @@ from api.http.routes import (
     health,
     issuer_admin,
     operations,
+    status_lists,
     templates,
     verification,
 )
@@ -39,3 +40,4 @@ api_router.include_router(templates.router)
 api_router.include_router(governance.router)
 api_router.include_router(issuer_admin.router)
 api_router.include_router(operations.router)
+api_router.include_router(status_lists.router)

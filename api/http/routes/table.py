@@ -116,6 +116,8 @@ ROUTE_TABLE: dict[tuple[str, str], RouteUse] = {
     ("POST", "/issuer/writers"): _administrative("issuer.writer.add"),
     ("POST", "/issuer/writers/{account}/retire"): _administrative("issuer.writer.retire"),
     ("GET", "/operations/{operation_id}"): NONE,
+    # public status lists: bits at random indexes, no token, no access event
+    ("GET", "/status-lists/{list_number}/{purpose}"): NONE,
 }
 """Every route of the app, by method and path template."""
 

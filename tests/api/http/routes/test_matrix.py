@@ -105,6 +105,7 @@ ROUTES: list[tuple[str, str, dict[str, Any], set[Role] | None]] = [
     ("POST", "/issuer/writers", {"json_body": {}}, {OP}),
     ("POST", f"/issuer/writers/{ACCOUNT}/retire", {}, {OP}),
     ("GET", "/operations/999", {}, {OP, GOV}),
+    ("GET", "/status-lists/1/revocation", {}, None),
 ]
 
 

@@ -297,6 +297,12 @@ def test_each_route_records_exactly_the_events_of_its_table_entry(
         call = Calls(province)
         for health in ("/healthz", "/readyz", "/metrics", "/docs"):
             call("GET", health)
+        call(
+            "GET",
+            "/status-lists/{list_number}/{purpose}",
+            path="/status-lists/1/revocation",
+            status=404,
+        )
         digest, credential = _issue_and_read(call, holders)
         _verify(call, holders[0], credential)
         change = {"action": "suspend", "digests": [digest]}
