@@ -7,12 +7,14 @@ This module is the one place that decides, for every caller (the HTTP routes, th
 wallet, tools):
 
 - **malformed request or failed check**: ``check_request`` holds the document to the
-  data model (VCDM 2.0 / 1.1: an object, ``@context`` led by the base context, a
-  ``type`` naming ``VerifiableCredential`` / ``VerifiablePresentation``, date-times,
-  URL ``id``/``issuer``/``holder``, ``proof`` an object or objects) and the options to
-  the VC API's lists. What breaks them is a malformed request (400: the verifier never
-  runs, no access event is written); anything else is verified, and a document that
-  fails a check is a result with ``verified`` false;
+  VC Data Model (2.0 or 1.1, the rules of ``credentials.vcdm``: an object, ``@context``
+  led by the base context, a ``type`` naming ``VerifiableCredential`` /
+  ``VerifiablePresentation``, dateTimeStamps, URL ``id``/``issuer``/``holder``,
+  ``proof`` an object or objects, ...) and the options to the VC API's lists. What
+  breaks them is a malformed request (400: the verifier never runs, no challenge is
+  used, no access event is written); anything else is verified, and a document that
+  fails a check (Tongban's own rules of check (0) included) is a result with
+  ``verified`` false;
 - **options**: the known ones per route (``CREDENTIAL_OPTIONS``,
   ``PRESENTATION_OPTIONS``); an unknown one, or a known one of the wrong type, is a
   malformed request of type ``UNKNOWN_OPTION_PROVIDED`` / ``MALFORMED_OPTION``, as the
@@ -35,15 +37,16 @@ it is given. Messages name members and positions, never values.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal, cast
 
+from credentials import vcdm
+from credentials.contexts import CREDENTIALS_V2
 from credentials.disclosure import escape_token
 from credentials.errors import nameable
 from credentials.reasons import Check, CheckStatus, Reason
+from credentials.vcdm import ModelViolation
 from credentials.verify.result import CheckResult, VerificationResult
 
 if TYPE_CHECKING:
@@ -82,10 +85,10 @@ UNKNOWN_OPTION_PROVIDED = "https://www.w3.org/TR/vcalm#UNKNOWN_OPTION_PROVIDED"
 MALFORMED_OPTION = VERIFICATION_PROBLEM_BASE + "option_invalid"
 """A known option with a value of the wrong type (or ``options`` not an object)."""
 
-VCDM2_CONTEXT = "https://www.w3.org/ns/credentials/v2"
+VCDM2_CONTEXT = CREDENTIALS_V2
 """The base context of VCDM 2.0 (section 4.3): the first ``@context`` item."""
 
-VCDM1_CONTEXT = "https://www.w3.org/2018/credentials/v1"
+VCDM1_CONTEXT = vcdm.CREDENTIALS_V1
 """The base context of VCDM 1.1 (section 4.1): the first ``@context`` item."""
 
 CREDENTIAL_OPTIONS: Mapping[str, type] = {
@@ -103,15 +106,10 @@ PRESENTATION_OPTIONS: Mapping[str, type] = {
 """``VerifyPresentationOptions`` of the pinned VC API."""
 
 _MEMBER = {"credential": "verifiableCredential", "presentation": "verifiablePresentation"}
-_TYPE = {"credential": "VerifiableCredential", "presentation": "VerifiablePresentation"}
 _ENVELOPED = {
     "credential": "EnvelopedVerifiableCredential",
     "presentation": "EnvelopedVerifiablePresentation",
 }
-_URL = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*:[^\s\x00-\x1f\x7f]+")
-_DATE_TIME = re.compile(
-    r"(\d{4})-(\d\d)-(\d\d)T(\d\d):(\d\d):(\d\d)(?:\.\d+)?(Z|[+-](\d\d):(\d\d))?", re.ASCII
-)
 
 
 @dataclass(frozen=True)
@@ -180,10 +178,6 @@ class VerifyOptions:
 # ------------------------------------------------------------------ the request
 
 
-def _pointer(base: str, *names: str | int) -> str:
-    return base + "".join("/" + (str(n) if isinstance(n, int) else escape_token(n)) for n in names)
-
-
 def read_options(kind: Kind, options: object) -> VerifyOptions | list[RequestProblem]:
     """``options`` (the decoded member; None when absent) as ``VerifyOptions``, or its problems."""
     if options is None:
@@ -228,39 +222,12 @@ def _unknown_rule(kind: Kind, name: str) -> str:
     return f"unknown option; this endpoint knows {', '.join(sorted(known))}"
 
 
-def _is_url(value: object) -> bool:
-    return isinstance(value, str) and _URL.fullmatch(value) is not None
+def _types(value: object) -> list[object]:
+    return list(value) if isinstance(value, list) else [value]
 
 
-def _is_date_time(value: object, *, zone: bool) -> bool:
-    if not isinstance(value, str):
-        return False
-    found = _DATE_TIME.fullmatch(value)
-    if found is None or (zone and found.group(7) is None):
-        return False
-    year, month, day, hour, minute, second = (int(found.group(i)) for i in range(1, 7))
-    if found.group(8) is not None and (int(found.group(8)) > 14 or int(found.group(9)) > 59):
-        return False
-    try:
-        datetime(year, month, day, hour, minute, second)
-    except ValueError:
-        return False
-    return True
-
-
-def _objects(value: object) -> bool:
-    """An object, or a non-empty array of objects."""
-    if isinstance(value, dict):
-        return True
-    return isinstance(value, list) and bool(value) and all(isinstance(v, dict) for v in value)
-
-
-def _types(value: object) -> list[str] | None:
-    if isinstance(value, str):
-        return [value]
-    if isinstance(value, list) and value and all(isinstance(v, str) for v in value):
-        return list(value)
-    return None
+def _model_problem(violation: ModelViolation) -> RequestProblem:
+    return RequestProblem(violation.pointer or "/", violation.rule, problem_type(violation.reason))
 
 
 def document_problems(
@@ -268,116 +235,30 @@ def document_problems(
 ) -> list[RequestProblem]:
     """What makes ``document`` not a credential / presentation at all (empty: it is one).
 
-    ``base`` is the document's JSON pointer in the request (default: its member).
+    The VC Data Model's rules are ``credentials.vcdm``'s (the issuer and check (0) use
+    the same ones); its first violation is the problem, and for a presentation that
+    of each credential it carries. An enveloped document (VCDM 2.0 §12, its ``type``
+    ``EnvelopedVerifiableCredential``/``...Presentation``) is well formed: its media
+    type is what this verifier may not know, a failed check. ``base`` is the
+    document's JSON pointer in the request (default: its member).
     """
     where = f"/{_MEMBER[kind]}" if base is None else base
-    problem_type = VERIFICATION_PROBLEM_BASE
-    if not isinstance(document, dict):
-        reason = Reason.STRUCTURE_INVALID if kind == "credential" else Reason.PRESENTATION_MALFORMED
-        return [RequestProblem(where, f"must be a JSON object (a {kind})", problem_type + reason)]
+    if isinstance(document, dict) and _ENVELOPED[kind] in _types(document.get("type")):
+        return []
+    try:
+        if kind == "credential":
+            vcdm.check_credential(document, where)
+            return []
+        model = vcdm.check_presentation(document, where)
+    except ModelViolation as violation:
+        return [_model_problem(violation)]
+    embedded = document.get("verifiableCredential") if isinstance(document, dict) else None
     problems: list[RequestProblem] = []
-
-    def bad(reason: Reason, rule: str, *names: str | int) -> None:
-        problems.append(RequestProblem(_pointer(where, *names), rule, problem_type + reason))
-
-    version = _context(document, bad)
-    types = _types(document.get("type"))
-    if types is None:
-        bad(
-            Reason.TYPE_INVALID, "required: a string or an array of strings (VCDM 2.0 §4.5)", "type"
-        )
-    elif _ENVELOPED[kind] in types:
-        # An enveloped document (VCDM 2.0 §12) is well formed: its media type decides.
-        return problems
-    elif _TYPE[kind] not in types:
-        bad(Reason.TYPE_INVALID, f"must include {_TYPE[kind]} (VCDM 2.0 §4.5)", "type")
-    if "id" in document and not _is_url(document["id"]):
-        bad(Reason.ID_INVALID, "must be a URL (VCDM 2.0 §4.4)", "id")
-    if "proof" in document and not _objects(document["proof"]):
-        bad(Reason.PROOF_SET_INVALID, "must be an object or an array of objects", "proof")
-    if kind == "credential":
-        _credential_members(document, version, bad)
-    else:
-        _presentation_members(document, where, bad, problems)
+    for index, credential in enumerate(model.credentials):
+        at = f"{where}/verifiableCredential"
+        at = f"{at}/{index}" if isinstance(embedded, list) else at
+        problems.extend(document_problems("credential", credential, at))
     return problems
-
-
-def _context(document: dict[str, Any], bad: Any) -> int | None:
-    value = document.get("@context")
-    rule = (
-        f"required: an array whose first item is {VCDM2_CONTEXT} (VCDM 2.0 §4.3) "
-        f"or {VCDM1_CONTEXT} (VCDM 1.1 §4.1)"
-    )
-    if not isinstance(value, list) or not value or value[0] not in (VCDM2_CONTEXT, VCDM1_CONTEXT):
-        bad(Reason.CONTEXT_INVALID, rule, "@context")
-        return None
-    for index, item in enumerate(value):
-        if not (_is_url(item) or isinstance(item, dict)):
-            bad(
-                Reason.CONTEXT_INVALID,
-                "each item must be a URL or a context object",
-                "@context",
-                index,
-            )
-    return 2 if value[0] == VCDM2_CONTEXT else 1
-
-
-def _credential_members(document: dict[str, Any], version: int | None, bad: Any) -> None:
-    issuer = document.get("issuer")
-    issuer_id = issuer.get("id") if isinstance(issuer, dict) else issuer
-    if not _is_url(issuer_id):
-        bad(
-            Reason.ISSUER_INVALID,
-            "required: a URL, or an object whose id is one (VCDM 2.0 §4.7)",
-            "issuer",
-        )
-    if not _objects(document.get("credentialSubject")):
-        bad(
-            Reason.SUBJECT_INVALID,
-            "required: an object or an array of objects (VCDM 2.0 §4.8)",
-            "credentialSubject",
-        )
-    for name in ("validFrom", "validUntil"):
-        if name in document and not _is_date_time(document[name], zone=True):
-            bad(Reason.DATES_INVALID, "must be an XML Schema dateTimeStamp (VCDM 2.0 §4.9)", name)
-    if version == 1 and "issuanceDate" not in document:
-        bad(
-            Reason.DATES_INVALID,
-            "required in a VCDM 1.1 credential (VCDM 1.1 §4.6)",
-            "issuanceDate",
-        )
-    for name in ("issuanceDate", "expirationDate"):
-        if name in document and not _is_date_time(document[name], zone=False):
-            bad(Reason.DATES_INVALID, "must be an XML Schema dateTime (VCDM 1.1 §4.6, §4.7)", name)
-
-
-def _presentation_members(
-    document: dict[str, Any], where: str, bad: Any, problems: list[RequestProblem]
-) -> None:
-    if "holder" in document:
-        holder = document["holder"]
-        holder_id = holder.get("id") if isinstance(holder, dict) else holder
-        if not _is_url(holder_id):
-            bad(
-                Reason.PRESENTATION_MALFORMED,
-                "must be a URL, or an object whose id is one",
-                "holder",
-            )
-    if "verifiableCredential" not in document:
-        return
-    embedded = document["verifiableCredential"]
-    if isinstance(embedded, dict):
-        problems.extend(document_problems("credential", embedded, f"{where}/verifiableCredential"))
-    elif isinstance(embedded, list):
-        for index, each in enumerate(embedded):
-            at = f"{where}/verifiableCredential/{index}"
-            problems.extend(document_problems("credential", each, at))
-    else:
-        bad(
-            Reason.PRESENTATION_MALFORMED,
-            "must be a credential object or an array of them (VCDM 2.0 §4.13)",
-            "verifiableCredential",
-        )
 
 
 def check_request(kind: Kind, document: object, options: object) -> VerifyOptions | Malformed:
