@@ -118,10 +118,13 @@ class RunReport:
 
 # The latest status event per bound digest decides; this narrows the digests to those
 # with any event, read in the same snapshot as the IndexView that decides them.
+# Driven from the issuer's status events (few) to the slots (many): CROSS JOIN fixes that
+# order in SQLite and is a plain join elsewhere.
 _TOUCHED = (
     "SELECT l.idx, l.digest, COUNT(*), MAX(s.block_number), SUM(s.block_number) "
-    "FROM status_list_slots l JOIN chain_index_statuses s "
-    "ON s.digest = l.digest AND s.issuer_id = ? WHERE l.list_number = ? GROUP BY l.idx, l.digest"
+    "FROM chain_index_statuses s CROSS JOIN status_list_slots l "
+    "WHERE s.issuer_id = ? AND l.digest = s.digest AND l.list_number = ? "
+    "GROUP BY l.idx, l.digest"
 )
 
 
