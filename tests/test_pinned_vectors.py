@@ -1,7 +1,7 @@
 """Pinned outside reference data under ``tests/vectors`` matches its recorded provenance.
 
-Every row of ``tests/vectors/vcalm/PROVENANCE.md`` and ``tests/vectors/w3c-di/PROVENANCE.md``
-names a copied file and the SHA-256 it had when copied; these tests check that each file is
+Every row of ``tests/vectors/vcalm/PROVENANCE.md``, ``tests/vectors/w3c-di/PROVENANCE.md`` and
+``tests/vectors/rdf-canon/PROVENANCE.md`` names a copied file and the SHA-256 it had when copied; these tests check that each file is
 still there, unchanged, and parses (JSON or YAML). Nothing outside the repository is read.
 """
 
@@ -19,12 +19,13 @@ VECTORS = Path(__file__).resolve().parent / "vectors"
 PROVENANCE_FILES = (
     VECTORS / "vcalm" / "PROVENANCE.md",
     VECTORS / "w3c-di" / "PROVENANCE.md",
+    VECTORS / "rdf-canon" / "PROVENANCE.md",
 )
 ROW = re.compile(r"^\| `(?P<file>[^`]+)` \|.*\| `(?P<sha256>[0-9a-f]{64})` \|$")
 
 
 def _rows() -> list[tuple[Path, str]]:
-    """Return (file path, recorded SHA-256) for every table row of both PROVENANCE files."""
+    """Return (file path, recorded SHA-256) for every table row of the PROVENANCE files."""
     rows: list[tuple[Path, str]] = []
     for provenance in PROVENANCE_FILES:
         for line in provenance.read_text(encoding="utf-8").splitlines():
@@ -43,9 +44,33 @@ def _ids(rows: list[tuple[Path, str]]) -> list[str]:
 
 
 def test_provenance_files_list_the_vcalm_spec() -> None:
-    """Both PROVENANCE files exist and the VC API table lists ``oas.yaml``."""
+    """The PROVENANCE files exist and the VC API table lists ``oas.yaml``."""
     assert all(provenance.is_file() for provenance in PROVENANCE_FILES)
     assert VECTORS / "vcalm" / "oas.yaml" in {path for path, _ in ROWS}
+
+
+def test_provenance_lists_every_data_integrity_suite_vector() -> None:
+    """Each suite's signed vector and the rdf-canon poison entry are pinned."""
+    pinned = {path.relative_to(VECTORS).as_posix() for path, _ in ROWS}
+    assert {
+        "w3c-di/vc-di-eddsa/eddsa-rdfc-2022/signedDataInt.json",
+        "w3c-di/vc-di-eddsa/eddsa-jcs-2022/signedJCS.json",
+        "w3c-di/vc-di-ecdsa/rec/example-15-ecdsa-rdfc-2019-p256-signed.json",
+        "w3c-di/vc-di-ecdsa/rec/example-37-ecdsa-rdfc-2019-p384-signed.json",
+        "w3c-di/vc-di-ecdsa/rec/example-59-ecdsa-jcs-2019-p256-signed.json",
+        "w3c-di/vc-di-ecdsa/rec/example-70-ecdsa-jcs-2019-p384-signed.json",
+        "w3c-di/ed25519-signature-2020/test-vectors.js",
+        "rdf-canon/manifest-test074c.jsonld-fragment.txt",
+    } <= pinned
+
+
+def test_every_vector_file_is_pinned() -> None:
+    """No file sits in the Data Integrity or rdf-canon folders without a provenance row."""
+    pinned = {path for path, _ in ROWS}
+    for folder in ("w3c-di", "rdf-canon"):
+        for path in (VECTORS / folder).rglob("*"):
+            if path.is_file() and path.name != "PROVENANCE.md":
+                assert path in pinned, f"{path.relative_to(VECTORS)} has no provenance row"
 
 
 @pytest.mark.parametrize(("path", "sha256"), ROWS, ids=_ids(ROWS))

@@ -218,7 +218,7 @@ def _options(limits: CanonLimits) -> dict[str, Any]:
     return {
         "documentLoader": loader,
         "contextResolver": ContextResolver(_RESOLVED_CONTEXTS, loader, limits.max_context_loads),
-        "base": "",
+        "base": None,  # pyld would resolve relative IRIs against an example.org default
         "extractAllScripts": False,
         "processingMode": "json-ld-1.1",
     }
