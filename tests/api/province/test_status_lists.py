@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from pydantic import ValidationError
 
 from api.province.status_lists import (
     REGENERATION_SECONDS,
@@ -20,6 +21,7 @@ from api.province.status_lists import (
     default_public_base,
     read_list,
 )
+from api.runtime.settings import Settings
 from api.runtime.writer import province_duties
 from credentials.holder import Holder
 from credentials.issuance.status_slots import Slot, bind, reserve
@@ -249,3 +251,12 @@ def test_the_default_public_base_is_the_bound_address_when_it_is_one(
     host: str, port: int, expected: str | None
 ) -> None:
     assert default_public_base(host, port) == expected
+
+
+def test_the_public_url_setting_must_be_an_absolute_http_url(tmp_path: Path) -> None:
+    good = Settings(data_dir=tmp_path, public_url="https://zj.example.gov.cn/tongban")
+    assert good.public_url == "https://zj.example.gov.cn/tongban"
+    assert Settings(data_dir=tmp_path).public_url is None
+    for bad in ("zj.example.gov.cn", "ftp://zj.example", "https://zj.example/?q=1", "https://a b"):
+        with pytest.raises(ValidationError):
+            Settings(data_dir=tmp_path, public_url=bad)
