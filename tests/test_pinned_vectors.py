@@ -1,7 +1,7 @@
 """Pinned outside reference data under ``tests/vectors`` matches its recorded provenance.
 
-Every row of ``tests/vectors/vcalm/PROVENANCE.md``, ``tests/vectors/w3c-di/PROVENANCE.md`` and
-``tests/vectors/rdf-canon/PROVENANCE.md`` names a copied file and the SHA-256 it had when copied; these tests check that each file is
+Every row of the PROVENANCE.md files of ``tests/vectors/vcalm``, ``w3c-di`` and ``rdf-canon``
+names a copied file and the SHA-256 it had when copied; these tests check that each file is
 still there, unchanged, and parses (JSON or YAML). Nothing outside the repository is read.
 """
 

@@ -84,8 +84,10 @@ def test_ecdsa_a_3_canonical_document_proof_configuration_and_hashes() -> None:
 @pytest.mark.parametrize(
     ("signed", "combined", "digest"),
     [
-        ("example-59-ecdsa-jcs-2019-p256-signed.json", "example-56-combined-hashes-jcs-p256.txt", hashlib.sha256),
-        ("example-70-ecdsa-jcs-2019-p384-signed.json", "example-67-combined-hashes-jcs-p384.txt", hashlib.sha384),
+        ("example-59-ecdsa-jcs-2019-p256-signed.json",
+         "example-56-combined-hashes-jcs-p256.txt", hashlib.sha256),
+        ("example-70-ecdsa-jcs-2019-p384-signed.json",
+         "example-67-combined-hashes-jcs-p384.txt", hashlib.sha384),
     ],
 )  # fmt: skip
 def test_ecdsa_a_5_a_6_jcs_proof_configuration_and_hashes(
