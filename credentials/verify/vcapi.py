@@ -230,6 +230,18 @@ def _model_problem(violation: ModelViolation) -> RequestProblem:
     return RequestProblem(violation.pointer or "/", violation.rule, problem_type(violation.reason))
 
 
+def _enveloped_problems(document: Mapping[str, Any], where: str) -> list[RequestProblem]:
+    """VCDM 2.0 §12.2: the base context first, and an ``id`` that is a (data:) URL."""
+    context = document.get("@context")
+    if not isinstance(context, list) or not context or context[0] != CREDENTIALS_V2:
+        rule = f"the first item must be {CREDENTIALS_V2} (VCDM 2.0 §12.2)"
+        return [RequestProblem(f"{where}/@context", rule, problem_type(Reason.CONTEXT_INVALID))]
+    if not vcdm.is_url(document.get("id")):
+        rule = "must be a data: URL holding the enveloped document (VCDM 2.0 §12.2)"
+        return [RequestProblem(f"{where}/id", rule, problem_type(Reason.ID_INVALID))]
+    return []
+
+
 def document_problems(
     kind: Kind, document: object, base: str | None = None
 ) -> list[RequestProblem]:
@@ -244,7 +256,7 @@ def document_problems(
     """
     where = f"/{_MEMBER[kind]}" if base is None else base
     if isinstance(document, dict) and _ENVELOPED[kind] in _types(document.get("type")):
-        return []
+        return _enveloped_problems(document, where)
     try:
         if kind == "credential":
             vcdm.check_credential(document, where)

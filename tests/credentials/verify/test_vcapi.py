@@ -98,6 +98,13 @@ def test_vcdm_2_0_section_12_an_enveloped_credential_is_well_formed() -> None:
         "id": "data:application/vc+jwt,eyJhbGciOiJFUzI1NiJ9.e30.c2ln",
     }
     assert check_request("credential", enveloped, None) == VerifyOptions()
+    for broken, pointer in [
+        (_with(enveloped, context=SECRET), "/verifiableCredential/@context"),
+        (_with(enveloped, id=None), "/verifiableCredential/id"),
+    ]:
+        checked = check_request("credential", broken, None)
+        assert isinstance(checked, Malformed)
+        assert [p.pointer for p in checked.problems] == [pointer]
 
 
 MALFORMED: list[tuple[str, Any, str, Reason]] = [
