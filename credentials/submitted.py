@@ -11,7 +11,11 @@ Tongban's profile of a submitted credential:
 - every ``@context`` entry is a URL of the packaged allow-list (nothing is ever
   fetched; an inline context object is refused); the Tongban context is appended
   when absent (it defines ``disclosures`` and ``anchor``);
-- no ``proof``, ``disclosures`` or ``anchor`` yet (the issuer adds them);
+- no ``proof``, ``disclosures`` or ``anchor`` yet (the issuer adds them), and no
+  ``_sd`` in a subject;
+- no top-level member other than those the VC Data Model defines for a
+  credential (``@context`` ... ``relatedResource``, see ``SUBMITTED_MEMBERS``):
+  every verifier's check (0) refuses any other, so the issuer never signs one;
 - ``validFrom`` (1.1: ``issuanceDate``) defaults to the issuance time;
 - a credential whose type is a certificate template's follows the template: it is
   built by the template dialect's code from its subject (``id`` = the holder's SM2
@@ -19,8 +23,8 @@ Tongban's profile of a submitted credential:
 - otherwise the claims of a single ``credentialSubject`` may be made selectively
   disclosable: ``disclosable`` lists their JSON pointers (Tongban's option), or
   ``mandatory`` lists what is always revealed (the SD cryptosuites'
-  ``mandatoryPointers``: every other claim becomes disclosable). VCDM 1.1
-  credentials and subject arrays are issued with every claim in clear.
+  ``mandatoryPointers``: every other claim becomes disclosable), never both. VCDM
+  1.1 credentials and subject arrays are issued with every claim in clear.
 """
 
 from __future__ import annotations
@@ -42,7 +46,7 @@ from credentials.credential import (
 )
 from credentials.did import issuer_did
 from credentials.disclosure import claim_name, parse_pointer, secure_claims
-from credentials.errors import NotConformingError
+from credentials.errors import NotConformingError, nameable
 from credentials.ijson import CREDENTIAL_LIMITS, check
 from credentials.templates import Template, sd_slots_for, template_by_type
 from credentials.times import format_ms
@@ -50,6 +54,7 @@ from credentials.vcdm import DataModel, ModelViolation, check_credential
 from ledger.crypto.signer import Signer
 
 __all__ = [
+    "SUBMITTED_MEMBERS",
     "CredentialRequest",
     "SubmittedCredential",
     "build_submitted",
@@ -59,6 +64,28 @@ __all__ = [
 ]
 
 _ADDED_BY_ISSUER = ("proof", "disclosures", ANCHOR_MEMBER)
+SUBMITTED_MEMBERS = frozenset(
+    {
+        "@context",
+        "id",
+        "type",
+        "name",
+        "description",
+        "issuer",
+        "validFrom",
+        "validUntil",
+        "issuanceDate",
+        "expirationDate",
+        "credentialSchema",
+        "credentialSubject",
+        "credentialStatus",
+        "termsOfUse",
+        "evidence",
+        "refreshService",
+        "relatedResource",
+    }
+)
+"""The top-level members a submitted credential may have (those check (0) accepts)."""
 # What a certificate of a template may carry when submitted: the template builds the rest.
 _TEMPLATE_MEMBERS = frozenset(
     {
@@ -232,6 +259,17 @@ def build_submitted(
     for member in _ADDED_BY_ISSUER:
         if member in submitted.credential:
             raise _refuse(f"/{member}", "is added by the issuer; submit an unsecured credential")
+    unknown = sorted(set(submitted.credential) - SUBMITTED_MEMBERS, key=str)
+    if unknown:
+        named = [name for name in unknown if nameable(name)]
+        raise _refuse(
+            f"/{named[0]}" if named else "",
+            "is not a member of a Tongban credential (verifiers refuse unknown members)"
+            if named
+            else "has a member that is not part of a Tongban credential",
+        )
+    if submitted.disclosable and submitted.mandatory is not None:
+        raise _refuse("/options", "give disclosable or mandatory pointers, not both")
     credential = _with_defaults(copy.deepcopy(dict(submitted.credential)), now_ms)
     try:
         model = check_credential(credential)
@@ -239,6 +277,10 @@ def build_submitted(
         raise _refuse(broken.pointer, broken.rule) from None
     _check_contexts(credential)
     _check_issuer(model.issuer, chain_id, issuer_id)
+    for index, subject in enumerate(model.subjects):
+        if "_sd" in subject:
+            at = f"/credentialSubject/{index}" if model.subject_is_array else "/credentialSubject"
+            raise _refuse(f"{at}/_sd", "is added by the issuer")
     template = submitted_template(credential)
     if template is not None:
         request = _template_request(credential, template, submitted)
@@ -257,8 +299,6 @@ def build_submitted(
             "selective disclosure needs a VCDM 2.0 credential with one credentialSubject",
         )
     subject = model.subjects[0]
-    if "_sd" in subject:
-        raise _refuse("/credentialSubject/_sd", "is added by the issuer")
     names = _disclosable(subject, submitted.disclosable, submitted.mandatory)
     if not names:
         return "", credential, []
