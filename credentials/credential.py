@@ -47,6 +47,7 @@ from credentials.reasons import Reason
 from credentials.schema import validate
 from credentials.templates import Template, get_template
 from credentials.times import format_ms, parse_ms
+from credentials.vcdm import issuer_of
 from ledger.crypto.signer import Signer
 from ledger.crypto.sm3 import sm3
 
@@ -59,6 +60,7 @@ __all__ = [
     "build_credential",
     "credential_digest",
     "data_integrity_proofs",
+    "holder_of",
     "issue_credential",
     "secured_form",
     "sign_credential",
@@ -115,6 +117,13 @@ class SignedCredential:
 def secured_form(credential: Mapping[str, Any]) -> dict[str, Any]:
     """The credential without ``proof``, ``disclosures`` and ``anchor``."""
     return {k: v for k, v in credential.items() if k not in _NOT_SECURED}
+
+
+def holder_of(credential: Mapping[str, Any]) -> str | None:
+    """The ``id`` of the credential's one ``credentialSubject``, if it has exactly one with one."""
+    subject = credential.get("credentialSubject")
+    value = subject.get("id") if isinstance(subject, Mapping) else None
+    return value if isinstance(value, str) else None
 
 
 def credential_digest(credential: Mapping[str, Any]) -> bytes:
@@ -182,7 +191,7 @@ def sign_credential(
 ) -> SignedCredential:
     """Sign the secured form with ``signer`` (key id = the issuer's verification method)."""
     method = parse_issuer_verification_method(signer.key_id)
-    if method.did != secured["issuer"]:
+    if method.did != issuer_of(secured):
         raise ConfigurationError("the signing key's DID is not the credential's issuer")
     canonical = canonicalize(secured)
     if len(canonical) > CREDENTIAL_LIMITS.max_bytes:

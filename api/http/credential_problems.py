@@ -18,18 +18,20 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from api.http.problems import Problem, pointer_token
+from api.errors import ProblemCode
+from api.http.problems import FieldIssue, Problem, pointer_token
 from credentials.credential import IssueRequest, build_credential
 from credentials.disclosure import parse_pointer
 from credentials.errors import (
     CredentialError,
     InputRejectedError,
+    NotConformingError,
     SchemaViolationError,
     UnknownTemplateError,
 )
 from credentials.templates import TEMPLATES
 
-__all__ = ["UNKNOWN_CLAIM_RULE", "batch_issue_problem", "issue_problem"]
+__all__ = ["UNKNOWN_CLAIM_RULE", "batch_issue_problem", "issue_problem", "submitted_problem"]
 
 UNKNOWN_CLAIM_RULE = "unknown claim: not one of the template's claims"
 """The rule of a claim the template does not define (``/claims/<name>``, or ``/claims/*``)."""
@@ -122,3 +124,29 @@ def batch_issue_problem(
         return None
     rule = problem.fields[0].rule if problem.fields else "a credential breaks a rule"
     return Problem.validation("/requests", rule, "a request of the batch breaks a rule")
+
+
+def submitted_problem(exc: CredentialError) -> Problem | None:
+    """The 400 for a credential submitted through the VC API, or None if the caller is not to blame.
+
+    The credential's pointers become the body's (``/credential/validFrom``); options'
+    stay as they are (``/options/mandatoryPointers/0``). Member names are shown
+    only when they look like names (``pointer_token``).
+    """
+    if isinstance(exc, NotConformingError | SchemaViolationError):
+        pointer, rule = exc.pointer, exc.rule
+    elif isinstance(exc, InputRejectedError):
+        pointer, rule = "", exc.reason
+    else:
+        return None
+    try:
+        tokens = parse_pointer(pointer)
+    except ValueError:
+        tokens = []
+    safe = "".join("/" + (t if t.isdigit() else pointer_token(t)) for t in tokens)
+    field = safe if tokens[:1] == ["options"] else "/credential" + safe
+    return Problem(
+        ProblemCode.BAD_REQUEST,
+        "the credential does not conform to the VC data model or this issuer's profile",
+        errors=[FieldIssue(field=field, rule=_safe_rule(rule, "breaks a rule"))],
+    )

@@ -35,7 +35,7 @@ from starlette.routing import BaseRoute
 from api.errors import ProblemCode
 from api.http.auth import Principal, authorize, check_declaration
 from api.http.context import ProvinceContext
-from api.http.problems import Problem, request_id_of, validation_problem
+from api.http.problems import FieldIssue, Problem, request_id_of, validation_problem
 from api.province.access import Declaration
 from api.province.clients import Role
 from credentials import ijson
@@ -278,6 +278,16 @@ async def read_capped(request: Request, cap: int) -> bytes:
     return bytes(body)
 
 
+async def _read_json(request: Request, batch: bool) -> tuple[bytes, Any]:
+    """The raw body of ``request`` and its decoded I-JSON, within the route's size cap."""
+    limits = context_of(request).limits
+    cap = limits.batch_body_bytes if batch else limits.body_bytes
+    _check_media_type(request)
+    raw = await read_capped(request, cap)
+    # InputRejectedError (not I-JSON) is answered by the problem table.
+    return raw, ijson.parse(raw, ijson.Limits(cap, limits.max_depth, limits.max_array))
+
+
 class JsonBody(Generic[M]):
     """A strict JSON body validated into ``model`` (see the module docstring)."""
 
@@ -314,13 +324,11 @@ class JsonBody(Generic[M]):
 
     async def read(self, request: Request) -> M:
         """Read, parse and validate the body of ``request``."""
-        context = context_of(request)
-        limits = context.limits
-        cap = limits.batch_body_bytes if self.batch else limits.body_bytes
-        _check_media_type(request)
-        raw = await read_capped(request, cap)
-        # InputRejectedError (not I-JSON) is answered by the problem table.
-        ijson.parse(raw, ijson.Limits(cap, limits.max_depth, limits.max_array))
+        raw, _ = await _read_json(request, self.batch)
+        return self.validate(raw)
+
+    def validate(self, raw: bytes) -> M:
+        """Validate a body already read and checked as I-JSON."""
         try:
             return self.model.model_validate_json(raw, strict=True)
         except ValidationError as exc:
@@ -338,3 +346,63 @@ class JsonBody(Generic[M]):
 def documented_models() -> dict[str, type[BaseModel]]:
     """Models of every ``JsonBody``, for the OpenAPI components."""
     return dict(_DOCUMENTED)
+
+
+class DialectBody:
+    """A strict JSON body in one of a route's dialects, chosen by its top-level member.
+
+    ``dialects`` maps the member that marks a dialect (``credential``, ``template``)
+    to that dialect's ``JsonBody``; a body with none or several of them is 400
+    ``bad-request`` naming them, before any model is tried.
+    """
+
+    def __init__(self, dialects: Mapping[str, JsonBody[Any]]) -> None:
+        """One route's dialects, by marking member; the first's cap applies to all."""
+        self.dialects = dict(dialects)
+        self.batch = any(body.batch for body in self.dialects.values())
+
+    async def read(self, request: Request) -> BaseModel:
+        """Read the body, pick its dialect and validate it with that dialect's model."""
+        raw, document = await _read_json(request, self.batch)
+        present = [m for m in self.dialects if isinstance(document, dict) and m in document]
+        if len(present) != 1:
+            names = " or ".join(f"`{m}`" for m in self.dialects)
+            issue = "names both" if present else "names neither"
+            raise Problem(
+                ProblemCode.BAD_REQUEST,
+                f"the body {issue} of the route's dialects: give exactly one of {names}",
+                errors=[FieldIssue(field=f"/{m}", rule="marks one dialect") for m in present]
+                or [FieldIssue(field="/", rule=f"needs exactly one of {names}")],
+            )
+        chosen: BaseModel = self.dialects[present[0]].validate(raw)
+        return chosen
+
+    @property
+    def depends(self) -> Any:
+        """The ``Depends`` marker of the body."""
+        reader: Callable[[Request], Awaitable[BaseModel]] = self.read
+        return Depends(reader)
+
+    def openapi(self, examples: Mapping[str, Mapping[str, Any]] | None = None) -> dict[str, Any]:
+        """``openapi_extra``: the body is ``oneOf`` the dialects' schemas."""
+        media: dict[str, Any] = {
+            "schema": {
+                "oneOf": [
+                    {"$ref": f"#/components/schemas/{body.model.__name__}"}
+                    for body in self.dialects.values()
+                ]
+            }
+        }
+        merged: dict[str, Any] = {}
+        for body in self.dialects.values():
+            merged.update(body.examples)
+        merged.update(examples or {})
+        if merged:
+            media["examples"] = merged
+        return {
+            "requestBody": {
+                "required": True,
+                "content": {"application/json": media},
+                "x-body-limit": "batch" if self.batch else "standard",
+            }
+        }

@@ -40,6 +40,7 @@ from credentials.disclosure import escape_token
 from credentials.errors import (
     AccessLogUnavailableError,
     AnchorPendingError,
+    CredentialIdTakenError,
     InputRejectedError,
     StatusTransitionError,
     UnknownCredentialError,
@@ -384,6 +385,9 @@ PROBLEM_TABLE: dict[type[Exception], Translation] = {
     RequestValidationError: _request_validation,
     # credentials: the I-JSON reader's messages name the cap, never the value.
     InputRejectedError: input_problem,
+    CredentialIdTakenError: _fixed(
+        ProblemCode.CONFLICT, "a credential with this id (or credentialId) was issued already"
+    ),
     UnknownCredentialError: _fixed(
         ProblemCode.NOT_FOUND, "no credential with that digest was issued here"
     ),

@@ -34,11 +34,12 @@ from fastapi.responses import JSONResponse
 from api.errors import ProblemCode
 from api.http.auth import Principal, check_declaration
 from api.http.context import ProvinceContext
-from api.http.credential_problems import batch_issue_problem, issue_problem
+from api.http.credential_problems import batch_issue_problem, issue_problem, submitted_problem
 from api.http.deps import (
     ContextDep,
     CredentialReaderDep,
     DeclarationDep,
+    DialectBody,
     IssuerDep,
     JsonBody,
     LegalBasisHeader,
@@ -69,9 +70,17 @@ from api.http.schemas.credentials import (
     status_request_json,
 )
 from api.http.schemas.issuing import batch_examples, issue_examples
+from api.http.schemas.vcapi import (
+    VcApiIssuedOut,
+    VcApiIssueIn,
+    VcApiStatusIn,
+    submitted_credential,
+    vc_api_issue_examples,
+    vc_api_status_action,
+)
 from api.province.access import Declaration, access_event, record_access
 from api.province.clients import Role
-from credentials.credential import IssueRequest, SignedCredential
+from credentials.credential import IssueRequest, SignedCredential, holder_of
 from credentials.did import issuer_did
 from credentials.errors import CredentialError, UnknownCredentialError
 from credentials.issuance import (
@@ -83,6 +92,7 @@ from credentials.issuance import (
     request_hash,
 )
 from credentials.status import StatusAction, StatusReason
+from credentials.submitted import CredentialRequest, SubmittedCredential
 from ledger.audit.events import Caller, EventInput, Outcome
 from ledger.audit.log import AuditLog
 from ledger.chain.index import ChainIndex
@@ -93,6 +103,9 @@ router = APIRouter(prefix="/credentials", tags=["credentials"])
 ISSUE_BODY = JsonBody(IssueIn, examples=issue_examples())
 BATCH_BODY = JsonBody(BatchIssueIn, batch=True, examples=batch_examples())
 STATUS_BODY = JsonBody(StatusChangeIn)
+# One route, two dialects (the body's top-level member chooses): the VC API's and ours.
+ISSUE_DIALECTS = DialectBody({"template": ISSUE_BODY, "credential": JsonBody(VcApiIssueIn)})
+STATUS_DIALECTS = DialectBody({"action": STATUS_BODY, "credentialId": JsonBody(VcApiStatusIn)})
 MAX_REQUEST_ID = 2**53 - 1
 
 # A holder app may read the status of its credentials: digests and chain state only.
@@ -205,7 +218,7 @@ def _issue(
     principal: Principal,
     declared: Declaration,
     request_id: str,
-    requests: Sequence[IssueRequest],
+    requests: Sequence[CredentialRequest],
     batch: bool,
     key: str | None,
 ) -> _Issued:
@@ -225,17 +238,19 @@ def _issue(
         # Kept here, not in the problem table: the credential's JSON pointers become
         # the request's (``/requests/3/claims/...``), which needs the requests.
         config = issuer.config
-        problem = (
-            batch_issue_problem(
+        first = requests[0]
+        if isinstance(first, SubmittedCredential):
+            problem = submitted_problem(exc)
+        elif batch:
+            problem = batch_issue_problem(
                 exc,
-                requests,
+                [r for r in requests if isinstance(r, IssueRequest)],
                 chain_id=config.chain_id,
                 issuer_id=config.issuer_id,
                 now_ms=context.clock(),
             )
-            if batch
-            else issue_problem(exc, requests[0])
-        )
+        else:
+            problem = issue_problem(exc, first)
         if problem is None:
             raise
         raise problem from None
@@ -268,30 +283,41 @@ def _issue(
 @router.post(
     "/issue",
     status_code=201,
-    response_model=CredentialOut,
-    summary="Issue one credential (logged as credential.issue)",
+    response_model=CredentialOut | VcApiIssuedOut,
+    summary="Issue one credential: VC API (`credential`) or template (`template`) dialect",
     responses=_ISSUE_PROBLEMS,
-    openapi_extra=ISSUE_BODY.openapi,
+    openapi_extra=ISSUE_DIALECTS.openapi(vc_api_issue_examples()),
 )
 def issue(
     principal: IssuerDep,
     headers: IssueHeadersDep,
-    body: Annotated[IssueIn, ISSUE_BODY.depends],
+    body: Annotated[IssueIn | VcApiIssueIn, ISSUE_DIALECTS.depends],
     context: ContextDep,
     request_id: RequestIdDep,
 ) -> JSONResponse:
-    """Build, sign and store one credential; it joins the open batch (anchoring pending)."""
+    """Build, sign and store one credential; it joins the open batch (anchoring pending).
+
+    The body's top-level member picks the dialect: ``credential`` (W3C VC API:
+    201 ``{"verifiableCredential": ...}``) or ``template`` (Tongban's catalogue:
+    201 ``CredentialOut``); both or neither is 400. Logged as ``credential.issue``.
+    """
+    request: CredentialRequest = (
+        submitted_credential(body) if isinstance(body, VcApiIssueIn) else issue_request(body)
+    )
     issued = _issue(
         context,
         principal,
         headers.declared,
         request_id,
-        [issue_request(body)],
+        [request],
         batch=False,
         key=headers.idempotency_key,
     )
     [result] = issued.results
     answer_headers = {"Location": f"/credentials/{result['digest']}", **issued.headers}
+    if isinstance(body, VcApiIssueIn):
+        answer = {"verifiableCredential": result["credential"]}
+        return JSONResponse(answer, status_code=201, headers=answer_headers)
     return JSONResponse(result, status_code=201, headers=answer_headers)
 
 
@@ -328,17 +354,32 @@ def issue_batch(
     "/status",
     status_code=202,
     response_model=StatusRequestsOut,
-    summary="Revoke, suspend or reinstate credentials issued here, by digest",
-    responses=_STATUS_PROBLEMS,
-    openapi_extra=STATUS_BODY.openapi,
+    summary="Change a credential's status: VC API (`credentialId`) or by digests (`action`)",
+    responses={
+        **_STATUS_PROBLEMS,
+        200: {
+            "description": "VC API dialect: the change is "
+            "handed to the chain; `requests` (Tongban extension) says where it stands."
+        },
+    },
+    openapi_extra=STATUS_DIALECTS.openapi(),
 )
 def change_status(
     principal: IssuerDep,
-    body: Annotated[StatusChangeIn, STATUS_BODY.depends],
+    body: Annotated[StatusChangeIn | VcApiStatusIn, STATUS_DIALECTS.depends],
     context: ContextDep,
 ) -> JSONResponse:
-    """Hand the change to the chain (one transaction per 1,000 digests); all or none."""
+    """Hand the change to the chain (one transaction per 1,000 digests); all or none.
+
+    ``credentialId`` (W3C VC API Update Status) answers 200; ``action`` (by
+    digests) answers 202; both or neither is 400.
+    """
     issuer = _issuer(context)
+    if isinstance(body, VcApiStatusIn):
+        digest = issuer.digest_named(body.credential_id)
+        action = vc_api_status_action(body)
+        requests = issuer.change_status(action, [digest], StatusReason.UNSPECIFIED)
+        return JSONResponse({"requests": [status_request_json(r) for r in requests]})
     digests = [bytes.fromhex(d) for d in body.digests]
     reason = StatusReason[body.reason.upper()]
     requests = issuer.change_status(StatusAction(body.action), digests, reason)
@@ -384,7 +425,7 @@ def read_credential(
         found = issuer.credential(raw, require_anchor=False), issuer.anchoring_status(raw)
     except UnknownCredentialError:
         found = None
-    holder = None if found is None else str(found[0]["credentialSubject"]["id"])
+    holder = None if found is None else holder_of(found[0])
     event = access_event(
         declared,
         request_id,
