@@ -36,7 +36,7 @@ the wallet before it stores a credential. Section numbers are those of the VCDM
 - 4.13 Verifiable Presentations: ``holder`` a URL or an object with an ``id`` (1.1:
   a URL); ``verifiableCredential`` one or more objects; an enveloped credential
   (4.13.1) has a ``@context`` with the base context, a ``data:`` URL ``id`` and the
-  type ``EnvelopedVerifiableCredential``; a self-asserted credential secured only by
+  type ``EnvelopedVerifiableCredential``; a credential secured only by
   the presentation (no ``proof`` of its own, 4.13.4) needs the presentation's
   ``holder``, equal to its ``issuer``; ``termsOfUse``/``refreshService`` as above.
 - 4.12 Securing Mechanisms (with Data Integrity): ``proof``, where present, is one
@@ -490,7 +490,7 @@ def _presented(document: Mapping[str, Any], holder: str | None, at: str) -> tupl
             raise _fail(Reason.PRESENTATION_MALFORMED, pointer, "must be an object")
         if ENVELOPED_CREDENTIAL in as_list(item.get("type")):
             _enveloped(item, pointer)
-        elif "proof" not in item:
+        elif "proof" not in item and "VerifiableCredential" in as_list(item.get("type")):
             # Secured only by the presentation's proof: a self-asserted credential.
             if holder is None:
                 raise _fail(

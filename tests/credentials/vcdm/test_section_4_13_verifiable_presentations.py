@@ -154,3 +154,8 @@ def test_4_13_a_holders_terms_of_use_and_refresh_service_must_be_typed(member: s
         Reason.STRUCTURE_INVALID,
         f"/{member}/type",
     )
+
+
+def test_4_13_4_an_object_that_is_no_credential_is_left_to_check_credential() -> None:
+    model = check_presentation(presentation(verifiableCredential=[{"type": SECRET}]))
+    assert model.credentials == ({"type": SECRET},)
