@@ -79,7 +79,8 @@ class IssueRequest:
 
     ``valid_from`` defaults to the issuance time; both dates are UTC
     ``YYYY-MM-DDTHH:MM:SSZ``. ``claims`` holds every claim in clear; the template
-    decides which become selectively disclosable.
+    decides which become selectively disclosable. ``credential_status``: the
+    ``credentialStatus`` entries the issuer allocated (Bitstring Status List).
     """
 
     template: str
@@ -87,6 +88,7 @@ class IssueRequest:
     claims: Mapping[str, Any]
     valid_from: str | None = None
     valid_until: str | None = None
+    credential_status: tuple[Mapping[str, Any], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -175,6 +177,8 @@ def build_credential(
         unsecured["validUntil"] = request.valid_until
     unsecured["credentialSchema"] = {"id": template.schema_id, "type": "JsonSchema"}
     unsecured["credentialSubject"] = {"id": request.holder, **claims}
+    if request.credential_status:
+        unsecured["credentialStatus"] = [dict(entry) for entry in request.credential_status]
     validate(template.schema, unsecured)
     subject, disclosures = secure_subject(template, unsecured["credentialSubject"])
     secured = {**unsecured, "credentialSubject": subject}

@@ -50,7 +50,7 @@ from credentials.errors import NotConformingError, nameable
 from credentials.ijson import CREDENTIAL_LIMITS, check
 from credentials.templates import Template, sd_slots_for, template_by_type
 from credentials.times import format_ms
-from credentials.vcdm import DataModel, ModelViolation, check_credential
+from credentials.vcdm import DataModel, ModelViolation, as_list, check_credential
 from ledger.crypto.signer import Signer
 
 __all__ = [
@@ -108,12 +108,15 @@ class SubmittedCredential:
     ``mandatory``: the claims always revealed (all others become disclosable). At
     most one of the two is given. ``credential_id``: the VC API's ``credentialId``
     option, by which the caller names the credential later (not written into it).
+    ``credential_status``: the status list entries the issuer allocated, added
+    after the submitted credential passed its checks.
     """
 
     credential: Mapping[str, Any]
     disclosable: tuple[str, ...] = ()
     mandatory: tuple[str, ...] | None = None
     credential_id: str | None = None
+    credential_status: tuple[Mapping[str, Any], ...] = ()
 
     @property
     def holder(self) -> str | None:
@@ -240,6 +243,7 @@ def _template_request(
         claims=claims,
         valid_from=credential.get("validFrom"),
         valid_until=credential.get("validUntil"),
+        credential_status=submitted.credential_status,
     )
 
 
@@ -288,6 +292,10 @@ def build_submitted(
             request, chain_id=chain_id, issuer_id=issuer_id, now_ms=now_ms
         )
         return built.name, secured, disclosures
+    if submitted.credential_status:
+        own = credential.get("credentialStatus")
+        mine = [dict(entry) for entry in submitted.credential_status]
+        credential["credentialStatus"] = [*([] if own is None else as_list(own)), *mine]
     if TONGBAN_V1 not in credential["@context"]:
         credential["@context"] = [*credential["@context"], TONGBAN_V1]
     wants_disclosure = bool(submitted.disclosable) or submitted.mandatory is not None

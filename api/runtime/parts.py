@@ -20,6 +20,8 @@ from typing import Any
 from api.http.context import ProvinceContext, RateLimits
 from api.province.keyring import SigningKeyRing, chain_clock
 from api.province.keys import ProvinceKeys, load_or_create_keys
+from api.province.status_fetch import StatusListFetcher
+from api.province.status_lists import default_public_base
 from api.runtime.settings import Settings
 from credentials.did import issuer_did
 from credentials.issuance import CredentialIssuer, IssuerConfig
@@ -35,7 +37,7 @@ from ledger.chain.node.client import ChainClient
 from ledger.store.challenges import Challenges
 from ledger.store.sqlite import SqliteDatabase
 
-__all__ = ["ChainPlan", "ProvinceParts", "open_province"]
+__all__ = ["ChainPlan", "ProvinceParts", "open_province", "status_lists_base"]
 
 
 @dataclass(frozen=True)
@@ -126,6 +128,11 @@ class ProvinceParts:
         self.db.close()
 
 
+def status_lists_base(settings: Settings) -> str | None:
+    """The public base URL of the province's status lists (None: none is stable)."""
+    return settings.public_url or default_public_base(settings.http_host, settings.http_port)
+
+
 def open_province(settings: Settings, plan: ChainPlan, *, writer: bool = False) -> ProvinceParts:
     """Open the province's store and keys under ``settings.data_dir`` and build its parts.
 
@@ -166,7 +173,11 @@ def open_province(settings: Settings, plan: ChainPlan, *, writer: bool = False) 
     )
     # The constructor's signer is only a default: issuing passes the key ring's active one.
     issuer = CredentialIssuer(
-        db, issuer_config, keys.credential_signer(did, keyring.log_key_id()), data_key=keys.data_key
+        db,
+        issuer_config,
+        keys.credential_signer(did, keyring.log_key_id()),
+        data_key=keys.data_key,
+        status_base=lambda: status_lists_base(settings),
     )
     verifier = Verifier(
         VerifierConfig(
@@ -178,6 +189,7 @@ def open_province(settings: Settings, plan: ChainPlan, *, writer: bool = False) 
         index,
         Challenges(db),
         audit_log,
+        fetch_list=StatusListFetcher(db, status_lists_base(settings)),
     )
     return ProvinceParts(
         settings,

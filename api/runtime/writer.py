@@ -32,10 +32,9 @@ from api.province.operations import WRITER_LEASE
 from api.province.status_lists import (
     REGENERATION_SECONDS,
     StatusListPublisher,
-    default_public_base,
 )
 from api.runtime.logs import code_locations, error_detail
-from api.runtime.parts import ProvinceParts
+from api.runtime.parts import ProvinceParts, status_lists_base
 from api.runtime.settings import Settings
 from credentials.issuance import BatchAnchorer
 from ledger.chain import outbox
@@ -276,7 +275,7 @@ def province_duties(
         settings.issuer_id,
         parts.issuer_config.did,
         parts.keyring.credential_signer,
-        lambda: settings.public_url or default_public_base(settings.http_host, settings.http_port),
+        lambda: status_lists_base(settings),
     )
     duties += [
         Duty("audit-checkpoints", 0.5, parts.checkpoints.maybe_checkpoint),

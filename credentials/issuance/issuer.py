@@ -23,7 +23,13 @@ from credentials.errors import (
     CredentialIdTakenError,
     UnknownCredentialError,
 )
-from credentials.issuance import compromise, idempotency, status_changes
+from credentials.issuance import (
+    compromise,
+    idempotency,
+    status_changes,
+    status_entries,
+    status_slots,
+)
 from credentials.issuance.idempotency import Idempotency, KeyedIssue, Replay, StoredKey
 from credentials.issuance.records import (
     AnchoringState,
@@ -33,6 +39,7 @@ from credentials.issuance.records import (
     StatusRequest,
     StatusRequestProgress,
 )
+from credentials.issuance.status_slots import Slot
 from credentials.issuance.store import IssuedRow, prepare
 from credentials.signing import SigningPool, sign_in_process
 from credentials.status import DigestStatus, StatusAction, StatusReason
@@ -56,12 +63,16 @@ class CredentialIssuer:
         pool: SigningPool | None = None,
         clock: Callable[[], int] = now_ms,
         idempotency_ttl_ms: int = idempotency.DEFAULT_TTL_MS,
+        status_base: Callable[[], str | None] | None = None,
     ) -> None:
         """Issue as ``config``'s issuer with ``signer`` (key id ``<issuer DID>#<keyId>``).
 
         ``data_key`` is the SM4 key that seals stored credentials (they hold personal
         data); ``pool`` signs in worker processes with the same key.
         ``idempotency_ttl_ms`` is how long ``issue_once`` remembers a key.
+        ``status_base`` gives the public base URL of the province's status lists:
+        while it gives one, every credential gets a ``BitstringStatusListEntry``
+        per purpose (``credentials.issuance.status_entries``).
         """
         self.db = db
         self.config = config
@@ -70,8 +81,10 @@ class CredentialIssuer:
         self.idempotency_ttl_ms = idempotency_ttl_ms
         self.pool = pool
         self.signer = signer
+        self.status_base = status_base
         self._check_signer(signer, pool)
         prepare(db, config)
+        status_slots.prepare(db)
 
     def _check_signer(self, signer: Signer, pool: SigningPool | None) -> None:
         try:
@@ -111,8 +124,8 @@ class CredentialIssuer:
         if not requests:
             return []
         now = self.clock()
-        signed = self._sign(requests, signer, pool, now)
-        self._store(signed, _lookup_ids(requests, signed), now, None)
+        signed, slots = self._sign(requests, signer, pool, now)
+        self._store(signed, slots, _lookup_ids(requests, signed), now, None)
         return signed
 
     def issue_once(
@@ -139,8 +152,8 @@ class CredentialIssuer:
             found = idempotency.find(tx, key, now, self.idempotency_ttl_ms)
         if found is not None:
             return self._replay(found, key)
-        signed = self._sign(requests, signer, pool, now)
-        raced = self._store(signed, _lookup_ids(requests, signed), now, key)
+        signed, slots = self._sign(requests, signer, pool, now)
+        raced = self._store(signed, slots, _lookup_ids(requests, signed), now, key)
         if raced is not None:
             return self._replay(raced, key)
         return KeyedIssue(signed, Replay.NEW)
@@ -169,25 +182,32 @@ class CredentialIssuer:
         signer: Signer | None,
         pool: SigningPool | None,
         now: int,
-    ) -> list[SignedCredential]:
+    ) -> tuple[list[SignedCredential], list[Slot]]:
+        """Reserve status list slots (when a base URL is known), then build and sign."""
+        base = self.status_base() if self.status_base is not None else None
+        slots: list[Slot] = []
+        if base is not None:
+            requests, slots = status_entries.allocate(self.db, requests, base)
         chosen_signer = signer or self.signer
         chosen_pool = pool if pool is not None else (self.pool if signer is None else None)
         if signer is not None:
             self._check_signer(signer, pool)
         if chosen_pool is not None and len(requests) > 1:
-            return chosen_pool.issue(
+            signed = chosen_pool.issue(
                 requests,
                 chain_id=self.config.chain_id,
                 issuer_id=self.config.issuer_id,
                 now_ms=now,
             )
-        return sign_in_process(
-            requests,
-            chosen_signer,
-            chain_id=self.config.chain_id,
-            issuer_id=self.config.issuer_id,
-            now_ms=now,
-        )
+        else:
+            signed = sign_in_process(
+                requests,
+                chosen_signer,
+                chain_id=self.config.chain_id,
+                issuer_id=self.config.issuer_id,
+                now_ms=now,
+            )
+        return signed, slots
 
     def _seal(self, credential: SignedCredential) -> bytes:
         return sm4.seal(self.data_key, credential.body, credential.digest)
@@ -195,6 +215,7 @@ class CredentialIssuer:
     def _store(
         self,
         signed: Sequence[SignedCredential],
+        slots: Sequence[Slot],
         ids: Sequence[tuple[str, bytes]],
         now: int,
         key: Idempotency | None,
@@ -220,6 +241,8 @@ class CredentialIssuer:
                 rows,
             )
             tx.executemany("INSERT INTO cred_ids (credential_id, digest) VALUES (?, ?)", ids)
+            if slots:
+                status_slots.bind(tx, zip(slots, [c.digest for c in signed], strict=True))
             if key is not None:
                 idempotency.record(tx, key, [c.digest for c in signed], now, ttl)
         return None
