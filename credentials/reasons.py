@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from enum import IntEnum, StrEnum
 
-__all__ = ["CHECK_NAMES", "Check", "CheckStatus", "Reason"]
+__all__ = ["CHECK_NAMES", "Check", "CheckStatus", "Reason", "Verdict"]
 
 
 class CheckStatus(StrEnum):
@@ -20,6 +20,19 @@ class CheckStatus(StrEnum):
     INVALID = "INVALID"
     ERROR = "ERROR"
     SKIPPED = "SKIPPED"
+
+
+class Verdict(StrEnum):
+    """Verdict values beyond a check's statuses (a verdict is VALID, INVALID, ERROR or these).
+
+    ``UNREGISTERED_ISSUER``: every check that applies to a credential whose issuer is
+    not a ``did:tongban`` holds (its proofs verified, its validity period and any
+    status list too), but that issuer is no member of the consortium registry: never
+    a consortium certificate, never VALID, and not INVALID either, since nothing
+    failed but trust. ``docs/credentials.md`` "Credentials Tongban did not issue".
+    """
+
+    UNREGISTERED_ISSUER = "UNREGISTERED_ISSUER"
 
 
 class Check(IntEnum):
@@ -143,3 +156,38 @@ class Reason(StrEnum):
     # or not the one the presentation's proof carries.
     CHALLENGE_NOT_ISSUED = "challenge_not_issued"
     CHALLENGE_MISMATCH = "challenge_mismatch"
+
+    # -- credentials whose issuer is not a did:tongban (``credentials.verify.foreign``)
+    # (2): the proofs verified, but the issuer is no member of the consortium registry.
+    ISSUER_NOT_IN_REGISTRY = "issuer_not_in_registry"
+    # (0) and (1): the codes of ``credentials.suites`` (docs/foreign-credentials.md), kept
+    # with their spelling; ``foreign.suite_reason`` is the one mapping from them.
+    DOCUMENT_INVALID = "document_invalid"
+    DOCUMENT_LIMIT = "document_limit"
+    PROOF_MISSING = "proof_missing"
+    PROOF_TYPE_UNSUPPORTED = "proof_type_unsupported"
+    PROOF_CHAIN_UNSUPPORTED = "proof_chain_unsupported"
+    PROOF_SET_TOO_LARGE = "proof_set_too_large"
+    PROOF_CREATED_IN_FUTURE = "proof_created_in_future"
+    PROOF_EXPIRED = "proof_expired"
+    PROOF_CONTEXT_MISMATCH = "proof_context_mismatch"
+    VERIFICATION_METHOD_UNRESOLVABLE = "verification_method_unresolvable"
+    VERIFICATION_METHOD_NOT_AUTHORIZED = "verification_method_not_authorized"
+    VERIFICATION_METHOD_KEY_MISMATCH = "verification_method_key_mismatch"
+    CONTEXT_NOT_ALLOWED = "context_not_allowed"
+    JSONLD_INVALID = "jsonld_invalid"
+    JSONLD_UNDEFINED_TERM = "jsonld_undefined_term"
+    JSONLD_RELATIVE_IRI = "jsonld_relative_iri"
+    CANONICALIZATION_UNSUPPORTED_LITERAL = "canonicalization_unsupported_literal"
+    CANONICALIZATION_LIMIT = "canonicalization_limit"
+    # (4) of a foreign credential: it names a status mechanism the verifier cannot check.
+    STATUS_TYPE_UNSUPPORTED = "status_type_unsupported"
+
+    # -- the Bitstring Status List check, reported beside (4) (``statusList``): the
+    # section 3.5 errors of the specification, lower-cased, and a list not fetched.
+    STATUS_RETRIEVAL_ERROR = "status_retrieval_error"
+    STATUS_VERIFICATION_ERROR = "status_verification_error"
+    STATUS_LIST_LENGTH_ERROR = "status_list_length_error"
+    MALFORMED_VALUE_ERROR = "malformed_value_error"
+    RANGE_ERROR = "range_error"
+    STATUS_LIST_NOT_FETCHED = "status_list_not_fetched"

@@ -33,13 +33,17 @@ from ledger.store.challenges import ChallengeError, Challenges
 __all__ = [
     "PRESENTATION_PURPOSE",
     "anchor_inclusion",
+    "consume_challenge",
     "disclosures",
+    "holder_binding",
     "issuer_key_validity",
     "issuer_proof",
     "presentation",
+    "registry_key",
     "status",
     "status_on_chain",
     "validity_period",
+    "validity_window",
 ]
 
 PRESENTATION_PURPOSE = "presentation"
@@ -53,7 +57,8 @@ _CHALLENGE_REASONS = {
 
 
 @lru_cache(maxsize=4096)
-def _registry_key(raw: bytes) -> Sm2PublicKey | None:
+def registry_key(raw: bytes) -> Sm2PublicKey | None:
+    """The SM2 key of a registry record's bytes (None: not a point; cached)."""
     try:
         return Sm2PublicKey.from_bytes(raw)
     except CryptoError:
@@ -72,7 +77,7 @@ def issuer_proof(
         return form
     method = form.value.method
     record = chain.key(method.issuer_id, method.key_id)
-    key = None if record is None else _registry_key(record.public_key)
+    key = None if record is None else registry_key(record.public_key)
     if record is None or key is None:
         return Failed(
             Reason.VERIFICATION_METHOD_UNKNOWN,
@@ -173,9 +178,16 @@ def status(found: StatusFinding) -> Passed[None] | Failed:
 
 def validity_period(parsed: ParsedCredential, now: int) -> Passed[None] | Failed:
     """(5) The validity period contains ``now`` (ms since the epoch)."""
-    if parsed.valid_from is not None and now < parsed.valid_from:
+    return validity_window(parsed.valid_from, parsed.valid_until, now)
+
+
+def validity_window(
+    valid_from: int | None, valid_until: int | None, now: int
+) -> Passed[None] | Failed:
+    """(5)'s rule for any credential: ``valid_from <= now < valid_until`` (ms; None: open)."""
+    if valid_from is not None and now < valid_from:
         return Failed(Reason.NOT_YET_VALID, "the credential is not valid yet")
-    if parsed.valid_until is not None and now >= parsed.valid_until:
+    if valid_until is not None and now >= valid_until:
         return Failed(Reason.EXPIRED, "the credential has expired")
     return Passed(None, "within its validity period")
 
@@ -194,15 +206,30 @@ def presentation(
     if proof["domain"] != config.did:
         return Failed(Reason.DOMAIN_MISMATCH, "the presentation is for another verifier")
     # Only after the signature verifies: a forged presentation cannot burn a challenge.
+    used = consume_challenge(challenges, proof["challenge"], config, now)
+    if used is not None:
+        return used
+    return holder_binding(parsed.holder, [c.holder for c in parsed.credentials])
+
+
+def consume_challenge(
+    challenges: Challenges, value: str, config: VerifierConfig, now: int
+) -> Failed | None:
+    """(6) Use up a presentation challenge of this verifier; the failure, or None when used."""
     try:
-        challenges.consume(proof["challenge"], PRESENTATION_PURPOSE, now, config.did)
+        challenges.consume(value, PRESENTATION_PURPOSE, now, config.did)
     except ChallengeError as exc:
         return Failed(
             _CHALLENGE_REASONS.get(exc.reason, Reason.CHALLENGE_WRONG_AUDIENCE),
             f"the challenge is {exc.reason}",
         )
-    for index, credential in enumerate(parsed.credentials):
-        if credential.holder != parsed.holder:
+    return None
+
+
+def holder_binding(holder: str, subjects: list[str | None]) -> Passed[None] | Failed:
+    """(6) Every credential's subject is the presentation's holder."""
+    for index, subject in enumerate(subjects):
+        if subject != holder:
             return Failed(
                 Reason.HOLDER_BINDING_MISMATCH,
                 f"credential {index}'s subject is not the presentation's holder",

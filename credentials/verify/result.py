@@ -3,7 +3,12 @@
 A check result may point at the element it found at fault (``at``, a JSON
 pointer into the verified document); the result lists what check (4) read of
 each credential's status on chain (``StatusFinding``: status, reason code and
-the block of the change).
+the block of the change) and what the Bitstring Status List check found for each
+``credentialStatus`` entry (``ListFinding``, reported beside check (4)).
+
+The verdict is VALID, INVALID or ERROR, or ``Verdict.UNREGISTERED_ISSUER`` when the
+only thing that fails is that an issuer outside the consortium (not a
+``did:tongban``) is not in the registry (``finish``).
 """
 
 from __future__ import annotations
@@ -13,19 +18,21 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from credentials.jcs import canonicalize
-from credentials.reasons import CHECK_NAMES, Check, CheckStatus, Reason
+from credentials.reasons import CHECK_NAMES, Check, CheckStatus, Reason, Verdict
 from credentials.status import DigestStatus, StatusReason
 from credentials.verify.outcome import Failed, Passed, Skipped
 from ledger.crypto.sm3 import sm3
 
 __all__ = [
     "CheckResult",
+    "ListFinding",
     "StatusFinding",
     "VerificationResult",
     "check_result",
     "combine",
     "finish",
     "from_outcome",
+    "only_unregistered",
     "parse_failure",
     "raw_digest",
     "skipped",
@@ -76,6 +83,49 @@ class StatusFinding:
 
 
 @dataclass(frozen=True)
+class ListFinding:
+    """The Bitstring Status List check of one ``credentialStatus`` entry, as reported.
+
+    ``credential``: the credential's position (0 for a credential alone); ``entry``:
+    the entry's position in its ``credentialStatus``. ``status`` is VALID (bit 0),
+    INVALID (bit 1: ``revoked`` / ``suspended``, or a list that breaks the
+    specification) or SKIPPED (the list was not retrieved, or a purpose not
+    checked). ``error_type`` is the specification's error URL when it raised one;
+    ``chain_agrees`` whether the bit says what the chain says (None: not compared).
+    """
+
+    credential: int
+    entry: int
+    purpose: str | None
+    index: int | None
+    status: CheckStatus
+    reason_code: str
+    message: str
+    status_block: int | None = None
+    error_type: str | None = None
+    chain_agrees: bool | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        """``{credential, entry, purpose, index, status, reasonCode, message, ...}``."""
+        document: dict[str, Any] = {
+            "credential": self.credential,
+            "entry": self.entry,
+            "purpose": self.purpose,
+            "index": self.index,
+            "status": self.status.value,
+            "reasonCode": self.reason_code,
+            "message": self.message,
+        }
+        if self.status_block is not None:
+            document["statusBlock"] = self.status_block
+        if self.error_type is not None:
+            document["errorType"] = self.error_type
+        if self.chain_agrees is not None:
+            document["chainAgrees"] = self.chain_agrees
+        return document
+
+
+@dataclass(frozen=True)
 class CheckResult:
     """One check's outcome; ``at`` points at the element it found at fault, if one."""
 
@@ -106,12 +156,13 @@ class VerificationResult:
 
     kind: str
     checks: tuple[CheckResult, ...]
-    verdict: CheckStatus
+    verdict: CheckStatus | Verdict
     index_height: int
     digests: tuple[str, ...]
     resource: str
     holder: str | None = field(default=None, repr=False)
     statuses: tuple[StatusFinding, ...] = ()
+    status_lists: tuple[ListFinding, ...] = ()
 
     @property
     def valid(self) -> bool:
@@ -132,7 +183,8 @@ class VerificationResult:
     def to_json(self) -> dict[str, Any]:
         """JSON form for APIs (no personal data: digests, codes, the index height).
 
-        ``statuses`` (what check (4) read, per credential) only when it read any.
+        ``statuses`` (what check (4) read, per credential) only when it read any;
+        ``statusList`` (the Bitstring Status List check) only for entries it checked.
         """
         document: dict[str, Any] = {
             "kind": self.kind,
@@ -143,6 +195,8 @@ class VerificationResult:
         }
         if self.statuses:
             document["statuses"] = [s.to_json() for s in self.statuses]
+        if self.status_lists:
+            document["statusList"] = [s.to_json() for s in self.status_lists]
         return document
 
 
@@ -220,6 +274,39 @@ _SEVERITY = {
 }
 
 
+def _severity(result: CheckResult) -> tuple[int, int]:
+    # Of two INVALID results, an unregistered issuer ranks below any other failure, so
+    # a presentation's combined check (2) never hides a compromised key behind it.
+    trust_only = result.reason_code == Reason.ISSUER_NOT_IN_REGISTRY
+    return _SEVERITY[result.status], 0 if trust_only else 1
+
+
+def _holds(result: CheckResult) -> bool:
+    return result.status is CheckStatus.VALID or (
+        result.status is CheckStatus.SKIPPED and result.reason_code == Reason.NOT_APPLICABLE
+    )
+
+
+def only_unregistered(
+    per_credential: Sequence[Mapping[Check, CheckResult]], presentation: CheckResult | None = None
+) -> bool:
+    """Whether the one thing wrong is check (2)'s ``issuer_not_in_registry`` (``finish``).
+
+    True when at least one credential's issuer is outside the registry and, apart from
+    that, every check of every credential (and the presentation's own, if given) holds.
+    """
+    if presentation is not None and not _holds(presentation):
+        return False
+    unregistered = False
+    for results in per_credential:
+        for check, result in results.items():
+            if check is Check.ISSUER_KEY and result.reason_code == Reason.ISSUER_NOT_IN_REGISTRY:
+                unregistered = True
+            elif not _holds(result):
+                return False
+    return unregistered
+
+
 def combine(per_credential: Sequence[Mapping[Check, CheckResult]]) -> dict[Check, CheckResult]:
     """One result per check for a presentation's credentials: the worst, naming the credential.
 
@@ -233,7 +320,7 @@ def combine(per_credential: Sequence[Mapping[Check, CheckResult]]) -> dict[Check
         worst_index = 0
         for index, results in enumerate(per_credential):
             result = results[check]
-            if worst is None or _SEVERITY[result.status] > _SEVERITY[worst.status]:
+            if worst is None or _severity(result) > _severity(worst):
                 worst, worst_index = result, index
         if worst is None:
             continue
@@ -253,10 +340,17 @@ def finish(
     resource: str,
     holder: str | None,
     on_chain: Sequence[StatusFinding] = (),
+    *,
+    lists: Sequence[ListFinding] = (),
+    unregistered: bool = False,
 ) -> VerificationResult:
     """The verification result: VALID only when every applicable check is VALID.
 
-    ``on_chain``: the statuses check (4) read, in the order of ``digests``.
+    ``on_chain``: the statuses check (4) read, in the order of ``digests``; ``lists``:
+    the Bitstring Status List findings. ``unregistered``: the caller found, for each
+    credential, nothing wrong but an issuer outside the registry (``only_unregistered``
+    of each, the presentation's own check included): an INVALID verdict becomes
+    ``UNREGISTERED_ISSUER``.
     """
     checks = tuple(results[c] for c in Check)
     statuses = {c.status for c in checks}
@@ -271,6 +365,17 @@ def finish(
         verdict = CheckStatus.INVALID
     else:
         verdict = CheckStatus.VALID
+    final: CheckStatus | Verdict = verdict
+    if unregistered and verdict is CheckStatus.INVALID:
+        final = Verdict.UNREGISTERED_ISSUER
     return VerificationResult(
-        kind, checks, verdict, height, tuple(digests), resource, holder, tuple(on_chain)
+        kind,
+        checks,
+        final,
+        height,
+        tuple(digests),
+        resource,
+        holder,
+        tuple(on_chain),
+        tuple(lists),
     )

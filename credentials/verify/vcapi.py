@@ -22,7 +22,14 @@ wallet, tools):
   options, or option values that it does not understand");
 - **verified**: true only for the verdict VALID. A pending anchor (the credential
   carries no anchor proof yet) is ``verified`` false with its own problem type
-  (``anchor_proof_missing``, titled "Anchor pending"); the verdict stays INVALID;
+  (``anchor_proof_missing``, titled "Anchor pending"); the verdict stays INVALID.
+  A credential of an issuer outside the consortium whose proofs, validity period
+  and status lists all hold (verdict ``UNREGISTERED_ISSUER``) is ``verified``
+  false too, with exactly one problem of its own type (``issuer_not_in_registry``,
+  titled "Issuer not in the consortium registry"): ``verified`` is this service's
+  answer to "may I rely on it as a consortium certificate", and a caller that only
+  reads ``verified`` must never take it for one. The VC API's cryptographic part is
+  in ``results.proof`` (``verified`` true for each proof that verified);
 - **decided**: an ERROR verdict means the verifier could not decide (its store or
   index failed, or a bug): there is no verification result to give, the caller
   answers it as a server error, never as ``verified`` false;
@@ -42,6 +49,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal, cast
 
 from credentials import vcdm
+from credentials.anchor_proof import ANCHOR_PROOF_TYPE
 from credentials.contexts import CREDENTIALS_V2
 from credentials.disclosure import escape_token
 from credentials.errors import nameable
@@ -292,7 +300,10 @@ def problem_type(reason: str) -> str:
     return VERIFICATION_PROBLEM_BASE + reason
 
 
-_TITLES = {Reason.ANCHOR_PROOF_MISSING.value: "Anchor pending"}
+_TITLES = {
+    Reason.ANCHOR_PROOF_MISSING.value: "Anchor pending",
+    Reason.ISSUER_NOT_IN_REGISTRY.value: "Issuer not in the consortium registry",
+}
 
 
 def _title(reason: str) -> str:
@@ -355,7 +366,8 @@ def _credential_results(result: VerificationResult, document: Mapping[str, Any])
     proofs = []
     for proof in _proofs(document.get("proof")):
         kind = proof.get("type") if isinstance(proof, dict) else None
-        check = result.check(Check.ISSUER_PROOF if kind == "DataIntegrityProof" else Check.ANCHOR)
+        # Every proof but a legacy anchor proof is an issuer's (foreign ones: check 1).
+        check = result.check(Check.ANCHOR if kind == ANCHOR_PROOF_TYPE else Check.ISSUER_PROOF)
         if _ran(check):
             proofs.append({"verified": check.status is CheckStatus.VALID, "input": proof})
     if proofs:
@@ -400,7 +412,7 @@ class VcApiVerification:
 
     @property
     def verified(self) -> bool:
-        """``verified``: true only when the verdict is VALID."""
+        """``verified``: true only when the verdict is VALID (never ``UNREGISTERED_ISSUER``)."""
         return self.result.verdict is CheckStatus.VALID
 
     @property

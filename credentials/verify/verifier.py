@@ -22,6 +22,16 @@ index height it reflects. The checks, in order:
     (single use, unexpired, for this verifier) and the domain (this verifier's DID);
 (7) every presented disclosure hashes to a digest in the secured form's ``_sd``.
 
+A credential whose issuer is not a ``did:tongban`` (a *foreign* credential) gets
+the checks that apply to it (``credentials.verify.foreign``): its Data Integrity
+proofs (1), ``issuer_not_in_registry`` (2), no anchor (3), its status lists as its
+status (4), its validity period (5); when only (2) fails the verdict is
+``UNREGISTERED_ISSUER``, never VALID. A presentation may mix both kinds, and its
+holder may sign with a ``did:key`` of another curve. Every credential's
+``BitstringStatusListEntry`` entries are checked through the injected
+``fetch_list`` and reported in ``statusList`` (``status_list_check``); for a
+Tongban credential the chain still decides check (4).
+
 Each check is ``VALID``, ``INVALID``, ``ERROR`` (the verifier could not decide,
 e.g. its store failed) or ``SKIPPED`` (not applicable, or a prerequisite failed),
 with a frozen reason code (``credentials.reasons``) and a message that never
@@ -42,14 +52,16 @@ from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
 
 from credentials.errors import AccessLogUnavailableError, ConfigurationError
+from credentials.ijson import CREDENTIAL_LIMITS, PRESENTATION_LIMITS
 from credentials.jcs import canonicalize
 from credentials.reasons import Check, CheckStatus, Reason
 from credentials.times import now_ms
-from credentials.verify import checks
+from credentials.verify import checks, foreign
 from credentials.verify.chain_state import ChainState, HeightCache
 from credentials.verify.checks import PRESENTATION_PURPOSE
 from credentials.verify.config import VerifierConfig
-from credentials.verify.outcome import Failed, Passed, Skipped
+from credentials.verify.foreign import ForeignCredential, MixedPresentation
+from credentials.verify.outcome import CheckFailedError, Failed, Passed, Skipped
 from credentials.verify.parse import (
     ParsedCredential,
     ParsedPresentation,
@@ -58,16 +70,28 @@ from credentials.verify.parse import (
 )
 from credentials.verify.result import (
     CheckResult,
+    ListFinding,
     StatusFinding,
     VerificationResult,
     check_result,
     combine,
     finish,
     from_outcome,
+    only_unregistered,
     parse_failure,
     skipped,
     unavailable,
     valid,
+)
+from credentials.verify.status_list_check import (
+    FetchList,
+    Retrieved,
+    check_entries,
+    foreign_list_verifier,
+    foreign_status,
+    list_urls,
+    prefetch,
+    tongban_list_verifier,
 )
 from ledger.audit.events import Caller, EventInput, Outcome
 from ledger.chain.index import ChainIndex
@@ -168,6 +192,21 @@ def _run(
     return outcome.value if isinstance(outcome, Passed) else None
 
 
+Checked = tuple[dict[Check, CheckResult], StatusFinding | None, list[ListFinding]]
+"""One credential's check results, its on-chain status read, its status list findings."""
+
+
+def _guarded(run: Callable[[], Passed[T] | Failed], what: str) -> Passed[T] | Failed:
+    """Check (0) of a pre-parsed document: a ``CheckFailedError`` is its failure, a bug ERROR."""
+    try:
+        return run()
+    except CheckFailedError as fail:
+        return fail.failure
+    except Exception:
+        log.exception("parsing a %s failed unexpectedly", what)
+        return Failed(Reason.INTERNAL_ERROR, "internal error")
+
+
 _NOT_ISSUED = frozenset({Reason.CHALLENGE_UNKNOWN, Reason.CHALLENGE_WRONG_AUDIENCE})
 """Challenge store answers that mean "not issued by this verifier for presentations"."""
 
@@ -201,8 +240,13 @@ class Verifier:
         access_log: AccessLog,
         *,
         clock: Callable[[], int] = now_ms,
+        fetch_list: FetchList | None = None,
     ) -> None:
-        """Verify against ``index`` (which must follow ``config``'s chain and contracts)."""
+        """Verify against ``index`` (which must follow ``config``'s chain and contracts).
+
+        ``fetch_list`` gets status list credentials by URL for the status list check
+        (None: no list is fetched, each entry is reported SKIPPED).
+        """
         if (index.chain_id, index.registry_address, index.anchor_address) != (
             config.chain_id,
             config.registry,
@@ -217,6 +261,7 @@ class Verifier:
         self.challenges = challenges
         self.access_log = access_log
         self.clock = clock
+        self.fetch_list = fetch_list
         self._cache = HeightCache()
 
     # ------------------------------------------------------------- challenges
@@ -258,18 +303,23 @@ class Verifier:
     ) -> VerificationResult:
         """The checklist for one credential, without the access event."""
         now = self.clock() if now_ms is None else now_ms
-        # (0) parse
-        try:
-            loaded = load_credential(document)
-        except Exception:
-            log.exception("parsing a credential failed unexpectedly")
-            loaded = Failed(Reason.INTERNAL_ERROR, "internal error")
+        # (0) parse: a foreign issuer's credential by its own rules, else Tongban's
+        decoded = foreign.decode(document, CREDENTIAL_LIMITS)
+        loaded: Passed[ParsedCredential | ForeignCredential] | Failed
+        if isinstance(decoded, Failed):
+            loaded = decoded
+        elif foreign.is_foreign(decoded.value):
+            loaded = _guarded(lambda: Passed(foreign.parse_foreign(decoded.value)), "credential")
+        else:
+            loaded = _guarded(lambda: load_credential(decoded.value, text=False), "credential")
         if isinstance(loaded, Failed):
             return self._parse_failure("credential", loaded, document)
         parsed = loaded.value
+        retrieved = prefetch(list_urls([parsed.document]), self.fetch_list)
         try:
             with self.index.view() as view:
-                results, found = self._credential_checks(parsed, ChainState(view, self._cache), now)
+                chain = ChainState(view, self._cache)
+                results, found, lists = self._checks(parsed, 0, chain, retrieved, now)
                 height = view.height
         except StoreError:
             log.exception("the chain index could not be read")
@@ -288,6 +338,8 @@ class Verifier:
             "credential:" + digest,
             parsed.holder,
             statuses,
+            lists=lists,
+            unregistered=only_unregistered([results]),
         )
 
     def evaluate_presentation(
@@ -298,23 +350,33 @@ class Verifier:
         ``expected``: the challenge and domain the caller asked for (see ``ExpectedProof``).
         """
         now = self.clock() if now_ms is None else now_ms
-        # (0) parse
-        try:
-            loaded = load_presentation(document)
-        except Exception:
-            log.exception("parsing a presentation failed unexpectedly")
-            loaded = Failed(Reason.INTERNAL_ERROR, "internal error")
+        # (0) parse: a presentation with a foreign credential or holder proof is mixed
+        decoded = foreign.decode(document, PRESENTATION_LIMITS)
+        loaded: Passed[ParsedPresentation | MixedPresentation] | Failed
+        if isinstance(decoded, Failed):
+            loaded = decoded
+        elif foreign.needs_mixed_path(decoded.value):
+            loaded = _guarded(
+                lambda: Passed(foreign.parse_mixed_presentation(decoded.value)), "presentation"
+            )
+        else:
+            loaded = _guarded(lambda: load_presentation(decoded.value), "presentation")
         if isinstance(loaded, Failed):
             return self._parse_failure("presentation", loaded, document)
         parsed = loaded.value
         digests = [c.digest.hex() for c in parsed.credentials]
         resource = "presentation:" + sm3(canonicalize(parsed.document)).hex()
+        retrieved = prefetch(list_urls(c.document for c in parsed.credentials), self.fetch_list)
         try:
             with self.index.view() as view:
                 chain = ChainState(view, self._cache)
-                checked = [self._credential_checks(c, chain, now) for c in parsed.credentials]
-                results = combine([each for each, _ in checked])
-                statuses = [found for _, found in checked if found is not None]
+                checked = [
+                    self._checks(c, i, chain, retrieved, now)
+                    for i, c in enumerate(parsed.credentials)
+                ]
+                results = combine([each for each, _, _ in checked])
+                statuses = [found for _, found, _ in checked if found is not None]
+                lists = [finding for _, _, found in checked for finding in found]
                 height = view.height
         except StoreError:
             log.exception("the chain index could not be read")
@@ -327,20 +389,42 @@ class Verifier:
             lambda: self._presentation(parsed, now, expected),
             unreadable="the challenge store could not be read",
         )
-        return finish("presentation", results, height, digests, resource, parsed.holder, statuses)
+        unregistered = only_unregistered(
+            [each for each, _, _ in checked], results[Check.PRESENTATION]
+        )
+        return finish(
+            "presentation",
+            results,
+            height,
+            digests,
+            resource,
+            parsed.holder,
+            statuses,
+            lists=lists,
+            unregistered=unregistered,
+        )
 
     def _presentation(
-        self, parsed: ParsedPresentation, now: int, expected: ExpectedProof | None
+        self,
+        parsed: ParsedPresentation | MixedPresentation,
+        now: int,
+        expected: ExpectedProof | None,
     ) -> Passed[None] | Failed:
         """Check (6), held to what the caller expects of the proof (``ExpectedProof``)."""
-        if expected is None:
+
+        def holder_check() -> Passed[None] | Failed:
+            if isinstance(parsed, MixedPresentation):
+                return foreign.mixed_presentation(parsed, self.config, self.challenges, now)
             return checks.presentation(parsed, self.config, self.challenges, now)
+
+        if expected is None:
+            return holder_check()
         # Before the challenge is consumed: a request that names another challenge
         # uses up nothing.
         mismatch = _proof_mismatch(parsed.document.get("proof"), expected)
         if mismatch is not None:
             return mismatch
-        outcome = checks.presentation(parsed, self.config, self.challenges, now)
+        outcome = holder_check()
         if (
             expected.challenge is not None
             and isinstance(outcome, Failed)
@@ -358,6 +442,49 @@ class Verifier:
         except StoreError:
             height = -1
         return parse_failure(kind, failure, height, document)
+
+    def _checks(
+        self,
+        parsed: ParsedCredential | ForeignCredential,
+        position: int,
+        chain: ChainState,
+        retrieved: dict[str, Retrieved],
+        now: int,
+    ) -> Checked:
+        """One credential's checks, and its status lists checked and reported.
+
+        A Tongban credential's lists are checked against its registry key and compared
+        with the chain; a foreign credential's decide its check (4).
+        """
+        if isinstance(parsed, ForeignCredential):
+            return self._foreign_checks(parsed, position, retrieved, now)
+        results, found = self._credential_checks(parsed, chain, now)
+        verify = tongban_list_verifier(parsed.issuer, self.config.chain_id, chain)
+        lists = check_entries(parsed.document, position, retrieved, verify, found)
+        return results, found, lists
+
+    def _foreign_checks(
+        self, parsed: ForeignCredential, position: int, retrieved: dict[str, Retrieved], now: int
+    ) -> Checked:
+        """Checks (1)-(5) and (7) of a foreign credential (``credentials.verify.foreign``)."""
+        results: dict[Check, CheckResult] = {Check.PARSE: valid(Check.PARSE)}
+        _run(results, Check.ISSUER_PROOF, lambda: foreign.issuer_proofs(parsed, now))
+        results[Check.ISSUER_KEY] = from_outcome(Check.ISSUER_KEY, foreign.registry_membership())
+        results[Check.ANCHOR] = from_outcome(Check.ANCHOR, foreign.anchor_not_applicable())
+        verify = foreign_list_verifier(parsed.issuer, now)
+        lists = check_entries(parsed.document, position, retrieved, verify)
+        results[Check.STATUS] = from_outcome(Check.STATUS, foreign_status(parsed.document, lists))
+        _run(
+            results,
+            Check.VALIDITY,
+            lambda: checks.validity_window(
+                parsed.model.valid_from_ms, parsed.model.valid_until_ms, now
+            ),
+        )
+        results[Check.DISCLOSURES] = from_outcome(
+            Check.DISCLOSURES, foreign.disclosures_not_applicable()
+        )
+        return results, None, lists
 
     def _credential_checks(
         self, parsed: ParsedCredential, chain: ChainState, now: int
@@ -399,6 +526,8 @@ class Verifier:
         A caller that appends asynchronously builds the event here, and must not
         answer before the event is durable.
         """
+        # UNREGISTERED_ISSUER is ``invalid`` in the log's fixed outcome vocabulary: it
+        # is not a successful verification of a consortium certificate.
         if result.verdict is CheckStatus.VALID:
             outcome = Outcome.SUCCESS
         elif result.verdict is CheckStatus.ERROR:

@@ -466,6 +466,37 @@ class VerifiedStatusOut(ApiModel):
     )
 
 
+class StatusListFindingOut(ApiModel):
+    """The Bitstring Status List check of one `credentialStatus` entry (reported)."""
+
+    credential: int = Field(description="The credential's position (0 for a credential alone).")
+    entry: int = Field(description="The entry's position in the credential's `credentialStatus`.")
+    purpose: str | None = Field(description="`statusPurpose` (`revocation`, `suspension`).")
+    index: int | None = Field(description="`statusListIndex` as a number (absent if unreadable).")
+    status: Literal["VALID", "INVALID", "SKIPPED"] = Field(
+        description="VALID: bit 0. INVALID: bit 1 (`revoked`/`suspended`) or a list that breaks "
+        "the specification. SKIPPED: not retrieved (`status_retrieval_error`, "
+        "`status_list_not_fetched`) or a purpose not judged (`not_applicable`)."
+    )
+    reason_code: str = Field(
+        description="`ok`, `revoked`, `suspended`, or the specification's error lower-cased "
+        "(`status_retrieval_error`, `status_verification_error`, `status_list_length_error`, "
+        "`malformed_value_error`, `range_error`), `status_list_not_fetched`, `not_applicable`."
+    )
+    message: str = Field(description="Names members, never values or URLs.")
+    status_block: int | None = Field(
+        default=None, description="The list's `statusBlock`: the chain block its bits reflect."
+    )
+    error_type: str | None = Field(
+        default=None, description="The specification's error URL (section 3.5), when one."
+    )
+    chain_agrees: bool | None = Field(
+        default=None,
+        description="Tongban credentials: whether the bit says what the chain says (check 4). "
+        "The verdict follows the chain; a list lags it by up to about a minute.",
+    )
+
+
 class VerificationOut(ApiModel):
     """VC API VerificationResult, then Tongban's members: the verdict is in the body.
 
@@ -476,7 +507,9 @@ class VerificationOut(ApiModel):
 
     verified: bool = Field(
         description="True only when the verdict is VALID: every applicable check passed. "
-        "A pending anchor, a revoked, suspended, expired or not yet valid credential is false."
+        "A pending anchor, a revoked, suspended, expired or not yet valid credential is false; "
+        "so is a credential of an issuer outside the consortium whose proofs verified "
+        "(`UNREGISTERED_ISSUER`, one problem of type `...#issuer_not_in_registry`)."
     )
     problem_details: list[VerificationProblemOut] | None = Field(
         default=None,
@@ -496,9 +529,12 @@ class VerificationOut(ApiModel):
         description="The verified presentation, with `options.returnPresentation`.",
     )
     kind: Literal["credential", "presentation"]
-    verdict: Literal["VALID", "INVALID", "ERROR"] = Field(
+    verdict: Literal["VALID", "INVALID", "ERROR", "UNREGISTERED_ISSUER"] = Field(
         description="Tongban extension. ERROR (the verifier could not decide) never reaches "
-        "a 200: it is a 503 (`store-unavailable`) or a 500."
+        "a 200: it is a 503 (`store-unavailable`) or a 500. UNREGISTERED_ISSUER: an issuer "
+        "that is not a `did:tongban` signed it and everything that applies holds (proofs, "
+        "validity period, status lists), but no consortium member vouches for it: never a "
+        "consortium certificate (check 2 `issuer_not_in_registry`)."
     )
     index_height: int = Field(description="The block the chain index reflected.")
     credential_digests: list[str]
@@ -507,6 +543,12 @@ class VerificationOut(ApiModel):
         default=None,
         description="Tongban extension: each credential's status on chain as check (4) read "
         "it, in `credentialDigests` order (absent when no status was read).",
+    )
+    status_list: list[StatusListFindingOut] | None = Field(
+        default=None,
+        description="Tongban extension: the Bitstring Status List check of each "
+        "`BitstringStatusListEntry` (absent when no credential carries one). Reported beside "
+        "check 4 for Tongban credentials; for others it is their check 4.",
     )
 
 

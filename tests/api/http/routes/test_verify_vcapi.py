@@ -33,7 +33,15 @@ from tests.helpers.vcalm import assert_vcalm_body, vcalm_schema
 CHOSEN = ["degreeLevel", "awardingInstitution"]
 CREDENTIALS = "/credentials/verify"
 PRESENTATIONS = "/presentations/verify"
-TONGBAN_MEMBERS = {"kind", "verdict", "indexHeight", "credentialDigests", "checks", "statuses"}
+TONGBAN_MEMBERS = {
+    "kind",
+    "verdict",
+    "indexHeight",
+    "credentialDigests",
+    "checks",
+    "statuses",
+    "statusList",
+}
 SECRET = "110101199003071234"
 """A value that must never come back in an error (an ID number)."""
 
@@ -261,7 +269,11 @@ def test_vcdm_2_0_section_4_a_document_that_is_not_a_credential_is_400_naming_th
     }
     result = _result(guangdong, CREDENTIALS, {"verifiableCredential": foreign})
     assert (result["verified"], result["verdict"]) == (False, "INVALID")
-    assert result["problemDetails"][0]["check"] == "parse"
+    # An issuer outside the consortium: its proofs are checked (it has none).
+    assert [(p["check"], p["reasonCode"]) for p in result["problemDetails"]] == [
+        ("issuer-proof", "proof_missing"),
+        ("issuer-key", "issuer_not_in_registry"),
+    ]
     assert [e.outcome for e in events(guangdong)] == ["invalid"]
 
 
