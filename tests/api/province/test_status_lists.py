@@ -1,14 +1,18 @@
 """The writer's status lists: the chain decides each bit; lists are signed and regenerated.
 
-A province of the test consortium issues credentials through its own issuer API,
-binds them to status list slots (credentials carry no entries yet), changes their
-status on chain, and runs the writer's ``status-lists`` duty by hand.
+A province of the test consortium issues credentials through its own issuer API;
+each carries its two ``BitstringStatusListEntry`` entries, whose slot the issuer
+bound to the credential's digest when it stored it. The tests change statuses on
+chain, run the writer's ``status-lists`` duty by hand, and check each credential's
+own entries against the published lists.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +28,7 @@ from api.province.status_lists import (
 from api.runtime.settings import Settings
 from api.runtime.writer import province_duties
 from credentials.holder import Holder
-from credentials.issuance.status_slots import Slot, bind, reserve
+from credentials.issuance.status_slots import Slot, reserve, slot_of
 from credentials.status import StatusReason
 from credentials.status_list import (
     LIST_SIZE,
@@ -41,7 +45,9 @@ from tests.helpers.contracts import ZJ, World
 from tests.helpers.provinces import ServedProvince, served_province
 from tests.helpers.routes import issue
 
-BASE = "https://zj.example.gov.cn/tongban"
+# The test province's settings leave public_url unset: the bound default address,
+# which the issuer writes into every credential's entries.
+BASE = "http://127.0.0.1:8080"
 
 
 class Clock:
@@ -61,14 +67,34 @@ def zhejiang(world: World, tmp_path: Path) -> Iterator[ServedProvince]:
         yield province
 
 
-def _issue_and_bind(province: ServedProvince, count: int) -> list[tuple[bytes, Slot]]:
+@dataclass(frozen=True)
+class Issued:
+    """A credential issued over HTTP: its digest, the slot bound to it, its own entries."""
+
+    digest: bytes
+    slot: Slot
+    entries: list[dict[str, Any]]
+
+    def entry(self, purpose: str) -> dict[str, Any]:
+        """The credential's entry of ``purpose``."""
+        return next(e for e in self.entries if e["statusPurpose"] == purpose)
+
+
+def _issue(province: ServedProvince, count: int) -> list[Issued]:
+    """Issue ``count`` credentials over HTTP and anchor them (final on chain)."""
     holder = Holder.generate()
-    digests = [bytes.fromhex(issue(province, holder.did)["digest"]) for _ in range(count)]
+    answers = [issue(province, holder.did) for _ in range(count)]
     province.anchor_all()
-    slots = reserve(province.parts.db, count)
-    with province.parts.db.write() as tx:
-        bind(tx, list(zip(slots, digests, strict=True)))
-    return list(zip(digests, slots, strict=True))
+    issued = []
+    for answer in answers:
+        digest = bytes.fromhex(answer["digest"])
+        with province.parts.db.read() as tx:
+            slot = slot_of(tx, digest)
+        assert slot is not None  # bound when the credential was stored
+        entries: list[dict[str, Any]] = answer["credential"]["credentialStatus"]
+        assert entries == status_entries(partial(list_url, BASE, slot.list_number), slot.index)
+        issued.append(Issued(digest, slot, entries))
+    return issued
 
 
 def _publisher(province: ServedProvince, clock: Clock) -> StatusListPublisher:
@@ -100,8 +126,8 @@ def _set_indexes(bits: bytes) -> set[int]:
     return {i for i in range(len(bits) * 8) if bits[i >> 3] and bit_at(bits, i)}
 
 
-def _check(province: ServedProvince, slot: Slot, purpose: str) -> ListStatus:
-    """What a verifier concludes from the published list, with the key from the chain index."""
+def _check(province: ServedProvince, entry: dict[str, Any]) -> ListStatus:
+    """What a verifier concludes about ``entry`` from the published list (key from the index)."""
     parts = province.parts
 
     def key_for(method: str) -> Sm2PublicKey | None:
@@ -109,9 +135,8 @@ def _check(province: ServedProvince, slot: Slot, purpose: str) -> ListStatus:
             record = view.key(parts.settings.issuer_id, method.partition("#")[2])
         return None if record is None else Sm2PublicKey.from_bytes(record.public_key)
 
-    entries = status_entries(lambda p: list_url(BASE, slot.list_number, p), slot.index)
-    entry = next(e for e in entries if e["statusPurpose"] == purpose)
-    document = _document(province, slot.list_number, purpose)
+    number, purpose = entry["statusListCredential"].removeprefix(f"{BASE}/status-lists/").split("/")
+    document = _document(province, int(number), purpose)
     return list_status(entry, document, verify_proof=list_proof_verifier(key_for))
 
 
@@ -121,8 +146,10 @@ def test_revoked_and_suspended_digests_set_their_bits_and_reinstatement_clears(
     clock = Clock()
     publisher = _publisher(zhejiang, clock)
     assert publisher.run().published == ()  # no list opened yet: nothing to sign
-    (revoked, a), (suspended, b), (_, c) = _issue_and_bind(zhejiang, 3)
+    a, b, c = _issue(zhejiang, 3)
+    assert len({a.slot, b.slot, c.slot}) == 3
     orphan = reserve(zhejiang.parts.db, 1)[0]  # a crash between reserve and bind
+    orphan_entries = status_entries(lambda p: list_url(BASE, 1, p), orphan.index)
 
     first = publisher.run()
     assert first.published == (1,)
@@ -131,34 +158,39 @@ def test_revoked_and_suspended_digests_set_their_bits_and_reinstatement_clears(
         assert _set_indexes(_bits(zhejiang, 1, purpose)) == set()
     assert publisher.run().published == ()  # nothing changed: not regenerated
 
-    zhejiang.parts.issuer.revoke([revoked], StatusReason.ISSUED_IN_ERROR)
-    zhejiang.parts.issuer.suspend([suspended], StatusReason.UNDER_REVIEW)
+    zhejiang.parts.issuer.revoke([a.digest], StatusReason.ISSUED_IN_ERROR)
+    zhejiang.parts.issuer.suspend([b.digest], StatusReason.UNDER_REVIEW)
     zhejiang.anchor_all()  # final on chain, and indexed
     second = publisher.run()
     assert second.published == (1,)
-    assert _set_indexes(_bits(zhejiang, 1, "revocation")) == {a.index}
-    assert _set_indexes(_bits(zhejiang, 1, "suspension")) == {b.index}
+    assert _set_indexes(_bits(zhejiang, 1, "revocation")) == {a.slot.index}
+    assert _set_indexes(_bits(zhejiang, 1, "suspension")) == {b.slot.index}
     assert _document(zhejiang, 1, "revocation")["credentialSubject"]["statusBlock"] == (
         zhejiang.parts.index.height
     )
-    assert _check(zhejiang, a, "revocation").valid is False
-    assert _check(zhejiang, a, "suspension").valid is True
-    assert _check(zhejiang, b, "suspension").valid is False
-    assert _check(zhejiang, c, "revocation").valid is True
-    assert _check(zhejiang, orphan, "revocation").valid is True  # never bound: 0 forever
+    assert _check(zhejiang, a.entry("revocation")).valid is False
+    assert _check(zhejiang, a.entry("suspension")).valid is True
+    assert _check(zhejiang, b.entry("suspension")).valid is False
+    assert _check(zhejiang, b.entry("revocation")).valid is True
+    assert _check(zhejiang, c.entry("revocation")).valid is True
+    with zhejiang.parts.db.read() as tx:
+        assert slot_of(tx, a.digest) == a.slot
+    for entry in orphan_entries:  # never bound: 0 forever
+        assert _check(zhejiang, entry).valid is True
 
-    zhejiang.parts.issuer.reinstate([suspended], StatusReason.REVIEW_CLEARED)
+    zhejiang.parts.issuer.reinstate([b.digest], StatusReason.REVIEW_CLEARED)
     zhejiang.anchor_all()
     assert publisher.run().published == (1,)
     assert _set_indexes(_bits(zhejiang, 1, "suspension")) == set()
-    assert _set_indexes(_bits(zhejiang, 1, "revocation")) == {a.index}
+    assert _set_indexes(_bits(zhejiang, 1, "revocation")) == {a.slot.index}
+    assert _check(zhejiang, b.entry("suspension")).valid is True
 
 
 def test_the_list_credential_proof_verifies_with_the_issuers_key_and_not_when_altered(
     zhejiang: ServedProvince,
 ) -> None:
-    ((revoked, slot),) = _issue_and_bind(zhejiang, 1)
-    zhejiang.parts.issuer.revoke([revoked])
+    (revoked,) = _issue(zhejiang, 1)
+    zhejiang.parts.issuer.revoke([revoked.digest])
     zhejiang.anchor_all()
     _publisher(zhejiang, Clock()).run()
     document = _document(zhejiang, 1, "revocation")
@@ -166,7 +198,7 @@ def test_the_list_credential_proof_verifies_with_the_issuers_key_and_not_when_al
     assert (
         document["proof"]["verificationMethod"] == zhejiang.parts.keyring.credential_signer().key_id
     )
-    result = _check(zhejiang, slot, "revocation")
+    result = _check(zhejiang, revoked.entry("revocation"))
     assert (result.error, result.status) == (None, 1)
 
     # The bit cleared by someone else: the proof no longer verifies.
@@ -176,7 +208,7 @@ def test_the_list_credential_proof_verifies_with_the_issuers_key_and_not_when_al
     forged["credentialSubject"]["encodedList"] = _document(zhejiang, 1, "suspension")[
         "credentialSubject"
     ]["encodedList"]
-    entry = status_entries(lambda p: list_url(BASE, 1, p), slot.index)[0]
+    entry = revoked.entry("revocation")
     assert list_status(entry, forged, verify_proof=list_proof_verifier(lambda m: None)).error
     verified = list_proof_verifier(lambda m: Sm2PublicKey.from_bytes(bytes(33)))
     assert list_status(entry, forged, verify_proof=verified).error is not None
@@ -187,7 +219,7 @@ def test_a_list_is_re_signed_after_the_refresh_period_or_when_the_index_went_bac
 ) -> None:
     clock = Clock()
     publisher = _publisher(zhejiang, clock)
-    _issue_and_bind(zhejiang, 1)
+    _issue(zhejiang, 1)
     assert publisher.run().published == (1,)
     clock.now += (publisher.refresh_s - 1) * 1000
     assert publisher.run().published == ()
@@ -209,7 +241,7 @@ def test_the_duty_is_registered_and_publishes_nothing_without_a_public_url(
 ) -> None:
     duties = {d.name: d for d in province_duties(zhejiang.parts, [], zhejiang.batches)}
     assert duties["status-lists"].interval == REGENERATION_SECONDS
-    _issue_and_bind(zhejiang, 1)
+    _issue(zhejiang, 1)
     duties["status-lists"].run()  # the settings' default: http://127.0.0.1:8080
     document = _document(zhejiang, 1, "suspension")
     assert document["id"] == "http://127.0.0.1:8080/status-lists/1/suspension"
@@ -227,13 +259,19 @@ def test_the_duty_is_registered_and_publishes_nothing_without_a_public_url(
 
 def test_a_new_list_is_published_when_one_opens(zhejiang: ServedProvince) -> None:
     publisher = _publisher(zhejiang, Clock())
-    _issue_and_bind(zhejiang, 1)
+    _issue(zhejiang, 1)
     assert publisher.run().published == (1,)
-    with zhejiang.parts.db.write() as tx:  # as if list 1 had filled up
+    with zhejiang.parts.db.write() as tx:  # as if list 1 had filled up (3/4 reserved)
         tx.execute("UPDATE status_list_lists SET reserved = 98304")
-    assert reserve(zhejiang.parts.db, 1)[0].list_number == 2
+    (late,) = _issue(zhejiang, 1)
+    assert late.slot.list_number == 2
+    assert late.entry("revocation")["statusListCredential"] == f"{BASE}/status-lists/2/revocation"
     assert publisher.run().published == (2,)
     assert read_list(zhejiang.parts.db, 2, "revocation") is not None
+    zhejiang.parts.issuer.revoke([late.digest])
+    zhejiang.anchor_all()
+    assert publisher.run().published == (2,)
+    assert _check(zhejiang, late.entry("revocation")).valid is False
 
 
 @pytest.mark.parametrize(
