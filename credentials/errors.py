@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import re
 
-_MEMBER_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]{0,63}", re.ASCII)
+_MEMBER_NAME = re.compile(r"@?[A-Za-z_][A-Za-z0-9_.-]{0,63}", re.ASCII)
 _DIGIT_RUN = re.compile(r"[0-9]{6}", re.ASCII)
 
 
@@ -26,8 +26,9 @@ def nameable(name: object) -> bool:
     """Whether an error may name the member called ``name`` (else it shows ``*``).
 
     Only what looks like a member name: ASCII letters, digits, ``_ . -``, starting
-    with a letter or ``_``, at most 64 characters, and no run of six digits (a key
-    that is an ID or phone number). Such a name never needs RFC 6901 escaping.
+    with a letter or ``_`` (after an ``@``: JSON-LD keywords such as ``@context``),
+    at most 64 characters, and no run of six digits (a key that is an ID or phone
+    number). Such a name never needs RFC 6901 escaping.
     """
     return (
         isinstance(name, str)
