@@ -140,7 +140,7 @@ def test_issue_credential_of_a_template_type_follows_the_template(
     zhejiang: ServedProvince,
 ) -> None:
     template = issue_body(Holder.generate().did)
-    credential = {
+    credential: dict[str, Any] = {
         "@context": [V2],
         "type": ["VerifiableCredential", "DegreeCertificate"],
         "issuer": zhejiang.did,
