@@ -4,9 +4,7 @@ Signs the way the W3C cryptosuites say (``hashData = hash(canonical proof
 configuration) || hash(canonical document)``, JCS or RDFC-1.0), so that
 ``credentials.suites`` has something of other implementations' shape to verify: the
 vectors' own key pairs (``tests/vectors/w3c-di``) or fresh keys. Also the RDFC poison
-credential (the rdf-canon suite's ``#test074c`` clique as a credential), the status
-list credentials of the tests, and a single-credential anchor for a re-signed Tongban
-credential.
+credential (the rdf-canon suite's ``#test074c`` clique as a credential).
 """
 
 from __future__ import annotations
@@ -25,13 +23,9 @@ from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
-from credentials.anchor_proof import ANCHOR_MEMBER, ANCHOR_PROOF_TYPE
 from credentials.contexts import CREDENTIALS_V2
-from credentials.credential import secured_form
 from credentials.jcs import canonicalize
 from credentials.suites import canonize_rdfc
-from ledger.crypto.sm3 import sm3
-from ledger.merkle.hasher import SM3_TREE
 
 VECTORS = Path(__file__).resolve().parents[1] / "vectors"
 W3C_DI = VECTORS / "w3c-di"
@@ -204,25 +198,3 @@ def poison_credential(issuer: ForeignKey) -> dict[str, Any]:
         "proofValue": "z" + base58.b58encode(bytes(range(64))).decode(),
     }
     return document
-
-
-def anchor_alone(document: dict[str, Any], anchor: Any, sender: Any, issuer_id: int) -> dict:
-    """``document`` anchored as a batch of one: its own root, an empty audit path.
-
-    ``anchor`` is the ``CredentialAnchor`` binding, ``sender`` the issuer's writer.
-    """
-    digest = sm3(canonicalize(secured_form(document)))
-    root = SM3_TREE.hash_leaf(digest)
-    outcome = anchor.anchor(sender, issuer_id, root, 1)
-    proof = {
-        "type": ANCHOR_PROOF_TYPE,
-        "chainId": anchor.client.chain_id,
-        "contract": anchor.address,
-        "issuerId": issuer_id,
-        "root": root.hex(),
-        "leafIndex": 0,
-        "treeSize": 1,
-        "auditPath": [],
-        "blockNumber": outcome.block_number,
-    }
-    return {**document, ANCHOR_MEMBER: proof}
