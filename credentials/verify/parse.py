@@ -29,7 +29,13 @@ from credentials.jcs import canonicalize
 from credentials.reasons import Reason
 from credentials.schema import validate
 from credentials.templates import Template, template_by_schema, template_by_type
-from credentials.vcdm import CredentialModel, ModelViolation, as_list, check_credential
+from credentials.vcdm import (
+    CredentialModel,
+    ModelViolation,
+    as_list,
+    check_credential,
+    check_presentation,
+)
 from credentials.verify.outcome import CheckFailedError, Failed, Passed
 from ledger.crypto.sm3 import sm3
 
@@ -528,6 +534,14 @@ def parse_presentation(value: object) -> ParsedPresentation:
             f"the presentation {members_problem(keys, _PRESENTATION_KEYS, required)}",
             _first_at("", keys - _PRESENTATION_KEYS),
         )
+    try:
+        check_presentation(value)
+    except ModelViolation as broken:
+        raise CheckFailedError(
+            broken.reason,
+            f"the presentation breaks the VC data model: {broken}",
+            broken.pointer or None,
+        ) from None
     if value["@context"] != CONTEXT:
         raise CheckFailedError(
             Reason.CONTEXT_INVALID, f"the presentation's @context must be {CONTEXT}"
@@ -536,8 +550,6 @@ def parse_presentation(value: object) -> ParsedPresentation:
         raise CheckFailedError(
             Reason.TYPE_INVALID, "the presentation's type is not [VerifiablePresentation]"
         )
-    if "id" in value and not isinstance(value["id"], str):
-        raise CheckFailedError(Reason.ID_INVALID, "the presentation's id must be a string")
     try:
         check_did_key_form(value["holder"])
     except ValueError:

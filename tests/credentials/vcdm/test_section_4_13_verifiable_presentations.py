@@ -79,7 +79,7 @@ def test_4_13_type_must_be_present_and_include_verifiable_presentation() -> None
         ([], "", Reason.PRESENTATION_MALFORMED),
         (SECRET, "", Reason.PRESENTATION_MALFORMED),
         ("https://zj.example/vc/1", "", Reason.PRESENTATION_MALFORMED),
-        ([issued(credential()).document, 7], "/1", Reason.STRUCTURE_INVALID),
+        ([issued(credential()).document, 7], "/1", Reason.PRESENTATION_MALFORMED),
     ],
 )
 def test_4_13_verifiable_credential_must_be_one_or_more_objects(
