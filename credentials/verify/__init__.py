@@ -9,7 +9,10 @@ are free to move. The modules, one job each:
 - ``checks``: one function per numbered check, each returning a typed outcome;
 - ``outcome``: those outcomes; ``result``: check results and the verdict;
 - ``config``: the verifier's configuration; ``verifier``: ``Verifier``, which
-  runs the checks and records the access event.
+  runs the checks and records the access event;
+- ``foreign``: credentials of issuers outside the consortium (their proofs through
+  ``credentials.suites``) and presentations that carry them;
+- ``status_list_check``: the Bitstring Status List check, reported beside (4).
 """
 
 from __future__ import annotations
@@ -19,11 +22,14 @@ from typing import TYPE_CHECKING
 from credentials.lazy import lazy_exports
 
 if TYPE_CHECKING:
+    from credentials.reasons import Verdict
     from credentials.verify.config import VerifierConfig
+    from credentials.verify.foreign import ForeignCredential, MixedPresentation
     from credentials.verify.offline import TrustedChain, anchor_path, check_offline
     from credentials.verify.outcome import Failed, OfflineFailure, Passed, Skipped
     from credentials.verify.parse import ParsedCredential
-    from credentials.verify.result import CheckResult, VerificationResult
+    from credentials.verify.result import CheckResult, ListFinding, VerificationResult
+    from credentials.verify.status_list_check import FetchList, FetchRefusedError
     from credentials.verify.verifier import (
         CREDENTIAL_VERIFY,
         PRESENTATION_VERIFY,
@@ -38,11 +44,17 @@ __all__ = [
     "AccessLog",
     "CheckResult",
     "Failed",
+    "FetchList",
+    "FetchRefusedError",
+    "ForeignCredential",
+    "ListFinding",
+    "MixedPresentation",
     "OfflineFailure",
     "ParsedCredential",
     "Passed",
     "Skipped",
     "TrustedChain",
+    "Verdict",
     "VerificationRequest",
     "VerificationResult",
     "Verifier",
@@ -55,6 +67,12 @@ __all__ = [
 # which the wallet's offline checks (``offline``) never need.
 _EXPORTS: dict[str, str] = {
     "VerifierConfig": "credentials.verify.config",
+    "Verdict": "credentials.reasons",
+    "ForeignCredential": "credentials.verify.foreign",
+    "MixedPresentation": "credentials.verify.foreign",
+    "ListFinding": "credentials.verify.result",
+    "FetchList": "credentials.verify.status_list_check",
+    "FetchRefusedError": "credentials.verify.status_list_check",
     "TrustedChain": "credentials.verify.offline",
     "anchor_path": "credentials.verify.offline",
     "check_offline": "credentials.verify.offline",
