@@ -9,7 +9,14 @@ malformed request (400, nothing verified) and what a failed check (200,
 body that is not JSON (400) or not the route's shape (422: unknown or missing
 members) is refused before it. A verification the verifier could not decide
 (verdict ERROR) has no result to give: 503 ``store-unavailable`` when its store
-or index failed, else 500.
+or index failed, else 500. A credential of an issuer outside the consortium whose
+proofs verified is a 200 with ``verified`` false and verdict
+``UNREGISTERED_ISSUER`` (``credentials.verify.foreign``).
+
+Both verify routes run the verifier in the thread pool (the credential route
+through ``run_in_threadpool``, the presentation route as a sync route): an RDFC
+canonicalization (capped in work and time) or a status list fetch (1 s,
+``api.province.status_fetch``) holds one pool thread, never the event loop.
 
 Each verification is an access event in this province's log
 (``credential.verify``, ``presentation.verify``): the verifier evaluates and
