@@ -143,6 +143,13 @@ class Settings(BaseSettings):
         description="The API's public base URL as others reach it (status list URLs); "
         "unset: http://<http_host>:<http_port> (none with port 0 or a wildcard host).",
     )
+    status_list_seconds: int = Field(
+        default=30,
+        ge=1,
+        le=3600,
+        description="How often the writer regenerates changed status lists; also their "
+        "ttl and Cache-Control max-age.",
+    )
     workers: int = Field(
         default=2, ge=1, le=64, description="HTTP worker processes beside the writer."
     )

@@ -29,10 +29,7 @@ from eth_account.signers.local import LocalAccount
 from api.http.metrics import ANCHOR_KINDS, WriterMetrics
 from api.province.governance import load_governor_account
 from api.province.operations import WRITER_LEASE
-from api.province.status_lists import (
-    REGENERATION_SECONDS,
-    StatusListPublisher,
-)
+from api.province.status_lists import StatusListPublisher
 from api.runtime.logs import code_locations, error_detail
 from api.runtime.parts import ProvinceParts, status_lists_base
 from api.runtime.settings import Settings
@@ -276,10 +273,11 @@ def province_duties(
         parts.issuer_config.did,
         parts.keyring.credential_signer,
         lambda: status_lists_base(settings),
+        period_s=settings.status_list_seconds,
     )
     duties += [
         Duty("audit-checkpoints", 0.5, parts.checkpoints.maybe_checkpoint),
-        Duty("status-lists", REGENERATION_SECONDS, status_lists.run),
+        Duty("status-lists", settings.status_list_seconds, status_lists.run),
         Duty("signing-keys", 1.0, parts.keyring.refresh),
         Duty("index-prune", 300.0, parts.index.prune_block_hashes),
         Duty("idempotency-prune", 3600.0, parts.issuer.prune_idempotency_keys),

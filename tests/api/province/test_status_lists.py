@@ -298,3 +298,11 @@ def test_the_public_url_setting_must_be_an_absolute_http_url(tmp_path: Path) -> 
     for bad in ("zj.example.gov.cn", "ftp://zj.example", "https://zj.example/?q=1", "https://a b"):
         with pytest.raises(ValidationError):
             Settings(data_dir=tmp_path, public_url=bad)
+
+
+def test_the_regeneration_period_is_a_setting(tmp_path: Path) -> None:
+    assert Settings(data_dir=tmp_path).status_list_seconds == REGENERATION_SECONDS
+    assert Settings(data_dir=tmp_path, status_list_seconds=3).status_list_seconds == 3
+    for bad in (0, -1, 3601):
+        with pytest.raises(ValidationError):
+            Settings(data_dir=tmp_path, status_list_seconds=bad)
