@@ -280,6 +280,18 @@ class _Slow(http.server.BaseHTTPRequestHandler):
     def do_GET(self) -> None:
         if self.path == "/slow":
             time.sleep(3)
+        if self.path == "/trickle":
+            self.send_response(200)
+            self.send_header("Content-Length", "160")
+            self.end_headers()
+            for _ in range(10):
+                try:
+                    self.wfile.write(b"x" * 16)
+                    self.wfile.flush()
+                except OSError:  # the fetcher hung up, as it should
+                    return
+                time.sleep(0.3)
+            return
         body = b"x" * (2048 if self.path == "/big" else 16)
         self.send_response(200)
         self.send_header("Content-Length", str(len(body)))
@@ -300,9 +312,10 @@ def test_the_fetcher_gives_up_after_its_timeout_and_above_its_size_cap(tmp_path:
         base = f"http://127.0.0.1:{server.server_address[1]}"
         assert fetch._get(f"{base}/small") == b"x" * 16
         assert fetch._get(f"{base}/big") is None
-        started = time.monotonic()
-        assert fetch._get(f"{base}/slow") is None
-        assert time.monotonic() - started < 1.5
+        for path in ("/slow", "/trickle"):
+            started = time.monotonic()
+            assert fetch._get(f"{base}{path}") is None
+            assert time.monotonic() - started < 1.5, path
     finally:
         server.shutdown()
         db.close()
