@@ -15,6 +15,9 @@
   ``status_list_not_fetched`` with the reason (``FetchRefusedError``).
 - Unreachable, too slow, too large, or not 200: None (the specification's
   ``STATUS_RETRIEVAL_ERROR``, SKIPPED).
+- Another province's answers are kept per worker for ``CACHE_SECONDS`` (the lists'
+  ``max-age``, ``REGENERATION_SECONDS``), a failure for ``FAILURE_CACHE_SECONDS``,
+  at most ``CACHE_ENTRIES`` URLs: a burst of verifications costs one GET per list.
 
 The verify routes run the checks in the thread pool, so a fetch blocks one pool
 thread for at most ``timeout``, never the event loop. Nothing here logs a URL.
@@ -28,16 +31,24 @@ import ipaddress
 import logging
 import re
 import socket
+import threading
 import time
 import urllib.error
 import urllib.request
 from urllib.parse import urlsplit
 
-from api.province.status_lists import MEDIA_TYPE, read_list
+from api.province.status_lists import MEDIA_TYPE, REGENERATION_SECONDS, read_list
 from credentials.verify.status_list_check import FetchRefusedError
 from ledger.store.database import Database, StoreError
 
-__all__ = ["FETCH_TIMEOUT_SECONDS", "MAX_FETCHED_BYTES", "StatusListFetcher"]
+__all__ = [
+    "CACHE_ENTRIES",
+    "CACHE_SECONDS",
+    "FAILURE_CACHE_SECONDS",
+    "FETCH_TIMEOUT_SECONDS",
+    "MAX_FETCHED_BYTES",
+    "StatusListFetcher",
+]
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +60,15 @@ twice this."""
 
 MAX_FETCHED_BYTES = 512 * 1024
 """The largest list credential fetched (a Tongban list of random bits is about 22 KB)."""
+
+CACHE_SECONDS = float(REGENERATION_SECONDS)
+"""How long another province's list is reused (its ``Cache-Control: max-age``)."""
+
+FAILURE_CACHE_SECONDS = 5.0
+"""How long a failed fetch is remembered (an unreachable host is not asked every time)."""
+
+CACHE_ENTRIES = 1024
+"""URLs kept at most; the oldest entry goes first."""
 
 _CHUNK = 64 * 1024
 
@@ -77,6 +97,8 @@ class StatusListFetcher:
         self.timeout = timeout
         self.max_bytes = max_bytes
         self._opener = urllib.request.build_opener(_NoRedirect)
+        self._cache: dict[str, tuple[float, bytes | None]] = {}
+        self._lock = threading.Lock()
 
     def __call__(self, url: str) -> bytes | None:
         """The list credential's bytes, None when unreachable; ``FetchRefusedError`` if refused."""
@@ -89,9 +111,21 @@ class StatusListFetcher:
                 "only https lists of other provinces are fetched (this province's own lists "
                 "are read from its store)"
             )
+        now = time.monotonic()
+        with self._lock:
+            cached = self._cache.get(url)
+        if cached is not None and cached[0] > now:
+            return cached[1]
         if not _public_host(parts.hostname, parts.port or 443):
             raise FetchRefusedError("the list's host is not a public address")
-        return self._get(url)
+        data = self._get(url)
+        keep = CACHE_SECONDS if data is not None else FAILURE_CACHE_SECONDS
+        with self._lock:
+            self._cache.pop(url, None)
+            while len(self._cache) >= CACHE_ENTRIES:
+                self._cache.pop(next(iter(self._cache)))
+            self._cache[url] = (time.monotonic() + keep, data)
+        return data
 
     def _own_list(self, url: str) -> tuple[int, str] | None:
         if self.own_base is None or not url.startswith(self.own_base + "/"):

@@ -319,3 +319,31 @@ def test_the_fetcher_gives_up_after_its_timeout_and_above_its_size_cap(tmp_path:
     finally:
         server.shutdown()
         db.close()
+
+
+def test_the_fetcher_reuses_another_provinces_list_for_its_max_age(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import api.province.status_fetch as status_fetch
+
+    db = SqliteDatabase(tmp_path / "store.sqlite")
+    try:
+        fetch = StatusListFetcher(db, None)
+        asked: list[str] = []
+        answers = {"https://gd.example.gov.cn/status-lists/1/revocation": b"{}"}
+
+        def get(url: str) -> bytes | None:
+            asked.append(url)
+            return answers.get(url)
+
+        monkeypatch.setattr(status_fetch, "_public_host", lambda host, port: True)
+        monkeypatch.setattr(fetch, "_get", get)
+        good, bad = "https://gd.example.gov.cn/status-lists/1/revocation", "https://gd.example/x"
+        assert [fetch(good), fetch(good), fetch(bad), fetch(bad)] == [b"{}", b"{}", None, None]
+        assert asked == [good, bad]
+        clock = time.monotonic() + status_fetch.FAILURE_CACHE_SECONDS + 1
+        monkeypatch.setattr(time, "monotonic", lambda: clock)
+        assert (fetch(good), fetch(bad)) == (b"{}", None)
+        assert asked == [good, bad, bad]
+    finally:
+        db.close()
