@@ -125,15 +125,19 @@ class Supervisor:
         runtime: StartedChain,
         parts: ProvinceParts,
         report: ProvisionReport,
+        listener: socket.socket | None = None,
     ) -> None:
-        """Wrap what ``start_service`` brought up (use that, not this)."""
+        """Wrap what ``start_service`` brought up (use that, not this).
+
+        ``listener``: the HTTP socket, already bound (not yet listening).
+        """
         self.settings = settings
         self.runtime = runtime
         self.parts = parts
         self.report = report
         self.stop_event = threading.Event()
         self._writer_stop = threading.Event()
-        self._listener: socket.socket | None = None
+        self._listener: socket.socket | None = listener
         self._workers: list[_Worker] = []
         self._writer_thread: threading.Thread | None = None
         self.writer: WriterLoop | None = None
@@ -169,17 +173,7 @@ class Supervisor:
         self._writer_thread.start()
 
     def _bind(self) -> None:
-        host, port = self.settings.http_host, self.settings.http_port
-        listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            listener.bind((host, port))
-        except OSError as exc:
-            listener.close()
-            raise SettingsError(
-                f"cannot listen on {host}:{port} ({exc.strerror}); set TONGBAN_HTTP_PORT "
-                "to a free port (0 picks one)"
-            ) from None
+        listener = self._listener if self._listener is not None else bind_http(self.settings)
         listener.listen(1024)
         listener.set_inheritable(True)
         self._listener = listener
@@ -327,10 +321,35 @@ def shared_metrics(settings: Settings) -> Path:
     return directory
 
 
+def bind_http(settings: Settings) -> socket.socket:
+    """The HTTP socket bound to ``http_host``/``http_port`` (not listening yet)."""
+    host, port = settings.http_host, settings.http_port
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        listener.bind((host, port))
+    except OSError as exc:
+        listener.close()
+        raise SettingsError(
+            f"cannot listen on {host}:{port} ({exc.strerror}); set TONGBAN_HTTP_PORT "
+            "to a free port (0 picks one)"
+        ) from None
+    return listener
+
+
 def start_service(settings: Settings) -> Supervisor:
     """Bring the whole service up (see the module); on failure, leave nothing running."""
     settings = _with_demo_governor(settings)
-    runtime = start_chain(settings)
+    # Bound first (listening comes with the workers): with port 0 the port is known
+    # from here on, so the status list URLs issued credentials carry are the real ones.
+    listener = bind_http(settings)
+    if settings.http_port == 0:
+        settings = settings.model_copy(update={"http_port": listener.getsockname()[1]})
+    try:
+        runtime = start_chain(settings)
+    except BaseException:
+        listener.close()
+        raise
     parts: ProvinceParts | None = None
     service: Supervisor | None = None
     try:
@@ -353,7 +372,7 @@ def start_service(settings: Settings) -> Supervisor:
         )
         parts.index.sync()
         parts.keyring.refresh()
-        service = Supervisor(settings, runtime, parts, report)
+        service = Supervisor(settings, runtime, parts, report, listener)
         service.metrics_dir = metrics_dir
         if settings.demo:
             service.demo_tokens = ensure_demo_clients(settings)
@@ -363,6 +382,7 @@ def start_service(settings: Settings) -> Supervisor:
         if service is not None:
             service.close()
         else:
+            listener.close()
             if parts is not None:
                 parts.close()
             runtime.close()
