@@ -32,7 +32,7 @@ from credentials.issuance import (
     idempotency,
     request_hash,
 )
-from credentials.reasons import CheckStatus, Reason
+from credentials.reasons import CheckStatus, Reason, Verdict
 from credentials.signing import SigningPool
 from credentials.status import DigestStatus, StatusReason
 from ledger.chain import outbox
@@ -326,7 +326,7 @@ def test_key_compromise_workflow(
     zhejiang.anchor_all()
     guangdong.sync()
 
-    def verdict(digest: bytes) -> tuple[CheckStatus, str, str]:
+    def verdict(digest: bytes) -> tuple[CheckStatus | Verdict, str, str]:
         result = guangdong.verifier.verify_credential(issuer.credential(digest), request())
         return result.verdict, result.check(2).reason_code, result.check(4).reason_code
 
