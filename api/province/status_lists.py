@@ -11,7 +11,8 @@ credentials, one proof object) and stores the bytes with the height they
 reflect (``statusBlock``). ``GET /status-lists/{n}/{purpose}`` serves them.
 
 A list is regenerated (``StatusListPublisher.run``, the writer duty
-``status-lists``, every ``REGENERATION_SECONDS``) only when:
+``status-lists``, every ``status_list_seconds`` of the settings, default
+``REGENERATION_SECONDS``) only when:
 
 - it has never been published (a list just opened), or
 - the chain index's status events on the list's bound digests changed (their
@@ -24,10 +25,10 @@ A list is regenerated (``StatusListPublisher.run``, the writer duty
 
 Delay between a status change becoming final and a verifier seeing it: the
 change is indexed once it has ``confirmations`` blocks (the index follows every
-0.25 s); the next ``status-lists`` run (at most ``REGENERATION_SECONDS`` later)
-publishes it; a verifier that cached the previous list (``Cache-Control:
-max-age`` and ``ttl`` are ``REGENERATION_SECONDS``) sees it at most that much
-later again. So at most ``confirmations`` blocks + 0.25 s + 2 x 30 s.
+0.25 s); the next ``status-lists`` run (at most one period P later) publishes
+it; a verifier that cached the previous list (``Cache-Control: max-age`` and
+``ttl`` are P) sees it at most that much later again. So at most
+``confirmations`` blocks + 0.25 s + 2 x P (P = 30 s by default).
 
 Crash safety: nothing here is the only copy of anything. Lists are rebuilt from
 the chain index and the slot bindings, which are committed with the
