@@ -8,6 +8,11 @@ Every figure is printed beside a baseline measured in the same run:
   and from two processes sharing the store (as the API's two workers do),
   against one event per call from one thread (one commit and one signature
   each), and 16 threads appending one event per call (group commit);
+- the ceiling (``--ceiling`` runs only this): the batch path against plain SQLite
+  inserts of the very rows the log stored (events, batches, tree nodes) into a
+  fresh database with the log's schema, indexes and pragmas, one transaction per
+  1,000 events, in interleaved rounds; the ratio is how near SQLite's limit the
+  log appends (issue #14);
 - proofs: inclusion and consistency proofs read from the store (O(log n) node
   reads) against the naive way, recomputing the root from all leaves.
 
@@ -41,7 +46,7 @@ from ledger.merkle import tree as merkle
 from ledger.merkle.hasher import SM3_TREE
 from ledger.merkle.tree import CompactRange
 from ledger.merkle.verify import verify_consistency, verify_inclusion
-from ledger.store.sqlite import SqliteDatabase
+from ledger.store.sqlite import _PRAGMAS, SqliteDatabase
 
 CALLER = Caller("bench-verifier", "440000")
 BATCH = 1000
@@ -137,6 +142,113 @@ def bench_appends(directory: Path, events: int) -> None:
         f"ratios to the baseline: batch {batch_rate / single_rate:,.1f}x, "
         f"two processes {two_rate / single_rate:,.1f}x, group commit "
         f"{grouped_rate / single_rate:,.1f}x"
+    )
+    print()
+
+
+def _log_round(path: Path, events: int) -> float:
+    """Seconds to append ``events`` through the batch path into a fresh log."""
+    log = _open_log(path)
+    started = time.perf_counter()
+    _append_batches(log, 0, events)
+    elapsed = time.perf_counter() - started
+    log.close()
+    return elapsed
+
+
+def _stored_rows(path: Path) -> tuple[list[str], dict[str, list[tuple[object, ...]]]]:
+    """The log's schema (tables and indexes) and every row of its append tables."""
+    connection = sqlite3.connect(path)
+    schema = [
+        str(sql)
+        for (sql,) in connection.execute(
+            "SELECT sql FROM sqlite_master WHERE name LIKE 'audit%' AND sql IS NOT NULL "
+            "ORDER BY type DESC, rowid"
+        )
+    ]
+    rows = {
+        table: connection.execute(f"SELECT * FROM {table} ORDER BY 1").fetchall()  # noqa: S608
+        for table in ("audit_batches", "audit_events", "audit_nodes")
+    }
+    connection.close()
+    return schema, rows
+
+
+def _plain_round(path: Path, schema: list[str], rows: dict[str, list[tuple[object, ...]]]) -> float:
+    """Seconds to insert ``rows`` into a fresh database, one transaction per ``BATCH`` events.
+
+    Each transaction carries the batch rows, event rows and node rows of its
+    events, as one ``append_many`` call of the log does.
+    """
+    connection = sqlite3.connect(path, isolation_level=None)
+    for pragma in _PRAGMAS:
+        connection.execute(pragma)
+    for statement in schema:
+        connection.execute(statement)
+    events, batches, nodes = rows["audit_events"], rows["audit_batches"], rows["audit_nodes"]
+    marks = {t: ",".join("?" * len(r[0])) for t, r in rows.items() if r}
+    started = time.perf_counter()
+    b = n = 0
+    for first in range(0, len(events), BATCH):
+        end = first + BATCH
+        # Node (level, idx) is complete once leaf idx * 2**level + 2**level - 1 is in.
+        m = n
+        while m < len(nodes) and (int(nodes[m][1]) + 1) << int(nodes[m][0]) <= end:  # type: ignore[call-overload]
+            m += 1
+        c = b
+        while c < len(batches) and int(batches[c][1]) < end:  # type: ignore[call-overload]
+            c += 1
+        connection.execute("BEGIN IMMEDIATE")
+        connection.executemany(
+            f"INSERT INTO audit_batches VALUES ({marks['audit_batches']})",  # noqa: S608
+            batches[b:c],
+        )
+        connection.executemany(
+            f"INSERT INTO audit_events VALUES ({marks['audit_events']})",  # noqa: S608
+            events[first:end],
+        )
+        if m > n:
+            connection.executemany(
+                f"INSERT INTO audit_nodes VALUES ({marks['audit_nodes']})",  # noqa: S608
+                nodes[n:m],
+            )
+        connection.execute("COMMIT")
+        b, n = c, m
+    elapsed = time.perf_counter() - started
+    connection.close()
+    return elapsed
+
+
+def bench_ceiling(directory: Path, events: int, rounds: int = 3) -> None:
+    """The batch path against plain SQLite inserts of the same rows, interleaved rounds."""
+    print(f"## Audit appends against the ceiling (plain SQLite inserts), {rounds} rounds")
+    log_rates: list[float] = []
+    plain_rates: list[float] = []
+    for number in range(rounds):
+        path = directory / f"ceiling-log-{number}.sqlite"
+        log_rate = events / _log_round(path, events)
+        schema, rows = _stored_rows(path)
+        plain_rate = events / _plain_round(
+            directory / f"ceiling-plain-{number}.sqlite", schema, rows
+        )
+        if number == 0:
+            size = sum(p.stat().st_size for p in directory.glob(f"ceiling-log-{number}.sqlite*"))
+            print(
+                f"per event: {len(rows['audit_nodes']) / events:.2f} node rows, "
+                f"{size / events:,.0f} bytes in the store"
+            )
+        for stale in directory.glob(f"ceiling-*-{number}.sqlite*"):
+            stale.unlink()
+        log_rates.append(log_rate)
+        plain_rates.append(plain_rate)
+        print(
+            f"round {number + 1}: log {log_rate:,.0f} events/s, plain {plain_rate:,.0f} "
+            f"events/s, ratio {log_rate / plain_rate:.2f}"
+        )
+    log_median, plain_median = statistics.median(log_rates), statistics.median(plain_rates)
+    print(
+        f"median: log {log_median:,.0f} events/s, plain {plain_median:,.0f} events/s, "
+        f"ratio {log_median / plain_median:.2f} ({events:,} events a round)"
     )
     print()
 
@@ -246,6 +358,8 @@ def main(argv: list[str] | None = None) -> int:
     """Run the audit benchmarks."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small sizes (smoke test)")
+    parser.add_argument("--ceiling", action="store_true", help="only the ceiling comparison")
+    parser.add_argument("--rounds", type=int, default=3, help="ceiling rounds (default 3)")
     parser.add_argument("--append-worker", nargs=3, metavar=("DB", "START", "COUNT"))
     args = parser.parse_args(argv)
     if args.append_worker:
@@ -257,10 +371,14 @@ def main(argv: list[str] | None = None) -> int:
     print(f"tongban audit benchmark; {os.cpu_count()} CPUs; python {sys.version.split()[0]}")
     with tempfile.TemporaryDirectory(prefix="tongban-bench-audit-") as tmp:
         directory = Path(tmp)
-        if args.quick:
+        if args.ceiling:
+            bench_ceiling(directory, 4_000 if args.quick else 100_000, args.rounds)
+        elif args.quick:
+            bench_ceiling(directory, 4_000, args.rounds)
             bench_appends(directory, 4_000)
             bench_proofs(directory, [1_000, 10_000], naive_limit=10_000)
         else:
+            bench_ceiling(directory, 100_000, args.rounds)
             bench_appends(directory, 100_000)
             bench_proofs(directory, [10**4, 10**6, 10**7], naive_limit=10**7)
     return 0
