@@ -311,6 +311,7 @@ class OutboxProcessor:
         self.confirmations = max(1, confirmations)
         self.batch_limit = batch_limit
         self._handlers: dict[str, FinalHandler] = {}
+        self._outage = False
 
     def on_final(self, kind: str, handler: FinalHandler) -> None:
         """Call ``handler`` when an item of ``kind`` becomes final (once per item)."""
@@ -353,7 +354,8 @@ class OutboxProcessor:
         """One pass: track what is on chain, then send what is queued.
 
         A node that cannot be reached ends the pass early (``chain_unavailable``);
-        nothing is lost, the next pass resumes.
+        nothing is lost, the next pass resumes. An outage is logged once when it
+        starts and once when it ends, not at every pass.
         """
         report = StepReport()
         try:
@@ -361,7 +363,13 @@ class OutboxProcessor:
             self._submit(report)
         except ChainUnavailableError as exc:
             report.chain_unavailable = True
-            log.warning("outbox paused: chain unavailable", extra={"reason": str(exc)})
+            if not self._outage:
+                log.warning("outbox paused: chain unavailable", extra={"reason": str(exc)})
+            self._outage = True
+            return report
+        if self._outage:
+            log.info("outbox resumed: chain reachable again")
+            self._outage = False
         return report
 
     def _track(self, report: StepReport) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -207,7 +208,10 @@ def test_a_foreign_transaction_on_the_nonce_requeues_the_item(
 
 
 def test_chain_unavailable_pauses_without_losing_work(
-    db: SqliteDatabase, probe_and_base: tuple[BoundContract, NonceManager], anvil: ChainClient
+    db: SqliteDatabase,
+    probe_and_base: tuple[BoundContract, NonceManager],
+    anvil: ChainClient,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     probe, base = probe_and_base
     writer = Writer(db, anvil, base)
@@ -215,12 +219,22 @@ def test_chain_unavailable_pauses_without_losing_work(
     original = anvil.url
     anvil.w3.provider.endpoint_uri = "http://127.0.0.1:9"  # type: ignore[attr-defined]
     try:
-        report = writer.processor.step()
+        with caplog.at_level(logging.INFO, logger="ledger.chain.outbox"):
+            report = writer.processor.step()
+            for _ in range(3):
+                assert writer.processor.step().chain_unavailable
     finally:
         anvil.w3.provider.endpoint_uri = original  # type: ignore[attr-defined]
     assert report.chain_unavailable
+    # One line when the outage starts, however many passes it lasts.
+    paused = [r for r in caplog.records if r.getMessage().startswith("outbox paused")]
+    assert len(paused) == 1
     queued = outbox.item(db, "probe", "later")
     assert queued is not None
     assert queued.state is OutboxState.QUEUED
+    with caplog.at_level(logging.INFO, logger="ledger.chain.outbox"):
+        assert not writer.processor.step().chain_unavailable
+    resumed = [r for r in caplog.records if r.getMessage().startswith("outbox resumed")]
+    assert len(resumed) == 1
     writer.processor.run_until_final()
     assert probe.call("count") == 1
