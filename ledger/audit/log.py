@@ -6,86 +6,82 @@ transaction (one fsync) and one SM2 signature per group. Across processes,
 ``BEGIN IMMEDIATE`` orders the groups, and each group re-reads the tree's
 right border from the store if another process appended meanwhile.
 
+The calling thread validates and builds its events (ids, pseudonyms, canonical
+JSON, leaf hashes) in ``submit``; the group-commit thread only hashes the
+receipt trees, signs, and inserts under the store's write lock, so concurrent
+callers prepare their events while a group is being committed.
+
+A submission may carry a *guard*, run inside the group's transaction before its
+events are stored: if it refuses, that submission stores nothing and fails with
+``GuardRefusedError``, and whatever the guard wrote commits or rolls back with
+the events. That is how a presentation's challenge is used up in the same
+transaction (one fsync) as its access event.
+
 Stored per event: its canonical JSON, its leaf hash (level 0 of the tree) and
 its batch; per group: the signed batch statement (see ``receipts``); per
 completed subtree above the leaves: its hash (``audit_nodes``). So proofs at
 any size cost O(log n) reads, and nothing held in memory grows with the log.
+The tables are ``ledger.audit.tables``'.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import queue
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, field
-from typing import Any
 
-from ledger.audit.errors import AuditError, LogCorruptedError
+from ledger.audit.errors import AuditError
 from ledger.audit.events import AccessEvent, Caller, EventInput, Uuid7Factory
 from ledger.audit.pseudonyms import PseudonymKeys
 from ledger.audit.receipts import BatchStatement, Receipt, SignedBatch, batch_paths, sign_batch
+from ledger.audit.tables import (
+    MAX_SIGNED_BATCH,
+    MIGRATIONS,
+    StoreNodes,
+    batch_leaves,
+    event_json,
+    signed_chunks,
+    subject_key,
+)
 from ledger.clock import now_ms
 from ledger.crypto.signer import Signer
 from ledger.crypto.sm3 import sm3
 from ledger.merkle import tree as merkle
 from ledger.merkle.hasher import SM3_TREE, TreeHasher
-from ledger.merkle.tree import CompactRange, NodeKey
+from ledger.merkle.tree import CompactRange
 from ledger.store.database import Database, Transaction
-from ledger.store.migrations import Migration, migrate
+from ledger.store.migrations import migrate
+
+__all__ = [
+    "MAX_SIGNED_BATCH",
+    "MIGRATIONS",
+    "AppendResult",
+    "AuditLog",
+    "Guard",
+    "GuardRefusedError",
+    "StoreNodes",
+    "subject_key",
+]
 
 log = logging.getLogger(__name__)
 
-MIGRATIONS = (
-    Migration(
-        1,
-        "audit log",
-        (
-            "CREATE TABLE audit_meta (log_id INTEGER NOT NULL)",
-            """CREATE TABLE audit_batches (
-                id INTEGER PRIMARY KEY,
-                first_seq INTEGER NOT NULL UNIQUE,
-                count INTEGER NOT NULL,
-                root BLOB NOT NULL,
-                time_ms INTEGER NOT NULL,
-                key_id TEXT NOT NULL,
-                signature BLOB NOT NULL
-            )""",
-            """CREATE TABLE audit_events (
-                seq INTEGER PRIMARY KEY,
-                event_id TEXT NOT NULL UNIQUE,
-                time_ms INTEGER NOT NULL,
-                actor TEXT NOT NULL,
-                subject_key INTEGER,
-                subject_pseudonym TEXT,
-                idempotency_key TEXT,
-                body BLOB NOT NULL,
-                leaf_hash BLOB NOT NULL,
-                batch_id INTEGER NOT NULL REFERENCES audit_batches (id)
-            )""",
-            "CREATE UNIQUE INDEX audit_events_idempotency ON audit_events (actor, idempotency_key)"
-            " WHERE idempotency_key IS NOT NULL",
-            # Indexing 8 bytes of the pseudonym instead of its 64 hex characters
-            # makes appends twice as fast; lookups filter on the full pseudonym.
-            "CREATE INDEX audit_events_subject ON audit_events (subject_key)"
-            " WHERE subject_key IS NOT NULL",
-            """CREATE TABLE audit_nodes (
-                level INTEGER NOT NULL,
-                idx INTEGER NOT NULL,
-                hash BLOB NOT NULL,
-                PRIMARY KEY (level, idx)
-            ) WITHOUT ROWID""",
-        ),
-    ),
-)
+Guard = Callable[[Transaction], bool]
+"""Run in the commit transaction before a submission's events are stored; False refuses them.
+
+A guard that refuses must leave the transaction as it found it (e.g. an ``UPDATE``
+that matched no row); one that raises fails its submission alone.
+"""
 
 
-MAX_SIGNED_BATCH = 256
-"""Most events under one receipt signature. A commit group larger than this is
-signed in several batches, so reading one event's receipt rebuilds a tree of at
-most 256 leaves (its path has at most 8 nodes) however large the group was."""
+class GuardRefusedError(AuditError):
+    """A submission's guard refused it inside the commit: none of its events was stored."""
+
+    def __init__(self) -> None:
+        """The one message: the guard's caller knows what it guarded."""
+        super().__init__("the append's guard refused it; nothing was appended")
 
 
 @dataclass(frozen=True)
@@ -104,44 +100,13 @@ class AppendResult:
 
 @dataclass
 class _Pending:
-    caller: Caller
-    inputs: Sequence[EventInput]
+    """One submission, built by its caller: events, their canonical bytes and leaf hashes."""
+
+    events: list[AccessEvent]
+    bodies: list[bytes]
+    leaves: list[bytes]
+    guard: Guard | None = None
     future: Future[list[AppendResult]] = field(default_factory=Future)
-
-
-class StoreNodes:
-    """``NodeReader`` over the log's tables: level 0 from events, higher levels from nodes."""
-
-    def __init__(self, tx: Transaction) -> None:
-        """Read inside ``tx``."""
-        self._tx = tx
-
-    def read_nodes(self, keys: Sequence[NodeKey]) -> list[bytes]:
-        """Hashes of ``keys`` in order; ``LogCorruptedError`` if one is missing."""
-        found: dict[NodeKey, bytes] = {}
-        leaves = [index for level, index in keys if level == 0]
-        inner = [(level, index) for level, index in keys if level > 0]
-        if leaves:
-            marks = ",".join("?" * len(leaves))
-            for seq, leaf in self._tx.fetchall(
-                f"SELECT seq, leaf_hash FROM audit_events WHERE seq IN ({marks})",  # noqa: S608
-                leaves,
-            ):
-                found[(0, int(seq))] = bytes(leaf)
-        if inner:
-            # One point lookup per node, OR-ed: both SQLite and PostgreSQL use the
-            # primary key for this, where a row-value IN (VALUES ...) scans the table.
-            condition = " OR ".join("(level = ? AND idx = ?)" for _ in inner)
-            flat = [value for key in inner for value in key]
-            for level, index, node in self._tx.fetchall(
-                f"SELECT level, idx, hash FROM audit_nodes WHERE {condition}",  # noqa: S608
-                flat,
-            ):
-                found[(int(level), int(index))] = bytes(node)
-        try:
-            return [found[key] for key in keys]
-        except KeyError as missing:
-            raise LogCorruptedError(f"the store lacks tree node {missing.args[0]}") from None
 
 
 class AuditLog:
@@ -194,20 +159,33 @@ class AuditLog:
         """
         return self.submit(caller, events).result()
 
-    def submit(self, caller: Caller, events: Sequence[EventInput]) -> Future[list[AppendResult]]:
+    def submit(
+        self, caller: Caller, events: Sequence[EventInput], *, guard: Guard | None = None
+    ) -> Future[list[AppendResult]]:
         """Queue ``events`` for the next group commit without waiting (``append_many``'s core).
 
-        Validation happens here (``EventRejectedError`` at once, nothing queued); the
-        future resolves once the events are durable, or with the commit's error. An
-        event loop awaits it with ``asyncio.wrap_future`` instead of parking a thread.
+        Validation happens here (``EventRejectedError`` at once, nothing queued), and so
+        does building the events (ids, times, pseudonyms, canonical JSON, leaf hashes),
+        in the caller's thread. The future resolves once the events are durable, or with
+        the commit's error. An event loop awaits it with ``asyncio.wrap_future`` instead
+        of parking a thread.
+
+        ``guard`` runs inside the commit transaction before these events are stored
+        (see ``Guard``): when it refuses, the future fails with ``GuardRefusedError``
+        and nothing of this submission is stored; when the commit fails, neither the
+        events nor what the guard wrote are kept.
         """
         future: Future[list[AppendResult]] = Future()
-        if not events:
+        if not events and guard is None:
             future.set_result([])
             return future
         for event in events:
             event.validate()
-        pending = _Pending(caller, list(events), future)
+        now = self.clock()
+        built = [self._build(caller, event, now) for event in events]
+        bodies = [event.canonical_bytes() for event in built]
+        leaves = [self.hasher.hash_leaf(sm3(body)) for body in bodies]
+        pending = _Pending(built, bodies, leaves, guard, future)
         self._ensure_worker()
         self._queue.put(pending)
         return future
@@ -237,7 +215,7 @@ class AuditLog:
             if first is None:
                 return
             group = [first]
-            size = len(first.inputs)
+            size = len(first.events)
             stop = False
             # Take whatever queued up while the previous group was committing.
             while size < self.max_group_events:
@@ -249,7 +227,7 @@ class AuditLog:
                     stop = True
                     break
                 group.append(nxt)
-                size += len(nxt.inputs)
+                size += len(nxt.events)
             try:
                 results = self._commit(group)
             except BaseException as exc:
@@ -258,7 +236,10 @@ class AuditLog:
                     pending.future.set_exception(exc)
             else:
                 for pending, result in zip(group, results, strict=True):
-                    pending.future.set_result(result)
+                    if isinstance(result, BaseException):
+                        pending.future.set_exception(result)
+                    else:
+                        pending.future.set_result(result)
             if stop:
                 return
 
@@ -280,19 +261,27 @@ class AuditLog:
             outcome=str(event.outcome),
         )
 
-    def _commit(self, group: list[_Pending]) -> list[list[AppendResult]]:
+    def _commit(self, group: list[_Pending]) -> list[list[AppendResult] | BaseException]:
         now = self.clock()
-        built = [[self._build(p.caller, e, now) for e in p.inputs] for p in group]
-        flat = [event for events in built for event in events]
-        bodies = [event.canonical_bytes() for event in flat]
-        leaves = [self.hasher.hash_leaf(sm3(body)) for body in bodies]
+        flat = [event for p in group for event in p.events]
+        bodies = [body for p in group for body in p.bodies]
+        leaves = [leaf for p in group for leaf in p.leaves]
         # Hash the receipt trees before taking the store's write lock; they are
-        # redone inside only if idempotent replays shrink the group.
-        presumed = _signed_chunks(self.hasher, leaves)
+        # redone inside only if idempotent replays or refused guards shrink the group.
+        presumed = signed_chunks(self.hasher, leaves)
 
         with self.db.write() as tx:
-            replays = self._replays(tx, flat)
-            fresh = [i for i, event in enumerate(flat) if _idem(event) not in replays]
+            refused = self._guard(tx, group)
+            barred: set[int] = set()
+            position = 0
+            for number, pending in enumerate(group):
+                if number in refused:
+                    barred.update(range(position, position + len(pending.events)))
+                position += len(pending.events)
+            replays = self._replays(tx, [e for i, e in enumerate(flat) if i not in barred])
+            fresh = [
+                i for i, event in enumerate(flat) if i not in barred and _idem(event) not in replays
+            ]
             # Within the group, a repeated key is stored once; later copies replay it.
             first_of: dict[tuple[str, str], int] = {}
             unique: list[int] = []
@@ -321,7 +310,7 @@ class AuditLog:
                     )
                 )
             for i, event in enumerate(flat):
-                if i in results:
+                if i in results or i in barred:
                     continue
                 key = _idem(event)
                 original = results.get(first_of[key]) if key in first_of else None
@@ -331,12 +320,31 @@ class AuditLog:
                     raise AuditError("idempotent replay lost its original event")
                 results[i] = AppendResult(original.index, original.event, original.receipt, True)
         self._range = border  # committed: the cached border is now the store's
-        out: list[list[AppendResult]] = []
+        out: list[list[AppendResult] | BaseException] = []
         position = 0
-        for events in built:
-            out.append([results[position + j] for j in range(len(events))])
-            position += len(events)
+        for number, pending in enumerate(group):
+            count = len(pending.events)
+            if number in refused:
+                out.append(refused[number])
+            else:
+                out.append([results[position + j] for j in range(count)])
+            position += count
         return out
+
+    def _guard(self, tx: Transaction, group: list[_Pending]) -> dict[int, BaseException]:
+        """Run the group's guards in ``tx``; the refused submissions and why."""
+        refused: dict[int, BaseException] = {}
+        for number, pending in enumerate(group):
+            if pending.guard is None:
+                continue
+            try:
+                allowed = pending.guard(tx)
+            except Exception as exc:  # noqa: BLE001 - it fails its own submission only
+                refused[number] = exc
+            else:
+                if not allowed:
+                    refused[number] = GuardRefusedError()
+        return refused
 
     def _store(
         self,
@@ -350,7 +358,7 @@ class AuditLog:
         now: int,
         chunks: list[tuple[bytes, list[tuple[bytes, ...]]]] | None,
     ) -> dict[int, AppendResult]:
-        trees = chunks or _signed_chunks(self.hasher, leaves)
+        trees = chunks or signed_chunks(self.hasher, leaves)
         receipts: list[Receipt] = []
         batch_ids: list[int] = []
         for number, (batch_root, paths) in enumerate(trees):
@@ -464,7 +472,7 @@ class AuditLog:
         if row is None:
             return None
         first = int(row[2])
-        leaves = _batch_leaves(tx, first, int(row[3]))
+        leaves = batch_leaves(tx, first, int(row[3]))
         _, paths = batch_paths(self.hasher, leaves)
         signed = SignedBatch(
             BatchStatement(self.log_id, first, int(row[3]), bytes(row[4]), int(row[5])),
@@ -473,7 +481,7 @@ class AuditLog:
         )
         offset = index - first
         path = paths[offset] if 0 <= offset < len(paths) else ()
-        event = AccessEvent.from_json(_json(bytes(row[0])))
+        event = AccessEvent.from_json(event_json(bytes(row[0])))
         return AppendResult(index, event, Receipt(index, bytes(row[1]), signed, path))
 
     def events_about(self, subject_id: str, limit: int = 1000) -> list[AppendResult]:
@@ -507,7 +515,7 @@ class AuditLog:
             ):
                 seq, batch_id, first = int(row[0]), int(row[3]), int(row[4])
                 if batch_cache is None or batch_cache[0] != batch_id:
-                    leaves = _batch_leaves(tx, first, int(row[5]))
+                    leaves = batch_leaves(tx, first, int(row[5]))
                     batch_cache = (batch_id, batch_paths(self.hasher, leaves)[1])
                 signed = SignedBatch(
                     BatchStatement(self.log_id, first, int(row[5]), bytes(row[6]), int(row[7])),
@@ -517,42 +525,9 @@ class AuditLog:
                 offset = seq - first
                 paths = batch_cache[1]
                 path = paths[offset] if 0 <= offset < len(paths) else ()
-                event = AccessEvent.from_json(_json(bytes(row[1])))
+                event = AccessEvent.from_json(event_json(bytes(row[1])))
                 yield AppendResult(seq, event, Receipt(seq, bytes(row[2]), signed, path))
-
-
-def _batch_leaves(tx: Transaction, first: int, count: int) -> list[bytes]:
-    # A signed batch is a run of sequence numbers: a primary-key range, never a scan.
-    return [
-        bytes(r[0])
-        for r in tx.fetchall(
-            "SELECT leaf_hash FROM audit_events WHERE seq >= ? AND seq < ? ORDER BY seq",
-            (first, first + count),
-        )
-    ]
-
-
-def _signed_chunks(
-    hasher: TreeHasher, leaves: list[bytes]
-) -> list[tuple[bytes, list[tuple[bytes, ...]]]]:
-    """The receipt tree (root, paths) of each signed batch of at most ``MAX_SIGNED_BATCH``."""
-    return [
-        batch_paths(hasher, leaves[i : i + MAX_SIGNED_BATCH])
-        for i in range(0, len(leaves), MAX_SIGNED_BATCH)
-    ]
-
-
-def subject_key(pseudonym: str) -> int:
-    """The indexed part of a pseudonym: its first 8 bytes as a signed 64-bit integer."""
-    return int.from_bytes(bytes.fromhex(pseudonym[:16]), "big", signed=True)
 
 
 def _idem(event: AccessEvent) -> tuple[str, str] | None:
     return None if event.idempotency_key is None else (event.actor, event.idempotency_key)
-
-
-def _json(body: bytes) -> dict[str, Any]:
-    document = json.loads(body)
-    if not isinstance(document, dict):
-        raise LogCorruptedError("a stored event is not a JSON object")
-    return document
