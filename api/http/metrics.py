@@ -44,7 +44,7 @@ from prometheus_client.registry import Collector
 from credentials.issuance.records import BATCH_KIND
 from ledger.audit.anchoring import OUTBOX_KIND as CHECKPOINT_KIND
 from ledger.audit.events import Caller, EventInput
-from ledger.audit.log import AppendResult, AuditLog
+from ledger.audit.log import AppendResult, AuditLog, Guard
 
 __all__ = [
     "ANCHOR_KINDS",
@@ -378,9 +378,11 @@ def observe_audit_appends(audit_log: AuditLog, histogram: Histogram) -> None:
         return
     submit = audit_log.submit
 
-    def timed(caller: Caller, events: Sequence[EventInput]) -> Future[list[AppendResult]]:
+    def timed(
+        caller: Caller, events: Sequence[EventInput], *, guard: Guard | None = None
+    ) -> Future[list[AppendResult]]:
         started = time.perf_counter()
-        future = submit(caller, events)
+        future = submit(caller, events, guard=guard)
         future.add_done_callback(lambda _: histogram.observe(time.perf_counter() - started))
         return future
 

@@ -12,6 +12,16 @@ it answers (which routes, and which events, is ``api.http.routes.table``):
   audit log's group-commit future (``asyncio.wrap_future``), so no thread is
   parked while the commit reaches the disk.
 
+- ``record_presentation`` evaluates a presentation with its challenge use
+  deferred (``credentials.verify.checks.deferred_challenges``) and uses the
+  challenge up in the transaction that appends the access event (the audit
+  log's guard): one durable write per presentation. When another presentation
+  used the challenge first, the guard refuses, nothing is appended, and the
+  presentation is evaluated again without deferring: check (6) is then
+  ``challenge_used`` and its event records ``invalid``, exactly as when the
+  challenge was used up first in its own transaction. A failed append rolls the
+  challenge's use back with it.
+
 When the events cannot be recorded, there is no answer. For a *verdict* (the
 verification routes: nothing happened but the answer) any failure becomes
 ``AccessNotRecordedError``, 503 ``access-log-unavailable``. Otherwise the log's
@@ -27,12 +37,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import TypeVar
 
 from api.errors import ApiError, ProblemCode
+from credentials.verify.checks import deferred_challenges
 from ledger.audit.events import Caller, EventInput, Outcome
-from ledger.audit.log import AppendResult, AuditLog
+from ledger.audit.log import AppendResult, AuditLog, Guard, GuardRefusedError
 
 __all__ = [
     "AccessNotRecordedError",
@@ -40,7 +52,10 @@ __all__ = [
     "access_event",
     "record_access",
     "record_access_async",
+    "record_presentation",
 ]
+
+T = TypeVar("T")
 
 log = logging.getLogger(__name__)
 
@@ -89,15 +104,24 @@ def access_event(
 
 
 def record_access(
-    audit_log: AuditLog, caller: Caller, events: Sequence[EventInput], *, verdict: bool = False
+    audit_log: AuditLog,
+    caller: Caller,
+    events: Sequence[EventInput],
+    *,
+    verdict: bool = False,
+    guard: Guard | None = None,
 ) -> list[AppendResult]:
     """Append ``events`` for ``caller`` in one group commit; returns once they are durable.
 
     ``verdict``: the answer is a verification verdict, withheld on any failure
     (``AccessNotRecordedError``). Otherwise the log's error propagates.
+    ``guard``: run in the commit transaction (``AuditLog.submit``); its refusal is
+    ``GuardRefusedError`` even for a verdict, since the caller decides what it means.
     """
     try:
-        return audit_log.append_many(caller, events)
+        return audit_log.submit(caller, events, guard=guard).result()
+    except GuardRefusedError:
+        raise
     except Exception as exc:
         if not verdict:
             raise
@@ -106,13 +130,45 @@ def record_access(
 
 
 async def record_access_async(
-    audit_log: AuditLog, caller: Caller, events: Sequence[EventInput], *, verdict: bool = False
+    audit_log: AuditLog,
+    caller: Caller,
+    events: Sequence[EventInput],
+    *,
+    verdict: bool = False,
+    guard: Guard | None = None,
 ) -> list[AppendResult]:
     """``record_access`` from the event loop, awaiting the group commit without a thread."""
     try:
-        return await asyncio.wrap_future(audit_log.submit(caller, events))
+        return await asyncio.wrap_future(audit_log.submit(caller, events, guard=guard))
+    except GuardRefusedError:
+        raise
     except Exception as exc:
         if not verdict:
             raise
         log.exception("access event could not be appended")
         raise AccessNotRecordedError from exc
+
+
+def record_presentation(
+    audit_log: AuditLog, caller: Caller, evaluate: Callable[[], tuple[T, EventInput]]
+) -> T:
+    """Evaluate a presentation and record its access event with its challenge in one commit.
+
+    ``evaluate`` runs the verifier and returns the answer and its access event. It
+    runs with the challenge's use deferred; the challenge is used up as the guard of
+    the event's append (one durable write). If another presentation used it first,
+    ``evaluate`` runs again without deferring, so its answer and event say
+    ``challenge_used``. Any failure to record is ``AccessNotRecordedError`` (503), and
+    then the challenge stays unused.
+    """
+    with deferred_challenges() as deferred:
+        answer, event = evaluate()
+    if deferred.guard is None:  # no challenge was found usable: nothing to use up
+        record_access(audit_log, caller, [event], verdict=True)
+        return answer
+    try:
+        record_access(audit_log, caller, [event], verdict=True, guard=deferred.use)
+    except GuardRefusedError:
+        answer, event = evaluate()
+        record_access(audit_log, caller, [event], verdict=True)
+    return answer

@@ -4,10 +4,19 @@ Each returns a typed outcome (``Passed``, ``Skipped`` or ``Failed``); the parts
 that need no chain are ``credentials.verify.offline``'s, shared with the
 citizen's wallet. Reading the chain index may raise ``StoreError``, and
 consuming a challenge may too: the verifier turns either into ERROR.
+
+Inside ``deferred_challenges()`` a challenge is not used up by check (6) but only
+checked (reading), and its ``PendingUse`` kept: the caller then uses it up in the
+transaction that appends the access event (``api.province.access``), one durable
+write per presentation, with the same single-use rule.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass, field
 from functools import lru_cache
 
 from credentials.reasons import Reason
@@ -28,12 +37,15 @@ from ledger.chain.contracts.registry import KeyRecord
 from ledger.chain.index import IndexedAnchor
 from ledger.crypto.errors import CryptoError
 from ledger.crypto.sm2 import Sm2PublicKey
-from ledger.store.challenges import ChallengeError, Challenges
+from ledger.store.challenges import ChallengeError, Challenges, PendingUse
+from ledger.store.database import Transaction
 
 __all__ = [
     "PRESENTATION_PURPOSE",
+    "DeferredChallenges",
     "anchor_inclusion",
     "consume_challenge",
+    "deferred_challenges",
     "disclosures",
     "holder_binding",
     "issuer_key_validity",
@@ -54,6 +66,36 @@ _CHALLENGE_REASONS = {
     "already used": Reason.CHALLENGE_USED,
     "expired": Reason.CHALLENGE_EXPIRED,
 }
+
+
+@dataclass
+class DeferredChallenges:
+    """The challenge a verification found usable inside ``deferred_challenges()``, if any."""
+
+    pending: list[PendingUse] = field(default_factory=list)
+
+    @property
+    def guard(self) -> PendingUse | None:
+        """The challenge to use up with the access event (``PendingUse.use``), or None."""
+        return self.pending[0] if self.pending else None
+
+    def use(self, tx: Transaction) -> bool:
+        """Use the challenge up inside ``tx`` (an audit guard); True when none is pending."""
+        return self.guard is None or self.guard.use(tx)
+
+
+_DEFERRED: ContextVar[DeferredChallenges | None] = ContextVar("deferred_challenges", default=None)
+
+
+@contextmanager
+def deferred_challenges() -> Iterator[DeferredChallenges]:
+    """Within this block (this thread or task), check (6) defers using up its challenge."""
+    deferred = DeferredChallenges()
+    token = _DEFERRED.set(deferred)
+    try:
+        yield deferred
+    finally:
+        _DEFERRED.reset(token)
 
 
 @lru_cache(maxsize=4096)
@@ -215,9 +257,19 @@ def presentation(
 def consume_challenge(
     challenges: Challenges, value: str, config: VerifierConfig, now: int
 ) -> Failed | None:
-    """(6) Use up a presentation challenge of this verifier; the failure, or None when used."""
+    """(6) Use up a presentation challenge of this verifier; the failure, or None when used.
+
+    Inside ``deferred_challenges()`` the challenge is only checked and left pending.
+    """
+    deferred = _DEFERRED.get()
     try:
-        challenges.consume(value, PRESENTATION_PURPOSE, now, config.did)
+        if deferred is None:
+            challenges.consume(value, PRESENTATION_PURPOSE, now, config.did)
+        else:
+            if deferred.pending:
+                # One guard uses one challenge: a second could not be undone alone.
+                raise RuntimeError("one deferred challenge per verification")
+            deferred.pending.append(challenges.check(value, PRESENTATION_PURPOSE, now, config.did))
     except ChallengeError as exc:
         return Failed(
             _CHALLENGE_REASONS.get(exc.reason, Reason.CHALLENGE_WRONG_AUDIENCE),

@@ -5,6 +5,14 @@ optionally, an audience such as the verifier's DID); the caller signs it; the
 server consumes it exactly once before it expires. Because challenges live in
 the store, any worker process can issue one and any other can consume it.
 Time is passed in (milliseconds) so tests need no clock tricks.
+
+Using a challenge up can also be *deferred* into another component's write:
+``check`` says now whether it could be used (reading only), and the
+``PendingUse`` it returns uses it up inside a transaction the caller commits
+anyway (the audit log's group commit, as the access event's guard), so a
+presentation costs one durable write. The ``UPDATE ... WHERE used_at_ms IS NULL``
+keeps it single-use: of two transactions using one challenge, the second matches
+no row and is refused.
 """
 
 from __future__ import annotations
@@ -13,7 +21,7 @@ import secrets
 from dataclasses import dataclass
 from typing import ClassVar
 
-from ledger.store.database import Database, Row
+from ledger.store.database import Database, Row, Transaction
 from ledger.store.migrations import Migration, migrate
 
 MIGRATIONS = (
@@ -70,6 +78,41 @@ class _ChallengeRow:
         return cls(str(purpose), str(audience), int(expires_at_ms), used)
 
 
+@dataclass(frozen=True)
+class PendingUse:
+    """A challenge found usable by ``Challenges.check``, to be used up in a later transaction."""
+
+    value: str
+    purpose: str
+    audience: str
+    now_ms: int
+
+    def use(self, tx: Transaction) -> bool:
+        """Use the challenge up inside ``tx``; False (nothing written) if it no longer can be."""
+        return _use(tx, self.value, self.purpose, self.audience, self.now_ms)
+
+
+def _use(tx: Transaction, value: str, purpose: str, audience: str, now_ms: int) -> bool:
+    changed = tx.execute(
+        "UPDATE challenges SET used_at_ms = ? WHERE challenge = ? AND purpose = ? "
+        "AND audience = ? AND used_at_ms IS NULL AND expires_at_ms > ?",
+        (now_ms, value, purpose, audience, now_ms),
+    )
+    return changed == 1
+
+
+def _refusal(row: Row | None, now_ms: int) -> ChallengeError:
+    """Why a challenge that could not be used (``row``: its stored row, if any) is refused."""
+    if row is None:
+        return ChallengeError("unknown")
+    found = _ChallengeRow.from_row(row)
+    if found.used_at_ms is not None:
+        return ChallengeError("already used")
+    if found.expires_at_ms <= now_ms:
+        return ChallengeError("expired")
+    return ChallengeError("issued for another purpose or audience")
+
+
 class Challenges:
     """Issue and consume challenges in the store."""
 
@@ -92,25 +135,35 @@ class Challenges:
     def consume(self, value: str, purpose: str, now_ms: int, audience: str = "") -> None:
         """Use ``value`` up, or raise ``ChallengeError`` saying why it cannot be used."""
         with self.db.write() as tx:
-            changed = tx.execute(
-                "UPDATE challenges SET used_at_ms = ? WHERE challenge = ? AND purpose = ? "
-                "AND audience = ? AND used_at_ms IS NULL AND expires_at_ms > ?",
-                (now_ms, value, purpose, audience, now_ms),
-            )
-            if changed == 1:
+            if _use(tx, value, purpose, audience, now_ms):
                 return
             row = tx.fetchone(
                 f"SELECT {_ChallengeRow.COLUMNS} FROM challenges WHERE challenge = ?",  # noqa: S608
                 (value,),
             )
-        if row is None:
-            raise ChallengeError("unknown")
-        found = _ChallengeRow.from_row(row)
-        if found.used_at_ms is not None:
-            raise ChallengeError("already used")
-        if found.expires_at_ms <= now_ms:
-            raise ChallengeError("expired")
-        raise ChallengeError("issued for another purpose or audience")
+        raise _refusal(row, now_ms)
+
+    def check(self, value: str, purpose: str, now_ms: int, audience: str = "") -> PendingUse:
+        """Whether ``value`` could be used up now, reading only: its ``PendingUse``, or why not.
+
+        Raises ``ChallengeError`` exactly as ``consume`` would. The challenge stays
+        unused until ``PendingUse.use`` runs in a committed transaction, which is
+        refused if another use came first.
+        """
+        with self.db.read() as tx:
+            row = tx.fetchone(
+                f"SELECT {_ChallengeRow.COLUMNS} FROM challenges WHERE challenge = ?",  # noqa: S608
+                (value,),
+            )
+        if row is not None:
+            found = _ChallengeRow.from_row(row)
+            if (
+                found.used_at_ms is None
+                and found.expires_at_ms > now_ms
+                and (found.purpose, found.audience) == (purpose, audience)
+            ):
+                return PendingUse(value, purpose, audience, now_ms)
+        raise _refusal(row, now_ms)
 
     def purge(self, now_ms: int, keep_ms: int = 86_400_000) -> int:
         """Delete challenges that expired more than ``keep_ms`` ago; returns how many."""
