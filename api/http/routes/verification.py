@@ -47,10 +47,14 @@ from api.http.schemas.credentials import (
     VerifyCredentialIn,
     VerifyPresentationIn,
 )
-from api.province.access import Declaration, record_access, record_access_async
+from api.province.access import (
+    Declaration,
+    record_access_async,
+    record_presentation,
+)
 from credentials.verify import CREDENTIAL_VERIFY, PRESENTATION_VERIFY, VerificationRequest, Verifier
 from credentials.verify.vcapi import Kind, Malformed, VcApiVerification, verify
-from ledger.audit.events import format_time
+from ledger.audit.events import EventInput, format_time
 
 router = APIRouter(tags=["verification"])
 
@@ -129,11 +133,16 @@ def _verify_presentation(
 ) -> JSONResponse:
     verifier = _verifier(context)
     started = time.perf_counter()
-    checked = _checked(verify(verifier, "presentation", body.verifiable_presentation, body.options))
-    event = verifier.access_event(
-        checked.result, _request(principal, declared, request_id), PRESENTATION_VERIFY
-    )
-    record_access(context.audit_log, principal.caller, [event], verdict=True)
+    request = _request(principal, declared, request_id)
+
+    def evaluate() -> tuple[VcApiVerification, EventInput]:
+        checked = _checked(
+            verify(verifier, "presentation", body.verifiable_presentation, body.options)
+        )
+        return checked, verifier.access_event(checked.result, request, PRESENTATION_VERIFY)
+
+    # The challenge is used up in the access event's own commit: one durable write.
+    checked = record_presentation(context.audit_log, principal.caller, evaluate)
     context.metrics.verification_seconds.observe(time.perf_counter() - started, "presentation")
     context.metrics.verified.inc()
     return _answer(checked)
