@@ -22,6 +22,7 @@ from api.http.routes import (
     status_lists,
     templates,
     verification,
+    verification_batch,
 )
 
 __all__ = ["api_router"]
@@ -34,6 +35,7 @@ api_router.include_router(citizen.router)
 api_router.include_router(clients.router)
 # Verification first: its fixed paths (/credentials/verify) precede /credentials/{digest}.
 api_router.include_router(verification.router)
+api_router.include_router(verification_batch.router)
 api_router.include_router(credentials.router)
 api_router.include_router(dids.router)
 api_router.include_router(templates.router)

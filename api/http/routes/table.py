@@ -92,6 +92,7 @@ ROUTE_TABLE: dict[tuple[str, str], RouteUse] = {
     # verification
     ("POST", "/challenges"): NONE,
     ("POST", "/credentials/verify"): _personal("credential.verify"),
+    ("POST", "/credentials/verify/batch"): _personal("credential.verify"),
     ("POST", "/presentations/verify"): _personal("presentation.verify"),
     ("GET", "/dids/{did}"): NONE,
     # the certificate catalogue

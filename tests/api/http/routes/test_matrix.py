@@ -69,6 +69,12 @@ ROUTES: list[tuple[str, str, dict[str, Any], set[Role] | None]] = [
     ),
     (
         "POST",
+        "/credentials/verify/batch",
+        {"json_body": {"verifiableCredentials": [{}]}, "headers": PERSONAL},
+        {VER},
+    ),
+    (
+        "POST",
         "/presentations/verify",
         {"json_body": {"verifiablePresentation": {}}, "headers": PERSONAL},
         {VER},

@@ -178,6 +178,16 @@ def _verify(call: Calls, holder: Holder, credential: dict[str, Any]) -> None:
         headers=PERSONAL,
     )
     assert verdict.json()["verdict"] == "VALID", verdict.text
+    # A malformed item is no access: two credentials verified, two events.
+    batch = call(
+        "POST",
+        "/credentials/verify/batch",
+        Role.VERIFIER,
+        count=2,
+        json_body={"verifiableCredentials": [credential, 42, credential]},
+        headers=PERSONAL,
+    )
+    assert [r.get("verdict") for r in batch.json()["results"]] == ["VALID", None, "VALID"]
     challenge = call("POST", "/challenges", Role.VERIFIER, status=201).json()["challenge"]
     presentation = holder.present([(credential, CHOSEN)], challenge=challenge, domain=province.did)
     shown = call(
@@ -338,6 +348,7 @@ WELL_FORMED_VP = {
         # Well formed (VCDM 2.0), so verified: a malformed one is a 400 and no access.
         ("/credentials/verify", {"verifiableCredential": WELL_FORMED}),
         ("/presentations/verify", {"verifiablePresentation": WELL_FORMED_VP}),
+        ("/credentials/verify/batch", {"verifiableCredentials": [WELL_FORMED, WELL_FORMED]}),
     ],
 )
 def test_no_verdict_without_its_access_event(

@@ -1,0 +1,135 @@
+"""Many credentials verified in one request, item by item (``POST /credentials/verify/batch``).
+
+A province checking a class of diplomas sends up to ``MAX_BATCH`` credentials with one
+set of VC API ``options``. This module is that request's domain side, for every caller
+(the HTTP route, tools):
+
+- **options** are read once (``read_batch_options``), with the rules of ``POST
+  /credentials/verify`` (``credentials.verify.vcapi.read_options``); an unknown or
+  malformed option makes the whole request malformed, since it applies to every item;
+- **each item** is held to the VC Data Model on its own (``vcapi.document_problems``):
+  an item that is not a credential at all is a ``Malformed`` whose pointers start with
+  ``/verifiableCredentials/<i>``, and the verifier never runs on it; every other item
+  is evaluated with ``Verifier.evaluate_credential`` exactly as the single route does,
+  and answered as a ``VcApiVerification``;
+- **one clock reading** (``now_ms``) judges every item's validity period, so the items
+  of one request are held to the same instant. Each item reads the chain index in its
+  own read view (``evaluate_credential`` opens one per credential) and reports its
+  own ``indexHeight``;
+- **chunks** (``chunks``, ``verify_chunk``): the caller runs one chunk at a time
+  where it likes (the route: in the thread pool, so the event loop keeps serving).
+
+No access event is written here: the caller builds one per verified item
+(``Verifier.access_event``) and records them together, before it answers.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator, Sequence
+from typing import TYPE_CHECKING, Any, cast
+
+from credentials.verify.vcapi import (
+    Malformed,
+    VcApiVerification,
+    VerifyOptions,
+    document_problems,
+    read_options,
+)
+
+if TYPE_CHECKING:
+    from credentials.verify.verifier import Verifier
+
+__all__ = [
+    "BATCH_MEMBER",
+    "CHUNK_SIZE",
+    "MAX_BATCH",
+    "Item",
+    "Outcome",
+    "chunks",
+    "read_batch_options",
+    "verify_batch",
+    "verify_chunk",
+    "verify_item",
+]
+
+MAX_BATCH = 1000
+"""Most credentials one batch request carries (``ApiLimits.max_array`` too)."""
+
+BATCH_MEMBER = "verifiableCredentials"
+"""The request member holding the credentials; item pointers start with it."""
+
+CHUNK_SIZE = 16
+"""Credentials verified per chunk: a few tens of milliseconds of work each."""
+
+Item = tuple[int, object]
+"""A credential of the batch and its position in the request."""
+
+Outcome = VcApiVerification | Malformed
+"""What one item is: verified (decided or not), or not a credential at all."""
+
+
+def read_batch_options(options: object) -> VerifyOptions | Malformed:
+    """The batch's ``options`` (``POST /credentials/verify``'s), or why they are malformed."""
+    read = read_options("credential", options)
+    if isinstance(read, list):
+        return Malformed(tuple(read))
+    return read
+
+
+def chunks(documents: Sequence[object], size: int = CHUNK_SIZE) -> Iterator[list[Item]]:
+    """The items of ``documents`` with their positions, ``size`` at a time, in order."""
+    if size < 1:
+        raise ValueError("a chunk holds at least one credential")
+    for start in range(0, len(documents), size):
+        yield [(start + i, each) for i, each in enumerate(documents[start : start + size])]
+
+
+def verify_item(verifier: Verifier, item: Item, options: VerifyOptions, now_ms: int) -> Outcome:
+    """One item: ``Malformed`` (pointers under ``/verifiableCredentials/<i>``) or verified."""
+    index, document = item
+    problems = document_problems("credential", document, f"/{BATCH_MEMBER}/{index}")
+    if problems:
+        return Malformed(tuple(problems))
+    # document_problems refused every document that is not an object.
+    credential = cast("dict[str, Any]", document)
+    result = verifier.evaluate_credential(credential, now_ms=now_ms)
+    return VcApiVerification("credential", result, credential, options)
+
+
+def verify_chunk(
+    verifier: Verifier, items: Sequence[Item], options: VerifyOptions, now_ms: int
+) -> list[Outcome]:
+    """``verify_item`` for each of ``items``, in order (blocking: SM2, the chain index)."""
+    outcomes = []
+    for item in items:
+        outcomes.append(verify_item(verifier, item, options, now_ms))
+        # Hand the GIL over between items: a thread that wants it (the event loop, a
+        # single verification) would otherwise wait up to a switch interval each time.
+        time.sleep(0)
+    return outcomes
+
+
+def verify_batch(
+    verifier: Verifier,
+    documents: Sequence[object],
+    options: object,
+    *,
+    now_ms: int | None = None,
+) -> list[Outcome] | Malformed:
+    """Every item of a batch in order, or ``Malformed`` when ``options`` are (blocking).
+
+    Raises ``ValueError`` for an empty batch or one over ``MAX_BATCH``: the caller's
+    request shape says how many it takes.
+    """
+    if not 1 <= len(documents) <= MAX_BATCH:
+        raise ValueError(f"a batch holds 1 to {MAX_BATCH} credentials")
+    read = read_batch_options(options)
+    if isinstance(read, Malformed):
+        return read
+    now = verifier.clock() if now_ms is None else now_ms
+    return [
+        outcome
+        for chunk in chunks(documents)
+        for outcome in verify_chunk(verifier, chunk, read, now)
+    ]
