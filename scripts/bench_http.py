@@ -1,6 +1,7 @@
 """HTTP benchmark: a real ``tongban serve`` on loopback, driven by a separate load generator.
 
     .venv/bin/python scripts/bench_http.py [--seconds 10] [--concurrency 16] [--workers 2]
+        [--rounds 3] [--phases credentials,presentations,batch-verify,issuance]
 
 What runs: ``tongban serve`` (the supervisor/writer plus ``--workers`` uvicorn
 worker processes) on an in-memory anvil with 1-second blocks, seeded with the
