@@ -384,8 +384,20 @@ def _print_result(result: dict[str, Any]) -> None:
 
 def verify_command(
     document: Annotated[
-        str, typer.Argument(help="A credential or presentation: a file, or - for stdin.")
-    ],
+        str | None,
+        typer.Argument(
+            help="A credential or presentation: a file, or - for stdin.", show_default=False
+        ),
+    ] = None,
+    batch: Annotated[
+        Path | None,
+        typer.Option(
+            help="Verify every credential of FILE (JSON Lines, or a JSON array) instead, "
+            "1,000 a request: one result line each.",
+            metavar="FILE",
+            show_default=False,
+        ),
+    ] = None,
     purpose: Annotated[str, typer.Option(help=PURPOSE_HELP)] = "credential.verification",
     legal_basis: Annotated[str, typer.Option(help=LEGAL_BASIS_HELP)] = "prc.pipl.art13",
     url: UrlOption = None,
@@ -395,8 +407,20 @@ def verify_command(
     """Verify a credential or a presentation at a province (verifier client).
 
     Prints the verdict and each numbered check. Exit status 0 when VALID, 1 when
-    INVALID or ERROR, 2 when the document or the API could not be used.
+    INVALID or ERROR, 2 when the document or the API could not be used. With
+    ``--batch FILE``: one line per credential, exit status 0 only when every one verified.
     """
+    if batch is not None:
+        if document is not None:
+            raise click.UsageError("give DOCUMENT or --batch FILE, not both")
+        from api.cli.verify_batch import verify_file
+
+        api = remote(url, token, what="the verifying province's API")
+        if not verify_file(api, batch, declaration(purpose, legal_basis), as_json=as_json):
+            raise typer.Exit(1)
+        return
+    if document is None:
+        raise click.UsageError("missing argument DOCUMENT (or give --batch FILE)")
     api = remote(url, token, what="the verifying province's API")
     parsed = read_json(document)
     if _is_presentation(parsed):
