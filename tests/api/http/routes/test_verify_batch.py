@@ -24,6 +24,7 @@ from api.errors import ProblemCode, type_uri
 from api.http.schemas.credentials import VerificationOut
 from api.province.clients import Role
 from credentials.holder import Holder
+from ledger.store.database import StoreError
 from tests.helpers.contracts import ZJ, World
 from tests.helpers.provinces import PERSONAL, ServedProvince, served_province
 from tests.helpers.routes import events, issue_body, problem
@@ -208,6 +209,28 @@ def test_no_results_without_the_access_events(
     problem(reply, 503, ProblemCode.ACCESS_LOG_UNAVAILABLE)
     assert "verdict" not in reply.text
     assert log.size() == before
+
+
+def test_an_undecided_item_is_its_own_problem_and_an_error_event(
+    zhejiang: ServedProvince, credentials: list[dict[str, Any]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    verifier = zhejiang.context.verifier
+    assert verifier is not None
+
+    def unreadable() -> Any:
+        raise StoreError("the disk is gone")
+
+    before = len(events(zhejiang))
+    monkeypatch.setattr(verifier.index, "view", unreadable)
+    reply = _post(zhejiang, {"verifiableCredentials": [credentials[0], 7]})
+    monkeypatch.undo()
+    assert reply.status == 200, reply.text
+    undecided, malformed = reply.json()["results"]
+    assert undecided["index"] == 0
+    assert undecided["problem"]["code"] == ProblemCode.STORE_UNAVAILABLE.value
+    assert "verified" not in undecided
+    assert malformed["problem"]["code"] == ProblemCode.BAD_REQUEST.value
+    assert [e.outcome for e in _verifications(zhejiang, before)] == ["error"]
 
 
 def _p99(values: list[float]) -> float:
