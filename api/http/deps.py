@@ -56,11 +56,15 @@ __all__ = [
     "PurposeHeader",
     "RequestIdDep",
     "VerifierDep",
+    "authenticate",
+    "bearer_token",
     "context_of",
     "document_roles",
     "documented_models",
     "get_context",
     "new_request_id",
+    "read_json",
+    "request_id_for",
     "require",
     "roles_of",
 ]
@@ -96,13 +100,18 @@ async def get_context(request: Request) -> ProvinceContext:
     return context_of(request)
 
 
-async def get_request_id(request: Request) -> str:
+def request_id_for(request: Request) -> str:
     """The request id the middleware assigned (one is made if the middleware is absent)."""
     existing = request_id_of(request)
     if existing is None:
         existing = new_request_id()
         request.state.request_id = existing
     return existing
+
+
+async def get_request_id(request: Request) -> str:
+    """The request id of ``request`` (the dependency; see ``request_id_for``)."""
+    return request_id_for(request)
 
 
 ContextDep = Annotated[ProvinceContext, Depends(get_context)]
@@ -118,6 +127,37 @@ _bearer = HTTPBearer(
 )
 
 
+def bearer_token(request: Request) -> str | None:
+    """The token of ``Authorization: Bearer <token>``, read as the ``_bearer`` scheme reads it."""
+    authorization = request.headers.get("authorization")
+    if not authorization:
+        return None
+    scheme, _, token = authorization.partition(" ")
+    token = token.strip()
+    if not scheme or not token or scheme.lower() != "bearer":
+        return None
+    return token
+
+
+def _authorized(
+    request: Request,
+    context: ProvinceContext,
+    token: str | None,
+    roles: Sequence[Role],
+    request_id: str,
+) -> Principal:
+    # A token lookup is one indexed read; only a refusal writes (its api.denied event)
+    # and waits for that commit, which the rate limits keep rare.
+    principal = authorize(context, token, roles, request_id)
+    request.state.client_id = principal.client.client_id
+    return principal
+
+
+def authenticate(request: Request, roles: Sequence[Role], request_id: str) -> Principal:
+    """What a ``require(*roles)`` dependency resolves to, as a plain call (lean routes)."""
+    return _authorized(request, context_of(request), bearer_token(request), roles, request_id)
+
+
 def require(*roles: Role) -> Any:
     """A dependency authenticating the caller and requiring one of ``roles`` (none: any).
 
@@ -131,11 +171,7 @@ def require(*roles: Role) -> Any:
         credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
     ) -> Principal:
         token = credentials.credentials if credentials is not None else None
-        # A token lookup is one indexed read; only a refusal writes (its api.denied event)
-        # and waits for that commit, which the rate limits keep rare.
-        principal = authorize(context, token, roles, request_id)
-        request.state.client_id = principal.client.client_id
-        return principal
+        return _authorized(request, context, token, roles, request_id)
 
     _ROLES_OF[dependency] = roles or tuple(Role)
     return Depends(dependency)
@@ -278,7 +314,7 @@ async def read_capped(request: Request, cap: int) -> bytes:
     return bytes(body)
 
 
-async def _read_json(request: Request, batch: bool) -> tuple[bytes, Any]:
+async def read_json(request: Request, batch: bool) -> tuple[bytes, Any]:
     """The raw body of ``request`` and its decoded I-JSON, within the route's size cap."""
     limits = context_of(request).limits
     cap = limits.batch_body_bytes if batch else limits.body_bytes
@@ -324,7 +360,7 @@ class JsonBody(Generic[M]):
 
     async def read(self, request: Request) -> M:
         """Read, parse and validate the body of ``request``."""
-        raw, _ = await _read_json(request, self.batch)
+        raw, _ = await read_json(request, self.batch)
         return self.validate(raw)
 
     def validate(self, raw: bytes) -> M:
@@ -363,7 +399,7 @@ class DialectBody:
 
     async def read(self, request: Request) -> BaseModel:
         """Read the body, pick its dialect and validate it with that dialect's model."""
-        raw, document = await _read_json(request, self.batch)
+        raw, document = await read_json(request, self.batch)
         present = [m for m in self.dialects if isinstance(document, dict) and m in document]
         if len(present) != 1:
             names = " or ".join(f"`{m}`" for m in self.dialects)

@@ -52,11 +52,12 @@ from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
 
 from credentials.errors import AccessLogUnavailableError, ConfigurationError
-from credentials.ijson import CREDENTIAL_LIMITS, PRESENTATION_LIMITS
+from credentials.ijson import CREDENTIAL_LIMITS, PRESENTATION_LIMITS, Limits
 from credentials.jcs import canonicalize
 from credentials.reasons import Check, CheckStatus, Reason
 from credentials.times import now_ms
 from credentials.verify import checks, foreign
+from credentials.verify import parse as parsing
 from credentials.verify.chain_state import ChainState, HeightCache
 from credentials.verify.checks import PRESENTATION_PURPOSE
 from credentials.verify.config import VerifierConfig
@@ -65,7 +66,6 @@ from credentials.verify.outcome import CheckFailedError, Failed, Passed, Skipped
 from credentials.verify.parse import (
     ParsedCredential,
     ParsedPresentation,
-    load_credential,
     load_presentation,
 )
 from credentials.verify.result import (
@@ -211,6 +211,31 @@ _NOT_ISSUED = frozenset({Reason.CHALLENGE_UNKNOWN, Reason.CHALLENGE_WRONG_AUDIEN
 """Challenge store answers that mean "not issued by this verifier for presentations"."""
 
 
+def _parsed_credential(value: Any) -> Passed[ParsedCredential] | Failed:
+    try:
+        return Passed(parsing.parse_credential(value))
+    except CheckFailedError as fail:
+        return fail.failure
+
+
+def _within_caps(value: Any, limits: Limits = CREDENTIAL_LIMITS) -> Passed[Any] | Failed:
+    """``value`` within the depth and array caps of ``limits`` (the top level counts as 1)."""
+    stack: list[tuple[Any, int]] = [(value, 1)] if type(value) in (dict, list) else []
+    while stack:
+        item, depth = stack.pop()
+        members = item.values() if type(item) is dict else item
+        if depth > limits.max_depth:
+            return Failed(
+                Reason.INPUT_TOO_DEEP, f"the document nests deeper than {limits.max_depth}"
+            )
+        if type(item) is list and len(item) > limits.max_array:
+            return Failed(
+                Reason.INPUT_ARRAY_TOO_LONG, f"an array has more than {limits.max_array} items"
+            )
+        stack.extend((member, depth + 1) for member in members if type(member) in (dict, list))
+    return Passed(value)
+
+
 def _proof_mismatch(proof: object, expected: ExpectedProof) -> Failed | None:
     """``challenge_mismatch`` or ``domain_mismatch`` when a proof lacks what is expected."""
     proofs = proof if isinstance(proof, list) else [proof]
@@ -302,16 +327,32 @@ class Verifier:
         self, document: Any, *, now_ms: int | None = None
     ) -> VerificationResult:
         """The checklist for one credential, without the access event."""
+        return self._evaluate_credential(
+            document, foreign.decode(document, CREDENTIAL_LIMITS), now_ms
+        )
+
+    def evaluate_parsed_credential(
+        self, document: Any, *, now_ms: int | None = None
+    ) -> VerificationResult:
+        """``evaluate_credential`` of a value ``credentials.ijson.parse`` decoded (a body's).
+
+        Its I-JSON value rules held then: only ``CREDENTIAL_LIMITS``' container caps are checked.
+        """
+        return self._evaluate_credential(document, _within_caps(document), now_ms)
+
+    def _evaluate_credential(
+        self, document: Any, decoded: Passed[Any] | Failed, now_ms: int | None
+    ) -> VerificationResult:
         now = self.clock() if now_ms is None else now_ms
         # (0) parse: a foreign issuer's credential by its own rules, else Tongban's
-        decoded = foreign.decode(document, CREDENTIAL_LIMITS)
         loaded: Passed[ParsedCredential | ForeignCredential] | Failed
         if isinstance(decoded, Failed):
             loaded = decoded
         elif foreign.is_foreign(decoded.value):
             loaded = _guarded(lambda: Passed(foreign.parse_foreign(decoded.value)), "credential")
         else:
-            loaded = _guarded(lambda: load_credential(decoded.value, text=False), "credential")
+            # decoded.value is within CREDENTIAL_LIMITS already: parsed, not checked again.
+            loaded = _guarded(lambda: _parsed_credential(decoded.value), "credential")
         if isinstance(loaded, Failed):
             return self._parse_failure("credential", loaded, document)
         parsed = loaded.value

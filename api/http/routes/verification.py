@@ -29,16 +29,27 @@ access and writes no event.
 from __future__ import annotations
 
 import time
-from typing import Annotated
+from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import JSONResponse
+from starlette.responses import Response
 
 from api.errors import ProblemCode
-from api.http.auth import Principal
+from api.http.auth import Principal, check_declaration
 from api.http.context import ProvinceContext
-from api.http.deps import ContextDep, DeclarationDep, JsonBody, RequestIdDep, VerifierDep
+from api.http.deps import (
+    ContextDep,
+    DeclarationDep,
+    JsonBody,
+    RequestIdDep,
+    VerifierDep,
+    authenticate,
+    context_of,
+    read_json,
+    request_id_for,
+)
+from api.http.lean import LeanRoute, json_response, lean
 from api.http.problems import FieldIssue, Problem, problem_responses, unavailable
 from api.http.schemas.credentials import (
     ChallengeIn,
@@ -52,11 +63,12 @@ from api.province.access import (
     record_access_async,
     record_presentation,
 )
+from api.province.clients import Role
 from credentials.verify import CREDENTIAL_VERIFY, PRESENTATION_VERIFY, VerificationRequest, Verifier
-from credentials.verify.vcapi import Kind, Malformed, VcApiVerification, verify
+from credentials.verify.vcapi import Malformed, VcApiVerification, check_request, verify
 from ledger.audit.events import EventInput, format_time
 
-router = APIRouter(tags=["verification"])
+router = APIRouter(tags=["verification"], route_class=LeanRoute)
 
 CHALLENGE_BODY = JsonBody(ChallengeIn)
 CREDENTIAL_BODY = JsonBody(VerifyCredentialIn)
@@ -78,6 +90,8 @@ _VERIFY_PROBLEMS[503]["description"] = (
     "served (`unavailable`); see `Retry-After`."
 )
 _RETRY_AFTER = "5"
+
+T = TypeVar("T")
 
 
 def _verifier(context: ProvinceContext) -> Verifier:
@@ -105,10 +119,10 @@ def _malformed(malformed: Malformed) -> Problem:
     )
 
 
-def _answer(checked: VcApiVerification) -> JSONResponse:
+def _answer(checked: VcApiVerification) -> Response:
     """200 with the VC API result, or the server error of a verification left undecided."""
     if checked.decided:
-        return JSONResponse(checked.to_json())
+        return json_response(checked.to_json())
     if checked.unavailable:
         raise Problem(
             ProblemCode.STORE_UNAVAILABLE,
@@ -118,7 +132,7 @@ def _answer(checked: VcApiVerification) -> JSONResponse:
     raise Problem(ProblemCode.INTERNAL_ERROR, "the verification failed; see the server log")
 
 
-def _checked(outcome: VcApiVerification | Malformed) -> VcApiVerification:
+def _checked(outcome: T | Malformed) -> T:
     if isinstance(outcome, Malformed):
         raise _malformed(outcome)
     return outcome
@@ -130,7 +144,7 @@ def _verify_presentation(
     declared: Declaration,
     request_id: str,
     body: VerifyPresentationIn,
-) -> JSONResponse:
+) -> Response:
     verifier = _verifier(context)
     started = time.perf_counter()
     request = _request(principal, declared, request_id)
@@ -181,30 +195,27 @@ def _request(principal: Principal, declared: Declaration, request_id: str) -> Ve
     return VerificationRequest(principal.caller, declared.purpose, declared.legal_basis, request_id)
 
 
-@router.post(
-    "/credentials/verify",
-    response_model=VerificationOut,
-    summary="Verify a credential (logged as credential.verify)",
-    responses=_VERIFY_PROBLEMS,
-    openapi_extra=CREDENTIAL_BODY.openapi,
-)
-async def verify_credential(
-    principal: VerifierDep,
-    declared: DeclarationDep,
-    body: Annotated[VerifyCredentialIn, CREDENTIAL_BODY.depends],
-    context: ContextDep,
-    request_id: RequestIdDep,
-) -> JSONResponse:
-    """VC API Verify Credential: checks (0)-(7) on one credential; the result is in the body."""
+def _evaluate_credential(verifier: Verifier, credential: Any, options: Any) -> VcApiVerification:
+    """``vcapi.verify`` of a credential the body reader decoded (its I-JSON checked once)."""
+    request = _checked(check_request("credential", credential, options))
+    result = verifier.evaluate_parsed_credential(credential)
+    return VcApiVerification("credential", result, credential, request)
+
+
+async def _verify_credential(
+    context: ProvinceContext,
+    principal: Principal,
+    declared: Declaration,
+    request_id: str,
+    credential: Any,
+    options: Any,
+) -> Response:
     # The checks run in the thread pool (SM2 releases the GIL, so verifications
     # overlap); the access event is then awaited as a future of the log's group
     # commit, so no pool thread is parked while the commit reaches the disk.
     verifier = _verifier(context)
     started = time.perf_counter()
-    kind: Kind = "credential"
-    checked = _checked(
-        await run_in_threadpool(verify, verifier, kind, body.verifiable_credential, body.options)
-    )
+    checked = await run_in_threadpool(_evaluate_credential, verifier, credential, options)
     event = verifier.access_event(
         checked.result, _request(principal, declared, request_id), CREDENTIAL_VERIFY
     )
@@ -214,6 +225,79 @@ async def verify_credential(
     return _answer(checked)
 
 
+_VERIFIERS = (Role.VERIFIER,)  # VerifierDep's roles
+_OPTIONS = "options"
+
+
+def _envelope(raw: bytes, document: Any, member: str, body: JsonBody[Any]) -> tuple[Any, Any]:
+    """The document and options of a decoded body, as strict as the route's model.
+
+    The model takes an object holding ``member`` and at most ``options`` besides (any
+    JSON values: ``vcapi`` judges them); anything else is the model's own 422.
+    """
+    if (
+        type(document) is dict
+        and member in document
+        and (len(document) == 1 or (len(document) == 2 and _OPTIONS in document))
+    ):
+        return document[member], document.get(_OPTIONS)
+    # Not the model's shape: the model names what is wrong (and were it to accept
+    # what this refused, its values are used: never laxer than the model).
+    accepted = body.validate(raw).model_dump(by_alias=True)
+    return accepted[member], accepted.get(_OPTIONS)
+
+
+async def _read(request: Request, member: str, body: JsonBody[Any]) -> tuple[Any, ...]:
+    """What the endpoint's dependencies give, in their order: caller, declaration, body."""
+    request_id = request_id_for(request)
+    principal = authenticate(request, _VERIFIERS, request_id)
+    headers = request.headers
+    declared = check_declaration(headers.get("x-purpose"), headers.get("x-legal-basis"))
+    raw, document = await read_json(request, body.batch)
+    found, options = _envelope(raw, document, member, body)
+    return context_of(request), principal, declared, request_id, found, options
+
+
+async def _lean_verify_credential(request: Request) -> Response:
+    read = await _read(request, "verifiableCredential", CREDENTIAL_BODY)
+    return await _verify_credential(*read)
+
+
+@router.post(
+    "/credentials/verify",
+    response_model=VerificationOut,
+    summary="Verify a credential (logged as credential.verify)",
+    responses=_VERIFY_PROBLEMS,
+    openapi_extra=CREDENTIAL_BODY.openapi,
+)
+@lean(_lean_verify_credential)
+async def verify_credential(
+    principal: VerifierDep,
+    declared: DeclarationDep,
+    body: Annotated[VerifyCredentialIn, CREDENTIAL_BODY.depends],
+    context: ContextDep,
+    request_id: RequestIdDep,
+) -> Response:
+    """VC API Verify Credential: checks (0)-(7) on one credential; the result is in the body."""
+    return await _verify_credential(
+        context, principal, declared, request_id, body.verifiable_credential, body.options
+    )
+
+
+async def _lean_verify_presentation(request: Request) -> Response:
+    context, principal, declared, request_id, presentation, options = await _read(
+        request, "verifiablePresentation", PRESENTATION_BODY
+    )
+    # Checked by _read already: the model is only the carrier _verify_presentation takes.
+    body = VerifyPresentationIn.model_construct(
+        verifiable_presentation=presentation, options=options
+    )
+    # In the thread pool, as the sync route: using up the challenge is a durable store write.
+    return await run_in_threadpool(
+        _verify_presentation, context, principal, declared, request_id, body
+    )
+
+
 @router.post(
     "/presentations/verify",
     response_model=VerificationOut,
@@ -221,13 +305,14 @@ async def verify_credential(
     responses=_VERIFY_PROBLEMS,
     openapi_extra=PRESENTATION_BODY.openapi,
 )
+@lean(_lean_verify_presentation)
 def verify_presentation(
     principal: VerifierDep,
     declared: DeclarationDep,
     body: Annotated[VerifyPresentationIn, PRESENTATION_BODY.depends],
     context: ContextDep,
     request_id: RequestIdDep,
-) -> JSONResponse:
+) -> Response:
     """VC API Verify Presentation: checks (0)-(7) on a presentation of up to 50 credentials."""
     # A thread-pool route: using up the challenge is a durable store write.
     return _verify_presentation(context, principal, declared, request_id, body)
