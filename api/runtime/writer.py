@@ -14,6 +14,13 @@ failing the same way (``writer duty still failing``), and when it works again
 (``writer duty recovered``). ``WriterMetrics`` counts runs, failures (by error
 class) and durations per duty, anchors as the outbox makes them final, batch
 sizes as they are sealed, and the chain head as the index sees it.
+
+Idle, the duties back off: a duty with a ``max_interval`` whose run found
+nothing to do (its ``idle`` judge says so) waits twice as long next time, up
+to that cap, and is back at its short ``interval`` after the first run that
+finds work, or at once when another duty wakes it (a sealed batch wakes the
+outbox). The chain index polls a block filter (``ChainIndex.sync_new``) and
+syncs only when a block arrived.
 """
 
 from __future__ import annotations
@@ -33,10 +40,12 @@ from api.province.status_lists import StatusListPublisher
 from api.runtime.logs import code_locations, error_detail
 from api.runtime.parts import ProvinceParts, status_lists_base
 from api.runtime.settings import Settings
-from credentials.issuance import BatchAnchorer
+from credentials.issuance import BatchAnchorer, SealedBatch
+from credentials.issuance.store import PendingRow
 from ledger.chain import outbox
 from ledger.chain.contracts.credential_anchor import CredentialAnchor
 from ledger.chain.errors import ChainUnavailableError
+from ledger.chain.index.follower import SyncReport
 from ledger.chain.node.backoff import ChainOutage
 from ledger.chain.node.transactions import NonceManager
 from ledger.chain.outbox import OutboxJournal, OutboxProcessor, StepReport
@@ -50,13 +59,27 @@ REPEAT_LOG_SECONDS = 60.0
 """A duty that keeps failing the same way is logged again at most this often."""
 
 
+def nothing_done(result: object) -> bool:
+    """The default ``Duty.idle`` judge: a run that returned nothing (None, empty) found no work."""
+    return not result
+
+
 @dataclass
 class Duty:
-    """A named task the writer runs every ``interval`` seconds."""
+    """A named task the writer runs every ``interval`` seconds, less often while idle.
+
+    With ``max_interval``, each run that ``idle`` judges idle from its result
+    doubles the wait before the next one, up to ``max_interval``; a run that
+    found work, a failure, or ``wake()`` brings it back to ``interval``.
+    """
 
     name: str
     interval: float
     run: Callable[[], object]
+    max_interval: float | None = None
+    idle: Callable[[object], bool] = nothing_done
+    wait: float = field(default=-1.0)
+    """Seconds from the last run to the next (``interval`` unless backed off)."""
     last_run: float = 0.0
     last_error: str | None = None
     runs: int = 0
@@ -64,6 +87,23 @@ class Duty:
     """Failures in a row (0 once a run works)."""
     failing_since: float | None = None
     last_logged: float = 0.0
+
+    def __post_init__(self) -> None:
+        """Start at the short interval."""
+        if self.wait < 0:
+            self.wait = self.interval
+
+    def wake(self) -> None:
+        """Make the duty due at once and back at its short interval (there is work)."""
+        self.wait = self.interval
+        self.last_run = float("-inf")
+
+    def ran(self, result: object) -> None:
+        """Adjust the wait after a run that returned ``result``."""
+        if self.max_interval is not None and self.idle(result):
+            self.wait = min(self.max_interval, max(self.wait, self.interval, 0.001) * 2)
+        else:
+            self.wait = self.interval
 
 
 @dataclass
@@ -128,18 +168,21 @@ class WriterLoop:
             return True  # the lease is kept; the duties wait out the chain's backoff
         now = time.monotonic()
         for duty in self.duties:
-            if now - duty.last_run < duty.interval:
+            if now - duty.last_run < duty.wait:
                 continue
             duty.last_run = now
             started = time.perf_counter()
             try:
-                duty.run()
+                result = duty.run()
             except ChainUnavailableError as exc:
+                duty.wait = duty.interval
                 self._failed(duty, exc)
                 self.chain.failed(exc)
             except Exception as exc:  # noqa: BLE001 - one failing duty must not stop the others
+                duty.wait = duty.interval
                 self._failed(duty, exc)
             else:
+                duty.ran(result)
                 self._worked(duty)
             duty.runs += 1
             if self.metrics is not None:
@@ -220,26 +263,43 @@ def count_anchors(db: Database, report: StepReport, metrics: WriterMetrics) -> N
             metrics.anchored.inc(item.kind)
 
 
-def _counted(
-    parts: ProvinceParts,
-    processors: Sequence[OutboxProcessor],
-    batches: BatchAnchorer,
-    metrics: WriterMetrics,
-) -> tuple[Callable[[], object], Callable[[], object], list[Callable[[], object]]]:
-    def sync() -> None:
-        metrics.chain_height.set(parts.index.sync().head)
+CHAIN_INDEX_POLL = (0.25, 0.5)
+"""Seconds between looks at the block filter: while blocks come, and at most."""
+IDLE_CAP = 1.0
+"""Longest wait of the batch and outbox duties while they find nothing to do."""
+CHECKPOINT_POLL = (0.5, 2.0)
+"""Seconds between checkpoint policy checks: after a checkpoint, and at most."""
 
-    def seal() -> None:
-        for batch in batches.seal_due():
-            metrics.batch_size.observe(batch.tree_size)
 
-    def stepper(processor: OutboxProcessor) -> Callable[[], object]:
-        def step() -> None:
-            count_anchors(parts.db, processor.step(), metrics)
+def _outbox_idle(db: Database) -> Callable[[object], bool]:
+    def idle(report: object) -> bool:
+        if not isinstance(report, StepReport) or report.chain_unavailable:
+            return False
+        moved = (
+            report.submitted,
+            report.confirmed,
+            report.final,
+            report.already_done,
+            report.rebroadcast,
+            report.requeued,
+            report.reorged,
+            report.failed,
+        )
+        # Items in flight are followed at the short interval, so finality is seen at once.
+        return not any(moved) and outbox.lag(db).open_items == 0
 
-        return step
+    return idle
 
-    return sync, seal, [stepper(p) for p in processors]
+
+def _batches_idle(db: Database) -> Callable[[object], bool]:
+    def idle(sealed: object) -> bool:
+        if sealed:
+            return False
+        with db.read() as tx:
+            # A pending credential is sealed when its wait is over: keep looking often.
+            return not PendingRow.oldest(tx, 1)
+
+    return idle
 
 
 def province_duties(
@@ -250,20 +310,57 @@ def province_duties(
 ) -> list[Duty]:
     """The writer's duties for one province, most urgent first.
 
-    The index follows the chain every quarter second, so verification answers
-    reflect chain state at most about one block old; batches are sealed and
-    the outbox stepped at the same pace; checkpoints follow their policy.
-    With ``metrics``, the chain head, batch sizes and anchors are counted there.
+    The index looks at the node's block filter every quarter second (every
+    half second once a look found nothing) and syncs when a block arrived, so
+    verification answers reflect chain state at most about one block old.
+    Batches are sealed and the outbox stepped every 0.25 and 0.2 s while there
+    is work (a pending credential, an item in flight), backing off to
+    ``IDLE_CAP`` (no longer than the batch wait) when there is none; a sealed
+    batch wakes the outbox at once. Checkpoints follow their policy, checked
+    every 0.5 s to 2 s. With ``metrics``, the chain head, batch sizes and
+    anchors are counted there.
     """
-    sync: Callable[[], object] = parts.index.sync
-    seal: Callable[[], object] = batches.seal_due
-    steps: list[Callable[[], object]] = [p.step for p in processors]
-    if metrics is not None:
-        sync, seal, steps = _counted(parts, processors, batches, metrics)
-    duties = [Duty("chain-index", 0.25, sync), Duty("credential-batches", 0.25, seal)]
-    duties += [
-        Duty(f"outbox-{p.sender.address[:10]}", 0.2, step)
-        for p, step in zip(processors, steps, strict=True)
+    db = parts.db
+    outboxes: list[Duty] = []
+    for processor in processors:
+
+        def step(processor: OutboxProcessor = processor) -> StepReport:
+            report = processor.step()
+            if metrics is not None:
+                count_anchors(db, report, metrics)
+            return report
+
+        outboxes.append(
+            Duty(
+                f"outbox-{processor.sender.address[:10]}",
+                0.2,
+                step,
+                max_interval=IDLE_CAP,
+                idle=_outbox_idle(db),
+            )
+        )
+
+    def sync() -> SyncReport | None:
+        report = parts.index.sync_new()
+        if report is not None and metrics is not None:
+            metrics.chain_height.set(report.head)
+        return report
+
+    def seal() -> list[SealedBatch]:
+        sealed = batches.seal_due()
+        for batch in sealed:
+            if metrics is not None:
+                metrics.batch_size.observe(batch.tree_size)
+        if sealed:
+            for duty in outboxes:
+                duty.wake()  # the batch's anchor is queued: send it now, not after a backoff
+        return sealed
+
+    batch_cap = min(IDLE_CAP, max(0.25, batches.config.batch_max_wait_ms / 1000))
+    duties = [
+        Duty("chain-index", CHAIN_INDEX_POLL[0], sync, max_interval=CHAIN_INDEX_POLL[1]),
+        Duty("credential-batches", 0.25, seal, max_interval=batch_cap, idle=_batches_idle(db)),
+        *outboxes,
     ]
     settings = parts.settings
     status_lists = StatusListPublisher(
@@ -276,7 +373,12 @@ def province_duties(
         period_s=settings.status_list_seconds,
     )
     duties += [
-        Duty("audit-checkpoints", 0.5, parts.checkpoints.maybe_checkpoint),
+        Duty(
+            "audit-checkpoints",
+            CHECKPOINT_POLL[0],
+            parts.checkpoints.maybe_checkpoint,
+            max_interval=CHECKPOINT_POLL[1],
+        ),
         Duty("status-lists", settings.status_list_seconds, status_lists.run),
         Duty("signing-keys", 1.0, parts.keyring.refresh),
         Duty("index-prune", 300.0, parts.index.prune_block_hashes),

@@ -5,6 +5,10 @@ no writer lease is needed). The index goes up to ``head - confirmations + 1``;
 a reorg is found by comparing stored block hashes with the chain's and undone
 down to the fork point; logs are read in chunks of at most ``max_block_range``
 blocks, each applied in one store transaction together with the new height.
+
+``sync_new`` syncs only when the node has blocks the index has not looked at
+(``NewBlocks``: a block filter, one cheap poll), so a caller can poll often
+without paying a full sync each time.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from ledger.chain.index.events import apply_event
 from ledger.chain.index.schema import MIGRATIONS, MetaRow, insert_meta, rewind, set_height
 from ledger.chain.index.view import IndexView
 from ledger.chain.node.backoff import ChainOutage
+from ledger.chain.node.blocks import NewBlocks
 from ledger.chain.node.client import ChainClient, checksum
 from ledger.store.database import Database, Transaction
 from ledger.store.migrations import migrate
@@ -87,6 +92,9 @@ class ChainIndex:
         self._sync_lock = threading.Lock()
         self._contracts: tuple[BoundContract, BoundContract] | None = None
         self._checked_wiring = False
+        self._new_blocks: NewBlocks | None = None
+        self._behind = True
+        """Whether a sync is owed whatever the node says (none yet, or the last one failed)."""
         migrate(db, "chain_index", MIGRATIONS)
         with db.write() as tx:
             meta = MetaRow.read(tx)
@@ -179,6 +187,24 @@ class ChainIndex:
                 report.height = end
                 start = end + 1
             return report
+
+    def sync_new(self) -> SyncReport | None:
+        """``sync`` if the node has blocks since the last look, or the last sync failed.
+
+        None when there was nothing new (one ``eth_getFilterChanges``, or one
+        ``eth_blockNumber`` on a node without filters). Raises as ``sync`` does.
+        """
+        if self.client is None:
+            raise ChainConfigError("this ChainIndex has no client: it can be read, not synced")
+        if self._new_blocks is None:
+            self._new_blocks = NewBlocks(self.client)
+        arrived = self._new_blocks.arrived()
+        if not (arrived or self._behind):
+            return None
+        self._behind = True
+        report = self.sync()
+        self._behind = False
+        return report
 
     def _fork_point(self, client: ChainClient, height: int, head: int) -> int:
         """The highest indexed block that is still canonical (``height`` if no reorg)."""

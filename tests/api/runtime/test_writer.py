@@ -203,3 +203,49 @@ def test_an_unreachable_chain_pauses_the_duties_with_backoff_until_it_answers(
     assert messages.count("chain reachable again") == 1
     assert messages.count("writer duty failed") == 1
     assert loop.status().duties == {"chain-index": (2, None), "checkpoints": (1, None)}
+
+
+def test_an_idle_duty_backs_off_to_its_cap_and_returns_when_there_is_work(
+    db: SqliteDatabase,
+) -> None:
+    work: list[int] = []
+    duty = Duty("batches", 0.25, lambda: list(work), max_interval=1.0)
+    steady = Duty("keys", 1.0, lambda: None)
+    loop = WriterLoop(Leases(db), "writer-a", [duty, steady], clock=Clock())
+    waits = []
+    for _ in range(4):
+        duty.last_run = steady.last_run = 0.0  # due at once: the test does not sleep
+        loop.run_once()
+        waits.append(duty.wait)
+    assert waits == [0.5, 1.0, 1.0, 1.0]
+    assert steady.wait == 1.0  # no max_interval: never backs off
+    work.append(1)
+    duty.last_run = 0.0
+    loop.run_once()
+    assert duty.wait == 0.25
+
+
+def test_a_woken_duty_runs_in_the_same_pass_at_its_short_interval(db: SqliteDatabase) -> None:
+    ran: list[str] = []
+    outbox_duty = Duty("outbox", 0.2, lambda: ran.append("outbox"), max_interval=1.0)
+    outbox_duty.wait = 1.0
+
+    def seal() -> list[int]:
+        ran.append("seal")
+        outbox_duty.wake()
+        return [1]
+
+    loop = WriterLoop(Leases(db), "writer-a", [Duty("seal", 0.25, seal), outbox_duty])
+    outbox_duty.last_run = 1e12  # just ran, backed off: not due by the clock
+    loop.run_once()
+    assert ran == ["seal", "outbox"]
+
+
+def test_a_failing_duty_stays_at_its_short_interval(db: SqliteDatabase) -> None:
+    def broken() -> None:
+        raise RuntimeError("boom")
+
+    duty = Duty("broken", 0.25, broken, max_interval=1.0)
+    duty.wait = 1.0
+    WriterLoop(Leases(db), "writer-a", [duty]).run_once()
+    assert duty.wait == 0.25
