@@ -33,13 +33,19 @@ __all__ = [
 # The single route's published schemas, so both say the same of a credential and options.
 _SINGLE = VerifyCredentialIn.model_json_schema(by_alias=True)["properties"]
 _OPTIONS = {k: v for k, v in _SINGLE["options"].items() if k != "default"}
+_ITEM_DESCRIPTION = (
+    "A credential, as `verifiableCredential` of `POST /credentials/verify` (any JSON "
+    "value is accepted here: what is not a credential is answered item by item)."
+)
 
 
 class VerifyCredentialsBatchIn(InputModel):
     """Up to 1,000 credentials verified one by one with the same VC API options."""
 
+    # Any JSON value: an item that is not a credential is answered by its own problem
+    # (200), so the request schema must not call such a body invalid.
     verifiable_credentials: list[
-        Annotated[Any, WithJsonSchema(_SINGLE["verifiableCredential"])]
+        Annotated[Any, WithJsonSchema({"description": _ITEM_DESCRIPTION})]
     ] = Field(
         min_length=1,
         max_length=MAX_BATCH,
