@@ -79,8 +79,11 @@ def _digest(path: Path, results: list[list[AppendResult] | str]) -> str:
             continue
         for result in call:
             state.update(result.event.canonical_bytes())
-            document = {"index": result.index, "replayed": result.replayed}
-            document["receipt"] = result.receipt.to_json()
+            document = {
+                "index": result.index,
+                "replayed": result.replayed,
+                "receipt": result.receipt.to_json(),
+            }
             state.update(json.dumps(document, sort_keys=True).encode())
     return state.hexdigest()
 
