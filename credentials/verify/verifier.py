@@ -41,7 +41,9 @@ log (no answer is given if that fails).
 
 This module orchestrates; the checks are ``credentials.verify.parse`` (0),
 ``credentials.verify.checks`` (1)-(7) and, for their parts that need no chain,
-``credentials.verify.offline``.
+``credentials.verify.offline``. One credential's checklist (check (0), checks
+(1)-(5) and (7) against one ``ChainState``, its result) is
+``credentials.verify.checklist``.
 """
 
 from __future__ import annotations
@@ -49,49 +51,44 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Protocol, TypeVar
+from typing import Any, Protocol
 
 from credentials.errors import AccessLogUnavailableError, ConfigurationError
-from credentials.ijson import CREDENTIAL_LIMITS, PRESENTATION_LIMITS, Limits
+from credentials.ijson import CREDENTIAL_LIMITS, PRESENTATION_LIMITS
 from credentials.jcs import canonicalize
 from credentials.reasons import Check, CheckStatus, Reason
 from credentials.times import now_ms
 from credentials.verify import checks, foreign
-from credentials.verify import parse as parsing
 from credentials.verify.chain_state import ChainState, HeightCache
+from credentials.verify.checklist import (
+    credential_checks,
+    credential_result,
+    guarded,
+    load_credential,
+    run_check,
+    within_caps,
+)
 from credentials.verify.checks import PRESENTATION_PURPOSE
 from credentials.verify.config import VerifierConfig
-from credentials.verify.foreign import ForeignCredential, MixedPresentation
-from credentials.verify.outcome import CheckFailedError, Failed, Passed, Skipped
+from credentials.verify.foreign import MixedPresentation
+from credentials.verify.outcome import Failed, Passed
 from credentials.verify.parse import (
-    ParsedCredential,
     ParsedPresentation,
     load_presentation,
 )
 from credentials.verify.result import (
     CheckResult,
-    ListFinding,
-    StatusFinding,
     VerificationResult,
-    check_result,
     combine,
     finish,
-    from_outcome,
     only_unregistered,
     parse_failure,
-    skipped,
     unavailable,
-    valid,
 )
 from credentials.verify.status_list_check import (
     FetchList,
-    Retrieved,
-    check_entries,
-    foreign_list_verifier,
-    foreign_status,
     list_urls,
     prefetch,
-    tongban_list_verifier,
 )
 from ledger.audit.events import Caller, EventInput, Outcome
 from ledger.chain.index import ChainIndex
@@ -119,10 +116,6 @@ CREDENTIAL_VERIFY = "credential.verify"
 
 PRESENTATION_VERIFY = "presentation.verify"
 """Action of the access event of a presentation verification."""
-
-T = TypeVar("T")
-
-_INDEX_UNREADABLE = "the chain index could not be read"
 
 
 @dataclass(frozen=True)
@@ -162,78 +155,8 @@ class AccessLog(Protocol):
         """Append one event durably."""
 
 
-def _run(
-    results: dict[Check, CheckResult],
-    check: Check,
-    run: Callable[[], Passed[T] | Skipped | Failed],
-    *,
-    unreadable: str = _INDEX_UNREADABLE,
-) -> T | None:
-    """Record one check's result; its value when it passed, else None.
-
-    A failed store read is ERROR ``index_unavailable``, any other exception ERROR
-    ``internal_error``: a bug never turns into VALID or INVALID.
-    """
-    try:
-        outcome = run()
-    except StoreError:
-        log.exception("store unavailable during check %s", int(check))
-        results[check] = check_result(
-            check, CheckStatus.ERROR, Reason.INDEX_UNAVAILABLE, unreadable
-        )
-        return None
-    except Exception:
-        log.exception("check %s failed unexpectedly", int(check))
-        results[check] = check_result(
-            check, CheckStatus.ERROR, Reason.INTERNAL_ERROR, "internal error"
-        )
-        return None
-    results[check] = from_outcome(check, outcome)
-    return outcome.value if isinstance(outcome, Passed) else None
-
-
-Checked = tuple[dict[Check, CheckResult], StatusFinding | None, list[ListFinding]]
-"""One credential's check results, its on-chain status read, its status list findings."""
-
-
-def _guarded(run: Callable[[], Passed[T] | Failed], what: str) -> Passed[T] | Failed:
-    """Check (0) of a pre-parsed document: a ``CheckFailedError`` is its failure, a bug ERROR."""
-    try:
-        return run()
-    except CheckFailedError as fail:
-        return fail.failure
-    except Exception:
-        log.exception("parsing a %s failed unexpectedly", what)
-        return Failed(Reason.INTERNAL_ERROR, "internal error")
-
-
 _NOT_ISSUED = frozenset({Reason.CHALLENGE_UNKNOWN, Reason.CHALLENGE_WRONG_AUDIENCE})
 """Challenge store answers that mean "not issued by this verifier for presentations"."""
-
-
-def _parsed_credential(value: Any) -> Passed[ParsedCredential] | Failed:
-    try:
-        return Passed(parsing.parse_credential(value))
-    except CheckFailedError as fail:
-        return fail.failure
-
-
-def _within_caps(value: Any, limits: Limits = CREDENTIAL_LIMITS) -> Passed[Any] | Failed:
-    """``value`` within the depth and array caps of ``limits`` (the top level counts as 1)."""
-    stack: list[tuple[Any, int]] = [(value, 1)] if type(value) in (dict, list) else []
-    while stack:
-        item, depth = stack.pop()
-        members = item.values() if type(item) is dict else item
-        if depth > limits.max_depth:
-            return Failed(
-                Reason.INPUT_TOO_DEEP, f"the document nests deeper than {limits.max_depth}"
-            )
-        if type(item) is list and len(item) > limits.max_array:
-            return Failed(
-                Reason.INPUT_ARRAY_TOO_LONG, f"an array has more than {limits.max_array} items"
-            )
-        stack.extend((member, depth + 1) for member in members if type(member) in (dict, list))
-    return Passed(value)
 
 
 def _proof_mismatch(proof: object, expected: ExpectedProof) -> Failed | None:
@@ -338,21 +261,14 @@ class Verifier:
 
         Its I-JSON value rules held then: only ``CREDENTIAL_LIMITS``' container caps are checked.
         """
-        return self._evaluate_credential(document, _within_caps(document), now_ms)
+        return self._evaluate_credential(document, within_caps(document), now_ms)
 
     def _evaluate_credential(
         self, document: Any, decoded: Passed[Any] | Failed, now_ms: int | None
     ) -> VerificationResult:
         now = self.clock() if now_ms is None else now_ms
         # (0) parse: a foreign issuer's credential by its own rules, else Tongban's
-        loaded: Passed[ParsedCredential | ForeignCredential] | Failed
-        if isinstance(decoded, Failed):
-            loaded = decoded
-        elif foreign.is_foreign(decoded.value):
-            loaded = _guarded(lambda: Passed(foreign.parse_foreign(decoded.value)), "credential")
-        else:
-            # decoded.value is within CREDENTIAL_LIMITS already: parsed, not checked again.
-            loaded = _guarded(lambda: _parsed_credential(decoded.value), "credential")
+        loaded = load_credential(decoded)
         if isinstance(loaded, Failed):
             return self._parse_failure("credential", loaded, document)
         parsed = loaded.value
@@ -360,28 +276,12 @@ class Verifier:
         try:
             with self.index.view() as view:
                 chain = ChainState(view, self._cache)
-                results, found, lists = self._checks(parsed, 0, chain, retrieved, now)
+                checked = credential_checks(self.config, parsed, 0, chain, retrieved, now)
                 height = view.height
         except StoreError:
             log.exception("the chain index could not be read")
             return unavailable("credential", [parsed.digest.hex()], parsed.holder)
-        # (6) presentation
-        results[Check.PRESENTATION] = skipped(
-            Check.PRESENTATION, Reason.NOT_APPLICABLE, "a credential alone has no holder proof"
-        )
-        digest = parsed.digest.hex()
-        statuses = [] if found is None else [found]
-        return finish(
-            "credential",
-            results,
-            height,
-            [digest],
-            "credential:" + digest,
-            parsed.holder,
-            statuses,
-            lists=lists,
-            unregistered=only_unregistered([results]),
-        )
+        return credential_result(parsed, checked, height)
 
     def evaluate_presentation(
         self, document: Any, *, now_ms: int | None = None, expected: ExpectedProof | None = None
@@ -397,11 +297,11 @@ class Verifier:
         if isinstance(decoded, Failed):
             loaded = decoded
         elif foreign.needs_mixed_path(decoded.value):
-            loaded = _guarded(
+            loaded = guarded(
                 lambda: Passed(foreign.parse_mixed_presentation(decoded.value)), "presentation"
             )
         else:
-            loaded = _guarded(lambda: load_presentation(decoded.value), "presentation")
+            loaded = guarded(lambda: load_presentation(decoded.value), "presentation")
         if isinstance(loaded, Failed):
             return self._parse_failure("presentation", loaded, document)
         parsed = loaded.value
@@ -412,7 +312,7 @@ class Verifier:
             with self.index.view() as view:
                 chain = ChainState(view, self._cache)
                 checked = [
-                    self._checks(c, i, chain, retrieved, now)
+                    credential_checks(self.config, c, i, chain, retrieved, now)
                     for i, c in enumerate(parsed.credentials)
                 ]
                 results = combine([each for each, _, _ in checked])
@@ -424,7 +324,7 @@ class Verifier:
             return unavailable("presentation", digests, parsed.holder)
         # (6) presentation: outside the index's read transaction, since consuming the
         # challenge writes to the store.
-        _run(
+        run_check(
             results,
             Check.PRESENTATION,
             lambda: self._presentation(parsed, now, expected),
@@ -483,79 +383,6 @@ class Verifier:
         except StoreError:
             height = -1
         return parse_failure(kind, failure, height, document)
-
-    def _checks(
-        self,
-        parsed: ParsedCredential | ForeignCredential,
-        position: int,
-        chain: ChainState,
-        retrieved: dict[str, Retrieved],
-        now: int,
-    ) -> Checked:
-        """One credential's checks, and its status lists checked and reported.
-
-        A Tongban credential's lists are checked against its registry key and compared
-        with the chain; a foreign credential's decide its check (4).
-        """
-        if isinstance(parsed, ForeignCredential):
-            return self._foreign_checks(parsed, position, retrieved, now)
-        results, found = self._credential_checks(parsed, chain, now)
-        verify = tongban_list_verifier(parsed.issuer, self.config.chain_id, chain)
-        lists = check_entries(parsed.document, position, retrieved, verify, found)
-        return results, found, lists
-
-    def _foreign_checks(
-        self, parsed: ForeignCredential, position: int, retrieved: dict[str, Retrieved], now: int
-    ) -> Checked:
-        """Checks (1)-(5) and (7) of a foreign credential (``credentials.verify.foreign``)."""
-        results: dict[Check, CheckResult] = {Check.PARSE: valid(Check.PARSE)}
-        _run(results, Check.ISSUER_PROOF, lambda: foreign.issuer_proofs(parsed, now))
-        results[Check.ISSUER_KEY] = from_outcome(Check.ISSUER_KEY, foreign.registry_membership())
-        results[Check.ANCHOR] = from_outcome(Check.ANCHOR, foreign.anchor_not_applicable())
-        verify = foreign_list_verifier(parsed.issuer, now)
-        lists = check_entries(parsed.document, position, retrieved, verify)
-        results[Check.STATUS] = from_outcome(Check.STATUS, foreign_status(parsed.document, lists))
-        _run(
-            results,
-            Check.VALIDITY,
-            lambda: checks.validity_window(
-                parsed.model.valid_from_ms, parsed.model.valid_until_ms, now
-            ),
-        )
-        results[Check.DISCLOSURES] = from_outcome(
-            Check.DISCLOSURES, foreign.disclosures_not_applicable()
-        )
-        return results, None, lists
-
-    def _credential_checks(
-        self, parsed: ParsedCredential, chain: ChainState, now: int
-    ) -> tuple[dict[Check, CheckResult], StatusFinding | None]:
-        """Checks (1)-(5) and (7) of one parsed credential, and the status (4) read.
-
-        They run in the order 1, 3, 2, 4, 5, 7: check (2) judges the key that (1)
-        established at the block time of the anchor that (3) found, so it runs after both.
-        """
-        config = self.config
-        results: dict[Check, CheckResult] = {Check.PARSE: valid(Check.PARSE)}
-        # (1) issuer proof: the signature, by a registered key of the issuer
-        key = _run(results, Check.ISSUER_PROOF, lambda: checks.issuer_proof(parsed, config, chain))
-        # (3) anchor inclusion: also gives (2) the anchor block time
-        anchor = _run(results, Check.ANCHOR, lambda: checks.anchor_inclusion(parsed, config, chain))
-        # (2) issuer registered, key valid at the anchor block time
-        _run(
-            results,
-            Check.ISSUER_KEY,
-            lambda: checks.issuer_key_validity(parsed, config, chain, key, anchor),
-        )
-        # (4) status: read (an unreadable index is ERROR), then judged
-        found = _run(results, Check.STATUS, lambda: checks.status_on_chain(parsed, config, chain))
-        if found is not None:
-            results[Check.STATUS] = from_outcome(Check.STATUS, checks.status(found))
-        # (5) validity period
-        _run(results, Check.VALIDITY, lambda: checks.validity_period(parsed, now))
-        # (7) disclosures
-        _run(results, Check.DISCLOSURES, lambda: checks.disclosures(parsed))
-        return results, found
 
     # ------------------------------------------------------------------ audit
 
