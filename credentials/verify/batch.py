@@ -10,14 +10,16 @@ set of VC API ``options``. This module is that request's domain side, for every 
 - **each item** is held to the VC Data Model on its own (``vcapi.document_problems``):
   an item that is not a credential at all is a ``Malformed`` whose pointers start with
   ``/verifiableCredentials/<i>``, and the verifier never runs on it; every other item
-  is evaluated with ``Verifier.evaluate_credential`` exactly as the single route does,
-  and answered as a ``VcApiVerification``;
-- **one clock reading** (``now_ms``) judges every item's validity period, so the items
-  of one request are held to the same instant. Each item reads the chain index in its
-  own read view (``evaluate_credential`` opens one per credential) and reports its
-  own ``indexHeight``;
-- **chunks** (``chunks``, ``verify_chunk``): the caller runs one chunk at a time
-  where it likes (the route: in the thread pool, so the event loop keeps serving).
+  gets the checklist of ``Verifier.evaluate_credential`` exactly as the single route
+  does, and is answered as a ``VcApiVerification``;
+- **one clock reading and one chain state**: ``verify_chunk`` evaluates its items
+  together (``Verifier.evaluate_credentials``): one clock reading (``now_ms``) judges
+  every validity period, one read view of the chain index serves every item (they
+  all report its ``indexHeight``) and the issuers, keys, anchors and status lists
+  they share are read once. ``verify_batch`` verifies the whole batch as one chunk;
+  ``verify_item`` verifies one item alone, in its own view (the per-credential path);
+- the caller runs a chunk where it likes (the route: in the thread pool, so the
+  event loop keeps serving; the verifying thread hands the GIL over between items).
 
 No access event is written here: the caller builds one per verified item
 (``Verifier.access_event``) and records them together, before it answers.
@@ -25,7 +27,6 @@ No access event is written here: the caller builds one per verified item
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any, cast
 
@@ -86,7 +87,10 @@ def chunks(documents: Sequence[object], size: int = CHUNK_SIZE) -> Iterator[list
 
 
 def verify_item(verifier: Verifier, item: Item, options: VerifyOptions, now_ms: int) -> Outcome:
-    """One item: ``Malformed`` (pointers under ``/verifiableCredentials/<i>``) or verified."""
+    """One item alone, in its own index view: ``Malformed`` or verified.
+
+    A ``Malformed`` item's pointers are under ``/verifiableCredentials/<i>``.
+    """
     index, document = item
     problems = document_problems("credential", document, f"/{BATCH_MEMBER}/{index}")
     if problems:
@@ -100,14 +104,31 @@ def verify_item(verifier: Verifier, item: Item, options: VerifyOptions, now_ms: 
 def verify_chunk(
     verifier: Verifier, items: Sequence[Item], options: VerifyOptions, now_ms: int
 ) -> list[Outcome]:
-    """``verify_item`` for each of ``items``, in order (blocking: SM2, the chain index)."""
-    outcomes = []
-    for item in items:
-        outcomes.append(verify_item(verifier, item, options, now_ms))
-        # Hand the GIL over between items: a thread that wants it (the event loop, a
-        # single verification) would otherwise wait up to a switch interval each time.
-        time.sleep(0)
-    return outcomes
+    """Each of ``items``, in order, in one index view (blocking: SM2, the chain index).
+
+    An item that is not a credential is ``Malformed``; the others are evaluated
+    together by ``Verifier.evaluate_credentials``.
+    """
+    outcomes: list[Outcome | None] = []
+    credentials: list[dict[str, Any]] = []
+    for index, document in items:
+        problems = document_problems("credential", document, f"/{BATCH_MEMBER}/{index}")
+        if problems:
+            outcomes.append(Malformed(tuple(problems)))
+        else:
+            # document_problems refused every document that is not an object.
+            credentials.append(cast("dict[str, Any]", document))
+            outcomes.append(None)
+    results = iter(
+        zip(credentials, verifier.evaluate_credentials(credentials, now_ms=now_ms), strict=True)
+    )
+    verified: list[Outcome] = []
+    for outcome in outcomes:
+        if outcome is None:
+            credential, result = next(results)
+            outcome = VcApiVerification("credential", result, credential, options)
+        verified.append(outcome)
+    return verified
 
 
 def verify_batch(
@@ -128,8 +149,4 @@ def verify_batch(
     if isinstance(read, Malformed):
         return read
     now = verifier.clock() if now_ms is None else now_ms
-    return [
-        outcome
-        for chunk in chunks(documents)
-        for outcome in verify_chunk(verifier, chunk, read, now)
-    ]
+    return verify_chunk(verifier, list(enumerate(documents)), read, now)

@@ -49,7 +49,8 @@ This module orchestrates; the checks are ``credentials.verify.parse`` (0),
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -262,6 +263,47 @@ class Verifier:
         Its I-JSON value rules held then: only ``CREDENTIAL_LIMITS``' container caps are checked.
         """
         return self._evaluate_credential(document, within_caps(document), now_ms)
+
+    def evaluate_credentials(
+        self, documents: Sequence[Any], *, now_ms: int | None = None
+    ) -> list[VerificationResult]:
+        """``evaluate_credential`` of each of ``documents``, in order, in one index view.
+
+        Every credential is judged at the same instant and against the same chain
+        state: one read view of the index (every result reports its height), one
+        ``ChainState`` whose issuers, keys and anchors the credentials share, and each
+        distinct status list fetched once for all of them. The thread hands the GIL
+        over between credentials, so a long batch does not starve other threads.
+        """
+        now = self.clock() if now_ms is None else now_ms
+        loaded = [load_credential(foreign.decode(each, CREDENTIAL_LIMITS)) for each in documents]
+        passed = [each.value for each in loaded if isinstance(each, Passed)]
+        retrieved = prefetch(list_urls(each.document for each in passed), self.fetch_list)
+        done: list[VerificationResult | None] = [None] * len(documents)
+        try:
+            with self.index.view() as view:
+                chain = ChainState(view, self._cache)
+                for position, each in enumerate(loaded):
+                    if isinstance(each, Passed):
+                        checked = credential_checks(
+                            self.config, each.value, 0, chain, retrieved, now
+                        )
+                        done[position] = credential_result(each.value, checked, view.height)
+                        # A thread that wants the GIL (the event loop, a single
+                        # verification) would otherwise wait a switch interval.
+                        time.sleep(0)
+        except StoreError:
+            log.exception("the chain index could not be read")
+        results = []
+        for document, each, result in zip(documents, loaded, done, strict=True):
+            if result is not None:
+                results.append(result)
+            elif isinstance(each, Failed):
+                results.append(self._parse_failure("credential", each, document))
+            else:
+                parsed = each.value
+                results.append(unavailable("credential", [parsed.digest.hex()], parsed.holder))
+        return results
 
     def _evaluate_credential(
         self, document: Any, decoded: Passed[Any] | Failed, now_ms: int | None
