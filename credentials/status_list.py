@@ -71,8 +71,11 @@ __all__ = [
     "bitstring",
     "decode_list",
     "encode_list",
+    "entry_fields",
     "list_proof_verifier",
+    "list_purposes_of",
     "list_status",
+    "list_subject",
     "list_url",
     "sign_list_credential",
     "status_entries",
@@ -400,7 +403,7 @@ def _fail(
     )
 
 
-def _entry_fields(entry: object) -> tuple[str, int | None, str] | ListStatus:
+def entry_fields(entry: object) -> tuple[str, int | None, str] | ListStatus:
     """(purpose, index or None when out of any range, list URL), or the error."""
     malformed = StatusListError.MALFORMED_VALUE_ERROR
     if not isinstance(entry, Mapping):
@@ -438,14 +441,16 @@ def _is_url(value: str) -> bool:
     return bool(parts.scheme) and (bool(parts.netloc) or parts.scheme not in ("http", "https"))
 
 
-def _subject(list_credential: Mapping[str, Any]) -> Mapping[str, Any] | None:
+def list_subject(list_credential: Mapping[str, Any]) -> Mapping[str, Any] | None:
+    """The list credential's one ``credentialSubject`` object, None if it has not exactly one."""
     subject = list_credential.get("credentialSubject")
     if isinstance(subject, list) and len(subject) == 1:
         subject = subject[0]
     return subject if isinstance(subject, Mapping) else None
 
 
-def _purposes(value: object) -> list[str] | None:
+def list_purposes_of(value: object) -> list[str] | None:
+    """A ``statusPurpose`` value as a list of strings, None when it is neither form."""
     if isinstance(value, str):
         return [value]
     if isinstance(value, list) and value and all(isinstance(v, str) for v in value):
@@ -468,7 +473,7 @@ def list_status(
     ``list_proof_verifier``). Never raises for bad input: the result carries the
     spec's error instead.
     """
-    fields = _entry_fields(entry)
+    fields = entry_fields(entry)
     if isinstance(fields, ListStatus):
         return fields
     purpose, index, url = fields
@@ -504,12 +509,12 @@ def list_status(
             purpose,
             index,
         )
-    subject = _subject(list_credential)
+    subject = list_subject(list_credential)
     if subject is None or subject.get("type") != LIST_TYPE:
         return _fail(
             malformed, "credentialSubject.type must be BitstringStatusList", purpose, index
         )
-    list_purposes = _purposes(subject.get("statusPurpose"))
+    list_purposes = list_purposes_of(subject.get("statusPurpose"))
     if list_purposes is None:
         return _fail(malformed, "credentialSubject.statusPurpose must be strings", purpose, index)
     ttl = subject.get("ttl")
