@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import functools
 import json
-import os
 import re
 import secrets
 import threading
@@ -251,19 +250,28 @@ class Uuid7Factory:
 
     def new(self, time_ms: int | None = None) -> str:
         """A new UUIDv7 string."""
+        return self.new_many(1, time_ms)[0]
+
+    def new_many(self, count: int, time_ms: int | None = None) -> list[str]:
+        """``count`` new UUIDv7 strings at one time, as ``count`` calls of ``new`` would give.
+
+        The random bits of all of them come from one ``secrets.token_bytes`` call.
+        """
         now = now_ms() if time_ms is None else time_ms
         with self._lock:
             if now <= self._last_ms:
                 now = self._last_ms
-                self._counter += 1
+                first = self._counter + 1
             else:
                 self._last_ms = now
-                self._counter = secrets.randbits(11)  # random start keeps ids unguessable
-            counter = self._counter & 0xFFF
-        value = (now & (2**48 - 1)) << 80
-        value |= 0x7 << 76  # version 7
-        value |= counter << 64  # rand_a used as a monotonic counter (RFC 9562, method 1)
-        value |= 0b10 << 62  # variant
-        value |= int.from_bytes(os.urandom(8)) >> 2
-        text = f"{value:032x}"
-        return f"{text[:8]}-{text[8:12]}-{text[12:16]}-{text[16:20]}-{text[20:]}"
+                first = secrets.randbits(11)  # random start keeps ids unguessable
+            self._counter = first + count - 1
+        head = (now & (2**48 - 1)) << 80 | 0x7 << 76 | 0b10 << 62  # time, version 7, variant
+        random = secrets.token_bytes(8 * count)
+        ids = []
+        for n in range(count):
+            value = head | ((first + n) & 0xFFF) << 64  # rand_a: monotonic counter (RFC 9562, 1)
+            value |= int.from_bytes(random[8 * n : 8 * n + 8]) >> 2
+            text = f"{value:032x}"
+            ids.append(f"{text[:8]}-{text[8:12]}-{text[12:16]}-{text[16:20]}-{text[20:]}")
+        return ids

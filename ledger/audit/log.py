@@ -34,7 +34,7 @@ from concurrent.futures import Future
 from dataclasses import dataclass, field
 
 from ledger.audit.errors import AuditError
-from ledger.audit.events import AccessEvent, Caller, EventInput, Uuid7Factory
+from ledger.audit.events import AccessEvent, Caller, EventInput, Subject, Uuid7Factory
 from ledger.audit.pseudonyms import PseudonymKeys
 from ledger.audit.receipts import BatchStatement, Receipt, SignedBatch, batch_paths, sign_batch
 from ledger.audit.tables import (
@@ -48,7 +48,7 @@ from ledger.audit.tables import (
 )
 from ledger.clock import now_ms
 from ledger.crypto.signer import Signer
-from ledger.crypto.sm3 import sm3
+from ledger.crypto.sm3 import sm3_many
 from ledger.merkle import tree as merkle
 from ledger.merkle.hasher import SM3_TREE, TreeHasher
 from ledger.merkle.tree import CompactRange
@@ -182,9 +182,9 @@ class AuditLog:
         for event in events:
             event.validate()
         now = self.clock()
-        built = [self._build(caller, event, now) for event in events]
+        built = self._build(caller, events, now)
         bodies = [event.canonical_bytes() for event in built]
-        leaves = [self.hasher.hash_leaf(sm3(body)) for body in bodies]
+        leaves = self.hasher.hash_leaves(sm3_many(bodies))
         pending = _Pending(built, bodies, leaves, guard, future)
         self._ensure_worker()
         self._queue.put(pending)
@@ -243,23 +243,32 @@ class AuditLog:
             if stop:
                 return
 
-    def _build(self, caller: Caller, event: EventInput, now: int) -> AccessEvent:
-        subject = None if event.subject_id is None else self.pseudonyms.subject(event.subject_id)
-        return AccessEvent(
-            log_id=self.log_id,
-            event_id=self._ids.new(now),
-            time_ms=now,
-            actor=caller.actor,
-            actor_org=caller.org,
-            action=event.action,
-            resource=event.resource,
-            purpose=event.purpose,
-            legal_basis=event.legal_basis,
-            subject=subject,
-            request_id=event.request_id,
-            idempotency_key=event.idempotency_key,
-            outcome=str(event.outcome),
-        )
+    def _build(self, caller: Caller, events: Sequence[EventInput], now: int) -> list[AccessEvent]:
+        ids = self._ids.new_many(len(events), now)
+        # A batch often names one subject many times: one HMAC per distinct subject.
+        subjects: dict[str, Subject] = {}
+        for event in events:
+            if event.subject_id is not None and event.subject_id not in subjects:
+                subjects[event.subject_id] = self.pseudonyms.subject(event.subject_id)
+        log_id, actor, org = self.log_id, caller.actor, caller.org
+        return [
+            AccessEvent(
+                log_id=log_id,
+                event_id=event_id,
+                time_ms=now,
+                actor=actor,
+                actor_org=org,
+                action=event.action,
+                resource=event.resource,
+                purpose=event.purpose,
+                legal_basis=event.legal_basis,
+                subject=None if event.subject_id is None else subjects[event.subject_id],
+                request_id=event.request_id,
+                idempotency_key=event.idempotency_key,
+                outcome=str(event.outcome),
+            )
+            for event, event_id in zip(events, ids, strict=True)
+        ]
 
     def _commit(self, group: list[_Pending]) -> list[list[AppendResult] | BaseException]:
         now = self.clock()

@@ -25,6 +25,7 @@ __all__ = [
     "sm3_chunks",
     "sm3_file",
     "sm3_hex",
+    "sm3_many",
 ]
 
 DIGEST_SIZE = 32
@@ -115,6 +116,25 @@ def sm3(data: bytes) -> bytes:
     state = _EMPTY.copy()
     state.update(data)
     return state.digest()
+
+
+def sm3_many(items: Iterable[bytes], prefix: bytes = b"") -> list[bytes]:
+    """Return ``[sm3(prefix + item) for item in items]``, for hashing in a loop.
+
+    The prefix is absorbed once and its state copied per item, and nothing is
+    concatenated: tree hashing (one-byte prefixes) over thousands of leaves.
+    """
+    start = _EMPTY.copy()
+    if prefix:
+        start.update(prefix)
+    out: list[bytes] = []
+    add = out.append
+    copy = start.copy
+    for item in items:
+        state = copy()
+        state.update(item)
+        add(state.digest())
+    return out
 
 
 def sm3_hex(data: bytes) -> str:

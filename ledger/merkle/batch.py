@@ -14,6 +14,8 @@ every leaf hash ``hasher.size`` bytes; ``BatchError`` otherwise.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from itertools import chain, repeat
+from typing import cast
 
 from ledger.merkle.errors import BatchError
 from ledger.merkle.hasher import TreeHasher
@@ -36,23 +38,33 @@ def batch_paths(
     for leaf in leaves:
         if len(leaf) != hasher.size:
             raise BatchError(f"a leaf hash must be {hasher.size} bytes, got {len(leaf)}")
+    if len(leaves) == 1:
+        return leaves[0], [()]
     levels = [list(leaves)]
     while len(levels[-1]) > 1:
         level = levels[-1]
-        parents = [
-            hasher.hash_children(level[i], level[i + 1]) for i in range(0, len(level) - 1, 2)
-        ]
+        parents = hasher.hash_pairs(level)
         if len(level) % 2:
             parents.append(level[-1])
         levels.append(parents)
-    paths = []
-    for leaf_index in range(len(leaves)):
-        path = []
-        index = leaf_index
-        for level in levels[:-1]:
-            sibling = index ^ 1
-            if sibling < len(level):
-                path.append(level[sibling])
-            index >>= 1
-        paths.append(tuple(path))
+    # Column k of the paths is every leaf's sibling at level k (None where its
+    # node is unpaired): built per node with slices and repeat, then zipped, so
+    # the per-leaf work runs in C rather than in a Python loop per leaf and level.
+    count = len(leaves)
+    columns: list[list[bytes | None]] = []
+    for height, level in enumerate(levels[:-1]):
+        size = len(level)
+        even = size - size % 2
+        siblings: list[bytes | None] = [None] * size
+        siblings[0:even:2] = level[1:even:2]
+        siblings[1:even:2] = level[0:even:2]
+        span = 1 << height
+        column = list(chain.from_iterable(repeat(s, span) for s in siblings))
+        columns.append(column[:count])
+    paths = [
+        cast("tuple[bytes, ...]", path)
+        if None not in path
+        else tuple(node for node in path if node is not None)
+        for path in zip(*columns, strict=True)
+    ]
     return levels[-1][0], paths
