@@ -1,0 +1,195 @@
+"""Batch verification in process: 1,000 anchored credentials, the per-credential path
+against the batch path, interleaved (#14).
+
+Starts its own anvil, deploys the consortium and builds Zhejiang as the tests do
+(``tests.helpers.provinces.build_province``: the service's own ``open_province``,
+its real verifier, status list fetcher and audit log; no HTTP server is started).
+Zhejiang issues and anchors ``--credentials`` degree certificates, then each
+round verifies all of them twice, with everything else equal:
+
+- **per-credential** (the path before #14's batch evaluation):
+  ``credentials.verify.batch.verify_item`` for each credential, each in its own
+  index view;
+- **batch**: ``credentials.verify.batch.verify_chunk`` over the whole list, one
+  index view and one ``ChainState`` for all of them (``Verifier.evaluate_credentials``).
+
+Both then record one ``credential.verify`` access event per credential in one
+group commit (``api.province.access.record_access``), as the route does before
+answering. Reported per path and round: credentials/s (wall clock) and CPU per
+credential (this process's CPU time, which includes the audit log's commit
+thread). This is a benchmark, not a test.
+
+    .venv/bin/python scripts/bench_verify_batch.py [--credentials 1000] [--rounds 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from api.province.access import record_access
+from credentials.holder import Holder
+from credentials.verify import CREDENTIAL_VERIFY, VerificationRequest, Verifier
+from credentials.verify.batch import (
+    Outcome,
+    read_batch_options,
+    verify_chunk,
+    verify_item,
+)
+from credentials.verify.vcapi import Malformed, VerifyOptions
+from ledger.audit.events import Caller
+from ledger.chain.contracts.consortium import bind_consortium, deploy_consortium
+from ledger.chain.node.client import ChainClient
+from ledger.chain.node.processes import start_anvil
+from ledger.chain.node.transactions import NonceManager
+from tests.helpers.contracts import (
+    GD,
+    GD_CODE,
+    SM2_G,
+    ZJ,
+    ZJ_CODE,
+    Accounts,
+    World,
+    fund,
+    random_point,
+)
+from tests.helpers.credentials import degree_request
+from tests.helpers.provinces import ServedProvince, build_province
+
+CHAIN_ID = 31337
+CALLER = Caller("gd-verifier-app", "440000")
+
+Path_ = Callable[[Verifier, list[Any], VerifyOptions, int], list[Outcome]]
+
+
+def make_world(client: ChainClient) -> World:
+    """The test consortium (``tests/conftest.py``'s): issuers Zhejiang and Guangdong."""
+    accounts = Accounts(
+        deployer=fund(client),
+        governors=tuple(fund(client) for _ in range(3)),
+        outsider=fund(client),
+        zj_admin=fund(client),
+        zj_writer=fund(client),
+        gd_admin=fund(client),
+        gd_writer=fund(client),
+    )
+    deployer = NonceManager(client, accounts.deployer)
+    addresses = deploy_consortium(deployer, [g.address for g in accounts.governors], 2)
+    registry = bind_consortium(client, addresses).registry
+    g0, g1 = (NonceManager(client, g) for g in accounts.governors[:2])
+    for issuer_id, code, name, admin, writer, key in (
+        (ZJ, ZJ_CODE, "浙江省", accounts.zj_admin, accounts.zj_writer, SM2_G),
+        (GD, GD_CODE, "广东省", accounts.gd_admin, accounts.gd_writer, random_point()),
+    ):
+        proposed = registry.propose_admit_issuer(g0, issuer_id, code, name, admin.address)
+        registry.approve(g1, proposed.proposal_id)
+        admin_sender = NonceManager(client, admin)
+        registry.add_writer(admin_sender, issuer_id, writer.address)
+        registry.add_key(admin_sender, issuer_id, "key-1", key)
+    return World(client, accounts, addresses)
+
+
+def anchored(province: ServedProvince, count: int) -> list[dict[str, Any]]:
+    """``count`` degree certificates of 100 holders, issued and anchored."""
+    holders = [Holder.generate() for _ in range(100)]
+    issued = province.parts.issuer.issue_many(
+        [degree_request(holders[i % len(holders)]) for i in range(count)]
+    )
+    province.anchor_all()
+    return [province.parts.issuer.credential(c.digest) for c in issued]
+
+
+def per_credential(
+    verifier: Verifier, documents: list[Any], options: VerifyOptions, now: int
+) -> list[Outcome]:
+    """The per-credential path: each credential in its own index view."""
+    return [verify_item(verifier, (i, d), options, now) for i, d in enumerate(documents)]
+
+
+def batch(
+    verifier: Verifier, documents: list[Any], options: VerifyOptions, now: int
+) -> list[Outcome]:
+    """The batch path: every credential in one index view."""
+    return verify_chunk(verifier, list(enumerate(documents)), options, now)
+
+
+def run(province: ServedProvince, path: Path_, documents: list[Any], n: int) -> dict[str, float]:
+    """Verify ``documents`` by ``path`` and record their access events; rate and CPU."""
+    verifier = province.parts.verifier
+    options = read_batch_options({})
+    if isinstance(options, Malformed):
+        raise AssertionError("empty options are well formed")
+    request = VerificationRequest(CALLER, "cross-province.enrolment", "prc.pipl.art13", f"b{n}")
+    cpu, wall = time.process_time(), time.perf_counter()
+    outcomes = path(verifier, documents, options, verifier.clock())
+    events = [
+        verifier.access_event(o.result, request, CREDENTIAL_VERIFY)
+        for o in outcomes
+        if not isinstance(o, Malformed)
+    ]
+    record_access(province.parts.audit_log, CALLER, events, verdict=True)
+    wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+    if not all(not isinstance(o, Malformed) and o.result.valid for o in outcomes):
+        raise AssertionError("a benchmark credential did not verify")
+    heights = {o.result.index_height for o in outcomes if not isinstance(o, Malformed)}
+    return {
+        "per_s": len(documents) / wall,
+        "cpu_ms": cpu / len(documents) * 1000,
+        "seconds": wall,
+        "heights": float(len(heights)),
+    }
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the interleaved rounds; print a table and a final JSON line."""
+    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
+    parser.add_argument("--credentials", type=int, default=1000)
+    parser.add_argument("--rounds", type=int, default=3)
+    args = parser.parse_args(argv)
+    python = sys.version.split()[0]
+    print(f"# bench_verify_batch: {platform.machine()}, {os.cpu_count()} CPUs, Python {python}")
+    node = start_anvil(CHAIN_ID)
+    province = None
+    try:
+        world = make_world(ChainClient(node.url, CHAIN_ID))
+        province = build_province(world, Path(tempfile.mkdtemp(prefix="bench-verify-batch-")))
+        documents = anchored(province, args.credentials)
+        run(province, batch, documents[:50], 0)  # warm: imports, caches, the audit log
+        run(province, per_credential, documents[:50], 0)
+        rounds: list[dict[str, Any]] = []
+        for n in range(1, args.rounds + 1):
+            for name, path in (("per-credential", per_credential), ("batch", batch)):
+                measured = run(province, path, documents, n)
+                rounds.append({"round": n, "path": name, **measured})
+                print(
+                    f"round {n} {name:>14}: {len(documents)} in {measured['seconds']:.2f} s = "
+                    f"{measured['per_s']:,.0f} credentials/s, CPU {measured['cpu_ms']:.2f} ms "
+                    f"per credential"
+                )
+        summary = {
+            name: {
+                "per_s": sorted(r["per_s"] for r in rounds if r["path"] == name),
+                "cpu_ms": sorted(r["cpu_ms"] for r in rounds if r["path"] == name),
+            }
+            for name in ("per-credential", "batch")
+        }
+        print(json.dumps({"credentials": len(documents), "rounds": rounds, "summary": summary}))
+    finally:
+        if province is not None:
+            province.parts.close()
+        node.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
