@@ -119,8 +119,8 @@ def per_credential(
 def batch(
     verifier: Verifier, documents: list[Any], options: VerifyOptions, now: int
 ) -> list[Outcome]:
-    """The batch path: every credential in one index view."""
-    return verify_chunk(verifier, list(enumerate(documents)), options, now)
+    """The batch path: every credential in one index view, values of a parsed body."""
+    return verify_chunk(verifier, list(enumerate(documents)), options, now, parsed=True)
 
 
 def run(province: ServedProvince, path: Path_, documents: list[Any], n: int) -> dict[str, float]:

@@ -102,12 +102,18 @@ def verify_item(verifier: Verifier, item: Item, options: VerifyOptions, now_ms: 
 
 
 def verify_chunk(
-    verifier: Verifier, items: Sequence[Item], options: VerifyOptions, now_ms: int
+    verifier: Verifier,
+    items: Sequence[Item],
+    options: VerifyOptions,
+    now_ms: int,
+    *,
+    parsed: bool = False,
 ) -> list[Outcome]:
     """Each of ``items``, in order, in one index view (blocking: SM2, the chain index).
 
     An item that is not a credential is ``Malformed``; the others are evaluated
-    together by ``Verifier.evaluate_credentials``.
+    together by ``Verifier.evaluate_credentials`` (``parsed``: the items are values
+    ``credentials.ijson.parse`` decoded, a request body's).
     """
     outcomes: list[Outcome | None] = []
     credentials: list[dict[str, Any]] = []
@@ -120,7 +126,11 @@ def verify_chunk(
             credentials.append(cast("dict[str, Any]", document))
             outcomes.append(None)
     results = iter(
-        zip(credentials, verifier.evaluate_credentials(credentials, now_ms=now_ms), strict=True)
+        zip(
+            credentials,
+            verifier.evaluate_credentials(credentials, now_ms=now_ms, parsed=parsed),
+            strict=True,
+        )
     )
     verified: list[Outcome] = []
     for outcome in outcomes:

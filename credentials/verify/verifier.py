@@ -265,7 +265,7 @@ class Verifier:
         return self._evaluate_credential(document, within_caps(document), now_ms)
 
     def evaluate_credentials(
-        self, documents: Sequence[Any], *, now_ms: int | None = None
+        self, documents: Sequence[Any], *, now_ms: int | None = None, parsed: bool = False
     ) -> list[VerificationResult]:
         """``evaluate_credential`` of each of ``documents``, in order, in one index view.
 
@@ -274,9 +274,18 @@ class Verifier:
         ``ChainState`` whose issuers, keys and anchors the credentials share, and each
         distinct status list fetched once for all of them. The thread hands the GIL
         over between credentials, so a long batch does not starve other threads.
+
+        ``parsed``: every document is a value ``credentials.ijson.parse`` decoded (a
+        request body's), so only the container caps are checked, as
+        ``evaluate_parsed_credential`` does; otherwise as ``evaluate_credential``.
         """
         now = self.clock() if now_ms is None else now_ms
-        loaded = [load_credential(foreign.decode(each, CREDENTIAL_LIMITS)) for each in documents]
+        loaded = [
+            load_credential(
+                within_caps(each) if parsed else foreign.decode(each, CREDENTIAL_LIMITS)
+            )
+            for each in documents
+        ]
         passed = [each.value for each in loaded if isinstance(each, Passed)]
         retrieved = prefetch(list_urls(each.document for each in passed), self.fetch_list)
         done: list[VerificationResult | None] = [None] * len(documents)

@@ -154,7 +154,9 @@ def _verify_and_record(
 
     Returns the answer's bytes and the number of access events recorded.
     """
-    outcomes = verify_chunk(verifier, list(enumerate(documents)), options, verifier.clock())
+    items = list(enumerate(documents))
+    # ``_parse`` decoded the body with ``ijson.parse``: its value rules hold for every item.
+    outcomes = verify_chunk(verifier, items, options, verifier.clock(), parsed=True)
     events = [
         verifier.access_event(outcome.result, request, CREDENTIAL_VERIFY)
         for outcome in outcomes
