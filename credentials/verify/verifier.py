@@ -310,8 +310,10 @@ class Verifier:
             elif isinstance(each, Failed):
                 results.append(self._parse_failure("credential", each, document))
             else:
-                parsed = each.value
-                results.append(unavailable("credential", [parsed.digest.hex()], parsed.holder))
+                credential = each.value
+                results.append(
+                    unavailable("credential", [credential.digest.hex()], credential.holder)
+                )
         return results
 
     def _evaluate_credential(
