@@ -383,10 +383,11 @@ class AuditLog:
             row = tx.fetchone("SELECT id FROM audit_batches WHERE first_seq = ?", (first,))
             if row is None:
                 raise AuditError("batch row vanished inside its own transaction")
-            for offset, path in enumerate(paths):
-                index = first + offset
-                receipts.append(Receipt(index, leaves[index - size], signed, path))
-                batch_ids.append(int(row[0]))
+            receipts.extend(
+                Receipt(first + offset, leaves[first - size + offset], signed, path)
+                for offset, path in enumerate(paths)
+            )
+            batch_ids.extend([int(row[0])] * len(paths))
         tx.executemany(
             "INSERT INTO audit_events (seq, event_id, time_ms, actor, subject_key, "
             "subject_pseudonym, idempotency_key, body, leaf_hash, batch_id) "
@@ -407,11 +408,8 @@ class AuditLog:
                 for i, event in enumerate(events)
             ),
         )
-        nodes: list[tuple[int, int, bytes]] = []
-        for leaf in leaves:
-            for (level, index), node in border.append(leaf):
-                if level > 0:  # level 0 lives in audit_events
-                    nodes.append((level, index, node))
+        # Level 0 lives in audit_events; extend returns the nodes above it.
+        nodes = border.extend(leaves)
         tx.executemany("INSERT INTO audit_nodes (level, idx, hash) VALUES (?, ?, ?)", nodes)
         return {
             positions[i]: AppendResult(size + i, event, receipts[i])

@@ -135,7 +135,8 @@ def signed_chunks(
 
 def subject_key(pseudonym: str) -> int:
     """The indexed part of a pseudonym: its first 8 bytes as a signed 64-bit integer."""
-    return int.from_bytes(bytes.fromhex(pseudonym[:16]), "big", signed=True)
+    value = int(pseudonym[:16], 16)
+    return value - (1 << 64) if value >= 1 << 63 else value
 
 
 def event_json(body: bytes) -> dict[str, Any]:

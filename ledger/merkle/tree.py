@@ -149,6 +149,29 @@ class CompactRange:
         self.size += 1
         return created
 
+    def extend(self, leaf_hashes: Sequence[bytes]) -> list[tuple[int, int, bytes]]:
+        """Add leaves in order; returns the nodes above level 0 they completed.
+
+        Rows are ``(level, index, hash)``: what ``append`` returns, less the leaves.
+        """
+        width = self.hasher.size
+        if any(len(leaf) != width for leaf in leaf_hashes):
+            raise ProofError(f"a leaf hash must be {width} bytes")
+        hash_children = self.hasher.hash_children
+        border = self.border
+        size = self.size
+        created: list[tuple[int, int, bytes]] = []
+        for leaf in leaf_hashes:
+            node, level, index = leaf, 0, size
+            while index & 1:  # a right child completes its parent
+                node = hash_children(border.pop(), node)
+                level, index = level + 1, index >> 1
+                created.append((level, index, node))
+            border.append(node)
+            size += 1
+        self.size = size
+        return created
+
     def root(self) -> bytes:
         """Root of every leaf appended so far."""
         if not self.border:

@@ -8,11 +8,12 @@ import secrets
 import pytest
 
 from ledger.audit.events import Uuid7Factory
+from ledger.audit.tables import subject_key
 from ledger.crypto.hashes import SHA256
 from ledger.crypto.sm3 import sm3, sm3_many
 from ledger.merkle.batch import batch_paths
 from ledger.merkle.hasher import SM3_TREE, TreeHasher
-from ledger.merkle.tree import MemoryTree
+from ledger.merkle.tree import CompactRange, MemoryTree
 
 HASHERS = [SM3_TREE, TreeHasher(SHA256)]
 
@@ -85,3 +86,22 @@ def test_new_many_equals_one_id_at_a_time(monkeypatch: pytest.MonkeyPatch) -> No
 
     assert ids(many=True) == ids(many=False)
     assert len(set(ids(many=True))) == sum(count for _, count in calls)
+
+
+def test_compact_range_extend_equals_appending_one_by_one() -> None:
+    leaves = [SM3_TREE.hash_leaf(n.to_bytes(4, "big")) for n in range(300)]
+    one, many = CompactRange(SM3_TREE), CompactRange(SM3_TREE)
+    expected = [
+        (level, index, node)
+        for leaf in leaves
+        for (level, index), node in one.append(leaf)
+        if level > 0
+    ]
+    assert many.extend(leaves[:77]) + many.extend(leaves[77:]) == expected
+    assert (many.size, many.border) == (one.size, one.border)
+
+
+def test_subject_key_is_the_pseudonyms_first_8_bytes_signed() -> None:
+    for pseudonym in ("00" * 32, "ff" * 32, "7f" + "ff" * 31, "80" + "00" * 31, sm3(b"x").hex()):
+        expected = int.from_bytes(bytes.fromhex(pseudonym[:16]), "big", signed=True)
+        assert subject_key(pseudonym) == expected
