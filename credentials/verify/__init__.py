@@ -9,7 +9,9 @@ are free to move. The modules, one job each:
 - ``checks``: one function per numbered check, each returning a typed outcome;
 - ``outcome``: those outcomes; ``result``: check results and the verdict;
 - ``config``: the verifier's configuration; ``verifier``: ``Verifier``, which
-  runs the checks and records the access event;
+  runs the checks (one credential or many in one index view) and records the
+  access event; ``checklist``: one credential's checklist against one chain state;
+- ``batch``: many credentials of one request, item by item;
 - ``foreign``: credentials of issuers outside the consortium (their proofs through
   ``credentials.suites``) and presentations that carry them;
 - ``status_list_check``: the Bitstring Status List check, reported beside (4).
