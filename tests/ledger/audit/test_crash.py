@@ -99,8 +99,8 @@ def test_kill_9_during_appends_and_anchoring_loses_nothing(world: World, tmp_pat
             assert audit_log.root(checkpoint.tree_size) == (checkpoint.tree_size, checkpoint.root)
         anchorer = CheckpointAnchorer(audit_log, world.client.chain_id, world.audit)
         # Faster appends make more than checkpoints()'s default page of 1,000.
-        stored = anchorer.checkpoints(state=CheckpointState.ANCHORED, limit=len(sizes) + 1)
-        anchored = [c.tree_size for c in stored]
+        rows = anchorer.checkpoints(state=CheckpointState.ANCHORED, limit=len(sizes) + 1)
+        anchored = [c.tree_size for c in rows]
         assert anchored == sizes
         export = io.StringIO()
         write_export(audit_log, anchorer, export)
