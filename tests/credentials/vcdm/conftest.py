@@ -196,3 +196,10 @@ def verifier_refuses(
     assert isinstance(offline, OfflineFailure), offline
     assert offline.check is Check.PARSE, offline
     return outcome
+
+
+def refused_everywhere(members: Mapping[str, Any], reason: Reason, pointer: str) -> None:
+    """A credential with ``members`` is refused by the model, the issuer and check (0) alike."""
+    model_refuses(credential(**members), reason, pointer)
+    issuer_refuses(credential(**members), pointer)
+    verifier_refuses(members, reason, pointer)
