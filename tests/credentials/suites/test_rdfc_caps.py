@@ -73,7 +73,9 @@ def test_rdfc_poison_test074c_is_refused_by_the_time_cap_when_work_is_unbounded(
     elapsed = time.perf_counter() - started
     assert refused.value.reason == "canonicalization_limit"
     assert "time" in str(refused.value)
-    assert 0.3 <= elapsed < 1.0
+    # The lower bound is the cap; the upper one only that it stopped the unbounded work
+    # (minutes without it), with room for a loaded machine.
+    assert 0.3 <= elapsed < 5.0
 
 
 def test_other_threads_keep_running_while_a_poison_graph_is_refused() -> None:
