@@ -18,6 +18,9 @@ two provinces (Zhejiang issues, Guangdong verifies) and measures:
 
 Targets (DESIGN "Performance targets"): >= 2,000 issued/s end to end and
 >= 2,000 verified/s in process, on 2 cores. This is a benchmark, not a test.
+``--openattestation`` runs instead issuance end to end interleaved with
+OpenAttestation's ``wrapDocuments`` + one anchor, same N, ``--rounds`` times
+(scripts/bench_openattestation.py; installs the pinned npm package on first use).
 
     .venv/bin/python scripts/bench_issuance.py [--credentials 10000] [--batch 1000]
 """
@@ -350,7 +353,13 @@ def main() -> int:
     parser.add_argument("--presentations", type=int, default=2000)
     parser.add_argument("--baseline-tx", type=int, default=300)
     parser.add_argument("--baseline-python", type=int, default=20)
+    parser.add_argument("--openattestation", action="store_true", help="vs OpenAttestation")
+    parser.add_argument("--rounds", type=int, default=3, help="with --openattestation")
     args = parser.parse_args()
+    if args.openattestation:
+        from bench_openattestation import compare  # imports this module: not at the top
+
+        return compare(args)
 
     python = sys.version.split()[0]
     print(f"# bench_issuance: {platform.machine()}, {os.cpu_count()} CPUs, Python {python}")
