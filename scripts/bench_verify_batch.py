@@ -11,7 +11,10 @@ round verifies all of them twice, with everything else equal:
   ``credentials.verify.batch.verify_item`` for each credential, each in its own
   index view;
 - **batch**: ``credentials.verify.batch.verify_chunk`` over the whole list, one
-  index view and one ``ChainState`` for all of them (``Verifier.evaluate_credentials``).
+  index view and one ``ChainState`` for all of them (``Verifier.evaluate_credentials``),
+  on one thread;
+- **batch xN**: the same on ``--threads`` threads (default: one per core, as the
+  route does), still in one index view.
 
 Both then record one ``credential.verify`` access event per credential in one
 group commit (``api.province.access.record_access``), as the route does before
@@ -26,7 +29,8 @@ worker until the batch answers (``tests.helpers.batch_probe``): the probe p99 du
 the batch against #14's target of 50 ms, beside the p99 of the same probes just
 before it.
 
-    .venv/bin/python scripts/bench_verify_batch.py [--credentials 1000] [--rounds 3] [--probe]
+    .venv/bin/python scripts/bench_verify_batch.py [--credentials 1000] [--rounds 3]
+        [--threads N] [--probe]
 """
 
 from __future__ import annotations
@@ -49,6 +53,7 @@ from credentials.holder import Holder
 from credentials.verify import CREDENTIAL_VERIFY, VerificationRequest, Verifier
 from credentials.verify.batch import (
     Outcome,
+    default_threads,
     read_batch_options,
     verify_chunk,
     verify_item,
@@ -131,6 +136,18 @@ def batch(
     return verify_chunk(verifier, list(enumerate(documents)), options, now, parsed=True)
 
 
+def threaded(threads: int) -> Path_:
+    """The batch path on ``threads`` threads, still in one index view."""
+
+    def path(
+        verifier: Verifier, documents: list[Any], options: VerifyOptions, now: int
+    ) -> list[Outcome]:
+        items = list(enumerate(documents))
+        return verify_chunk(verifier, items, options, now, parsed=True, threads=threads)
+
+    return path
+
+
 def run(province: ServedProvince, path: Path_, documents: list[Any], n: int) -> dict[str, float]:
     """Verify ``documents`` by ``path`` and record their access events; rate and CPU."""
     verifier = province.parts.verifier
@@ -177,6 +194,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--credentials", type=int, default=1000)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument(
+        "--threads", type=int, default=default_threads(), help="threads of the batch xN path"
+    )
+    parser.add_argument(
         "--probe", action="store_true", help="probe the single route during a batch"
     )
     args = parser.parse_args(argv)
@@ -190,9 +210,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         documents = anchored(province, args.credentials)
         run(province, batch, documents[:50], 0)  # warm: imports, caches, the audit log
         run(province, per_credential, documents[:50], 0)
+        run(province, threaded(args.threads), documents[:50], 0)
+        paths = [
+            ("per-credential", per_credential),
+            ("batch", batch),
+            (f"batch x{args.threads}", threaded(args.threads)),
+        ]
         rounds: list[dict[str, Any]] = []
         for n in range(1, args.rounds + 1):
-            for name, path in (("per-credential", per_credential), ("batch", batch)):
+            for name, path in paths:
                 measured = run(province, path, documents, n)
                 rounds.append({"round": n, "path": name, **measured})
                 print(
@@ -205,10 +231,25 @@ def main(argv: Sequence[str] | None = None) -> int:
                 "per_s": sorted(r["per_s"] for r in rounds if r["path"] == name),
                 "cpu_ms": sorted(r["cpu_ms"] for r in rounds if r["path"] == name),
             }
-            for name in ("per-credential", "batch")
+            for name, _ in paths
         }
+        one, many = paths[1][0], paths[2][0]
+        ratios = sorted(
+            b["per_s"] / a["per_s"]
+            for a, b in zip(
+                (r for r in rounds if r["path"] == one),
+                (r for r in rounds if r["path"] == many),
+                strict=True,
+            )
+        )
+        print(f"{many} / {one}, credentials/s per round: " + ", ".join(f"{r:.2f}" for r in ratios))
         probes = probe_rounds(province, documents, args.rounds) if args.probe else []
-        out = {"credentials": len(documents), "rounds": rounds, "summary": summary}
+        out = {
+            "credentials": len(documents),
+            "rounds": rounds,
+            "summary": summary,
+            "threadedRatios": ratios,
+        }
         print(json.dumps(out | ({"probe_p99_ms": probes} if args.probe else {})))
     finally:
         if province is not None:

@@ -18,8 +18,12 @@ set of VC API ``options``. This module is that request's domain side, for every 
   all report its ``indexHeight``) and the issuers, keys, anchors and status lists
   they share are read once. ``verify_batch`` verifies the whole batch as one chunk;
   ``verify_item`` verifies one item alone, in its own view (the per-credential path);
+- **on every core**: ``verify_chunk(threads=n)`` checks the chunk's credentials on
+  the calling thread and ``n - 1`` threads of a small pool of this module (sized by
+  ``os.cpu_count()``), still in that one view: the SM2 verifications release the
+  GIL, so they run side by side (``default_threads``);
 - the caller runs a chunk where it likes (the route: in the thread pool, so the
-  event loop keeps serving; the verifying thread hands the GIL over between items).
+  event loop keeps serving; the verifying threads hand the GIL over between items).
 
 No access event is written here: the caller builds one per verified item
 (``Verifier.access_event``) and records them together, before it answers.
@@ -27,7 +31,10 @@ No access event is written here: the caller builds one per verified item
 
 from __future__ import annotations
 
+import os
+import threading
 from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any, cast
 
 from credentials.verify.vcapi import (
@@ -48,6 +55,7 @@ __all__ = [
     "Item",
     "Outcome",
     "chunks",
+    "default_threads",
     "read_batch_options",
     "verify_batch",
     "verify_chunk",
@@ -68,6 +76,27 @@ Item = tuple[int, object]
 
 Outcome = VcApiVerification | Malformed
 """What one item is: verified (decided or not), or not a credential at all."""
+
+
+_pool: ThreadPoolExecutor | None = None
+_pool_lock = threading.Lock()
+
+
+def default_threads() -> int:
+    """Threads a chunk is checked on by default: one per core."""
+    return max(1, os.cpu_count() or 1)
+
+
+def _helpers() -> ThreadPoolExecutor:
+    """The pool that lends ``verify_chunk`` its extra threads, started on first use."""
+    global _pool
+    with _pool_lock:
+        if _pool is None:
+            # One thread fewer than the cores: the calling thread checks credentials too.
+            _pool = ThreadPoolExecutor(
+                max_workers=max(1, default_threads() - 1), thread_name_prefix="verify-batch"
+            )
+        return _pool
 
 
 def read_batch_options(options: object) -> VerifyOptions | Malformed:
@@ -108,12 +137,14 @@ def verify_chunk(
     now_ms: int,
     *,
     parsed: bool = False,
+    threads: int = 1,
 ) -> list[Outcome]:
     """Each of ``items``, in order, in one index view (blocking: SM2, the chain index).
 
     An item that is not a credential is ``Malformed``; the others are evaluated
     together by ``Verifier.evaluate_credentials`` (``parsed``: the items are values
-    ``credentials.ijson.parse`` decoded, a request body's).
+    ``credentials.ijson.parse`` decoded, a request body's), on ``threads`` threads:
+    the calling one and ``threads - 1`` of this module's pool.
     """
     outcomes: list[Outcome | None] = []
     credentials: list[dict[str, Any]] = []
@@ -128,7 +159,13 @@ def verify_chunk(
     results = iter(
         zip(
             credentials,
-            verifier.evaluate_credentials(credentials, now_ms=now_ms, parsed=parsed),
+            verifier.evaluate_credentials(
+                credentials,
+                now_ms=now_ms,
+                parsed=parsed,
+                executor=_helpers() if threads > 1 and len(credentials) > 1 else None,
+                threads=min(threads, len(credentials)),
+            ),
             strict=True,
         )
     )

@@ -11,9 +11,10 @@ What is checked, and how, is ``credentials.verify.batch``.
 
 The batch must not stall the worker: everything but the request's plumbing runs in
 one thread-pool call (``_verify_and_record``): the credentials are verified together
-in one index view (``verify_chunk``; SM2 releases the GIL, and the thread hands it
-over between credentials), their access events are built, checked and recorded, and
-the answer is encoded, so the event loop keeps serving other requests meanwhile.
+in one index view (``verify_chunk``, on one thread per core: SM2 releases the GIL,
+and the threads hand it over between credentials), their access events are built,
+checked and recorded, and the answer is encoded, so the event loop keeps serving
+other requests meanwhile.
 
 Every verified item is one ``credential.verify`` access event; all of them are
 recorded in one group commit (``record_access``, the audit log's batch path) before
@@ -62,7 +63,7 @@ from api.http.schemas.verification_batch import (
 from api.province.access import record_access
 from credentials import ijson
 from credentials.verify import CREDENTIAL_VERIFY, VerificationRequest, Verifier
-from credentials.verify.batch import Outcome, read_batch_options, verify_chunk
+from credentials.verify.batch import Outcome, default_threads, read_batch_options, verify_chunk
 from credentials.verify.vcapi import Malformed, VerifyOptions
 
 router = APIRouter(tags=["verification"])
@@ -156,7 +157,9 @@ def _verify_and_record(
     """
     items = list(enumerate(documents))
     # ``_parse`` decoded the body with ``ijson.parse``: its value rules hold for every item.
-    outcomes = verify_chunk(verifier, items, options, verifier.clock(), parsed=True)
+    outcomes = verify_chunk(
+        verifier, items, options, verifier.clock(), parsed=True, threads=default_threads()
+    )
     events = [
         verifier.access_event(outcome.result, request, CREDENTIAL_VERIFY)
         for outcome in outcomes
