@@ -21,6 +21,7 @@ import json
 import re
 import secrets
 import threading
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -40,6 +41,9 @@ _RESOURCE = re.compile(
     re.ASCII,
 )
 _LONG_DIGITS = re.compile(r"[0-9]{9,}")
+# requestId and resource joined by NUL, which neither pattern admits, so one
+# match of this is both field matches.
+_REQUEST_RESOURCE = re.compile(f"(?:{_TOKEN.pattern})\x00(?:{_RESOURCE.pattern})", re.ASCII)
 
 
 class Outcome(StrEnum):
@@ -50,6 +54,10 @@ class Outcome(StrEnum):
     NOT_FOUND = "not_found"
     INVALID = "invalid"
     ERROR = "error"
+
+
+# Maps a valid outcome (an ``Outcome`` or its string) to its plain string.
+_OUTCOME_TEXT = {o.value: o.value for o in Outcome}
 
 
 @dataclass(frozen=True)
@@ -108,6 +116,47 @@ def _check(name: str, value: object, pattern: re.Pattern[str], *, digits_ok: boo
     problem = _problem(value, pattern, digits_ok)
     if problem:
         raise EventRejectedError(name, problem)
+
+
+def validate_many(events: Sequence[EventInput]) -> None:
+    """``event.validate()`` for each of ``events``: the same verdicts and errors, faster.
+
+    A batch repeats its codes (action, purpose, legal basis, outcome): each
+    distinct combination is checked once, and an event's own fields with one
+    regular-expression match. An event this quick check doubts goes through
+    ``validate`` itself, which names the bad field.
+    """
+    request_resource, digits, token = (
+        _REQUEST_RESOURCE.fullmatch,
+        _LONG_DIGITS.search,
+        _TOKEN.fullmatch,
+    )
+    known: set[tuple[object, ...]] = set()
+    for event in events:
+        try:
+            codes = (event.action, event.purpose, event.legal_basis, event.outcome)
+            request_id, subject, key = event.request_id, event.subject_id, event.idempotency_key
+            if codes not in known:
+                if not (
+                    _CODE.fullmatch(event.action)
+                    and _CODE.fullmatch(event.purpose)
+                    and _CODE.fullmatch(event.legal_basis)
+                    and not digits("\x00".join(codes[:3]))
+                    and event.outcome in _OUTCOME_TEXT
+                ):
+                    event.validate()
+                    continue
+                known.add(codes)
+            if (
+                request_resource("\x00".join((request_id, event.resource)))
+                and not digits(request_id)
+                and (key is None or token(key))
+                and (subject is None or 0 < len(subject) <= 512)
+            ):
+                continue
+        except TypeError:
+            pass  # a field of the wrong type: validate says which
+        event.validate()
 
 
 @functools.lru_cache(maxsize=4096)
@@ -219,6 +268,68 @@ class AccessEvent:
             idempotency_key=document.get("idempotencyKey"),
             outcome=str(document["outcome"]),
         )
+
+
+def build_events(
+    log_id: int,
+    caller: Caller,
+    time_ms: int,
+    inputs: Sequence[EventInput],
+    ids: Sequence[str],
+    subjects: Mapping[str, Subject],
+) -> tuple[list[AccessEvent], list[bytes]]:
+    """The events of validated ``inputs`` and their canonical bytes, for the batch path.
+
+    Event ``n`` has id ``ids[n]`` and the subject ``subjects[subject_id]``; its
+    bytes are its ``canonical_bytes()``, written from the inputs with what a
+    batch shares (actor, log, time, each subject) formatted once.
+    """
+    actor, org = caller.actor, caller.org
+    middle = f'","actor":"{actor}","actorOrg":"{org}","eventId":"'
+    tail = f',"subject":{{}},"time":"{format_time(time_ms)}","v":{EVENT_VERSION}}}'
+    log_part = f'","logId":{log_id},"outcome":"'
+    tails: dict[str | None, str] = {None: tail.replace("{}", "null", 1)}
+    for named, subject in subjects.items():
+        tails[named] = tail.replace(
+            "{}",
+            f'{{"keyVersion":{subject.key_version},"pseudonym":"{subject.pseudonym}"}}',
+            1,
+        )
+    new, outcomes = object.__new__, _OUTCOME_TEXT
+    events: list[AccessEvent] = []
+    bodies: list[bytes] = []
+    for event, event_id in zip(inputs, ids, strict=True):
+        key, subject_id = event.idempotency_key, event.subject_id
+        outcome = outcomes[event.outcome]
+        idempotency = "null" if key is None else '"' + key + '"'
+        bodies.append(
+            (
+                f'{{"action":"{event.action}{middle}{event_id}","idempotencyKey":'
+                f'{idempotency},"legalBasis":"{event.legal_basis}'
+                f'{log_part}{outcome}","purpose":"{event.purpose}","requestId":'
+                f'"{event.request_id}","resource":"{event.resource}"{tails[subject_id]}'
+            ).encode()
+        )
+        # A frozen dataclass's __init__ sets each of 13 fields through
+        # object.__setattr__; filling __dict__ at once is a third of the time.
+        built = new(AccessEvent)
+        built.__dict__.update(
+            log_id=log_id,
+            event_id=event_id,
+            time_ms=time_ms,
+            actor=actor,
+            actor_org=org,
+            action=event.action,
+            resource=event.resource,
+            purpose=event.purpose,
+            legal_basis=event.legal_basis,
+            subject=None if subject_id is None else subjects[subject_id],
+            request_id=event.request_id,
+            idempotency_key=key,
+            outcome=outcome,
+        )
+        events.append(built)
+    return events, bodies
 
 
 def canonical_json(document: dict[str, Any]) -> bytes:

@@ -34,7 +34,14 @@ from concurrent.futures import Future
 from dataclasses import dataclass, field
 
 from ledger.audit.errors import AuditError
-from ledger.audit.events import AccessEvent, Caller, EventInput, Subject, Uuid7Factory
+from ledger.audit.events import (
+    AccessEvent,
+    Caller,
+    EventInput,
+    Uuid7Factory,
+    build_events,
+    validate_many,
+)
 from ledger.audit.pseudonyms import PseudonymKeys
 from ledger.audit.receipts import BatchStatement, Receipt, SignedBatch, batch_paths, sign_batch
 from ledger.audit.tables import (
@@ -179,11 +186,9 @@ class AuditLog:
         if not events and guard is None:
             future.set_result([])
             return future
-        for event in events:
-            event.validate()
+        validate_many(events)
         now = self.clock()
-        built = self._build(caller, events, now)
-        bodies = [event.canonical_bytes() for event in built]
+        built, bodies = self._build(caller, events, now)
         leaves = self.hasher.hash_leaves(sm3_many(bodies))
         pending = _Pending(built, bodies, leaves, guard, future)
         self._ensure_worker()
@@ -243,32 +248,14 @@ class AuditLog:
             if stop:
                 return
 
-    def _build(self, caller: Caller, events: Sequence[EventInput], now: int) -> list[AccessEvent]:
+    def _build(
+        self, caller: Caller, events: Sequence[EventInput], now: int
+    ) -> tuple[list[AccessEvent], list[bytes]]:
         ids = self._ids.new_many(len(events), now)
         # A batch often names one subject many times: one HMAC per distinct subject.
-        subjects: dict[str, Subject] = {}
-        for event in events:
-            if event.subject_id is not None and event.subject_id not in subjects:
-                subjects[event.subject_id] = self.pseudonyms.subject(event.subject_id)
-        log_id, actor, org = self.log_id, caller.actor, caller.org
-        return [
-            AccessEvent(
-                log_id=log_id,
-                event_id=event_id,
-                time_ms=now,
-                actor=actor,
-                actor_org=org,
-                action=event.action,
-                resource=event.resource,
-                purpose=event.purpose,
-                legal_basis=event.legal_basis,
-                subject=None if event.subject_id is None else subjects[event.subject_id],
-                request_id=event.request_id,
-                idempotency_key=event.idempotency_key,
-                outcome=str(event.outcome),
-            )
-            for event, event_id in zip(events, ids, strict=True)
-        ]
+        distinct = list(dict.fromkeys(e.subject_id for e in events if e.subject_id is not None))
+        subjects = dict(zip(distinct, self.pseudonyms.subjects(distinct), strict=True))
+        return build_events(self.log_id, caller, now, events, ids, subjects)
 
     def _commit(self, group: list[_Pending]) -> list[list[AppendResult] | BaseException]:
         now = self.clock()
