@@ -70,6 +70,10 @@ MISSING_HEADER_RULE = "missing: required on routes that touch personal data"
 # Each header is checked by the rule of the access-event field it goes into: a
 # well-formed event with that one field replaced.
 _PROBE = access_event(Declaration("probe", "probe"), "probe", "audit.read", "record:probe")
+# Declarations the rule accepted (a pure function of the header values), per worker:
+# the few purpose/legal-basis pairs a client sends skip the event probe.
+_ACCEPTED: dict[tuple[str, str, str | None], Declaration] = {}
+_ACCEPTED_ENTRIES = 256
 _HEADERS = (
     ("X-Purpose", "purpose", True),
     ("X-Legal-Basis", "legal_basis", True),
@@ -158,13 +162,24 @@ def check_declaration(
     missing or breaks its rule is named in one 422, in that order.
     """
     if purpose is not None and legal_basis is not None:
+        key = (purpose, legal_basis, idempotency_key)
+        known = _ACCEPTED.get(key)
+        if known is not None:
+            return known
         try:
             replace(
                 _PROBE, purpose=purpose, legal_basis=legal_basis, idempotency_key=idempotency_key
             ).validate()
-            return Declaration(purpose, legal_basis)
         except EventRejectedError:
             pass  # each header on its own below, to name every bad one
+        else:
+            declared = Declaration(purpose, legal_basis)
+            # Idempotency keys are one per request: only key-less declarations repeat.
+            if idempotency_key is None:
+                if len(_ACCEPTED) >= _ACCEPTED_ENTRIES:
+                    _ACCEPTED.clear()
+                _ACCEPTED[key] = declared
+            return declared
     given = {"purpose": purpose, "legal_basis": legal_basis, "idempotency_key": idempotency_key}
     issues: list[FieldIssue] = []
     for header, field, required in _HEADERS:
