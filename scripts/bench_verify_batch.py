@@ -48,6 +48,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from api.http.routes import verification_batch
 from api.province.access import record_access
 from credentials.holder import Holder
 from credentials.verify import CREDENTIAL_VERIFY, VerificationRequest, Verifier
@@ -175,17 +176,29 @@ def run(province: ServedProvince, path: Path_, documents: list[Any], n: int) -> 
     }
 
 
-def probe_rounds(province: ServedProvince, documents: list[Any], rounds: int) -> list[float]:
-    """Serve ``province`` and probe the single route during a batch, ``rounds`` times."""
+def probe_rounds(
+    province: ServedProvince, documents: list[Any], rounds: int, threads: int
+) -> dict[str, list[float]]:
+    """Serve ``province`` and probe the single route during a batch, ``rounds`` times.
+
+    Each round sends the batch twice, the route verifying it on one thread then on
+    ``threads`` (``verification_batch.VERIFY_THREADS``).
+    """
     province.server.start()
-    during = []
-    for n in range(1, rounds + 1):
-        run = probe_during_batch(province, documents, 1000)
-        if run.batch_reply.status != 200 or not run.inside:
-            raise AssertionError(f"probe round {n}: {run.batch_reply.status}, no probe inside")
-        during.append(p99(run.inside) * 1000)
-        print(f"probe round {n}: {describe(run)} (target p99 <= 50 ms)")
-    return sorted(during)
+    during: dict[str, list[float]] = {}
+    try:
+        for n in range(1, rounds + 1):
+            for count in (1, threads):
+                verification_batch.VERIFY_THREADS = count
+                run = probe_during_batch(province, documents, 1000)
+                if run.batch_reply.status != 200 or not run.inside:
+                    status = run.batch_reply.status
+                    raise AssertionError(f"probe round {n}: {status}, no probe inside")
+                during.setdefault(f"x{count}", []).append(p99(run.inside) * 1000)
+                print(f"probe round {n} x{count}: {describe(run)} (target p99 <= 50 ms)")
+    finally:
+        verification_batch.VERIFY_THREADS = default_threads()
+    return {name: sorted(values) for name, values in during.items()}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -243,7 +256,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             )
         )
         print(f"{many} / {one}, credentials/s per round: " + ", ".join(f"{r:.2f}" for r in ratios))
-        probes = probe_rounds(province, documents, args.rounds) if args.probe else []
+        probes = probe_rounds(province, documents, args.rounds, args.threads) if args.probe else {}
         out = {
             "credentials": len(documents),
             "rounds": rounds,

@@ -70,6 +70,9 @@ router = APIRouter(tags=["verification"])
 
 BATCH_BODY = JsonBody(VerifyCredentialsBatchIn, batch=True)
 
+VERIFY_THREADS = default_threads()
+"""Threads one batch is verified on: one per core (``scripts/bench_verify_batch.py`` sets it)."""
+
 _PROBLEMS = problem_responses(400, 401, 403, 413, 415, 422, 429, 503)
 _PROBLEMS[400]["description"] = (
     "Not I-JSON (`invalid-json`, `array-too-long` past 1,000 items, ...), or an option "
@@ -158,7 +161,7 @@ def _verify_and_record(
     items = list(enumerate(documents))
     # ``_parse`` decoded the body with ``ijson.parse``: its value rules hold for every item.
     outcomes = verify_chunk(
-        verifier, items, options, verifier.clock(), parsed=True, threads=default_threads()
+        verifier, items, options, verifier.clock(), parsed=True, threads=VERIFY_THREADS
     )
     events = [
         verifier.access_event(outcome.result, request, CREDENTIAL_VERIFY)
