@@ -101,6 +101,10 @@ def build_app(argv: Sequence[str]) -> typer.Typer:
     return app
 
 
+INTERNAL_EXIT_STATUS = 70
+"""Exit status of a command that stopped on an unexpected error (BSD ``EX_SOFTWARE``)."""
+
+
 def _error_line(message: str) -> None:
     err.print(Text.assemble(("error: ", "bold red"), message), soft_wrap=True)
 
@@ -112,7 +116,7 @@ def main() -> None:
         status = build_app(argv)(args=argv, standalone_mode=False)
     except (click.exceptions.Abort, typer.Abort):
         sys.exit(130)
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001  (the last line between a bug and a traceback)
         if is_known_error(exc):
             _error_line(str(exc))
             sys.exit(2)
@@ -121,6 +125,12 @@ def main() -> None:
             if type(exc).__name__ != "NoArgsIsHelpError":
                 _error_line(usage_line(exc, argv))
             sys.exit(USAGE_EXIT_STATUS)
-        raise
+        # A bug, not the user's error. Only the exception's type: its message or a
+        # traceback could quote the personal data the command was handling.
+        _error_line(
+            f"internal error ({type(exc).__name__}): a bug in tongban; "
+            "what the service acknowledged is kept, run the command again to go on"
+        )
+        sys.exit(INTERNAL_EXIT_STATUS)
     # Without standalone mode, click returns the status of typer.Exit instead of exiting.
     sys.exit(status if isinstance(status, int) else 0)

@@ -101,8 +101,18 @@ class RemoteApi:
             return connection, connection.getresponse()
         except (OSError, http.client.HTTPException) as exc:
             connection.close()
-            reason = "timed out" if isinstance(exc, socket.timeout) else "unreachable"
-            raise RemoteApiError(0, "unreachable", f"the API at {self.url} is {reason}") from None
+            raise self._no_answer(exc) from None
+
+    def _no_answer(self, exc: Exception, *, cut_off: bool = False) -> RemoteApiError:
+        # Status 0: the request may or may not have been carried out, so a caller
+        # retries it with the same idempotency key, exactly as for a refused connection.
+        if isinstance(exc, socket.timeout):
+            reason = "timed out"
+        elif cut_off:
+            reason = "gone: the connection closed before the whole answer arrived"
+        else:
+            reason = "unreachable"
+        return RemoteApiError(0, "unreachable", f"the API at {self.url} is {reason}")
 
     @staticmethod
     def _refusal(status: int, raw: bytes) -> RemoteApiError:
@@ -133,11 +143,17 @@ class RemoteApi:
         connection, response = self._send(method, path, body, headers)
         try:
             raw = response.read()
+        except (OSError, http.client.HTTPException) as exc:
+            raise self._no_answer(exc, cut_off=True) from None
         finally:
             connection.close()
         if not 200 <= response.status < 300:
             raise self._refusal(response.status, raw)
-        decoded = json.loads(raw) if raw else None
+        try:
+            decoded = json.loads(raw) if raw else None
+        except ValueError:
+            detail = f"the API at {self.url} answered with a body that is not JSON"
+            raise RemoteApiError(response.status, "not-json", detail) from None
         return RemoteReply(response.status, dict(response.getheaders()), decoded)
 
     def get(self, path: str, *, headers: Mapping[str, str] | None = None) -> Any:
@@ -158,5 +174,12 @@ class RemoteApi:
                 raise self._refusal(response.status, response.read())
             while line := response.readline():
                 yield line
+            if response.length:
+                # http.client's readline ends quietly at an early EOF: a stream shorter
+                # than its Content-Length is a cut-off answer, not a complete export.
+                cut = http.client.IncompleteRead(b"", response.length)
+                raise self._no_answer(cut, cut_off=True)
+        except (OSError, http.client.HTTPException) as exc:
+            raise self._no_answer(exc, cut_off=True) from None
         finally:
             connection.close()
