@@ -56,6 +56,12 @@ class Settings(BaseSettings):
         default=Path("data"),
         description="Directory for the chain database, keys, store and logs; one service each.",
     )
+    database_url: SecretStr | None = Field(
+        default=None,
+        description=(
+            "postgresql://... selects the PostgreSQL store; unset: the SQLite file in data_dir"
+        ),
+    )
     chain: str = Field(
         default=EMBEDDED,
         description="'embedded' (ganache started here), 'anvil' (in memory) or a node URL.",
