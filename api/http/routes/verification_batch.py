@@ -63,15 +63,21 @@ from api.http.schemas.verification_batch import (
 from api.province.access import record_access
 from credentials import ijson
 from credentials.verify import CREDENTIAL_VERIFY, VerificationRequest, Verifier
-from credentials.verify.batch import Outcome, default_threads, read_batch_options, verify_chunk
+from credentials.verify.batch import Outcome, read_batch_options, verify_chunk
 from credentials.verify.vcapi import Malformed, VerifyOptions
 
 router = APIRouter(tags=["verification"])
 
 BATCH_BODY = JsonBody(VerifyCredentialsBatchIn, batch=True)
 
-VERIFY_THREADS = default_threads()
-"""Threads one batch is verified on: one per core (``scripts/bench_verify_batch.py`` sets it)."""
+VERIFY_THREADS = 1
+"""Threads one batch is verified on: the request's own thread.
+
+Measured on 2 cores with the default 2 workers (docs/benchmarks.md, "Batch
+verification on several threads"): a thread per core added nothing end to end
+(1,643/1,685 against 1,682/1,734 credentials/s) and made requests beside the
+batch wait longer (probe p99 80-141 ms against 36-102 ms), since the workers
+already fill the cores. ``scripts/bench_verify_batch.py`` sets it to compare."""
 
 _PROBLEMS = problem_responses(400, 401, 403, 413, 415, 422, 429, 503)
 _PROBLEMS[400]["description"] = (
