@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from ledger.store import dialects
 from ledger.store.database import Database, SchemaTooNewError, StoreError
 
 _VERSIONS_TABLE = """
@@ -24,17 +25,31 @@ CREATE TABLE IF NOT EXISTS schema_versions (
 
 @dataclass(frozen=True)
 class Migration:
-    """One schema step: ``version`` (1, 2, ...), a name, and its SQL statements."""
+    """One schema step: ``version`` (1, 2, ...), a name, and its SQL statements.
+
+    ``statements`` are SQLite's; on PostgreSQL they are translated
+    (``dialects.ddl``) unless ``postgresql`` gives PostgreSQL's own statements
+    for a step no translation says honestly.
+    """
 
     version: int
     name: str
     statements: tuple[str, ...]
+    postgresql: tuple[str, ...] | None = None
+
+    def statements_for(self, dialect: str) -> tuple[str, ...]:
+        """The statements to run on a database of ``dialect``."""
+        if dialect != "postgresql":
+            return self.statements
+        if self.postgresql is not None:
+            return self.postgresql
+        return tuple(dialects.ddl(s) for s in self.statements)
 
 
 def current_version(db: Database, component: str) -> int:
     """The schema version of ``component`` in ``db`` (0 if never migrated)."""
     with db.write() as tx:
-        tx.execute(_VERSIONS_TABLE)
+        tx.execute(dialects.ddl(_VERSIONS_TABLE) if db.dialect == "postgresql" else _VERSIONS_TABLE)
         row = tx.fetchone("SELECT version FROM schema_versions WHERE component = ?", (component,))
     return int(row[0]) if row else 0
 
@@ -58,7 +73,7 @@ def migrate(db: Database, component: str, migrations: Sequence[Migration]) -> in
             )
             if (int(row[0]) if row else 0) >= migration.version:
                 continue  # another process applied it meanwhile
-            for statement in migration.statements:
+            for statement in migration.statements_for(db.dialect):
                 tx.execute(statement)
             tx.execute(
                 "INSERT INTO schema_versions (component, version) VALUES (?, ?) "
