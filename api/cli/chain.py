@@ -1,14 +1,18 @@
-"""``tongban chain status`` and ``tongban chain deploy``: the chain head and the contracts.
+"""``tongban chain status``, ``deploy`` and ``genesis``: the chain head, the contracts, a genesis.
 
 ``--json`` prints the API's camelCase names: ``rpcUrl``, ``chainId``,
 ``blockNumber``, ``contracts.{name}.{address, blockNumber}`` and, for
 ``status``, ``clientVersion`` and ``contracts.{name}.hasCode``; ``deploy`` (and
 ``tongban serve``) add ``chain``, ``nodePid``, ``operatorAccount`` and ``dataDir``.
+``genesis`` (no chain needed) prints ``chainId``, ``validators``, ``extraData``,
+``out`` and, without ``--out``, the ``genesis`` document itself.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -122,3 +126,95 @@ def chain_deploy(
         print_description(describe_chain(runtime), as_json)
     finally:
         runtime.close()
+
+
+def _allocations(entries: list[str]) -> dict[str, int]:
+    from ledger.chain.genesis import GenesisError
+
+    alloc: dict[str, int] = {}
+    for entry in entries:
+        address, sep, wei = entry.partition("=")
+        if not sep or not wei.isdigit():
+            raise GenesisError("--alloc takes ADDRESS=WEI (WEI a whole number)")
+        alloc[address] = int(wei)
+    return alloc
+
+
+@chain_app.command("genesis")
+def chain_genesis(
+    validators: Annotated[
+        list[str],
+        typer.Option(
+            "--validator",
+            help="A validator's address (repeat for each; EIP-55 checksum or lowercase).",
+            show_default=False,
+        ),
+    ],
+    chain_id: Annotated[int, typer.Option("--chain-id", help="The network's chain id.")],
+    block_period: Annotated[
+        int,
+        typer.Option("--block-period", help="Seconds between blocks (QBFT blockperiodseconds)."),
+    ] = 2,
+    request_timeout: Annotated[
+        int, typer.Option("--request-timeout", help="QBFT round timeout in seconds.")
+    ] = 10,
+    gas_limit: Annotated[int, typer.Option("--gas-limit", help="Block gas limit.")] = 30_000_000,
+    alloc: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--alloc",
+            help="ADDRESS=WEI: an initial balance (repeatable; none on a free-gas network).",
+            show_default=False,
+        ),
+    ] = None,
+    out_file: Annotated[
+        Path | None,
+        typer.Option("--out", help="Write the genesis here (default: print it)."),
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Write a Hyperledger Besu QBFT genesis naming the validators (no chain needed)."""
+    import json
+
+    from ledger.chain.genesis import (
+        GenesisError,
+        QbftParameters,
+        decode_qbft_extra_data,
+        qbft_genesis,
+    )
+
+    genesis = qbft_genesis(
+        QbftParameters(
+            chain_id=chain_id,
+            validators=tuple(validators),
+            block_period=block_period,
+            request_timeout=request_timeout,
+            gas_limit=gas_limit,
+            alloc=_allocations(alloc or []),
+        )
+    )
+    text = json.dumps(genesis, indent=2) + "\n"
+    if out_file is not None:
+        try:
+            out_file.write_text(text, "utf-8")
+        except OSError as exc:
+            raise GenesisError(f"cannot write {out_file}: {exc.strerror}") from None
+    ordered = decode_qbft_extra_data(bytes.fromhex(genesis["extraData"][2:])).validators
+    if as_json:
+        summary: dict[str, Any] = {
+            "chainId": chain_id,
+            "validators": list(ordered),
+            "extraData": genesis["extraData"],
+            "out": str(out_file) if out_file is not None else None,
+        }
+        if out_file is None:
+            summary["genesis"] = genesis
+        print_json_line(summary)
+        return
+    if out_file is None:
+        sys.stdout.write(text)
+        return
+    out.print(f"[bold]genesis[/]    {out_file}", highlight=False)
+    out.print(f"chain id   {chain_id}, QBFT, block period {block_period} s", highlight=False)
+    for address in ordered:
+        out.print(f"validator  {address}", highlight=False)
