@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -20,11 +21,31 @@ from api.runtime.settings import Settings, SettingsError
 from ledger.audit.events import format_time
 from ledger.store.sqlite import SqliteDatabase
 
-clients_app = typer.Typer(help="Create, list and revoke API clients.", no_args_is_help=True)
+clients_app = typer.Typer(
+    help="Create, list and revoke API clients; bind them to TLS client certificates.",
+    no_args_is_help=True,
+)
+
+CertOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--cert",
+        help="PEM client certificate: the client authenticates by its public key over TLS "
+        "(docs/tls.md).",
+        dir_okay=False,
+    ),
+]
 
 
 def _registry(settings: Settings) -> ClientRegistry:
     return ClientRegistry(SqliteDatabase(settings.store_path))
+
+
+def _fingerprint(cert: Path | None) -> bytes | None:
+    # Imported here: it loads the HTTP stack, which list and revoke never need.
+    from api.runtime.tls import certificate_fingerprint
+
+    return None if cert is None else certificate_fingerprint(cert)
 
 
 def _describe(client: ApiClient) -> dict[str, object]:
@@ -49,17 +70,26 @@ def clients_create(
     client_id: Annotated[
         str | None, typer.Option("--id", help="Client id (default: random).")
     ] = None,
+    cert: CertOption = None,
     config: ConfigOption = None,
     data_dir: DataDirOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """Create a client and print its token: the only time the token is shown."""
     settings = load_cli_settings(config, data_dir, None, None)
+    fingerprint = _fingerprint(cert)
+    registry = _registry(settings)
     try:
-        issued = _registry(settings).create(name, org, role, client_id=client_id)
+        if fingerprint is not None and registry.find_by_certificate(fingerprint) is not None:
+            raise SettingsError("that certificate key is bound to another client")
+        issued = registry.create(name, org, role, client_id=client_id)
+        if fingerprint is not None:
+            registry.bind_certificate(issued.client.client_id, fingerprint)
     except ClientError as exc:
         raise SettingsError(str(exc)) from None
     description = {**_describe(issued.client), "token": issued.token}
+    if fingerprint is not None:
+        description["certificateSpkiSha256"] = fingerprint.hex()
     if as_json:
         print_json_line(description)
         return
@@ -103,3 +133,37 @@ def clients_revoke(
         print_json_line(_describe(revoked))
         return
     print_text(f"revoked {revoked.client_id}")
+
+
+@clients_app.command("bind-cert")
+def clients_bind_cert(
+    client_id: Annotated[str, typer.Argument(help="The client to bind.")],
+    cert: CertOption = None,
+    unbind: Annotated[
+        bool, typer.Option("--unbind", help="Remove the client's certificate binding.")
+    ] = False,
+    config: ConfigOption = None,
+    data_dir: DataDirOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Bind a client to a TLS client certificate's public key (SPKI SHA-256), or unbind it.
+
+    The binding is the key, not the subject name: a renewed certificate with a
+    new key needs binding again. Takes effect at once in every worker.
+    """
+    if (cert is None) == unbind:
+        raise SettingsError("give either --cert PATH or --unbind")
+    settings = load_cli_settings(config, data_dir, None, None)
+    fingerprint = _fingerprint(cert)
+    try:
+        client = _registry(settings).bind_certificate(client_id, fingerprint)
+    except ClientError as exc:
+        raise SettingsError(str(exc)) from None
+    shown = None if fingerprint is None else fingerprint.hex()
+    if as_json:
+        print_json_line({**_describe(client), "certificateSpkiSha256": shown})
+        return
+    if shown is None:
+        print_text(f"unbound {client.client_id} from its certificate")
+    else:
+        print_text(f"bound {client.client_id} to certificate key sha256:{shown}")

@@ -42,6 +42,7 @@ def serve_command(
     """Run the province service: start or reach the chain, deploy the contracts, wait.
 
     Stops cleanly on Ctrl-C or SIGTERM, stopping the embedded chain node with it.
+    SIGHUP loads the TLS certificate (TONGBAN_TLS_CERT) again.
     """
     from api.runtime.preflight import preflight
     from api.runtime.supervisor import run_service
@@ -55,6 +56,13 @@ def serve_command(
 
     signal.signal(signal.SIGTERM, request_stop)
     signal.signal(signal.SIGINT, request_stop)
+    reload = threading.Event()
+
+    def request_reload(signum: int, frame: FrameType | None) -> None:
+        reload.set()
+
+    # SIGHUP: load the TLS certificate again (docs/tls.md); never the default, which ends us.
+    signal.signal(signal.SIGHUP, request_reload)
 
     def ready(service: Supervisor) -> None:
         description = service.describe(describe_chain(service.runtime))
@@ -75,7 +83,7 @@ def serve_command(
         sys.stdout.flush()
 
     try:
-        run_service(settings, ready, stop)
+        run_service(settings, ready, stop, reload)
     finally:
         if not as_json:
             out.print("stopped")

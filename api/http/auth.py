@@ -15,6 +15,12 @@ Rate limits apply first: the client's own bucket, or one bucket shared by all
 requests without a valid token, so a flood of bad tokens is refused with 429
 and cannot flood the log.
 
+A machine client may instead present a TLS client certificate (docs/tls.md):
+the worker puts the SHA-256 of its SubjectPublicKeyInfo into the scope
+(``CLIENT_CERTIFICATE``), and a certificate bound to a client authenticates as
+that client. With both, they must name the same client, else 401; a
+certificate bound to no client counts as absent (a bearer token still works).
+
 Routes that touch personal data also need ``X-Purpose`` and ``X-Legal-Basis``:
 codes that follow the audit log's rules for ``purpose`` and ``legalBasis``
 (and an ``Idempotency-Key``, where a route takes one, its rule for
@@ -27,8 +33,9 @@ route's headers.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
+from typing import Any
 
 from api.errors import ProblemCode
 from api.http.context import ProvinceContext
@@ -42,11 +49,13 @@ from ledger.audit.events import Caller, Outcome
 
 __all__ = [
     "ANONYMOUS",
+    "CLIENT_CERTIFICATE",
     "DENIED_ACTION",
     "MISSING_HEADER_RULE",
     "Principal",
     "authorize",
     "check_declaration",
+    "client_certificate",
     "enforce_rate",
     "log_denied",
 ]
@@ -63,6 +72,9 @@ DENIED_RESOURCE = "record:api_route"
 _CHALLENGE = 'Bearer realm="tongban"'
 _INVALID_TOKEN = 'Bearer realm="tongban", error="invalid_token"'  # noqa: S105 - not a secret
 _INSUFFICIENT = 'Bearer realm="tongban", error="insufficient_scope"'
+
+CLIENT_CERTIFICATE = "tongban.client_certificate"
+"""ASGI scope extension a TLS worker sets: ``{"spki_sha256": <32 bytes>}`` of the client's cert."""
 
 MISSING_HEADER_RULE = "missing: required on routes that touch personal data"
 """The rule of an absent ``X-Purpose`` or ``X-Legal-Basis``."""
@@ -118,15 +130,45 @@ def log_denied(context: ProvinceContext, caller: Caller, request_id: str) -> Non
     )
 
 
-def authorize(
-    context: ProvinceContext, token: str | None, roles: Sequence[Role], request_id: str
-) -> Principal:
-    """The principal behind ``token`` if it is active and holds one of ``roles``.
+def client_certificate(scope: Mapping[str, Any]) -> bytes | None:
+    """The SPKI fingerprint of the request's TLS client certificate, if it presented one."""
+    extensions = scope.get("extensions")
+    if not extensions:
+        return None  # plain HTTP: uvicorn sets no extensions, so this is one lookup
+    found = extensions.get(CLIENT_CERTIFICATE)
+    return None if found is None else bytes(found["spki_sha256"])
 
-    ``roles`` empty means any authenticated client. Raises the 401, 403 or 429
-    problem otherwise, after logging 401 and 403 as ``api.denied`` events.
+
+def authorize(
+    context: ProvinceContext,
+    token: str | None,
+    roles: Sequence[Role],
+    request_id: str,
+    certificate: bytes | None = None,
+) -> Principal:
+    """The principal behind ``token`` or ``certificate`` if active and holding one of ``roles``.
+
+    ``certificate`` is the SPKI fingerprint of a verified TLS client
+    certificate; one bound to a client authenticates as it, and with a token
+    both must name the same client. ``roles`` empty means any authenticated
+    client. Raises the 401, 403 or 429 problem otherwise, after logging 401
+    and 403 as ``api.denied`` events.
     """
     client = context.clients.find_by_token(token) if token else None
+    if certificate is not None and (client is not None or not token):
+        bound = context.clients.find_by_certificate(certificate)
+        if bound is not None:
+            if client is None:
+                client = bound
+            elif bound.client_id != client.client_id:
+                enforce_rate(context, context.rate_limits.anonymous, "anonymous", "anonymous")
+                log_denied(context, ANONYMOUS, request_id)
+                context.metrics.denied.inc("unauthenticated")
+                raise Problem(
+                    ProblemCode.UNAUTHENTICATED,
+                    "the bearer token and the client certificate name different clients",
+                    headers={"WWW-Authenticate": _INVALID_TOKEN},
+                )
     if client is None or not client.active:
         if client is None:
             enforce_rate(context, context.rate_limits.anonymous, "anonymous", "anonymous")
@@ -138,7 +180,7 @@ def authorize(
         context.metrics.denied.inc("unauthenticated")
         raise Problem(
             ProblemCode.UNAUTHENTICATED,
-            "a valid bearer token is required" if token else "a bearer token is required",
+            _unauthenticated_detail(token, certificate),
             headers={"WWW-Authenticate": _INVALID_TOKEN if token else _CHALLENGE},
         )
     enforce_rate(context, context.rate_limits.clients, client.client_id, "client")
@@ -151,6 +193,14 @@ def authorize(
             headers={"WWW-Authenticate": _INSUFFICIENT},
         )
     return Principal(client)
+
+
+def _unauthenticated_detail(token: str | None, certificate: bytes | None) -> str:
+    if token:
+        return "a valid bearer token is required"
+    if certificate is not None:
+        return "the client certificate is not bound to an active API client"
+    return "a bearer token is required"
 
 
 def check_declaration(

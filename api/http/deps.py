@@ -33,7 +33,7 @@ from pydantic import BaseModel, ValidationError
 from starlette.routing import BaseRoute
 
 from api.errors import ProblemCode
-from api.http.auth import Principal, authorize, check_declaration
+from api.http.auth import Principal, authorize, check_declaration, client_certificate
 from api.http.context import ProvinceContext
 from api.http.problems import FieldIssue, Problem, request_id_of, validation_problem
 from api.province.access import Declaration
@@ -148,7 +148,7 @@ def _authorized(
 ) -> Principal:
     # A token lookup is one indexed read; only a refusal writes (its api.denied event)
     # and waits for that commit, which the rate limits keep rare.
-    principal = authorize(context, token, roles, request_id)
+    principal = authorize(context, token, roles, request_id, client_certificate(request.scope))
     request.state.client_id = principal.client.client_id
     return principal
 

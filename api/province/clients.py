@@ -10,6 +10,11 @@ Tokens are ``tb_`` followed by 32 random bytes in unpadded base64url. A token
 is shown once, when the client is created; the store keeps only its SM3 hash,
 and a request's token is looked up by hash. Revocation is immediate for every
 worker because nothing is cached. Records are never deleted.
+
+A client may also be bound to a TLS client certificate by the SHA-256 of its
+SubjectPublicKeyInfo (``bind_certificate``): a request over TLS presenting a
+certificate with that public key authenticates as the client, whoever signed
+it and whatever its subject says (docs/tls.md). One key, one client.
 """
 
 from __future__ import annotations
@@ -60,6 +65,15 @@ MIGRATIONS = (
             )""",
         ),
     ),
+    Migration(
+        2,
+        "client certificates",
+        (
+            # SHA-256 of a TLS client certificate's SubjectPublicKeyInfo (docs/tls.md).
+            "ALTER TABLE api_clients ADD COLUMN cert_spki BLOB",
+            "CREATE UNIQUE INDEX api_clients_cert_spki ON api_clients (cert_spki)",
+        ),
+    ),
 )
 
 TOKEN_PREFIX = "tb_"  # noqa: S105 - a prefix, not a secret
@@ -68,6 +82,8 @@ TOKEN_PREFIX = "tb_"  # noqa: S105 - a prefix, not a secret
 _TOKEN_BYTES = 32
 _TOKEN = re.compile(r"tb_[A-Za-z0-9_-]{43}", re.ASCII)
 _NAME_MAX = 100
+SPKI_FINGERPRINT_BYTES = 32
+"""Length of a certificate binding: a SHA-256 digest."""
 _ID_ALPHABET = string.ascii_lowercase
 _COLUMNS = "client_id, name, organisation, roles, created_at_ms, revoked_at_ms"
 
@@ -267,6 +283,49 @@ class ClientRegistry:
                 (hash_token(token),),
             )
         return None if row is None else _from_row(row)
+
+    def find_by_certificate(self, spki_sha256: bytes) -> ApiClient | None:
+        """The client bound to the certificate key ``spki_sha256`` (revoked or not), or None."""
+        with self.db.read() as tx:
+            row = tx.fetchone(
+                f"SELECT {_COLUMNS} FROM api_clients WHERE cert_spki = ?",  # noqa: S608
+                (spki_sha256,),
+            )
+        return None if row is None else _from_row(row)
+
+    def certificate_of(self, client_id: str) -> bytes | None:
+        """The certificate key fingerprint bound to ``client_id``, or None."""
+        with self.db.read() as tx:
+            row = tx.fetchone("SELECT cert_spki FROM api_clients WHERE client_id = ?", (client_id,))
+        return None if row is None or row[0] is None else bytes(row[0])
+
+    def bind_certificate(self, client_id: str, spki_sha256: bytes | None) -> ApiClient:
+        """Bind ``client_id`` to a certificate key fingerprint (None: unbind); replaces any.
+
+        A revoked client cannot be bound; a fingerprint bound to another client
+        is a conflict (unbind it there first).
+        """
+        if spki_sha256 is not None and len(spki_sha256) != SPKI_FINGERPRINT_BYTES:
+            raise InvalidClientError(
+                "certificate", "must be a SHA-256 fingerprint of a SubjectPublicKeyInfo"
+            )
+        with self.db.write() as tx:
+            client = self._get(tx, client_id)
+            if client is None:
+                raise UnknownClientError("no client has that id")
+            if spki_sha256 is not None:
+                if not client.active:
+                    raise ClientConflictError("a revoked client cannot be bound to a certificate")
+                other = tx.fetchone(
+                    "SELECT client_id FROM api_clients WHERE cert_spki = ?", (spki_sha256,)
+                )
+                if other is not None and str(other[0]) != client_id:
+                    raise ClientConflictError("that certificate key is bound to another client")
+            tx.execute(
+                "UPDATE api_clients SET cert_spki = ? WHERE client_id = ?",
+                (spki_sha256, client_id),
+            )
+        return client
 
     def revoke(self, client_id: str) -> ApiClient:
         """Revoke ``client_id`` at once; revoking twice keeps the first time.

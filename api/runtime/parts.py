@@ -130,7 +130,12 @@ class ProvinceParts:
 
 def status_lists_base(settings: Settings) -> str | None:
     """The public base URL of the province's status lists (None: none is stable)."""
-    return settings.public_url or default_public_base(settings.http_host, settings.http_port)
+    if settings.public_url:
+        return settings.public_url
+    base = default_public_base(settings.http_host, settings.http_port)
+    if base is not None and settings.tls_cert is not None:
+        return "https://" + base.removeprefix("http://")
+    return base
 
 
 def open_province(settings: Settings, plan: ChainPlan, *, writer: bool = False) -> ProvinceParts:

@@ -193,6 +193,25 @@ class Settings(BaseSettings):
     client_burst: int = Field(
         default=2000, ge=1, description="Requests an API client may make at once (bucket size)."
     )
+    # Transport security (docs/tls.md); checked at start-up by api.runtime.tls.
+    tls_cert: Path | None = Field(
+        default=None,
+        description="PEM certificate chain the API serves over TLS (1.2+); with tls_key. "
+        "Reloaded on SIGHUP.",
+    )
+    tls_key: Path | None = Field(
+        default=None, description="PEM private key of tls_cert (unencrypted, mode 0600)."
+    )
+    tls_client_ca: Path | None = Field(
+        default=None,
+        description="PEM CA bundle: enables optional client certificates verified against "
+        "it, mapped to API clients by SPKI fingerprint (needs tls_cert).",
+    )
+    allow_plain_http: bool = Field(
+        default=False,
+        description="Serve plain HTTP on a non-loopback http_host (behind a proxy that "
+        "terminates TLS); refused otherwise.",
+    )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_format: Literal["json", "text"] = "json"
 

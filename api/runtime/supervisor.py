@@ -16,6 +16,10 @@ Start-up, in order (any failure undoes what was started and ends in one
    metrics directory on stdin;
 5. print the description and ``ready``.
 
+With ``tls_cert`` the TLS files are checked before step 1 (``api.runtime.tls``),
+and plain HTTP on a non-loopback address is refused there unless
+``allow_plain_http``; SIGHUP then makes every worker load the certificate again.
+
 Then it watches: a worker that dies is restarted (after a pause if it dies
 again at once). SIGTERM or Ctrl-C stops the workers (they finish in-flight
 requests), then the writer, then the chain node.
@@ -26,6 +30,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -46,6 +51,7 @@ from api.runtime.demo import (
 from api.runtime.parts import ChainPlan, ProvinceParts, open_province
 from api.runtime.provision import ProvisionReport, provision_issuer
 from api.runtime.settings import Settings, SettingsError
+from api.runtime.tls import server_context
 from api.runtime.worker import READY_LINE
 from api.runtime.writer import (
     WriterLoop,
@@ -145,6 +151,8 @@ class Supervisor:
         """Demo mode: the file of each demo province's API tokens, by division code."""
         self.metrics_dir: Path | None = None
         """Where every process of the service keeps its metrics (None: each its own)."""
+        self.reload_event = threading.Event()
+        """Set (by SIGHUP) to load the TLS certificate again in every worker."""
 
     # -------------------------------------------------------------- start-up
 
@@ -184,7 +192,8 @@ class Supervisor:
         if self._listener is None:
             raise RuntimeError("not listening")
         host, port = self._listener.getsockname()[:2]
-        return f"http://{host}:{port}"
+        scheme = "http" if self.settings.tls_cert is None else "https"
+        return f"{scheme}://{host}:{port}"
 
     def _payload(self) -> str:
         plan = self.parts.plan.to_json()
@@ -242,6 +251,9 @@ class Supervisor:
     def watch(self) -> None:
         """Restart workers that die, until ``stop_event`` is set."""
         while not self.stop_event.wait(0.5):
+            if self.reload_event.is_set():
+                self.reload_event.clear()
+                self.reload_tls()
             for index, worker in enumerate(self._workers):
                 if worker.process.poll() is None:
                     continue
@@ -257,6 +269,27 @@ class Supervisor:
                 except SettingsError:
                     log.exception("a restarted HTTP worker did not start")
                 self._workers[index] = replacement
+
+    def reload_tls(self) -> bool:
+        """Tell every worker to load the TLS certificate again (SIGHUP); False if not done.
+
+        The files are checked here first: a certificate that does not load is
+        one log line, and the workers keep serving the old one. Each worker
+        checks them again before it swaps (``api.runtime.tls.reload_context``).
+        """
+        if self.settings.tls_cert is None:
+            log.warning("SIGHUP ignored: TLS is not configured")
+            return False
+        try:
+            server_context(self.settings)
+        except SettingsError as exc:
+            log.error("TLS reload refused; still serving the old certificate: %s", exc)
+            return False
+        for worker in self._workers:
+            if worker.process.poll() is None:
+                worker.process.send_signal(signal.SIGHUP)
+        log.info("TLS reload sent to the HTTP workers", extra={"workers": len(self._workers)})
+        return True
 
     def describe(self, runtime_description: dict[str, Any]) -> ServiceDescription:
         """The description printed at start-up."""
@@ -340,6 +373,8 @@ def bind_http(settings: Settings) -> socket.socket:
 def start_service(settings: Settings) -> Supervisor:
     """Bring the whole service up (see the module); on failure, leave nothing running."""
     settings = _with_demo_governor(settings)
+    # Before anything binds or starts: one line for a bad TLS or plain-HTTP setting.
+    server_context(settings)
     # Bound first (listening comes with the workers): with port 0 the port is known
     # from here on, so the status list URLs issued credentials carry are the real ones.
     listener = bind_http(settings)
@@ -394,10 +429,16 @@ def run_service(
     settings: Settings,
     on_ready: Callable[[Supervisor], None],
     stop: threading.Event,
+    reload: threading.Event | None = None,
 ) -> None:
-    """Start the service, call ``on_ready``, watch it until ``stop`` is set, then stop it."""
+    """Start the service, call ``on_ready``, watch it until ``stop`` is set, then stop it.
+
+    ``reload``, when set, makes the workers load the TLS certificate again.
+    """
     service = start_service(settings)
     service.stop_event = stop
+    if reload is not None:
+        service.reload_event = reload
     try:
         on_ready(service)
         service.watch()

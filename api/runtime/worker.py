@@ -20,6 +20,11 @@ use) hands it to the app instead, as a request carrying the scope extension
 problem with the usual headers, counted and logged, and the connection closes
 (the rest of its bytes cannot be framed).
 
+With ``tls_cert`` set the worker terminates TLS itself (``api.runtime.tls``):
+its own ``SSLContext`` goes to uvicorn through ``ssl_context_factory``, SIGHUP
+loads the certificate again into it, and ``TlsHttpToolsProtocol`` puts the
+client certificate's SPKI fingerprint into each request's scope.
+
 SIGTERM stops a worker gracefully: in-flight requests finish, queued audit
 appends commit, the store closes. It dies with the supervisor (parent-death
 signal), so nothing outlives a killed service.
@@ -48,6 +53,7 @@ from api.http.middleware import FRAMING_ERROR
 from api.runtime.logs import configure_logging
 from api.runtime.parts import ChainPlan, open_province
 from api.runtime.settings import Settings
+from api.runtime.tls import connection_extensions, reload_context, server_context
 from ledger.lifetime import die_with_parent
 
 log = logging.getLogger(__name__)
@@ -121,6 +127,31 @@ class ProblemHttpToolsProtocol(HttpToolsProtocol):
         self._start_asgi_task(cycle, self.app)
 
 
+class TlsHttpToolsProtocol(ProblemHttpToolsProtocol):
+    """The protocol of a TLS worker: each request's scope carries the connection's TLS facts.
+
+    uvicorn itself sets no ASGI ``extensions``; this sets ``tls`` and the client
+    certificate's SPKI fingerprint (``api.runtime.tls.connection_extensions``),
+    computed once per connection, after the handshake. Plain HTTP workers use
+    ``ProblemHttpToolsProtocol``, so they pay nothing for it.
+    """
+
+    _extensions: dict[str, Any] | None = None
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        """Note the connection's TLS extensions, then let uvicorn set it up."""
+        ssl_object = transport.get_extra_info("ssl_object")
+        if ssl_object is not None:
+            self._extensions = connection_extensions(ssl_object)
+        super().connection_made(transport)
+
+    def on_message_begin(self) -> None:
+        """Start a request's scope, with the connection's extensions."""
+        super().on_message_begin()
+        if self._extensions is not None:
+            self.scope["extensions"] = self._extensions
+
+
 class _ReadyServer(uvicorn.Server):
     """A uvicorn server that says ``ready`` on stdout once it accepts connections."""
 
@@ -148,6 +179,12 @@ def run_worker(fd: int, payload: dict[str, Any]) -> None:
     # full collection during a 1,000-credential batch scans only the batch's objects
     # (it paused every request of the worker for ~100 ms, docs/benchmarks.md).
     gc.freeze()
+    tls = server_context(settings)
+    tls_options: dict[str, Any] = {}
+    if tls is not None:
+        tls_options["http"] = TlsHttpToolsProtocol
+        tls_options["ssl_context_factory"] = lambda config, default: tls
+        signal.signal(signal.SIGHUP, lambda signum, frame: reload_context(tls, settings))
     config = uvicorn.Config(
         create_app(parts.context()),
         access_log=False,
@@ -159,6 +196,7 @@ def run_worker(fd: int, payload: dict[str, Any]) -> None:
         log_config=None,
         timeout_graceful_shutdown=5,
         timeout_keep_alive=30,
+        **tls_options,
     )
     try:
         _ReadyServer(config).run(sockets=[listener])
