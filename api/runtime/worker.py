@@ -180,9 +180,10 @@ def run_worker(fd: int, payload: dict[str, Any]) -> None:
     # (it paused every request of the worker for ~100 ms, docs/benchmarks.md).
     gc.freeze()
     tls = server_context(settings)
+    protocol: type[ProblemHttpToolsProtocol] = ProblemHttpToolsProtocol
     tls_options: dict[str, Any] = {}
     if tls is not None:
-        tls_options["http"] = TlsHttpToolsProtocol
+        protocol = TlsHttpToolsProtocol
         tls_options["ssl_context_factory"] = lambda config, default: tls
         signal.signal(signal.SIGHUP, lambda signum, frame: reload_context(tls, settings))
     config = uvicorn.Config(
@@ -191,7 +192,7 @@ def run_worker(fd: int, payload: dict[str, Any]) -> None:
         lifespan="off",
         # The C parser and loop (pinned dependencies), not the pure-Python h11 and
         # asyncio defaults (docs/benchmarks.md); malformed requests get problems.
-        http=ProblemHttpToolsProtocol,
+        http=protocol,
         loop="uvloop",
         log_config=None,
         timeout_graceful_shutdown=5,
