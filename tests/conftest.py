@@ -23,6 +23,7 @@ from ledger.chain.node.processes import NodeProcess, start_anvil
 from ledger.chain.node.transactions import NonceManager
 from ledger.crypto.signer import LocalSigner
 from ledger.crypto.sm2 import Sm2PrivateKey
+from ledger.store.database import Database
 from ledger.store.sqlite import SqliteDatabase
 from tests.helpers.contracts import (
     GD,
@@ -35,6 +36,8 @@ from tests.helpers.contracts import (
     fund,
     random_point,
 )
+from tests.helpers.postgres import PostgresCluster, PostgresMissingError, start_cluster
+from tests.helpers.stores import ENGINES, StoreTarget
 
 ANVIL_CHAIN_ID = 31337
 FUNDING_WEI = 10**24
@@ -130,5 +133,45 @@ def pseudonyms() -> PseudonymKeys:
 def db(tmp_path: Path) -> Iterator[SqliteDatabase]:
     """A new SQLite store in the test's temporary directory."""
     database = SqliteDatabase(tmp_path / "store.sqlite")
+    yield database
+    database.close()
+
+
+# -- PostgreSQL: one cluster per run, started by the first test that needs it --------------
+
+
+@pytest.fixture(scope="session")
+def postgres_cluster() -> Iterator[PostgresCluster]:
+    """A throw-away PostgreSQL server on 127.0.0.1 (tests/helpers/postgres.py), stopped after."""
+    try:
+        cluster = start_cluster()
+    except PostgresMissingError as exc:
+        pytest.fail(str(exc), pytrace=False)
+    yield cluster
+    cluster.stop()
+
+
+@pytest.fixture
+def postgres_database(postgres_cluster: PostgresCluster) -> Iterator[str]:
+    """The URL of a new, empty database on the test cluster, dropped after the test."""
+    name = postgres_cluster.create_database()
+    yield postgres_cluster.url(name)
+    postgres_cluster.drop_database(name)
+
+
+@pytest.fixture(params=ENGINES)
+def store_target(request: pytest.FixtureRequest, tmp_path: Path) -> StoreTarget:
+    """Where a new, empty store is, once per engine (``sqlite``, ``postgresql``)."""
+    if request.param == "sqlite":
+        return StoreTarget("sqlite", tmp_path / "store.sqlite")
+    # Asked for only here, so runs without PostgreSQL tests never start the cluster.
+    url: str = request.getfixturevalue("postgres_database")
+    return StoreTarget("postgresql", url)
+
+
+@pytest.fixture
+def any_db(store_target: StoreTarget) -> Iterator[Database]:
+    """A new store on each engine in turn (store-facing tests use it as their ``db``)."""
+    database = store_target.open()
     yield database
     database.close()

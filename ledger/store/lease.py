@@ -3,15 +3,21 @@
 A lease has a holder and an expiry; the holder renews it well before expiry.
 Whoever takes over an expired lease gets a higher ``token`` (a fencing token):
 work tagged with an older token is from a holder that lost the lease.
-Time is passed in (milliseconds since the epoch) so tests need no clock tricks.
+
+Time is in milliseconds since the epoch. Leave ``now_ms`` out and it is the
+database's clock, read inside the lease's own transaction: on PostgreSQL the
+server's, the one clock every host sharing the store agrees on (hosts' own
+clocks drift apart, and a lease judged by two clocks can have two holders);
+on SQLite, one host's. Tests pass ``now_ms`` so they need no clock tricks.
 """
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from typing import ClassVar
 
-from ledger.store.database import Database, Row
+from ledger.store.database import Database, Row, Transaction
 from ledger.store.migrations import Migration, migrate
 
 MIGRATIONS = (
@@ -52,6 +58,18 @@ class LeaseLostError(Exception):
     """The lease is held by someone else (or expired and was taken over)."""
 
 
+_SERVER_NOW_MS = "SELECT CAST(EXTRACT(EPOCH FROM clock_timestamp()) * 1000 AS BIGINT)"
+
+
+def database_now_ms(db: Database, tx: Transaction) -> int:
+    """The store's clock in ``tx``: the PostgreSQL server's, or this host's for SQLite."""
+    if db.dialect == "postgresql":
+        row = tx.fetchone(_SERVER_NOW_MS)
+        if row is not None:
+            return int(row[0])
+    return time.time_ns() // 1_000_000
+
+
 class Leases:
     """Acquire, renew and release named leases in the store."""
 
@@ -60,9 +78,18 @@ class Leases:
         self.db = db
         migrate(db, "leases", MIGRATIONS)
 
-    def acquire(self, name: str, holder: str, ttl_ms: int, now_ms: int) -> Lease | None:
+    def now_ms(self) -> int:
+        """The clock leases are judged by (the database's): a holder times its renewals by it."""
+        with self.db.read() as tx:
+            return database_now_ms(self.db, tx)
+
+    def acquire(
+        self, name: str, holder: str, ttl_ms: int, now_ms: int | None = None
+    ) -> Lease | None:
         """Take ``name`` for ``holder`` if it is free, expired, or already ours; else None."""
         with self.db.write() as tx:
+            if now_ms is None:
+                now_ms = database_now_ms(self.db, tx)
             row = tx.fetchone(
                 f"SELECT {Lease.COLUMNS} FROM leases WHERE name = ?",  # noqa: S608
                 (name,),
@@ -84,9 +111,11 @@ class Leases:
                 return None
         return Lease(name, holder, token, now_ms + ttl_ms)
 
-    def renew(self, lease: Lease, ttl_ms: int, now_ms: int) -> Lease:
+    def renew(self, lease: Lease, ttl_ms: int, now_ms: int | None = None) -> Lease:
         """Extend a held lease; raises ``LeaseLostError`` if it is no longer ours."""
         with self.db.write() as tx:
+            if now_ms is None:
+                now_ms = database_now_ms(self.db, tx)
             changed = tx.execute(
                 "UPDATE leases SET expires_at_ms = ? "
                 "WHERE name = ? AND holder = ? AND token = ? AND expires_at_ms > ?",

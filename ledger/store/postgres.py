@@ -39,6 +39,13 @@ WRITE_LOCK_KEY = 0x546F6E6762616E  # "Tongban": the advisory lock every write tr
 """The ``pg_advisory_xact_lock`` key that serializes write transactions."""
 
 _ITERATE_ROWS = 1000
+_FAILURES = (
+    psycopg.OperationalError,
+    psycopg.ProgrammingError,
+    psycopg.InternalError,
+    psycopg.NotSupportedError,
+)
+"""What ends a transaction as a ``StoreError`` (an ``IntegrityError`` stays one, as on SQLite)."""
 _cursor_names = count()
 
 
@@ -117,6 +124,8 @@ class PostgresDatabase:
             name="tongban-store",
         )
         try:
+            # One plain connection first: the pool would retry a refused one until its timeout.
+            psycopg.connect(url, connect_timeout=max(1, round(connect_timeout_s))).close()
             self._pool.open(wait=True, timeout=connect_timeout_s)
         except (PoolTimeout, psycopg.Error):
             self._pool.close()
@@ -139,9 +148,9 @@ class PostgresDatabase:
                 except psycopg.errors.LockNotAvailable:
                     connection.execute("ROLLBACK")
                     raise StoreBusyError(f"the store at {self.where} is busy") from None
-                except (psycopg.OperationalError, psycopg.ProgrammingError) as exc:
-                    # Lost connections, a full disk, a missing table: the store is unusable
-                    # for this transaction; the server's message names no row values.
+                except _FAILURES as exc:
+                    # Lost connections, a full disk, a missing table, a write in a read:
+                    # the transaction is over; the server's message names no row values.
                     _rollback(connection)
                     raise StoreError(
                         f"the store at {self.where} failed: {_first_line(exc)}"
@@ -179,13 +188,6 @@ class PostgresDatabase:
             "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY", write=False
         ) as tx:
             yield tx
-
-    def now_ms(self) -> int:
-        """The database server's clock, in milliseconds since the epoch (the same on every host)."""
-        with self.read() as tx:
-            row = tx.fetchone("SELECT (EXTRACT(EPOCH FROM clock_timestamp()) * 1000)::bigint")
-        assert row is not None  # noqa: S101 -- a SELECT without FROM returns one row
-        return int(row[0])
 
     def close(self) -> None:
         """Close the pool and every connection in it."""

