@@ -5,6 +5,8 @@ node?" from ``web3_clientVersion`` right after checking the chain id, before it
 sends anything, so a loopback JSON-RPC server answering those two methods like
 Besu is enough to test that demo passphrases are refused on a real network.
 Anything else it is asked is an error, so a test that gets further fails loudly.
+The client version is Besu's recorded answer; ``tests/helpers/besu_node.py`` is
+the stand-in that answers everything else like Besu.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-BESU_VERSION = "besu/v25.1.0/linux-x86_64/openjdk-java-21"
+from tests.helpers.besu_node import BESU_VERSION
 
 
 def _handler(chain_id: int) -> type[BaseHTTPRequestHandler]:

@@ -140,7 +140,12 @@ class ChainClient:
         to_block: BlockId = "latest",
         topics: Sequence[Any] | None = None,
     ) -> list[dict[str, Any]]:
-        """``eth_getLogs`` over a block range."""
+        """``eth_getLogs`` over a block range, in smaller ranges if the node limits them.
+
+        Besu refuses a range wider than ``--rpc-max-logs-range`` (5000 blocks by
+        default, often set lower); the range is then halved until the node
+        answers, so callers need not know any node's limit.
+        """
         query: dict[str, Any] = {
             "address": address if isinstance(address, str) else list(address),
             "fromBlock": hex(from_block),
@@ -148,7 +153,27 @@ class ChainClient:
         }
         if topics is not None:
             query["topics"] = list(topics)
-        return [dict(entry) for entry in self.rpc("eth_getLogs", query)]
+        try:
+            return [dict(entry) for entry in self.rpc("eth_getLogs", query)]
+        except ChainUnavailableError:
+            raise
+        except ChainError as exc:
+            if not _range_refused(exc):
+                raise
+        end = to_block if isinstance(to_block, int) else self._tag_number(to_block)
+        if end <= from_block:
+            raise ChainError(f"eth_getLogs refused even block {from_block} alone")
+        middle = (from_block + end) // 2
+        return self.logs(address, from_block, middle, topics) + self.logs(
+            address, middle + 1, end, topics
+        )
+
+    def _tag_number(self, tag: str) -> int:
+        if tag == "earliest":
+            return 0
+        if tag.startswith("0x"):
+            return int(tag, 16)
+        return int(self.get_block(tag)["number"], 16)
 
     def fee_fields(self) -> dict[str, int]:
         """Fee fields for a new transaction: EIP-1559 when the chain has a base fee.
@@ -182,6 +207,13 @@ class ChainClient:
             self.rpc("evm_setAccountBalance", address, hex(wei))
         else:
             raise ChainError("set_balance only works on a local development node")
+
+
+def _range_refused(error: ChainError) -> bool:
+    # Besu: "Requested range exceeds maximum RPC range limit" (-32005); other
+    # nodes and gateways word it differently but name the range and its limit.
+    message = str(error).lower()
+    return "range" in message and ("exceed" in message or "limit" in message)
 
 
 def checksum(address: str) -> ChecksumAddress:

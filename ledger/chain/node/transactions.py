@@ -27,6 +27,7 @@ from ledger.chain.errors import (
     TransactionError,
 )
 from ledger.chain.node.client import ChainClient
+from ledger.chain.node.reverts import decode_revert_data
 
 log = logging.getLogger(__name__)
 
@@ -267,6 +268,14 @@ class NonceManager:
         return receipt
 
     def _revert_reason(self, tx_hash: str, receipt: dict[str, Any]) -> ContractRevertError:
+        # Besu with --revert-reason-enabled puts the revert data in the receipt:
+        # exact even when state changed within the block, and no replay needed.
+        recorded = receipt.get("revertReason")
+        if isinstance(recorded, str) and recorded.startswith("0x"):
+            try:
+                return decode_revert_data(bytes.fromhex(recorded[2:]))
+            except ValueError:
+                pass  # not hex: replay below
         tx = self.client.transaction(tx_hash)
         if tx is None or tx.get("to") is None:
             return ContractRevertError("")
