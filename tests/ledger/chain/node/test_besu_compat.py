@@ -134,6 +134,17 @@ def test_fee_fields_are_zero_on_a_zero_base_fee_chain(client: ChainClient) -> No
     assert client.fee_fields() == {"maxFeePerGas": 0, "maxPriorityFeePerGas": 0}
 
 
+def test_a_suggested_tip_on_free_gas_is_refused_clearly_for_an_unfunded_account(
+    anvil: FreeGasAnvil,
+) -> None:
+    # Besu suggests the tips of recent blocks: one participant that tips makes the
+    # suggestion non-zero, and an account without ether cannot pay it.
+    with besu_proxy(anvil.url, BesuBehaviour(min_priority_fee=1)) as proxy:
+        sender = NonceManager(ChainClient(proxy.url, CHAIN_ID), create_account())
+        with pytest.raises(ChainError, match="Upfront cost exceeds account balance"):
+            deploy(sender, load_artifact("ChainProbe"), sender.address)
+
+
 def test_next_nonce_counts_transactions_still_in_the_pool(
     client: ChainClient, anvil: FreeGasAnvil, new_sender: Callable[[], NonceManager]
 ) -> None:
