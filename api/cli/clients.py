@@ -140,7 +140,7 @@ def clients_bind_cert(
     client_id: Annotated[str, typer.Argument(help="The client to bind.")],
     cert: CertOption = None,
     unbind: Annotated[
-        bool, typer.Option("--unbind", help="Remove the client's certificate binding.")
+        bool, typer.Option("--unbind", help="Remove the client's certificate binding.", metavar="")
     ] = False,
     config: ConfigOption = None,
     data_dir: DataDirOption = None,
@@ -151,7 +151,7 @@ def clients_bind_cert(
     The binding is the key, not the subject name: a renewed certificate with a
     new key needs binding again. Takes effect at once in every worker.
     """
-    if (cert is None) == unbind:
+    if (cert is not None) == unbind:
         raise SettingsError("give either --cert PATH or --unbind")
     settings = load_cli_settings(config, data_dir, None, None)
     fingerprint = _fingerprint(cert)
