@@ -9,7 +9,10 @@ uses fresh, unfunded accounts (the network has free gas).
 
 from __future__ import annotations
 
+import json
+import subprocess
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -19,7 +22,7 @@ from ledger.chain.contracts.artifacts import load_artifact
 from ledger.chain.contracts.binding import BoundContract, deploy
 from ledger.chain.contracts.consortium import bind_consortium, deploy_consortium
 from ledger.chain.errors import ChainError, ChainIdMismatchError, ContractRevertError
-from ledger.chain.node.accounts import create_account
+from ledger.chain.node.accounts import create_account, keystore_address
 from ledger.chain.node.blocks import NewBlocks
 from ledger.chain.node.client import ChainClient
 from ledger.chain.node.reverts import revert_from_rpc_error
@@ -37,6 +40,7 @@ from tests.helpers.besu_node import (
     recorded,
     start_free_gas_anvil,
 )
+from tests.helpers.processes import TONGBAN, tongban_env
 
 CHAIN_ID = 1337
 # Methods that would need keys held by the node: the service must never use them.
@@ -104,6 +108,32 @@ def test_node_key_methods_answer_as_besu_does(client: ChainClient) -> None:
         client.rpc("anvil_setBalance", VALIDATORS[0], "0x1")
     with pytest.raises(ChainError, match="Method not enabled"):
         client.rpc("clique_getSigners", "latest")
+
+
+@pytest.mark.slow
+def test_tongban_chain_deploy_against_besu_needs_no_ether_and_no_node_keys(
+    besu: BesuProxy, client: ChainClient, tmp_path: Path
+) -> None:
+    mark = besu.mark()
+    args = ["chain", "deploy", "--json", "--data-dir", str(tmp_path), "--chain", besu.url]
+    result = subprocess.run(
+        [TONGBAN, *args, "--chain-id", str(CHAIN_ID)],
+        capture_output=True,
+        text=True,
+        env=tongban_env(TONGBAN_EVM_KEY_PASSPHRASE="operator-secret"),
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    contracts = json.loads(result.stdout)["contracts"]
+    assert contracts
+    assert all(client.code(c["address"]) for c in contracts.values())
+    operator = keystore_address(tmp_path / "keys" / "evm-operator.json")
+    assert operator is not None
+    assert client.balance(operator) == 0  # never funded, never charged
+    methods = besu.methods_since(mark)
+    assert "eth_sendRawTransaction" in methods
+    assert not NODE_KEY_METHODS & set(methods)
+    assert not [m for m in methods if m.startswith(("anvil_", "evm_"))]
 
 
 # -- free gas, local signing, nonces ----------------------------------------------------
