@@ -186,6 +186,9 @@ def run_worker(fd: int, payload: dict[str, Any]) -> None:
         protocol = TlsHttpToolsProtocol
         tls_options["ssl_context_factory"] = lambda config, default: tls
         signal.signal(signal.SIGHUP, lambda signum, frame: reload_context(tls, settings))
+    else:
+        # A hangup sent to the whole process group must not end a plain worker.
+        signal.signal(signal.SIGHUP, signal.SIG_IGN)
     config = uvicorn.Config(
         create_app(parts.context()),
         access_log=False,

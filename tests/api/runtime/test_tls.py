@@ -12,6 +12,7 @@ import signal
 import ssl
 import subprocess
 import time
+import urllib.request
 import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -19,6 +20,7 @@ from pathlib import Path
 
 import pytest
 
+from api.runtime.parts import status_lists_base
 from api.runtime.settings import Settings, SettingsError
 from api.runtime.tls import (
     certificate_fingerprint,
@@ -160,6 +162,15 @@ def _pair(server: ssl.SSLContext, client_side: ssl.SSLContext) -> ssl.SSLObject:
     return client
 
 
+def test_status_list_urls_default_to_https_with_tls(tmp_path: Path) -> None:
+    tls = {"tls_cert": tmp_path / "c.pem", "tls_key": tmp_path / "k.pem"}
+    plain = _settings(tmp_path, http_port=8443)
+    assert status_lists_base(plain) == "http://127.0.0.1:8443"
+    assert status_lists_base(_settings(tmp_path, http_port=8443, **tls)) == "https://127.0.0.1:8443"
+    given = _settings(tmp_path, http_port=8443, public_url="https://gov.example/api", **tls)
+    assert status_lists_base(given) == "https://gov.example/api"
+
+
 def test_the_fingerprint_is_the_sha256_of_the_subject_public_key_info(tmp_path: Path) -> None:
     ca = Authority(tmp_path / "pki")
     client = ca.issue("client", "machine", server=False)
@@ -277,3 +288,21 @@ def test_sighup_serves_a_new_certificate_and_a_bad_one_keeps_the_old(
     assert {_served_key(tls_service) for _ in range(8)} == {renewed.spki_sha256}
     assert tls_service.served.process.poll() is None
     shutil.copyfile(renewed.cert, tls_service.cert)  # a restarted worker could start again
+
+
+def test_sighup_without_tls_is_ignored_with_a_warning(tmp_path: Path) -> None:
+    served = serve(
+        tmp_path / "serve.log", "--data-dir", str(tmp_path / "data"), TONGBAN_CHAIN="anvil"
+    )
+    try:
+        assert served.url.startswith("http://127.0.0.1:")
+        served.process.send_signal(signal.SIGHUP)
+        _wait_for(
+            lambda: "SIGHUP ignored: TLS is not configured" in served.log.read_text(),
+            "the warning",
+        )
+        with urllib.request.urlopen(served.url + "/healthz", timeout=30) as answer:
+            assert answer.status == 200
+        assert served.process.poll() is None
+    finally:
+        assert served.stop() == 0
