@@ -110,8 +110,11 @@ def join_document(contracts: dict[str, Any]) -> str:
 
 
 def _tongban(args: list[str], env: dict[str, str]) -> dict[str, Any]:
+    # The console script installed with this interpreter, else the one on PATH.
+    beside = Path(sys.executable).with_name("tongban")
+    program = str(beside) if beside.is_file() else "tongban"
     result = subprocess.run(
-        ["tongban", *args, "--json"], env=env, capture_output=True, text=True, check=False
+        [program, *args, "--json"], env=env, capture_output=True, text=True, check=False
     )
     if result.returncode != 0:
         last = (result.stderr.strip().splitlines() or ["(no message)"])[-1]

@@ -6,7 +6,7 @@ JSON schema (copied with provenance into tests/vectors/compose-spec/), and
 everything it refers to is checked against the repository and the code read
 at test time: files, ports, volumes, health checks, settings, the Besu
 genesis and permissioning files. ``consortium_init.py``'s steps that need no
-chain run for real.
+chain run for real, and the consortium step runs against a real anvil node.
 """
 
 from __future__ import annotations
@@ -26,8 +26,11 @@ import pytest
 import yaml  # type: ignore[import-untyped]
 
 from api.runtime.settings import CLIENT_ENV, CONFIG_ENV, ENV_PREFIX, Settings
+from ledger.chain.contracts.registry import IssuerRegistry, IssuerStatus
 from ledger.chain.genesis import decode_qbft_extra_data, enode_id, node_address
 from ledger.chain.node.accounts import load_keystore
+from ledger.chain.node.client import ChainClient
+from tests.helpers.processes import TONGBAN, tongban_env
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCKER = ROOT / "hardhat-free-docker"
@@ -441,3 +444,58 @@ def test_join_config_names_the_three_contracts_as_settings() -> None:
     assert set(document) <= set(Settings.model_fields)
     with pytest.raises(consortium_init.InitError, match="AuditAnchor"):
         consortium_init.join_document({k: v for k, v in contracts.items() if k != "AuditAnchor"})
+
+
+def test_consortium_step_deploys_writes_join_toml_and_admits_the_second_province(
+    anvil: ChainClient, tmp_path: Path
+) -> None:
+    """The quick start's set-up step, run against a real (anvil) node instead of ganache."""
+    env = {
+        "PROVINCE_330000_EVM_KEY_PASSPHRASE": "first-test-passphrase",
+        "PROVINCE_440000_EVM_KEY_PASSPHRASE": "second-test-passphrase",
+    }
+    (tmp_path / "deployment").mkdir()
+    args = [
+        "consortium",
+        f"--chain={anvil.url}",
+        f"--chain-id={anvil.chain_id}",
+        f"--first=330000={tmp_path / '330000'}",
+        "--join=440000:2:Guangdong",
+        f"--data-root={tmp_path}",
+        f"--deployment-dir={tmp_path / 'deployment'}",
+    ]
+    first = _init(*args, env=env)
+    assert first.returncode == 0, first.stderr
+    join = tomllib.loads((tmp_path / "deployment" / "join.toml").read_text("utf-8"))
+    assert set(join) == {"registry", "credential_anchor", "audit_anchor"}
+    for address in join.values():
+        assert anvil.code(address)
+    second_account = load_keystore(
+        tmp_path / "440000" / "keys" / "evm-operator.json", "second-test-passphrase"
+    ).address
+    registry = IssuerRegistry(anvil, join["registry"])
+    assert registry.issuer_status(2) is IssuerStatus.ACTIVE
+    assert registry.issuer(2).admin.lower() == second_account.lower()
+    again = _init(*args, env=env)  # compose reruns it on every `up`
+    assert again.returncode == 0, again.stderr
+    rerun_join = tomllib.loads((tmp_path / "deployment" / "join.toml").read_text("utf-8"))
+    assert rerun_join == join
+    # join.toml is a settings file the second province starts with: it joins, deploys nothing.
+    joined = subprocess.run(
+        [TONGBAN, "chain", "deploy", "--json"],
+        capture_output=True,
+        text=True,
+        env=tongban_env(
+            TONGBAN_CONFIG=str(tmp_path / "deployment" / "join.toml"),
+            TONGBAN_DATA_DIR=str(tmp_path / "440000"),
+            TONGBAN_CHAIN=anvil.url,
+            TONGBAN_CHAIN_ID=str(anvil.chain_id),
+            TONGBAN_EVM_KEY_PASSPHRASE="second-test-passphrase",
+        ),
+        timeout=120,
+        stdin=subprocess.DEVNULL,
+    )
+    assert joined.returncode == 0, joined.stderr
+    described = json.loads(joined.stdout.splitlines()[-1])
+    assert described["operatorAccount"].lower() == second_account.lower()
+    assert described["contracts"]["IssuerRegistry"]["address"] == join["registry"]
