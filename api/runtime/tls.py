@@ -203,7 +203,12 @@ def reload_context(context: ssl.SSLContext, settings: Settings) -> bool:
         except SettingsError as exc:
             log.error("TLS reload failed; still serving the old certificate: %s", exc)
             return False
-        context.load_cert_chain(cert, key, password=_no_passphrase)
+        try:
+            context.load_cert_chain(cert, key, password=_no_passphrase)
+        except (OSError, _EncryptedKeyError):
+            # Not expected after the scratch load; this runs in a signal handler, so never raise.
+            log.error("TLS reload failed in the live context after a clean check")
+            return False
     log.info("TLS certificate reloaded")
     return True
 
