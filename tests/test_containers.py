@@ -168,6 +168,31 @@ def test_the_besu_provinces_take_their_passphrases_from_the_environment_or_stop(
                 assert ":?" in value, (name, key)
 
 
+def _secret(value: str) -> str:
+    """A literal, or the name of the variable a ``${NAME:?...}`` takes it from."""
+    match = INTERPOLATION.fullmatch(value)
+    return f"${match[1]}" if match else value
+
+
+def test_each_province_unlocks_the_account_its_set_up_steps_created() -> None:
+    default = Settings.model_fields["evm_key_passphrase"].default.get_secret_value()
+    for name, service in SERVICES.items():
+        env = _environment(service)
+        if "TONGBAN_DIVISION_CODE" not in env:
+            continue
+        division = env["TONGBAN_DIVISION_CODE"]
+        own = _secret(env.get("TONGBAN_EVM_KEY_PASSPHRASE", default))
+        steps = [
+            n
+            for n, s in SERVICES.items()
+            if s.get("restart") == "no" and _profiles(n) & _profiles(name)
+        ]
+        assert steps, name
+        for step in steps:
+            given = _environment(SERVICES[step])[f"PROVINCE_{division}_EVM_KEY_PASSPHRASE"]
+            assert _secret(given) == own, (name, step)
+
+
 # ---- files, ports, volumes, health ----
 
 
