@@ -114,6 +114,11 @@ class PostgresDatabase:
         self.where = describe(url)
         self.busy_timeout_ms = busy_timeout_ms
         self._writing = threading.local()
+        self._begin_write = (
+            "BEGIN ISOLATION LEVEL READ COMMITTED; "
+            f"SET LOCAL lock_timeout = {int(busy_timeout_ms)}; "
+            f"SELECT pg_advisory_xact_lock({WRITE_LOCK_KEY})"
+        )
         self._pool = ConnectionPool(
             url,
             min_size=1,
@@ -132,14 +137,12 @@ class PostgresDatabase:
             raise StoreError(f"cannot reach the store at {self.where}") from None
 
     @contextmanager
-    def _transaction(self, begin: str, *, write: bool) -> Iterator[PostgresTransaction]:
+    def _transaction(self, begin: str) -> Iterator[PostgresTransaction]:
         try:
             with self._pool.connection() as connection:
                 try:
+                    # One round trip: without parameters it is one simple-protocol query.
                     connection.execute(begin)
-                    if write:
-                        connection.execute(f"SET LOCAL lock_timeout = {int(self.busy_timeout_ms)}")
-                        connection.execute("SELECT pg_advisory_xact_lock(%s)", (WRITE_LOCK_KEY,))
                 except psycopg.errors.LockNotAvailable:
                     connection.execute("ROLLBACK")
                     raise StoreBusyError(f"the store at {self.where} is busy") from None
@@ -176,7 +179,7 @@ class PostgresDatabase:
             raise StoreError("a write transaction inside another on the same thread")
         self._writing.active = True
         try:
-            with self._transaction("BEGIN ISOLATION LEVEL READ COMMITTED", write=True) as tx:
+            with self._transaction(self._begin_write) as tx:
                 yield tx
         finally:
             self._writing.active = False
@@ -184,9 +187,7 @@ class PostgresDatabase:
     @contextmanager
     def read(self) -> Iterator[PostgresTransaction]:
         """A read-only transaction over one consistent snapshot."""
-        with self._transaction(
-            "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY", write=False
-        ) as tx:
+        with self._transaction("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY") as tx:
             yield tx
 
     def close(self) -> None:

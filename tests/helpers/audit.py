@@ -13,7 +13,7 @@ from ledger.audit.pseudonyms import PseudonymKeys
 from ledger.chain.node.transactions import NonceManager
 from ledger.chain.outbox import OutboxJournal, OutboxProcessor
 from ledger.crypto.signer import LocalSigner
-from ledger.store.sqlite import SqliteDatabase
+from ledger.store.database import Database
 from tests.helpers.contracts import ZJ, World
 
 LOG_ID = 330000
@@ -40,7 +40,7 @@ class AnchoredAuditLog:
     """A province's log anchored on the test chain, with helpers to export and verify."""
 
     def __init__(
-        self, world: World, db: SqliteDatabase, signer: LocalSigner, keys: PseudonymKeys
+        self, world: World, db: Database, signer: LocalSigner, keys: PseudonymKeys
     ) -> None:
         self.world = world
         self.db = db

@@ -1,10 +1,11 @@
 """A province writer process for the crash tests: appends, checkpoints and anchors until killed.
 
 Run as ``python -m tests.helpers.writer_harness`` with its configuration in
-``TB_*`` environment variables. Prints ``ACK <index> <event id>`` only after an
-append is durable (its receipt returned), so every printed line is an
-acknowledged event the log must never lose. With ``TB_MODE=drain`` it anchors
-what is left, waits until the outbox is empty and exits.
+``TB_*`` environment variables (``TB_DB``: a SQLite path or a PostgreSQL URL).
+Prints ``ACK <index> <event id>`` only after an append is durable (its receipt
+returned), so every printed line is an acknowledged event the log must never
+lose. With ``TB_MODE=drain`` it anchors what is left, waits until the outbox is
+empty and exits.
 """
 
 from __future__ import annotations
@@ -26,12 +27,13 @@ from ledger.chain.node.transactions import NonceManager
 from ledger.chain.outbox import OutboxJournal, OutboxProcessor
 from ledger.crypto.signer import LocalSigner
 from ledger.crypto.sm2 import Sm2PrivateKey
-from ledger.store.sqlite import SqliteDatabase
+from ledger.store.open import open_database
 
 
 def main() -> None:
     env = os.environ
-    db = SqliteDatabase(Path(env["TB_DB"]))
+    where = env["TB_DB"]  # a SQLite path or a postgresql:// URL
+    db = open_database(where if "://" in where else Path(where))
     client = ChainClient(env["TB_RPC"], int(env["TB_CHAIN_ID"]))
     log_id = int(env["TB_LOG_ID"])
     signer = LocalSigner(

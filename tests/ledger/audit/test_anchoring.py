@@ -16,7 +16,7 @@ from ledger.chain.outbox import OutboxJournal, OutboxProcessor
 from ledger.crypto.signer import LocalSigner
 from ledger.merkle.hasher import SM3_TREE
 from ledger.merkle.verify import verify_consistency
-from ledger.store.sqlite import SqliteDatabase
+from ledger.store.database import Database
 from tests.helpers.audit import VERIFIER, access
 from tests.helpers.contracts import ZJ, World
 
@@ -31,7 +31,7 @@ class Clock:
 
 @pytest.fixture
 def province(
-    world: World, db: SqliteDatabase, signer: LocalSigner, pseudonyms: PseudonymKeys
+    world: World, db: Database, signer: LocalSigner, pseudonyms: PseudonymKeys
 ) -> Iterator[tuple[AuditLog, CheckpointAnchorer, OutboxProcessor, Clock]]:
     clock = Clock()
     audit_log = AuditLog(db, ZJ, signer, pseudonyms, clock=clock)

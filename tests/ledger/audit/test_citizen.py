@@ -17,7 +17,7 @@ from ledger.crypto.sm2 import Sm2PrivateKey
 from ledger.merkle.hasher import SM3_TREE
 from ledger.merkle.verify import verify_inclusion
 from ledger.store.challenges import Challenges
-from ledger.store.sqlite import SqliteDatabase
+from ledger.store.database import Database
 from tests.helpers.audit import VERIFIER, access
 from tests.helpers.contracts import ZJ, World
 
@@ -29,7 +29,7 @@ def _holder() -> tuple[LocalSigner, str]:
 
 
 def test_the_holder_sees_their_events_with_proofs_to_the_anchored_checkpoint(
-    world: World, db: SqliteDatabase, signer: LocalSigner, pseudonyms: PseudonymKeys
+    world: World, db: Database, signer: LocalSigner, pseudonyms: PseudonymKeys
 ) -> None:
     holder, did = _holder()
     _, other_did = _holder()
@@ -81,7 +81,7 @@ def test_the_holder_sees_their_events_with_proofs_to_the_anchored_checkpoint(
 
 
 def test_someone_else_cannot_ask_for_the_holder(
-    world: World, db: SqliteDatabase, signer: LocalSigner, pseudonyms: PseudonymKeys
+    world: World, db: Database, signer: LocalSigner, pseudonyms: PseudonymKeys
 ) -> None:
     _, did = _holder()
     intruder, _ = _holder()

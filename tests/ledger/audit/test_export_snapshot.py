@@ -12,14 +12,14 @@ import pytest
 from ledger.audit.export import EXPORT_FORMAT, verify_export, write_export
 from ledger.audit.pseudonyms import PseudonymKeys
 from ledger.crypto.signer import LocalSigner
-from ledger.store.sqlite import SqliteDatabase
+from ledger.store.database import Database
 from tests.helpers.audit import AnchoredAuditLog
 from tests.helpers.contracts import ZJ, World
 
 
 @pytest.fixture
 def province(
-    world: World, db: SqliteDatabase, signer: LocalSigner, pseudonyms: PseudonymKeys
+    world: World, db: Database, signer: LocalSigner, pseudonyms: PseudonymKeys
 ) -> Iterator[AnchoredAuditLog]:
     p = AnchoredAuditLog(world, db, signer, pseudonyms)
     p.append_and_anchor(40)

@@ -9,7 +9,7 @@ import pytest
 from ledger.audit.events import Caller, EventInput, Outcome
 from ledger.audit.log import AuditLog, GuardRefusedError
 from ledger.store.challenges import ChallengeError, Challenges
-from ledger.store.sqlite import SqliteDatabase
+from ledger.store.database import Database
 
 CALLER = Caller("verifier-app", "440000")
 
@@ -25,7 +25,7 @@ def _event(n: int) -> EventInput:
     )
 
 
-def _used(db: SqliteDatabase, value: str) -> bool:
+def _used(db: Database, value: str) -> bool:
     with db.read() as tx:
         row = tx.fetchone("SELECT used_at_ms FROM challenges WHERE challenge = ?", (value,))
     assert row is not None
@@ -33,7 +33,7 @@ def _used(db: SqliteDatabase, value: str) -> bool:
 
 
 def test_the_guard_uses_the_challenge_in_the_events_transaction(
-    audit_log: AuditLog, db: SqliteDatabase
+    audit_log: AuditLog, db: Database
 ) -> None:
     challenges = Challenges(db)
     issued = challenges.issue("presentation", 1_000, 60_000, "did:v")
@@ -51,7 +51,7 @@ def test_the_guard_uses_the_challenge_in_the_events_transaction(
 
 
 def test_a_refused_guard_fails_only_its_own_submission_in_a_group(
-    audit_log: AuditLog, db: SqliteDatabase
+    audit_log: AuditLog, db: Database
 ) -> None:
     challenges = Challenges(db)
     issued = challenges.issue("presentation", 1_000, 60_000, "did:v")
@@ -83,7 +83,7 @@ def test_a_refused_guard_fails_only_its_own_submission_in_a_group(
 
 
 def test_a_failed_commit_leaves_the_challenge_unused(
-    audit_log: AuditLog, db: SqliteDatabase, monkeypatch: pytest.MonkeyPatch
+    audit_log: AuditLog, db: Database, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     challenges = Challenges(db)
     issued = challenges.issue("presentation", 1_000, 60_000, "did:v")
@@ -102,7 +102,7 @@ def test_a_failed_commit_leaves_the_challenge_unused(
     assert _used(db, issued.value)
 
 
-def test_check_refuses_as_consume_does(db: SqliteDatabase) -> None:
+def test_check_refuses_as_consume_does(db: Database) -> None:
     challenges = Challenges(db)
     issued = challenges.issue("presentation", 1_000, 60_000, "did:v")
     for value, purpose, now, audience, reason in [

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-from pathlib import Path
 from typing import Any, cast
 
 import pytest
@@ -21,8 +20,9 @@ from ledger.crypto.sm3 import sm3
 from ledger.merkle.hasher import SM3_TREE
 from ledger.merkle.tree import MemoryTree
 from ledger.merkle.verify import verify_consistency, verify_inclusion
-from ledger.store.sqlite import SqliteDatabase
+from ledger.store.database import Database
 from tests.helpers.audit import LOG_ID, VERIFIER, access
+from tests.helpers.stores import StoreTarget
 
 
 def test_an_event_gets_server_fields_and_a_verifiable_receipt(
@@ -181,9 +181,9 @@ def test_concurrent_appends_are_grouped_and_ordered(
 
 
 def test_two_writers_on_one_store_share_one_tree(
-    db: SqliteDatabase, tmp_path: Path, signer: LocalSigner, pseudonyms: PseudonymKeys
+    db: Database, store_target: StoreTarget, signer: LocalSigner, pseudonyms: PseudonymKeys
 ) -> None:
-    other_db = SqliteDatabase(db.path)
+    other_db = store_target.open()
     first = AuditLog(db, LOG_ID, signer, pseudonyms)
     second = AuditLog(other_db, LOG_ID, signer, pseudonyms)
     try:
@@ -203,7 +203,7 @@ def test_two_writers_on_one_store_share_one_tree(
 
 
 def test_reopening_continues_the_same_tree(
-    db: SqliteDatabase, signer: LocalSigner, pseudonyms: PseudonymKeys
+    db: Database, signer: LocalSigner, pseudonyms: PseudonymKeys
 ) -> None:
     log = AuditLog(db, LOG_ID, signer, pseudonyms)
     log.append_many(VERIFIER, [access(i) for i in range(13)])
@@ -221,7 +221,7 @@ def test_reopening_continues_the_same_tree(
 
 
 def test_citizen_lookup_finds_events_under_every_key_version(
-    db: SqliteDatabase, signer: LocalSigner, pseudonyms: PseudonymKeys
+    db: Database, signer: LocalSigner, pseudonyms: PseudonymKeys
 ) -> None:
     log = AuditLog(db, LOG_ID, signer, pseudonyms)
     log.append(VERIFIER, access(1, subject="did:key:zAlice"))
