@@ -22,13 +22,29 @@ $(STAMPS)/npm: package.json package-lock.json
 
 deps: $(STAMPS)/venv $(STAMPS)/npm
 
+# The store tests start their own PostgreSQL server from Debian's package
+# (tests/helpers/postgres.py): installed here when run as root, else asked for.
+$(STAMPS)/postgresql:
+	@mkdir -p $(STAMPS)
+	@if ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/null 2>&1; then :; \
+	elif [ "$$(id -u)" = 0 ]; then \
+		apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends postgresql; \
+	else \
+		echo "PostgreSQL is missing; the store tests need it: ask an administrator to install Debian's postgresql package (apt-get install -y postgresql)" >&2; \
+		exit 1; \
+	fi
+	@if [ "$$(id -u)" = 0 ] && ! id postgres >/dev/null 2>&1; then \
+		useradd --system --home-dir /var/lib/postgresql --shell /usr/sbin/nologin postgres; \
+	fi
+	@touch $@
+
 ## Start the province service on the embedded chain, seeded with the demo consortium
 ## (Ctrl-C stops it; TONGBAN_DEMO=0 starts it without the demo).
 run: deps
 	TONGBAN_DEMO=$${TONGBAN_DEMO:-1} TONGBAN_LOG_FORMAT=$${TONGBAN_LOG_FORMAT:-text} $(BIN)/tongban serve
 
 ## Lint, type check, contract reproducibility, then the whole test suite.
-test: deps lint typecheck contracts-check
+test: deps $(STAMPS)/postgresql lint typecheck contracts-check
 	$(BIN)/pytest
 
 ## Not part of `make test`: kill -9 the service 50 times (TB_E2E_KILLS) while
