@@ -10,7 +10,8 @@ deploy``), the addresses go into ``join.toml`` on the shared deployment
 volume (the TOML settings file the other provinces start with), and the first
 province, sole governor of this demo consortium, admits each joining province
 with its operator account as admin (``tongban governance propose
-admit-issuer``). A marker file per admitted issuer makes a rerun do nothing.
+admit-issuer``). An issuer the registry already knows is left alone, so a
+rerun (compose runs the step on every ``up``) sends nothing.
 
 A province is ``DIVISION=DATA_DIR``; its EVM keystore passphrase comes from
 ``PROVINCE_<DIVISION>_EVM_KEY_PASSPHRASE`` (never from the command line).
@@ -126,6 +127,18 @@ def _tongban(args: list[str], env: dict[str, str]) -> dict[str, Any]:
     return document
 
 
+def _admitted(chain: str, chain_id: int, registry: str, issuer_id: int) -> bool:
+    from ledger.chain.contracts.registry import IssuerRegistry, IssuerStatus
+    from ledger.chain.errors import ChainError
+    from ledger.chain.node.client import ChainClient
+
+    try:
+        status = IssuerRegistry(ChainClient(chain, chain_id), registry).issuer_status(issuer_id)
+    except ChainError as exc:
+        raise InitError(f"cannot read issuer {issuer_id} from the registry: {exc}") from None
+    return status is not IssuerStatus.NONE
+
+
 def _clean_env(environ: dict[str, str], **settings: str) -> dict[str, str]:
     env = {k: v for k, v in environ.items() if not k.startswith("TONGBAN_")}
     env.update(settings)
@@ -157,8 +170,7 @@ def run_consortium(args: argparse.Namespace, environ: dict[str, str]) -> None:
     registry = deployed["contracts"]["IssuerRegistry"]["address"]
     for text in args.join:
         join_division, issuer_id, name = parse_join(text)
-        marker = deployment_dir / f"admitted-{issuer_id}"
-        if marker.exists():
+        if _admitted(args.chain, args.chain_id, registry, issuer_id):
             continue
         join_dir = Path(args.data_root) / str(join_division)
         admin = operator_address(join_dir, passphrase(join_division, environ))
@@ -188,7 +200,6 @@ def run_consortium(args: argparse.Namespace, environ: dict[str, str]) -> None:
             ],
             governor_env,
         )
-        marker.write_text(admin + "\n", "utf-8")
     print(json.dumps({"registry": registry, "joinConfig": str(deployment_dir / "join.toml")}))  # noqa: T201
 
 

@@ -501,8 +501,13 @@ def test_consortium_step_deploys_writes_join_toml_and_admits_the_second_province
     registry = IssuerRegistry(anvil, join["registry"])
     assert registry.issuer_status(2) is IssuerStatus.ACTIVE
     assert registry.issuer(2).admin.lower() == second_account.lower()
+    first_account = load_keystore(
+        tmp_path / "330000" / "keys" / "evm-operator.json", "first-test-passphrase"
+    ).address
+    sent = anvil.nonce(first_account)
     again = _init(*args, env=env)  # compose reruns it on every `up`
     assert again.returncode == 0, again.stderr
+    assert anvil.nonce(first_account) == sent  # nothing deployed or proposed twice
     rerun_join = tomllib.loads((tmp_path / "deployment" / "join.toml").read_text("utf-8"))
     assert rerun_join == join
     # join.toml is a settings file the second province starts with: it joins, deploys nothing.
