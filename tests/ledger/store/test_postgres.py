@@ -16,6 +16,7 @@ from ledger.store.migrations import Migration, migrate
 from ledger.store.open import open_database
 from ledger.store.postgres import WRITE_LOCK_KEY, PostgresDatabase
 from ledger.store.sqlite import SqliteDatabase
+from tests.helpers import postgres as postgres_helper
 
 TABLE = Migration(1, "things", ("CREATE TABLE things (id INTEGER PRIMARY KEY, name TEXT)",))
 
@@ -126,3 +127,28 @@ def test_leases_are_judged_by_the_database_servers_clock(pg: PostgresDatabase) -
     assert leases.acquire("writer", "host-b", ttl_ms=60_000) is None
     assert leases.renew(lease, ttl_ms=60_000).expires_at_ms >= lease.expires_at_ms
     assert abs(server_now - time.time() * 1000) < 3_600_000  # the same machine, sanity only
+
+
+@pytest.mark.parametrize(
+    ("uid", "expected"),
+    [
+        (0, "apt-get install -y postgresql"),
+        (1000, "ask an administrator to install Debian's postgresql package"),
+    ],
+)
+def test_a_missing_postgresql_fails_with_the_command_that_installs_it(
+    monkeypatch: pytest.MonkeyPatch, uid: int, expected: str
+) -> None:
+    monkeypatch.setattr("glob.glob", lambda pattern: [])
+    monkeypatch.setattr("shutil.which", lambda name: None)
+    monkeypatch.setattr("os.geteuid", lambda: uid)
+    with pytest.raises(postgres_helper.PostgresMissingError, match="not installed") as raised:
+        postgres_helper.server_binaries()
+    assert expected in str(raised.value)
+
+
+def test_the_newest_debian_postgresql_is_chosen(monkeypatch: pytest.MonkeyPatch) -> None:
+    found = ["/usr/lib/postgresql/9.6/bin/initdb", "/usr/lib/postgresql/15/bin/initdb"]
+    found += ["/usr/lib/postgresql/10/bin/initdb"]
+    monkeypatch.setattr("glob.glob", lambda pattern: found)
+    assert postgres_helper.server_binaries() == Path("/usr/lib/postgresql/15/bin")
