@@ -22,7 +22,7 @@ from pathlib import Path
 import pytest
 
 from api.province.clients import ClientConflictError, ClientRegistry, InvalidClientError, Role
-from ledger.store.sqlite import SqliteDatabase
+from ledger.store.database import Database
 from tests.helpers.processes import TONGBAN, Served, serve, tongban_env
 from tests.helpers.tls import Authority, Issued, client_context, https_request
 
@@ -177,8 +177,9 @@ def test_bind_cert_refusals_are_one_line(mtls: MtlsService) -> None:
         assert "Traceback" not in refused.stderr
 
 
-def test_the_registry_keeps_one_client_per_certificate_key(tmp_path: Path) -> None:
-    registry = ClientRegistry(SqliteDatabase(tmp_path / "store.sqlite"))
+def test_the_registry_keeps_one_client_per_certificate_key(any_db: Database) -> None:
+    # On SQLite and PostgreSQL: migration 2 (cert_spki BLOB, a unique index) on both.
+    registry = ClientRegistry(any_db)
     first = registry.create("first", "330000", [Role.VERIFIER], client_id="first").client
     second = registry.create("second", "330000", [Role.VERIFIER], client_id="second").client
     key = bytes(range(32))
