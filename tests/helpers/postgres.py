@@ -9,8 +9,8 @@ the unprivileged ``postgres`` user, because both refuse to run as root. The
 kernel stops the server if the test process dies (``PR_SET_PDEATHSIG``).
 
 Only for tests: the cluster runs with ``fsync=off`` (and ``full_page_writes=off``),
-so a power cut could lose or corrupt it. Benchmarks must start their own
-server with the defaults, or measure nothing real.
+so a power cut could lose or corrupt it. Benchmarks start it with
+``durable=True`` (PostgreSQL's defaults), or they would measure nothing real.
 
 A missing PostgreSQL fails the run with the command that installs it; it never skips.
 """
@@ -154,8 +154,12 @@ class PostgresCluster:
             shutil.rmtree(self.directory, ignore_errors=True)
 
 
-def start_cluster(ready_timeout: float = 60.0) -> PostgresCluster:
-    """initdb into a new temporary directory and start a server on 127.0.0.1 at a free port."""
+def start_cluster(ready_timeout: float = 60.0, *, durable: bool = False) -> PostgresCluster:
+    """initdb into a new temporary directory and start a server on 127.0.0.1 at a free port.
+
+    ``durable``: PostgreSQL's own defaults (``fsync`` on), for benchmarks; else the
+    tests' ``fsync=off``.
+    """
     binaries = server_binaries()
     preexec, user = _as_postgres_user()
     directory = Path(tempfile.mkdtemp(prefix="tongban-pg-"))
@@ -174,7 +178,8 @@ def start_cluster(ready_timeout: float = 60.0) -> PostgresCluster:
         if initdb.returncode != 0:
             raise RuntimeError(f"initdb failed:\n{initdb.stdout}\n{initdb.stderr}")
         for _attempt in range(3):
-            cluster = _start_server(binaries, directory, preexec, ready_timeout)
+            settings = ("max_connections=200",) if durable else _TEST_ONLY_SETTINGS
+            cluster = _start_server(binaries, directory, preexec, settings, ready_timeout)
             if cluster is not None:
                 with cluster.admin() as conn:
                     conn.execute(f"CREATE DATABASE {TEMPLATE} TEMPLATE template0")
@@ -186,7 +191,11 @@ def start_cluster(ready_timeout: float = 60.0) -> PostgresCluster:
 
 
 def _start_server(
-    binaries: Path, directory: Path, preexec: Callable[[], None], ready_timeout: float
+    binaries: Path,
+    directory: Path,
+    preexec: Callable[[], None],
+    extra_settings: tuple[str, ...],
+    ready_timeout: float,
 ) -> PostgresCluster | None:
     """Start ``postgres``; None if it exited (the free port was taken meanwhile)."""
     port = _free_port()
@@ -195,7 +204,7 @@ def _start_server(
         "listen_addresses=127.0.0.1",
         f"port={port}",
         f"unix_socket_directories={directory}",
-        *_TEST_ONLY_SETTINGS,
+        *extra_settings,
     )
     for setting in settings:
         argv += ["-c", setting]

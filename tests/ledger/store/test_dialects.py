@@ -61,6 +61,15 @@ def test_sqlite_column_types_become_postgresql_types() -> None:
     )
 
 
+def test_only_column_types_are_translated_not_columns_named_like_types() -> None:
+    assert ddl("CREATE TABLE t (blob BLOB, real REAL CHECK (real > 0), UNIQUE (blob))") == (
+        "CREATE TABLE t (blob BYTEA, real DOUBLE PRECISION CHECK (real > 0), UNIQUE (blob))"
+    )
+    assert ddl("ALTER TABLE t ADD COLUMN integer INTEGER") == (
+        "ALTER TABLE t ADD COLUMN integer BIGINT"
+    )
+
+
 def test_statements_other_than_create_and_alter_are_not_rewritten() -> None:
     statement = "UPDATE t SET kind = 'INTEGER' WHERE b = ?"
     assert ddl(statement) == statement
