@@ -113,6 +113,8 @@ def mtls(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MtlsService]:
 def test_public_routes_answer_without_a_client_certificate(mtls: MtlsService) -> None:
     assert mtls.get("/healthz") == 200
     assert mtls.get("/healthz", cert="unbound") == 200
+    # A status list route answers without a certificate or token (none is published yet).
+    assert mtls.get("/status-lists/1/revocation") == 404
 
 
 def test_a_bound_client_certificate_alone_authenticates(mtls: MtlsService) -> None:
