@@ -52,7 +52,7 @@ from api.http.metrics import share_between_processes
 from api.http.middleware import FRAMING_ERROR
 from api.runtime.logs import configure_logging
 from api.runtime.parts import ChainPlan, open_province
-from api.runtime.settings import Settings
+from api.runtime.settings import Settings, SettingsError
 from api.runtime.tls import connection_extensions, reload_context, server_context
 from ledger.lifetime import die_with_parent
 
@@ -169,6 +169,12 @@ def run_worker(fd: int, payload: dict[str, Any]) -> None:
     settings = Settings(**payload["settings"])
     plan = ChainPlan.from_json(payload["plan"])
     configure_logging(settings.log_level, settings.log_format)
+    try:
+        # Checked by the supervisor at start-up; a restarted worker reads the files again.
+        tls = server_context(settings)
+    except SettingsError as exc:
+        log.error("HTTP worker cannot serve TLS: %s", exc)
+        raise SystemExit(1) from None
     parts = open_province(settings, plan)
     stop = threading.Event()
     threading.Thread(
@@ -179,7 +185,6 @@ def run_worker(fd: int, payload: dict[str, Any]) -> None:
     # full collection during a 1,000-credential batch scans only the batch's objects
     # (it paused every request of the worker for ~100 ms, docs/benchmarks.md).
     gc.freeze()
-    tls = server_context(settings)
     protocol: type[ProblemHttpToolsProtocol] = ProblemHttpToolsProtocol
     tls_options: dict[str, Any] = {}
     if tls is not None:
