@@ -7,6 +7,7 @@ made here; Python's ssl is the client.
 from __future__ import annotations
 
 import contextlib
+import os
 import shutil
 import signal
 import ssl
@@ -287,7 +288,31 @@ def test_sighup_serves_a_new_certificate_and_a_bad_one_keeps_the_old(
     )
     assert {_served_key(tls_service) for _ in range(8)} == {renewed.spki_sha256}
     assert tls_service.served.process.poll() is None
-    shutil.copyfile(renewed.cert, tls_service.cert)  # a restarted worker could start again
+
+    # A worker restarted while the files are bad says so in one line; the other serves on.
+    os.kill(_workers(tls_service.served.process.pid)[0], signal.SIGKILL)
+    _wait_for(
+        lambda: "HTTP worker cannot serve TLS" in tls_service.served.log.read_text(),
+        "the restarted worker's line",
+    )
+    assert _served_key(tls_service) == renewed.spki_sha256
+    shutil.copyfile(renewed.cert, tls_service.cert)
+    _wait_for(lambda: len(_workers(tls_service.served.process.pid)) == 2, "two workers again")
+    assert "Traceback" not in tls_service.served.log.read_text()
+
+
+def _workers(supervisor: int) -> list[int]:
+    """The pids of the supervisor's HTTP worker processes."""
+    children = Path(f"/proc/{supervisor}/task/{supervisor}/children").read_text().split()
+    found = []
+    for child in children:
+        try:
+            command = Path(f"/proc/{child}/cmdline").read_bytes()
+        except FileNotFoundError:
+            continue
+        if b"api.runtime.worker" in command:
+            found.append(int(child))
+    return found
 
 
 def test_sighup_without_tls_is_ignored_with_a_warning(tmp_path: Path) -> None:
