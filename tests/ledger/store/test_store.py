@@ -214,6 +214,19 @@ def test_a_released_lease_can_be_taken_at_once(db: Database) -> None:
     assert current.holder == "b"
 
 
+def test_a_lease_taken_without_a_time_is_judged_by_the_stores_clock(db: Database) -> None:
+    leases = Leases(db)
+    before = leases.now_ms()
+    lease = leases.acquire("writer", "a", ttl_ms=60_000)
+    assert lease is not None
+    assert before + 60_000 <= lease.expires_at_ms <= leases.now_ms() + 60_000
+    assert leases.acquire("writer", "b", ttl_ms=60_000) is None
+    assert leases.renew(lease, ttl_ms=120_000).expires_at_ms >= lease.expires_at_ms
+    current = leases.current("writer")
+    assert current is not None
+    assert current.holder == "a"
+
+
 def test_operational_failures_surface_as_store_errors(db: Database) -> None:
     with pytest.raises(StoreError, match="failed"), db.write() as tx:
         tx.execute("SELECT * FROM no_such_table")
