@@ -107,6 +107,17 @@ def test_iterate_streams_every_row_in_order(db: Database) -> None:
     assert names == [f"n{i}" for i in range(2500)]
 
 
+def test_a_stream_left_early_leaves_its_transaction_usable(db: Database) -> None:
+    migrate(db, "things", [TABLE])
+    with db.write() as tx:
+        tx.executemany("INSERT INTO things (name) VALUES (?)", [(f"n{i}",) for i in range(10)])
+    with db.read() as tx:
+        rows = tx.iterate("SELECT name FROM things ORDER BY id")
+        assert next(rows) == ("n0",)
+        rows.close()  # type: ignore[attr-defined]
+        assert tx.fetchone("SELECT COUNT(*) FROM things") == (10,)
+
+
 def test_a_read_sees_one_snapshot_while_another_thread_commits(db: Database) -> None:
     migrate(db, "things", [TABLE])
     with db.write() as tx:
