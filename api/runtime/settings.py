@@ -159,6 +159,19 @@ class Settings(BaseSettings):
     workers: int = Field(
         default=2, ge=1, le=64, description="HTTP worker processes beside the writer."
     )
+    role: Literal["all", "api", "writer"] = Field(
+        default="all",
+        description="'all': one host is the writer and serves the API (deploys, provisions); "
+        "'api': HTTP workers only; 'writer': the writer's duties only (no HTTP). 'api' and "
+        "'writer' join a provisioned province: they need a chain URL and the three addresses.",
+    )
+    writer_lease_seconds: float = Field(
+        default=15.0,
+        ge=1.0,
+        le=600.0,
+        description="Time-to-live of the writer lease: a standby writer takes over about this "
+        "long after the active one stopped renewing it (died, paused, cut off).",
+    )
     demo: bool = Field(
         default=False,
         description="Seed a demo consortium (3 governors, 2-of-3; provinces 330000 and 440000) "
