@@ -49,9 +49,8 @@ from ledger.chain.index.follower import SyncReport
 from ledger.chain.node.backoff import ChainOutage
 from ledger.chain.node.transactions import NonceManager
 from ledger.chain.outbox import OutboxJournal, OutboxProcessor, StepReport
-from ledger.clock import now_ms
 from ledger.store.database import Database
-from ledger.store.lease import Lease, LeaseLostError, Leases
+from ledger.store.lease import Lease, LeaseFence, LeaseLostError, Leases
 
 log = logging.getLogger(__name__)
 
@@ -126,39 +125,93 @@ class WriterLoop:
         *,
         ttl_ms: int = 15_000,
         tick: float = 0.1,
-        clock: Callable[[], int] = now_ms,
+        clock: Callable[[], int] | None = None,
         metrics: WriterMetrics | None = None,
         repeat_log_seconds: float = REPEAT_LOG_SECONDS,
         chain: ChainOutage | None = None,
+        fence: LeaseFence | None = None,
+        on_acquire: Callable[[], object] | None = None,
     ) -> None:
-        """Run ``duties`` as ``holder`` whenever the lease is ours, counting in ``metrics``."""
+        """Run ``duties`` as ``holder`` whenever the lease is ours, counting in ``metrics``.
+
+        ``clock`` None judges the lease by the store's clock (``Leases.now_ms``),
+        the one every host sharing the store agrees on. ``fence`` is told the
+        lease whenever it is taken, renewed or lost, so the duties' writes that
+        check it commit only while the lease is ours. ``on_acquire`` runs each
+        time the lease is taken (before any duty): e.g. re-derive the nonces,
+        which another writer moved on while this one waited.
+        """
         self.leases = leases
         self.holder = holder
         self.duties = list(duties)
         self.ttl_ms = ttl_ms
         self.tick = tick
-        self.clock = clock
+        self.clock: Callable[[], int] = clock if clock is not None else leases.now_ms
+        self._given_clock = clock is not None
+        self._renewed_at = 0.0
+        self.fence = fence
+        self.on_acquire = on_acquire
         self.metrics = metrics
         self.repeat_log_seconds = repeat_log_seconds
         self.chain = chain or ChainOutage("writer")
         """The node's reachability: while it does not answer, the duties wait out a backoff."""
         self.lease: Lease | None = None
 
+    def _at(self) -> int | None:
+        # None: the store reads its own clock inside the lease's transaction.
+        return self.clock() if self._given_clock else None
+
+    def _renewal_due(self) -> bool:
+        # Renew at a third of the lease time, so a slow duty cannot lose it.
+        if self.lease is None:
+            return True
+        if self._given_clock:
+            return self.lease.expires_at_ms - self.clock() < self.ttl_ms * 2 // 3
+        # Judged by elapsed time since the last renewal, not by a clock read (a store
+        # round trip per duty); a paused process sees the time jump and renews at once.
+        return (time.monotonic() - self._renewed_at) * 1000 > self.ttl_ms / 3
+
+    def _set_lease(self, lease: Lease | None) -> None:
+        self.lease = lease
+        if self.fence is not None:
+            self.fence.lease = lease
+
     def _hold(self) -> bool:
-        now = self.clock()
         if self.lease is not None:
             try:
-                # Renew at a third of the lease time, so a slow duty cannot lose it.
-                if self.lease.expires_at_ms - now < self.ttl_ms * 2 // 3:
-                    self.lease = self.leases.renew(self.lease, self.ttl_ms, now)
+                if self._renewal_due():
+                    self._set_lease(self.leases.renew(self.lease, self.ttl_ms, self._at()))
+                    self._renewed_at = time.monotonic()
                 return True
             except LeaseLostError:
-                log.warning("writer lease lost", extra={"holder": self.holder})
-                self.lease = None
-        self.lease = self.leases.acquire(WRITER_LEASE, self.holder, self.ttl_ms, now)
-        if self.lease is not None:
-            log.info("writer lease taken", extra={"holder": self.holder, "token": self.lease.token})
-        return self.lease is not None
+                self.lost()
+        lease = self.leases.acquire(WRITER_LEASE, self.holder, self.ttl_ms, self._at())
+        if lease is None:
+            return False
+        if self.on_acquire is not None:
+            try:
+                self.on_acquire()
+            except Exception as exc:  # noqa: BLE001 - retried at the next tick
+                log.warning(
+                    "writer could not prepare after taking the lease",
+                    extra={"holder": self.holder, "error": type(exc).__name__},
+                )
+                self.leases.release(lease)
+                return False
+        self._set_lease(lease)
+        self._renewed_at = time.monotonic()
+        log.info("writer lease taken", extra={"holder": self.holder, "token": lease.token})
+        return True
+
+    def lost(self) -> None:
+        """Forget the lease (another writer has it): log it once and stop the duties."""
+        if self.lease is None:
+            return
+        log.warning(
+            "writer lease lost; this writer does nothing more until it takes the lease again",
+            extra={"holder": self.holder, "token": self.lease.token},
+        )
+        self._set_lease(None)
 
     def run_once(self) -> bool:
         """Run the duties that are due, if the lease is ours; returns whether it is."""
@@ -174,6 +227,12 @@ class WriterLoop:
             started = time.perf_counter()
             try:
                 result = duty.run()
+            except LeaseLostError:
+                # A fenced write was refused: another writer took over while this one
+                # was paused (or its clock ran late). Nothing of the duty committed.
+                duty.runs += 1
+                self.lost()
+                return False
             except ChainUnavailableError as exc:
                 duty.wait = duty.interval
                 self._failed(duty, exc)
@@ -244,7 +303,7 @@ class WriterLoop:
         finally:
             if self.lease is not None:
                 self.leases.release(self.lease)
-                self.lease = None
+                self._set_lease(None)
 
     def status(self) -> WriterStatus:
         """The lease and each duty's run count and last error."""

@@ -32,6 +32,7 @@ from ledger.clock import now_ms
 from ledger.merkle.batch import batch_paths
 from ledger.merkle.hasher import SM3_TREE
 from ledger.store.database import Database, Transaction
+from ledger.store.lease import Fence
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +55,8 @@ class BatchAnchorer:
         self.config = config
         self.anchor = anchor
         self.clock = clock
+        self.fence: Fence | None = None
+        """The writer lease's fence: a batch is sealed only while the lease is ours."""
         prepare(db, config)
 
     def register(self, processor: OutboxProcessor) -> None:
@@ -78,6 +81,8 @@ class BatchAnchorer:
         size = self.config.batch_size
         now = self.clock()
         with self.db.write() as tx:
+            if self.fence is not None:
+                self.fence(tx)
             pending = PendingRow.oldest(tx, size)
             if not pending:
                 return None

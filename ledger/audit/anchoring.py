@@ -25,6 +25,7 @@ from ledger.chain.contracts.audit_anchor import Checkpoint as AnchoredCheckpoint
 from ledger.chain.outbox import OutboxItem, OutboxProcessor
 from ledger.clock import now_ms
 from ledger.store.database import Transaction
+from ledger.store.lease import Fence
 from ledger.store.migrations import Migration, migrate
 
 log = logging.getLogger(__name__)
@@ -100,6 +101,8 @@ class CheckpointAnchorer:
         self.anchor = anchor
         self.policy = policy or CheckpointPolicy()
         self.clock = clock
+        self.fence: Fence | None = None
+        """The writer lease's fence: a checkpoint is stored only while the lease is ours."""
         outbox.prepare(audit_log.db)
         migrate(audit_log.db, "audit_checkpoints", MIGRATIONS)
 
@@ -153,6 +156,8 @@ class CheckpointAnchorer:
         signed = sign_checkpoint(Checkpoint(self.origin, size, root), self.log.signer)
         calldata = anchor.contract.encode("appendCheckpoint", self.log.log_id, size, root)
         with self.log.db.write() as tx:
+            if self.fence is not None:
+                self.fence(tx)
             row = tx.fetchone("SELECT MAX(tree_size) FROM audit_checkpoints")
             if row is not None and row[0] is not None and int(row[0]) >= size:
                 return None  # another writer turn already covered this size

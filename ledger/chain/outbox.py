@@ -35,6 +35,7 @@ from ledger.chain.errors import ChainUnavailableError, ContractRevertError
 from ledger.chain.node.client import checksum
 from ledger.chain.node.transactions import JournalEntry, NonceManager, NonceTooLowError
 from ledger.store.database import Database, Row, Transaction
+from ledger.store.lease import Fence
 from ledger.store.migrations import Migration, migrate
 
 log = logging.getLogger(__name__)
@@ -233,15 +234,23 @@ def lag(db: Database, now_ms: int | None = None) -> OutboxLag:
 class OutboxJournal:
     """The ``TxJournal`` of the writer's ``NonceManager``: the outbox rows themselves."""
 
-    def __init__(self, db: Database, account: str) -> None:
-        """Journal for ``account``'s transactions in ``db`` (creates the outbox table)."""
+    def __init__(self, db: Database, account: str, *, fence: Fence | None = None) -> None:
+        """Journal for ``account``'s transactions in ``db`` (creates the outbox table).
+
+        With ``fence`` (the writer lease's), recording a signed transaction
+        commits only while the lease is ours; a refusal raises before the
+        ``NonceManager`` broadcasts, so a writer that lost its lease sends nothing.
+        """
         prepare(db)
         self.db = db
         self.account = account
+        self.fence = fence
 
     def record(self, entry: JournalEntry) -> None:
         """Store the signed transaction on its outbox row (``label`` is the row id)."""
         with self.db.write() as tx:
+            if self.fence is not None:
+                self.fence(tx)
             tx.execute(
                 "UPDATE outbox SET state = ?, account = ?, nonce = ?, tx_hash = ?, raw_tx = ?, "
                 "attempts = attempts + 1, updated_at_ms = ? WHERE id = ?",
@@ -312,6 +321,8 @@ class OutboxProcessor:
         self.batch_limit = batch_limit
         self._handlers: dict[str, FinalHandler] = {}
         self._outage = False
+        self.fence: Fence | None = sender.journal.fence
+        """The writer lease's fence (the journal's): every state change and send checks it."""
 
     def on_final(self, kind: str, handler: FinalHandler) -> None:
         """Call ``handler`` when an item of ``kind`` becomes final (once per item)."""
@@ -333,6 +344,8 @@ class OutboxProcessor:
             self._set(tx, item_id, **values)
 
     def _set(self, tx: Transaction, item_id: int, **values: object) -> None:
+        if self.fence is not None:
+            self.fence(tx)
         values["updated_at_ms"] = clock.now_ms()
         assignments = ", ".join(f"{column} = ?" for column in values)
         tx.execute(
@@ -358,6 +371,10 @@ class OutboxProcessor:
         starts and once when it ends, not at every pass.
         """
         report = StepReport()
+        if self.fence is not None:
+            # Before rebroadcasting anything: a writer that lost its lease sends nothing.
+            with self.db.read() as tx:
+                self.fence(tx, lock=False)
         try:
             self._track(report)
             self._submit(report)

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import ClassVar, Protocol
 
 from ledger.store.database import Database, Row, Transaction
 from ledger.store.migrations import Migration, migrate
@@ -56,6 +56,18 @@ class Lease:
 
 class LeaseLostError(Exception):
     """The lease is held by someone else (or expired and was taken over)."""
+
+
+class Fence(Protocol):
+    """Called inside a store transaction that commits a holder's work.
+
+    Raises ``LeaseLostError`` (rolling the transaction back) unless the lease
+    is still the caller's, so work of a holder that lost its lease never
+    commits. ``lock`` False: only look (inside a read-only transaction).
+    """
+
+    def __call__(self, tx: Transaction, *, lock: bool = True) -> None:
+        """Raise ``LeaseLostError`` unless the lease is still ours."""
 
 
 _SERVER_NOW_MS = "SELECT CAST(EXTRACT(EPOCH FROM clock_timestamp()) * 1000 AS BIGINT)"
@@ -141,3 +153,51 @@ class Leases:
                 (name,),
             )
         return None if row is None else Lease.from_row(row)
+
+
+class LeaseFence:
+    """The fencing check of one lease holder: its token, checked inside the holder's writes.
+
+    ``lease`` is the holder's current lease (the writer loop sets it on taking,
+    renewing and losing the lease). ``check(tx)``, called in the transaction
+    that commits a duty's effect, raises ``LeaseLostError`` unless the stored
+    lease still has this holder and token and has not expired by the store's
+    clock, so a holder that was paused past its lease, then resumed, commits
+    nothing. On PostgreSQL the lease row is read ``FOR SHARE``: a takeover's
+    update waits until the fenced transaction has committed, so no write
+    commits after another holder took over.
+    """
+
+    def __init__(self, db: Database, name: str) -> None:
+        """Fence the work of the holder of lease ``name`` in ``db``."""
+        self.db = db
+        self.name = name
+        self.lease: Lease | None = None
+
+    def check(self, tx: Transaction, *, lock: bool = True) -> None:
+        """Raise ``LeaseLostError`` unless ``self.lease`` is still the stored, live lease.
+
+        ``lock`` False reads without locking the row (a read-only transaction).
+        """
+        lease = self.lease
+        if lease is None:
+            raise LeaseLostError(f"lease {self.name!r} is not held by this process")
+        share = " FOR SHARE" if lock and self.db.dialect == "postgresql" else ""
+        row = tx.fetchone(
+            f"SELECT {Lease.COLUMNS} FROM leases WHERE name = ?{share}",  # noqa: S608
+            (self.name,),
+        )
+        stored = None if row is None else Lease.from_row(row)
+        if (
+            stored is None
+            or (stored.holder, stored.token) != (lease.holder, lease.token)
+            or stored.expires_at_ms <= database_now_ms(self.db, tx)
+        ):
+            raise LeaseLostError(
+                f"lease {self.name!r} (token {lease.token}) is no longer held by "
+                f"{lease.holder!r}: its work is refused"
+            )
+
+    def __call__(self, tx: Transaction, *, lock: bool = True) -> None:
+        """``check``: a ``LeaseFence`` is a ``Fence``."""
+        self.check(tx, lock=lock)
