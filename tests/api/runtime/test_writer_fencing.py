@@ -49,9 +49,14 @@ def _taken_over(any_db: Database) -> tuple[LeaseFence, LeaseFence]:
 def test_a_stale_tokens_write_is_refused_and_rolled_back(any_db: Database) -> None:
     stale, live = _taken_over(any_db)
     outbox.prepare(any_db)
-    with pytest.raises(LeaseLostError, match="no longer held"), any_db.write() as tx:
-        outbox.enqueue(tx, "test", "stale", "0x" + "11" * 20, b"\x01")
-        stale(tx)
+
+    def stale_write() -> None:
+        with any_db.write() as tx:
+            outbox.enqueue(tx, "test", "stale", "0x" + "11" * 20, b"\x01")
+            stale(tx)
+
+    with pytest.raises(LeaseLostError, match="no longer held"):
+        stale_write()
     with any_db.write() as tx:
         live(tx)
         outbox.enqueue(tx, "test", "live", "0x" + "11" * 20, b"\x01")
@@ -131,13 +136,15 @@ def test_a_resumed_writer_logs_the_lost_lease_and_its_duty_commits_nothing(
     with caplog.at_level(logging.WARNING, logger="api.runtime.writer"):
         assert not writer_a.run_once()
     assert written == ["a"]
-    assert writer_a.lease is None and fence_a.lease is None
+    assert writer_a.lease is None
+    assert fence_a.lease is None
     assert any("writer lease lost" in r.getMessage() for r in caplog.records)
     with any_db.read() as tx:
         keys = [str(r[0]) for r in tx.fetchall("SELECT item_key FROM outbox")]
     assert keys == ["a-0"]
     current = leases.current(WRITER_LEASE)
-    assert current is not None and current.holder == "writer-b"
+    assert current is not None
+    assert current.holder == "writer-b"
 
 
 def test_the_writer_judges_its_lease_by_the_stores_clock(any_db: Database) -> None:
