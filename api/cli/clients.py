@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
@@ -16,10 +18,10 @@ from api.cli.common import (
     print_json_line,
     print_text,
 )
-from api.province.clients import ApiClient, ClientError, ClientRegistry, Role
+from api.province.clients import ApiClient, ClientError, ClientRegistry, IssuedClient, Role
 from api.runtime.settings import Settings, SettingsError
+from api.runtime.store import open_store
 from ledger.audit.events import format_time
-from ledger.store.sqlite import SqliteDatabase
 
 clients_app = typer.Typer(
     help="Create, list and revoke API clients; bind them to TLS client certificates.",
@@ -37,8 +39,14 @@ CertOption = Annotated[
 ]
 
 
-def _registry(settings: Settings) -> ClientRegistry:
-    return ClientRegistry(SqliteDatabase(settings.store_path))
+@contextmanager
+def _registry(settings: Settings) -> Iterator[ClientRegistry]:
+    """The province's registry in the store its settings name (SQLite file or PostgreSQL)."""
+    db = open_store(settings)
+    try:
+        yield ClientRegistry(db)
+    finally:
+        db.close()
 
 
 def _fingerprint(cert: Path | None) -> bytes | None:
@@ -62,6 +70,25 @@ def _describe(client: ApiClient) -> dict[str, object]:
     }
 
 
+def _create(
+    registry: ClientRegistry,
+    name: str,
+    org: str,
+    roles: list[Role],
+    client_id: str | None,
+    fingerprint: bytes | None,
+) -> IssuedClient:
+    try:
+        if fingerprint is not None and registry.find_by_certificate(fingerprint) is not None:
+            raise SettingsError("that certificate key is bound to another client")
+        issued = registry.create(name, org, roles, client_id=client_id)
+        if fingerprint is not None:
+            registry.bind_certificate(issued.client.client_id, fingerprint)
+    except ClientError as exc:
+        raise SettingsError(str(exc)) from None
+    return issued
+
+
 @clients_app.command("create")
 def clients_create(
     name: Annotated[str, typer.Option(help="What the client is, e.g. 'Zhejiang verifier'.")],
@@ -78,15 +105,8 @@ def clients_create(
     """Create a client and print its token: the only time the token is shown."""
     settings = load_cli_settings(config, data_dir, None, None)
     fingerprint = _fingerprint(cert)
-    registry = _registry(settings)
-    try:
-        if fingerprint is not None and registry.find_by_certificate(fingerprint) is not None:
-            raise SettingsError("that certificate key is bound to another client")
-        issued = registry.create(name, org, role, client_id=client_id)
-        if fingerprint is not None:
-            registry.bind_certificate(issued.client.client_id, fingerprint)
-    except ClientError as exc:
-        raise SettingsError(str(exc)) from None
+    with _registry(settings) as registry:
+        issued = _create(registry, name, org, role, client_id, fingerprint)
     description = {**_describe(issued.client), "token": issued.token}
     if fingerprint is not None:
         description["certificateSpkiSha256"] = fingerprint.hex()
@@ -105,7 +125,8 @@ def clients_list(
 ) -> None:
     """List clients (never their tokens)."""
     settings = load_cli_settings(config, data_dir, None, None)
-    clients = [_describe(c) for c in _registry(settings).list()]
+    with _registry(settings) as registry:
+        clients = [_describe(c) for c in registry.list()]
     if as_json:
         print_json_line({"clients": clients})
         return
@@ -126,7 +147,8 @@ def clients_revoke(
     """Revoke a client: its token stops working at once."""
     settings = load_cli_settings(config, data_dir, None, None)
     try:
-        revoked = _registry(settings).revoke(client_id)
+        with _registry(settings) as registry:
+            revoked = registry.revoke(client_id)
     except ClientError as exc:
         raise SettingsError(str(exc)) from None
     if as_json:
@@ -156,7 +178,8 @@ def clients_bind_cert(
     settings = load_cli_settings(config, data_dir, None, None)
     fingerprint = _fingerprint(cert)
     try:
-        client = _registry(settings).bind_certificate(client_id, fingerprint)
+        with _registry(settings) as registry:
+            client = registry.bind_certificate(client_id, fingerprint)
     except ClientError as exc:
         raise SettingsError(str(exc)) from None
     shown = None if fingerprint is None else fingerprint.hex()

@@ -22,6 +22,13 @@ a real deployment shows a token once and keeps only its hash. Every demo
 keystore uses the published demo passphrases, which the service refuses on a
 real chain. Seeding is idempotent: a restart finds the issuers admitted and
 changes nothing.
+
+Stores: the first province's is the one its settings name (PostgreSQL with
+``TONGBAN_DATABASE_URL``, else ``<data dir>/store.sqlite``); the second
+province always keeps its SQLite file ``<data dir>/demo/440000/store.sqlite``,
+so two provinces never share a database. When the first runs on PostgreSQL,
+the printed command starts the second with ``env -u TONGBAN_DATABASE_URL``,
+since an exported variable outranks its TOML file.
 """
 
 from __future__ import annotations
@@ -38,12 +45,14 @@ from pathlib import Path
 from eth_account.signers.local import LocalAccount
 
 from api.province.clients import ClientRegistry, Role
-from api.runtime.settings import DEMO_EVM_PASSPHRASE, Settings
+from api.runtime.settings import DEMO_EVM_PASSPHRASE, ENV_PREFIX, Settings
+from api.runtime.store import open_store
 from ledger.chain.contracts.consortium import ConsortiumAddresses
 from ledger.chain.contracts.registry import IssuerRegistry, IssuerStatus
 from ledger.chain.node.accounts import load_or_create_keystore
 from ledger.chain.node.client import ChainClient
 from ledger.chain.node.transactions import NonceManager
+from ledger.store.database import Database
 from ledger.store.sqlite import SqliteDatabase
 
 __all__ = [
@@ -66,6 +75,7 @@ log = logging.getLogger(__name__)
 DEMO_GOVERNORS = 3
 DEMO_THRESHOLD = 2
 DEMO_FUNDING_WEI = 10**24
+DATABASE_URL_ENV = ENV_PREFIX + "DATABASE_URL"
 
 
 @dataclass(frozen=True)
@@ -133,7 +143,12 @@ def tongban_program() -> str:
 def second_province_command(settings: Settings, chain_url: str) -> str:
     """The shell command that starts the demo's second province on the chain at ``chain_url``."""
     config = shlex.quote(str(second_province_config(settings)))
-    return f"{tongban_program()} serve --config {config} --chain {shlex.quote(chain_url)}"
+    command = f"{tongban_program()} serve --config {config} --chain {shlex.quote(chain_url)}"
+    if settings.database_url is not None:
+        # The environment outranks the TOML file: a TONGBAN_DATABASE_URL exported for
+        # the first province would put the second one in the same database.
+        return f"env -u {DATABASE_URL_ENV} {command}"
+    return command
 
 
 def _write_second_config(
@@ -179,10 +194,12 @@ def tokens_path(settings: Settings, division_code: int) -> Path:
     return demo_dir(settings) / str(division_code) / "tokens.json"
 
 
-def _store_path(settings: Settings, province: DemoProvince) -> Path:
+def _open_store(settings: Settings, province: DemoProvince) -> Database:
     if province.issuer_id == settings.issuer_id:
-        return settings.store_path
-    return _second_province_dir(settings, province) / "store.sqlite"
+        return open_store(settings)
+    # The second province keeps its SQLite file even when this one is on PostgreSQL:
+    # two provinces never share a store (see the module).
+    return SqliteDatabase(_second_province_dir(settings, province) / "store.sqlite")
 
 
 def ensure_demo_clients(settings: Settings) -> dict[int, Path]:
@@ -193,7 +210,7 @@ def ensure_demo_clients(settings: Settings) -> dict[int, Path]:
         written[province.division_code] = path
         if path.exists():
             continue
-        db = SqliteDatabase(_store_path(settings, province))
+        db = _open_store(settings, province)
         try:
             registry = ClientRegistry(db)
             tokens = {

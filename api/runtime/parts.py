@@ -23,6 +23,7 @@ from api.province.keys import ProvinceKeys, load_or_create_keys
 from api.province.status_fetch import StatusListFetcher
 from api.province.status_lists import default_public_base
 from api.runtime.settings import Settings
+from api.runtime.store import open_store
 from credentials.did import issuer_did
 from credentials.issuance import CredentialIssuer, IssuerConfig
 from credentials.verify import Verifier, VerifierConfig
@@ -35,7 +36,7 @@ from ledger.chain.index import ChainIndex
 from ledger.chain.node.accounts import keystore_address
 from ledger.chain.node.client import ChainClient
 from ledger.store.challenges import Challenges
-from ledger.store.sqlite import SqliteDatabase
+from ledger.store.database import Database
 
 __all__ = ["ChainPlan", "ProvinceParts", "open_province", "status_lists_base"]
 
@@ -81,7 +82,7 @@ class ProvinceParts:
     settings: Settings
     plan: ChainPlan
     client: ChainClient
-    db: SqliteDatabase
+    db: Database
     keys: ProvinceKeys
     keyring: SigningKeyRing
     audit_log: AuditLog
@@ -139,7 +140,10 @@ def status_lists_base(settings: Settings) -> str | None:
 
 
 def open_province(settings: Settings, plan: ChainPlan, *, writer: bool = False) -> ProvinceParts:
-    """Open the province's store and keys under ``settings.data_dir`` and build its parts.
+    """Open the province's keys under ``settings.data_dir`` and its store, and build its parts.
+
+    The store is PostgreSQL when ``database_url`` is set, else the SQLite file
+    (``api.runtime.store``); each component migrates its tables as it opens them.
 
     ``writer`` gives the checkpoint anchorer its AuditAnchor binding and the
     chain index its client (only the writer signs checkpoints and syncs).
@@ -148,64 +152,69 @@ def open_province(settings: Settings, plan: ChainPlan, *, writer: bool = False) 
     keys, _ = load_or_create_keys(
         settings.keys_dir, settings.signing_key_id, settings.key_passphrase.get_secret_value()
     )
-    db = SqliteDatabase(settings.store_path)
-    did = issuer_did(plan.chain_id, settings.issuer_id)
-    addresses = plan.addresses
-    index = ChainIndex(
-        db,
-        plan.chain_id,
-        addresses.registry,
-        addresses.credential_anchor,
-        client=client if writer else None,
-        start_block=plan.start_block,
-        confirmations=settings.confirmations,
-    )
-    keyring = SigningKeyRing(keys, index, settings.issuer_id, did, clock=chain_clock(client))
-    audit_log = AuditLog(db, settings.issuer_id, keyring.log_signer(), keys.pseudonyms)
-    keyring.attach(audit_log)
-    checkpoints = CheckpointAnchorer(
-        audit_log,
-        plan.chain_id,
-        AuditAnchor(client, addresses.audit_anchor) if writer else None,
-        CheckpointPolicy(settings.checkpoint_seconds, settings.checkpoint_events),
-    )
-    issuer_config = IssuerConfig(
-        chain_id=plan.chain_id,
-        issuer_id=settings.issuer_id,
-        credential_anchor=addresses.credential_anchor,
-        batch_size=settings.batch_size,
-        batch_max_wait_ms=settings.batch_max_wait_ms,
-    )
-    # The constructor's signer is only a default: issuing passes the key ring's active one.
-    issuer = CredentialIssuer(
-        db,
-        issuer_config,
-        keys.credential_signer(did, keyring.log_key_id()),
-        data_key=keys.data_key,
-        status_base=lambda: status_lists_base(settings),
-    )
-    verifier = Verifier(
-        VerifierConfig(
+    db = open_store(settings)
+    try:
+        did = issuer_did(plan.chain_id, settings.issuer_id)
+        addresses = plan.addresses
+        index = ChainIndex(
+            db,
+            plan.chain_id,
+            addresses.registry,
+            addresses.credential_anchor,
+            client=client if writer else None,
+            start_block=plan.start_block,
+            confirmations=settings.confirmations,
+        )
+        keyring = SigningKeyRing(keys, index, settings.issuer_id, did, clock=chain_clock(client))
+        audit_log = AuditLog(db, settings.issuer_id, keyring.log_signer(), keys.pseudonyms)
+        keyring.attach(audit_log)
+        checkpoints = CheckpointAnchorer(
+            audit_log,
+            plan.chain_id,
+            AuditAnchor(client, addresses.audit_anchor) if writer else None,
+            CheckpointPolicy(settings.checkpoint_seconds, settings.checkpoint_events),
+        )
+        issuer_config = IssuerConfig(
             chain_id=plan.chain_id,
-            registry=addresses.registry,
+            issuer_id=settings.issuer_id,
             credential_anchor=addresses.credential_anchor,
-            did=did,
-        ),
-        index,
-        Challenges(db),
-        audit_log,
-        fetch_list=StatusListFetcher(db, status_lists_base(settings)),
-    )
-    return ProvinceParts(
-        settings,
-        plan,
-        client,
-        db,
-        keys,
-        keyring,
-        audit_log,
-        index,
-        issuer,
-        verifier,
-        checkpoints,
-    )
+            batch_size=settings.batch_size,
+            batch_max_wait_ms=settings.batch_max_wait_ms,
+        )
+        # The constructor's signer is only a default: issuing passes the key ring's active one.
+        issuer = CredentialIssuer(
+            db,
+            issuer_config,
+            keys.credential_signer(did, keyring.log_key_id()),
+            data_key=keys.data_key,
+            status_base=lambda: status_lists_base(settings),
+        )
+        verifier = Verifier(
+            VerifierConfig(
+                chain_id=plan.chain_id,
+                registry=addresses.registry,
+                credential_anchor=addresses.credential_anchor,
+                did=did,
+            ),
+            index,
+            Challenges(db),
+            audit_log,
+            fetch_list=StatusListFetcher(db, status_lists_base(settings)),
+        )
+        return ProvinceParts(
+            settings,
+            plan,
+            client,
+            db,
+            keys,
+            keyring,
+            audit_log,
+            index,
+            issuer,
+            verifier,
+            checkpoints,
+        )
+    except BaseException:
+        # A pool of PostgreSQL connections (and its threads) must not outlive a failed start.
+        db.close()
+        raise

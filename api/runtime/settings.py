@@ -228,6 +228,16 @@ class Settings(BaseSettings):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_format: Literal["json", "text"] = "json"
 
+    @field_validator("database_url")
+    @classmethod
+    def _database_url_scheme(cls, value: SecretStr | None) -> SecretStr | None:
+        # The message must not repeat the value: the URL may carry a password.
+        if value is not None and not value.get_secret_value().startswith(
+            ("postgresql://", "postgres://")
+        ):
+            raise ValueError("must be a postgresql:// URL (unset: the SQLite file in data_dir)")
+        return value
+
     @field_validator("chain")
     @classmethod
     def _chain_kind(cls, value: str) -> str:
@@ -254,7 +264,10 @@ class Settings(BaseSettings):
 
     @property
     def store_path(self) -> Path:
-        """The province's SQLite store in the data directory."""
+        """The province's SQLite store in the data directory (unused when ``database_url`` is set).
+
+        Which store the service opens is decided in one place: ``api.runtime.store``.
+        """
         return self.data_dir / "store.sqlite"
 
     @property
