@@ -12,7 +12,7 @@ import pytest
 from ledger.chain.errors import ChainError, ChainUnavailableError
 from ledger.chain.index import ChainIndex, SyncReport
 from ledger.chain.node.backoff import Backoff, ChainOutage
-from ledger.store.sqlite import SqliteDatabase
+from ledger.store.database import Database
 
 UNREACHABLE = "chain unreachable; retrying with backoff"
 BACK = "chain reachable again"
@@ -109,7 +109,7 @@ def test_a_probe_that_fails_otherwise_counts_as_still_down() -> None:
 
 
 def test_the_index_follower_backs_off_while_the_node_is_down_and_resumes(
-    db: SqliteDatabase, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+    db: Database, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.INFO)
     index = ChainIndex(db, 1337, REGISTRY, ANCHOR)

@@ -10,7 +10,7 @@ from ledger.chain.errors import ChainError, ChainUnavailableError
 from ledger.chain.index import ChainIndex
 from ledger.chain.node.blocks import NewBlocks
 from ledger.chain.node.client import ChainClient
-from ledger.store.sqlite import SqliteDatabase
+from ledger.store.database import Database
 from tests.helpers.contracts import ZJ, World
 
 
@@ -104,7 +104,7 @@ def test_anvil_offers_block_filters_over_http(anvil: ChainClient) -> None:
     assert blocks.arrived()
 
 
-def test_sync_new_syncs_only_when_a_block_arrived(db: SqliteDatabase, world: World) -> None:
+def test_sync_new_syncs_only_when_a_block_arrived(db: Database, world: World) -> None:
     a = world.addresses
     index = ChainIndex(
         db, world.client.chain_id, a.registry, a.credential_anchor, client=world.client
@@ -124,7 +124,7 @@ def test_sync_new_syncs_only_when_a_block_arrived(db: SqliteDatabase, world: Wor
 
 
 def test_sync_new_retries_a_failed_sync_without_a_new_block(
-    db: SqliteDatabase, world: World, monkeypatch: pytest.MonkeyPatch
+    db: Database, world: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     a = world.addresses
     index = ChainIndex(

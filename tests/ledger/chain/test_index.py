@@ -12,18 +12,18 @@ from ledger.chain.errors import ChainConfigError
 from ledger.chain.index import ChainIndex
 from ledger.chain.node.client import ChainClient
 from ledger.crypto.sm2 import Sm2PrivateKey
-from ledger.store.sqlite import SqliteDatabase
+from ledger.store.database import Database
 from tests.helpers.contracts import GD, SM2_G, ZJ, ZJ_CODE, World
 
 
-def _index(db: SqliteDatabase, world: World, **kwargs: int) -> ChainIndex:
+def _index(db: Database, world: World, **kwargs: int) -> ChainIndex:
     a = world.addresses
     return ChainIndex(
         db, world.client.chain_id, a.registry, a.credential_anchor, client=world.client, **kwargs
     )
 
 
-def test_issuers_and_keys_match_the_registry(db: SqliteDatabase, world: World) -> None:
+def test_issuers_and_keys_match_the_registry(db: Database, world: World) -> None:
     index = _index(db, world)
     report = index.sync()
     assert report.height == world.client.block_number() == index.height
@@ -45,7 +45,7 @@ def test_issuers_and_keys_match_the_registry(db: SqliteDatabase, world: World) -
     assert seen == index.height
 
 
-def test_anchors_and_statuses(db: SqliteDatabase, world: World) -> None:
+def test_anchors_and_statuses(db: Database, world: World) -> None:
     index = _index(db, world)
     index.sync()
     root, digest, other = os.urandom(32), os.urandom(32), os.urandom(32)
@@ -77,7 +77,7 @@ def test_anchors_and_statuses(db: SqliteDatabase, world: World) -> None:
         assert back.block_number is not None
 
 
-def test_key_history_and_issuer_suspension(db: SqliteDatabase, world: World) -> None:
+def test_key_history_and_issuer_suspension(db: Database, world: World) -> None:
     index = _index(db, world)
     key = Sm2PrivateKey.generate().public_key.compressed()
     world.registry.add_key(world.zj_admin, ZJ, "key-2", key)
@@ -100,7 +100,7 @@ def test_key_history_and_issuer_suspension(db: SqliteDatabase, world: World) -> 
         assert gd.status is IssuerStatus.ACTIVE
 
 
-def test_a_reorg_removes_and_rereads_events(db: SqliteDatabase, world: World) -> None:
+def test_a_reorg_removes_and_rereads_events(db: Database, world: World) -> None:
     index = _index(db, world)
     root = os.urandom(32)
     world.credential.anchor(world.zj_writer, ZJ, root, 1)
@@ -129,7 +129,7 @@ def test_a_reorg_removes_and_rereads_events(db: SqliteDatabase, world: World) ->
         assert anchored.block_number == again.block_number
 
 
-def test_confirmations_hold_back_the_newest_blocks(db: SqliteDatabase, world: World) -> None:
+def test_confirmations_hold_back_the_newest_blocks(db: Database, world: World) -> None:
     index = _index(db, world, confirmations=3)
     root = os.urandom(32)
     world.credential.anchor(world.zj_writer, ZJ, root, 1)
@@ -143,7 +143,7 @@ def test_confirmations_hold_back_the_newest_blocks(db: SqliteDatabase, world: Wo
         assert view.anchor(ZJ, root) is not None
 
 
-def test_small_block_ranges_give_the_same_answers(db: SqliteDatabase, world: World) -> None:
+def test_small_block_ranges_give_the_same_answers(db: Database, world: World) -> None:
     root = os.urandom(32)
     world.credential.anchor(world.zj_writer, ZJ, root, 3)
     index = _index(db, world, max_block_range=2)
@@ -154,7 +154,7 @@ def test_small_block_ranges_give_the_same_answers(db: SqliteDatabase, world: Wor
 
 
 def test_a_store_indexed_for_other_contracts_is_refused(
-    db: SqliteDatabase, world: World, anvil: ChainClient
+    db: Database, world: World, anvil: ChainClient
 ) -> None:
     _index(db, world)
     a = world.addresses
@@ -165,7 +165,7 @@ def test_a_store_indexed_for_other_contracts_is_refused(
 
 
 def test_the_wrong_registry_is_detected_at_sync(
-    tmp_path: object, world: World, db: SqliteDatabase
+    tmp_path: object, world: World, db: Database
 ) -> None:
     a = world.addresses
     index = ChainIndex(
@@ -175,7 +175,7 @@ def test_the_wrong_registry_is_detected_at_sync(
         index.sync()
 
 
-def test_a_reader_without_a_client_reads_but_cannot_sync(db: SqliteDatabase, world: World) -> None:
+def test_a_reader_without_a_client_reads_but_cannot_sync(db: Database, world: World) -> None:
     _index(db, world).sync()
     a = world.addresses
     reader = ChainIndex(db, world.client.chain_id, a.registry, a.credential_anchor)

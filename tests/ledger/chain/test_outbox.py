@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator
-from pathlib import Path
+from collections.abc import Callable
 
 import pytest
 
@@ -14,23 +13,21 @@ from ledger.chain.contracts.binding import BoundContract, deploy
 from ledger.chain.node.client import ChainClient
 from ledger.chain.node.transactions import NonceManager
 from ledger.chain.outbox import OutboxItem, OutboxJournal, OutboxProcessor, OutboxState
-from ledger.store.database import Transaction
-from ledger.store.sqlite import SqliteDatabase
+from ledger.store.database import Database, Transaction
 
 
 @pytest.fixture
-def db(tmp_path: Path) -> Iterator[SqliteDatabase]:
-    database = SqliteDatabase(tmp_path / "store.sqlite")
-    outbox.prepare(database)
-    yield database
-    database.close()
+def db(any_db: Database) -> Database:
+    """A new store with the outbox's tables, once per engine."""
+    outbox.prepare(any_db)
+    return any_db
 
 
 class Writer:
     """A writer process's view: its NonceManager journaling into the outbox, its processor."""
 
     def __init__(
-        self, db: SqliteDatabase, client: ChainClient, base: NonceManager, confirmations: int = 1
+        self, db: Database, client: ChainClient, base: NonceManager, confirmations: int = 1
     ) -> None:
         self.sender = NonceManager(client, base.account, OutboxJournal(db, base.address))
         self.processor = OutboxProcessor(db, self.sender, confirmations=confirmations)
@@ -48,7 +45,7 @@ def probe_and_base(new_sender: Callable[[], NonceManager]) -> tuple[BoundContrac
 
 
 def _enqueue(
-    db: SqliteDatabase, probe: BoundContract, key: str, value: int, done: tuple[str, ...] = ()
+    db: Database, probe: BoundContract, key: str, value: int, done: tuple[str, ...] = ()
 ) -> int:
     with db.write() as tx:
         return outbox.enqueue(
@@ -57,7 +54,7 @@ def _enqueue(
 
 
 def test_items_become_final_once_and_handlers_run_once(
-    db: SqliteDatabase, anvil: ChainClient, probe_and_base: tuple[BoundContract, NonceManager]
+    db: Database, anvil: ChainClient, probe_and_base: tuple[BoundContract, NonceManager]
 ) -> None:
     probe, base = probe_and_base
     writer = Writer(db, anvil, base)
@@ -75,7 +72,7 @@ def test_items_become_final_once_and_handlers_run_once(
 
 
 def test_a_crash_after_signing_before_sending_is_resumed(
-    db: SqliteDatabase, anvil: ChainClient, probe_and_base: tuple[BoundContract, NonceManager]
+    db: Database, anvil: ChainClient, probe_and_base: tuple[BoundContract, NonceManager]
 ) -> None:
     probe, base = probe_and_base
     item_id = _enqueue(db, probe, "crash", 5)
@@ -118,7 +115,7 @@ def test_a_crash_after_signing_before_sending_is_resumed(
 
 
 def test_a_reorg_sends_the_same_transaction_again(
-    db: SqliteDatabase, anvil: ChainClient, probe_and_base: tuple[BoundContract, NonceManager]
+    db: Database, anvil: ChainClient, probe_and_base: tuple[BoundContract, NonceManager]
 ) -> None:
     probe, base = probe_and_base
     writer = Writer(db, anvil, base, confirmations=5)
@@ -142,7 +139,7 @@ def test_a_reorg_sends_the_same_transaction_again(
 
 
 def test_a_dropped_transaction_is_rebroadcast(
-    db: SqliteDatabase, anvil: ChainClient, probe_and_base: tuple[BoundContract, NonceManager]
+    db: Database, anvil: ChainClient, probe_and_base: tuple[BoundContract, NonceManager]
 ) -> None:
     probe, base = probe_and_base
     writer = Writer(db, anvil, base)
@@ -163,7 +160,7 @@ def test_a_dropped_transaction_is_rebroadcast(
 
 
 def test_already_done_and_failed_reverts(
-    db: SqliteDatabase, anvil: ChainClient, probe_and_base: tuple[BoundContract, NonceManager]
+    db: Database, anvil: ChainClient, probe_and_base: tuple[BoundContract, NonceManager]
 ) -> None:
     probe, base = probe_and_base
     writer = Writer(db, anvil, base)
@@ -184,7 +181,7 @@ def test_already_done_and_failed_reverts(
 
 
 def test_a_foreign_transaction_on_the_nonce_requeues_the_item(
-    db: SqliteDatabase, anvil: ChainClient, probe_and_base: tuple[BoundContract, NonceManager]
+    db: Database, anvil: ChainClient, probe_and_base: tuple[BoundContract, NonceManager]
 ) -> None:
     probe, base = probe_and_base
     writer = Writer(db, anvil, base)
@@ -208,7 +205,7 @@ def test_a_foreign_transaction_on_the_nonce_requeues_the_item(
 
 
 def test_chain_unavailable_pauses_without_losing_work(
-    db: SqliteDatabase,
+    db: Database,
     probe_and_base: tuple[BoundContract, NonceManager],
     anvil: ChainClient,
     caplog: pytest.LogCaptureFixture,

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from pathlib import Path
+from collections.abc import Callable
 
 import pytest
 
@@ -13,26 +12,25 @@ from ledger.chain.contracts.binding import BoundContract, deploy
 from ledger.chain.node.client import ChainClient
 from ledger.chain.node.transactions import NonceManager
 from ledger.chain.outbox import OutboxJournal, OutboxProcessor, OutboxState
-from ledger.store.sqlite import SqliteDatabase
+from ledger.store.database import Database
 
 
 @pytest.fixture
-def db(tmp_path: Path) -> Iterator[SqliteDatabase]:
-    database = SqliteDatabase(tmp_path / "store.sqlite")
-    outbox.prepare(database)
-    yield database
-    database.close()
+def db(any_db: Database) -> Database:
+    """A new store with the outbox's tables, once per engine."""
+    outbox.prepare(any_db)
+    return any_db
 
 
 def _processor(
-    db: SqliteDatabase, client: ChainClient, base: NonceManager, *, shared: bool
+    db: Database, client: ChainClient, base: NonceManager, *, shared: bool
 ) -> OutboxProcessor:
     sender = NonceManager(client, base.account, OutboxJournal(db, base.address))
     return OutboxProcessor(db, sender, shared=shared)
 
 
 def _enqueue(
-    db: SqliteDatabase, probe: BoundContract, key: str, value: int, account: str | None = None
+    db: Database, probe: BoundContract, key: str, value: int, account: str | None = None
 ) -> int:
     with db.write() as tx:
         return outbox.enqueue(
@@ -40,7 +38,7 @@ def _enqueue(
         )
 
 
-def _sent_by(client: ChainClient, db: SqliteDatabase, key: str) -> str:
+def _sent_by(client: ChainClient, db: Database, key: str) -> str:
     item = outbox.item(db, "probe", key)
     assert item is not None
     assert item.state is OutboxState.FINAL, item
@@ -51,7 +49,7 @@ def _sent_by(client: ChainClient, db: SqliteDatabase, key: str) -> str:
 
 
 def test_the_default_processor_never_takes_an_item_pinned_to_another_account(
-    db: SqliteDatabase, anvil: ChainClient, new_sender: Callable[[], NonceManager]
+    db: Database, anvil: ChainClient, new_sender: Callable[[], NonceManager]
 ) -> None:
     operator, governor = new_sender(), new_sender()
     probe = deploy(operator, load_artifact("ChainProbe"), operator.address)
