@@ -51,6 +51,9 @@ COMMANDS: tuple[Command, ...] = (
     Command("wallet", "api.cli.wallet", "wallet_app", group=True),
     Command("governance", "api.cli.governance", "governance_app", group=True),
     Command("keys", "api.cli.keys", "keys_app", group=True),
+    Command("backup", "api.cli.backup", "backup_command"),
+    Command("restore", "api.cli.backup", "restore_command"),
+    Command("reconcile", "api.cli.backup", "reconcile_command"),
 )
 """Every top-level command, in the order ``tongban --help`` lists them."""
 

@@ -1,0 +1,33 @@
+"""Every component's migrations, in the order a province first applies them.
+
+A restore migrates an empty store to exactly a snapshot's versions with these
+steps; a component whose tables reference another's comes after it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from api.province import clients
+from credentials.issuance import status_slots
+from credentials.issuance import store as credential_store
+from ledger.audit import anchoring, tables
+from ledger.chain import outbox
+from ledger.chain.index import schema as index_schema
+from ledger.store import challenges, lease
+from ledger.store.migrations import Migration
+
+__all__ = ["MIGRATIONS"]
+
+MIGRATIONS: Mapping[str, Sequence[Migration]] = {
+    "leases": lease.MIGRATIONS,
+    "outbox": outbox.MIGRATIONS,
+    "audit": tables.MIGRATIONS,
+    "audit_checkpoints": anchoring.MIGRATIONS,
+    "chain_index": index_schema.MIGRATIONS,
+    "challenges": challenges.MIGRATIONS,
+    "credentials": credential_store.MIGRATIONS,
+    "status_list": status_slots.MIGRATIONS,
+    "api_clients": clients.MIGRATIONS,
+}
+"""Component name (as in ``schema_versions``) -> its migrations."""
