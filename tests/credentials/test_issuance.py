@@ -1,4 +1,7 @@
-"""The issuing pipeline: batching, anchoring through the outbox, proofs, status, key compromise."""
+"""The issuing pipeline: batching, anchoring through the outbox, proofs, status, key compromise.
+
+The issuer's store (``db``, and Zhejiang's) is SQLite, then PostgreSQL; Guangdong stays on SQLite.
+"""
 
 from __future__ import annotations
 
@@ -43,7 +46,7 @@ from ledger.crypto.signer import LocalSigner
 from ledger.crypto.sm2 import Sm2PrivateKey
 from ledger.merkle.hasher import SM3_TREE
 from ledger.merkle.verify import verify_inclusion
-from ledger.store.sqlite import SqliteDatabase
+from ledger.store.database import Database
 from tests.helpers.contracts import GD, ZJ, World
 from tests.helpers.credentials import (
     DEGREE_CLAIMS,
@@ -51,8 +54,21 @@ from tests.helpers.credentials import (
     IssuingProvince,
     VerifyingProvince,
     degree_request,
+    make_issuing_province,
     request,
 )
+
+
+@pytest.fixture
+def db(any_db: Database) -> Database:
+    """The issuer's store, once per engine (tests/conftest.py ``any_db``)."""
+    return any_db
+
+
+@pytest.fixture
+def zhejiang(world: World, tmp_path: Path, any_db: Database) -> IssuingProvince:
+    """Zhejiang issuing from a store on each engine in turn (batches, status changes, outbox)."""
+    return make_issuing_province(world, tmp_path, db=any_db)
 
 
 class Clock:
@@ -65,7 +81,7 @@ class Clock:
         return self.now
 
 
-def _offline_issuer(db: SqliteDatabase, clock: Clock | None = None) -> CredentialIssuer:
+def _offline_issuer(db: Database, clock: Clock | None = None) -> CredentialIssuer:
     config = IssuerConfig(31337, ZJ, "0x" + "11" * 20, batch_size=4, batch_max_wait_ms=1000)
     signer = LocalSigner(f"{issuer_did(31337, ZJ)}#key-1", ZJ_KEY)
     return CredentialIssuer(
@@ -73,7 +89,7 @@ def _offline_issuer(db: SqliteDatabase, clock: Clock | None = None) -> Credentia
     )
 
 
-def test_issuance_needs_no_chain(db: SqliteDatabase, holder: Holder) -> None:
+def test_issuance_needs_no_chain(db: Database, holder: Holder) -> None:
     issuer = _offline_issuer(db)
     issued = issuer.issue_many([degree_request(holder) for _ in range(3)])
     assert len({c.digest for c in issued}) == 3
@@ -87,7 +103,7 @@ def test_issuance_needs_no_chain(db: SqliteDatabase, holder: Holder) -> None:
         issuer.anchoring_status(b"\x00" * 32)
 
 
-def test_stored_credentials_are_sealed(db: SqliteDatabase, holder: Holder) -> None:
+def test_stored_credentials_are_sealed(db: Database, holder: Holder) -> None:
     issuer = _offline_issuer(db)
     issuer.issue(degree_request(holder))
     with db.read() as tx:
@@ -98,9 +114,7 @@ def test_stored_credentials_are_sealed(db: SqliteDatabase, holder: Holder) -> No
     assert holder.did.encode() not in blob
 
 
-def test_bad_requests_are_refused_without_echoing_values(
-    db: SqliteDatabase, holder: Holder
-) -> None:
+def test_bad_requests_are_refused_without_echoing_values(db: Database, holder: Holder) -> None:
     issuer = _offline_issuer(db)
     secret = "SECRET-VALUE-42"
     with pytest.raises(SchemaViolationError) as caught:
@@ -137,7 +151,7 @@ def test_bad_requests_are_refused_without_echoing_values(
     assert count[0] == 0
 
 
-def test_configuration_is_checked(db: SqliteDatabase) -> None:
+def test_configuration_is_checked(db: Database) -> None:
     config = IssuerConfig(31337, ZJ, "0x" + "11" * 20)
     wrong = LocalSigner(f"{issuer_did(31337, GD)}#key-1", ZJ_KEY)
     with pytest.raises(ConfigurationError):
@@ -151,7 +165,7 @@ def test_configuration_is_checked(db: SqliteDatabase) -> None:
         IssuerConfig(31337, ZJ, "0x" + "11" * 20, batch_size=0)
 
 
-def test_status_calldata_is_the_bindings_encoding(db: SqliteDatabase, holder: Holder) -> None:
+def test_status_calldata_is_the_bindings_encoding(db: Database, holder: Holder) -> None:
     issuer = _offline_issuer(db)
     digests = [c.digest for c in issuer.issue_many([degree_request(holder) for _ in range(3)])]
     [single] = issuer.revoke(digests[:1], StatusReason.ISSUED_IN_ERROR)
@@ -168,8 +182,7 @@ def test_status_calldata_is_the_bindings_encoding(db: SqliteDatabase, holder: Ho
         assert item.calldata == calldata
 
 
-def test_batches_seal_on_size_then_on_time(world: World, tmp_path: Path, holder: Holder) -> None:
-    db = SqliteDatabase(tmp_path / "zj.sqlite")
+def test_batches_seal_on_size_then_on_time(world: World, db: Database, holder: Holder) -> None:
     clock = Clock(1_800_000_000_000)
     config = IssuerConfig(
         world.client.chain_id, ZJ, world.addresses.credential_anchor, batch_size=4,
@@ -196,7 +209,6 @@ def test_batches_seal_on_size_then_on_time(world: World, tmp_path: Path, holder:
         )
     status = issuer.anchoring_status(issued[5].digest)
     assert (status.root, status.tree_size, status.leaf_index) == (sealed[1].root, 4, 1)
-    db.close()
 
 
 def test_anchor_proofs_after_finality(
@@ -349,7 +361,7 @@ def test_key_compromise_workflow(
     assert again.reissued == {}
 
 
-def test_a_signing_pool_signs_the_same_credentials(db: SqliteDatabase, holder: Holder) -> None:
+def test_a_signing_pool_signs_the_same_credentials(db: Database, holder: Holder) -> None:
     config = IssuerConfig(31337, ZJ, "0x" + "11" * 20)
     signer = LocalSigner(f"{config.did}#key-1", ZJ_KEY)
     with SigningPool(signer.key_id, ZJ_KEY, workers=2, chunk=3) as pool:
@@ -375,7 +387,7 @@ def test_a_signing_pool_signs_the_same_credentials(db: SqliteDatabase, holder: H
 # -- exactly once per idempotency key ------------------------------------------------------
 
 
-def _count(db: SqliteDatabase, table: str) -> int:
+def _count(db: Database, table: str) -> int:
     with db.read() as tx:
         row = tx.fetchone(f"SELECT COUNT(*) FROM {table}")
     assert row is not None
@@ -383,7 +395,7 @@ def _count(db: SqliteDatabase, table: str) -> int:
 
 
 def test_a_key_issues_once_replays_in_order_and_refuses_another_request(
-    db: SqliteDatabase,
+    db: Database,
 ) -> None:
     clock = Clock(1_800_000_000_000)
     issuer = _offline_issuer(db, clock)
@@ -415,7 +427,7 @@ def test_the_request_hash_is_canonical_and_names_the_operation(holder: Holder) -
     assert request_hash("issue", [one, dated]) != request_hash("issue", [dated, one])
 
 
-def test_keys_expire_and_are_pruned(db: SqliteDatabase, holder: Holder) -> None:
+def test_keys_expire_and_are_pruned(db: Database, holder: Holder) -> None:
     clock = Clock(1_800_000_000_000)
     issuer = _offline_issuer(db, clock)
     requests = [degree_request(holder)]
@@ -438,7 +450,7 @@ def test_keys_expire_and_are_pruned(db: SqliteDatabase, holder: Holder) -> None:
 
 
 def test_credentials_and_their_key_are_stored_together_or_not_at_all(
-    db: SqliteDatabase, holder: Holder, monkeypatch: pytest.MonkeyPatch
+    db: Database, holder: Holder, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     issuer = _offline_issuer(db)
     requests = [degree_request(holder) for _ in range(2)]

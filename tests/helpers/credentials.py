@@ -1,10 +1,11 @@
 """Credentials test data, and two provinces on the test chain: Zhejiang issues, Guangdong verifies.
 
-Each province has its own store and configuration; they share only the chain
-(the session-wide consortium of ``tests/conftest.py``). Zhejiang's registered key
-``key-1`` is the SM2 generator G, i.e. private scalar 1, so tests can sign as
-Zhejiang without touching the registry.
-"""
+Each province has its own store (SQLite under the test's directory, or the
+``Database`` a test passes: ``db=any_db`` builds it on either engine) and its
+own configuration; they share only the chain (the session-wide consortium of
+``tests/conftest.py``). Zhejiang's registered key ``key-1`` is the SM2
+generator G, i.e. private scalar 1, so tests can sign as Zhejiang without
+touching the registry."""
 
 from __future__ import annotations
 
@@ -27,6 +28,7 @@ from ledger.crypto import sm4
 from ledger.crypto.signer import LocalSigner
 from ledger.crypto.sm2 import Sm2PrivateKey
 from ledger.store.challenges import Challenges
+from ledger.store.database import Database
 from ledger.store.sqlite import SqliteDatabase
 from tests.helpers.contracts import GD, ZJ, World
 
@@ -108,7 +110,7 @@ class IssuingProvince:
     """Zhejiang: its store, issuer, anchorer and outbox processor."""
 
     world: World
-    db: SqliteDatabase
+    db: Database
     config: IssuerConfig
     issuer: CredentialIssuer
     anchorer: BatchAnchorer
@@ -125,7 +127,7 @@ class IssuingProvince:
 class VerifyingProvince:
     """Guangdong: its own store, chain index, challenges, audit log and verifier."""
 
-    db: SqliteDatabase
+    db: Database
     index: ChainIndex
     challenges: Challenges
     audit: AuditLog
@@ -139,10 +141,16 @@ class VerifyingProvince:
 
 
 def make_issuing_province(
-    world: World, path: Path, *, confirmations: int = 1, batch_size: int = 1000
+    world: World,
+    path: Path,
+    *,
+    confirmations: int = 1,
+    batch_size: int = 1000,
+    db: Database | None = None,
 ) -> IssuingProvince:
-    """Zhejiang's issuing side in its own store under ``path``."""
-    db = SqliteDatabase(path / "zj.sqlite")
+    """Zhejiang's issuing side in ``db``, else in its own SQLite store under ``path``."""
+    if db is None:
+        db = SqliteDatabase(path / "zj.sqlite")
     chain_id = world.client.chain_id
     config = IssuerConfig(
         chain_id=chain_id,
@@ -161,9 +169,12 @@ def make_issuing_province(
     return IssuingProvince(world, db, config, issuer, anchorer, sender, processor)
 
 
-def make_verifying_province(world: World, path: Path) -> VerifyingProvince:
-    """Guangdong's verifying side in its own store under ``path``."""
-    db = SqliteDatabase(path / "gd.sqlite")
+def make_verifying_province(
+    world: World, path: Path, *, db: Database | None = None
+) -> VerifyingProvince:
+    """Guangdong's verifying side in ``db``, else in its own SQLite store under ``path``."""
+    if db is None:
+        db = SqliteDatabase(path / "gd.sqlite")
     chain_id = world.client.chain_id
     config = VerifierConfig(
         chain_id=chain_id,

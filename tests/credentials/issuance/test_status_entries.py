@@ -4,7 +4,8 @@
 before signing (``credentials.issuance.status_entries``), writes one
 ``BitstringStatusListEntry`` per purpose (revocation, suspension) at that slot's
 index into the credential, and binds the slot to the credential's digest in the
-transaction that stores it. No chain is needed for any of it.
+transaction that stores it. No chain is needed for any of it. Every test runs
+on SQLite, then on PostgreSQL.
 """
 
 from __future__ import annotations
@@ -38,7 +39,7 @@ from credentials.submitted import SubmittedCredential
 from ledger.crypto import sm4
 from ledger.crypto.errors import InvalidSignature
 from ledger.crypto.signer import LocalSigner
-from ledger.store.sqlite import SqliteDatabase
+from ledger.store.database import Database
 from tests.helpers.contracts import ZJ
 from tests.helpers.credentials import ZJ_KEY, degree_request
 
@@ -47,8 +48,14 @@ BASE = "https://zj.example.gov.cn/tongban"
 PURPOSES = ("revocation", "suspension")
 
 
+@pytest.fixture
+def db(any_db: Database) -> Database:
+    """The issuer's store, once per engine (tests/conftest.py ``any_db``)."""
+    return any_db
+
+
 def _issuer(
-    db: SqliteDatabase, status_base: Callable[[], str | None] | None = lambda: BASE
+    db: Database, status_base: Callable[[], str | None] | None = lambda: BASE
 ) -> CredentialIssuer:
     config = IssuerConfig(CHAIN_ID, ZJ, "0x" + "11" * 20, batch_size=100, batch_max_wait_ms=1000)
     signer = LocalSigner(f"{issuer_did(CHAIN_ID, ZJ)}#key-1", ZJ_KEY)
@@ -62,13 +69,13 @@ def _issuer(
     )
 
 
-def _slot_rows(db: SqliteDatabase) -> list[tuple[int, int, bytes | None]]:
+def _slot_rows(db: Database) -> list[tuple[int, int, bytes | None]]:
     with db.read() as tx:
         rows = tx.fetchall("SELECT list_number, idx, digest FROM status_list_slots")
     return [(int(n), int(i), None if d is None else bytes(d)) for n, i, d in rows]
 
 
-def _bound_slot(db: SqliteDatabase, credential: SignedCredential) -> Slot:
+def _bound_slot(db: Database, credential: SignedCredential) -> Slot:
     with db.read() as tx:
         slot = slot_of(tx, credential.digest)
     assert slot is not None
@@ -90,9 +97,7 @@ def _check_entries(entries: list[dict[str, Any]], slot: Slot) -> None:
         }
 
 
-def test_each_credential_gets_two_entries_at_its_bound_slot(
-    db: SqliteDatabase, holder: Holder
-) -> None:
+def test_each_credential_gets_two_entries_at_its_bound_slot(db: Database, holder: Holder) -> None:
     issuer = _issuer(db)
     credential = issuer.issue(degree_request(holder))
     entries = credential.document["credentialStatus"]
@@ -106,7 +111,7 @@ def test_each_credential_gets_two_entries_at_its_bound_slot(
     assert stored["credentialStatus"] == entries
 
 
-def test_the_entries_are_inside_the_signed_secured_form(db: SqliteDatabase, holder: Holder) -> None:
+def test_the_entries_are_inside_the_signed_secured_form(db: Database, holder: Holder) -> None:
     credential = _issuer(db).issue(degree_request(holder))
     document = credential.document
     secured = secured_form(document)
@@ -129,7 +134,7 @@ def test_the_entries_are_inside_the_signed_secured_form(db: SqliteDatabase, hold
 
 
 def test_a_batch_of_50_gets_50_distinct_indexes_each_bound_to_its_credential(
-    db: SqliteDatabase, holder: Holder
+    db: Database, holder: Holder
 ) -> None:
     issued = _issuer(db).issue_many([degree_request(holder) for _ in range(50)])
     slots = [_bound_slot(db, c) for c in issued]
@@ -141,7 +146,7 @@ def test_a_batch_of_50_gets_50_distinct_indexes_each_bound_to_its_credential(
     assert {d for _, _, d in rows} == {c.digest for c in issued}
 
 
-def test_an_idempotent_replay_allocates_nothing_new(db: SqliteDatabase, holder: Holder) -> None:
+def test_an_idempotent_replay_allocates_nothing_new(db: Database, holder: Holder) -> None:
     issuer = _issuer(db)
     requests: list[IssueRequest] = [degree_request(holder) for _ in range(3)]
     key = Idempotency("issuer-app", "key-1", request_hash("issue/batch", requests))
@@ -165,7 +170,7 @@ def test_an_idempotent_replay_allocates_nothing_new(db: SqliteDatabase, holder: 
 
 @pytest.mark.parametrize("status_base", [None, lambda: None], ids=["no-base", "base-unknown"])
 def test_without_a_status_base_no_entries_are_added(
-    db: SqliteDatabase, holder: Holder, status_base: Callable[[], str | None] | None
+    db: Database, holder: Holder, status_base: Callable[[], str | None] | None
 ) -> None:
     credential = _issuer(db, status_base).issue(degree_request(holder))
     assert "credentialStatus" not in credential.document
@@ -187,7 +192,7 @@ def _submitted(**members: Any) -> dict[str, Any]:
 
 
 def test_a_submitted_credential_keeps_its_own_status_before_the_issuers_entries(
-    db: SqliteDatabase,
+    db: Database,
 ) -> None:
     own = {
         "id": "https://registry.example/status/7#42",
@@ -208,7 +213,7 @@ def test_a_submitted_credential_keeps_its_own_status_before_the_issuers_entries(
     _check_entries(plain.document["credentialStatus"], _bound_slot(db, plain))
 
 
-def test_an_issuance_refused_after_reserving_leaves_its_slot_unbound(db: SqliteDatabase) -> None:
+def test_an_issuance_refused_after_reserving_leaves_its_slot_unbound(db: Database) -> None:
     issuer = _issuer(db)
     kept = issuer.issue(SubmittedCredential(_submitted(), credential_id="urn:example:1"))
     with pytest.raises(CredentialIdTakenError):

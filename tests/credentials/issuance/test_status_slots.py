@@ -1,11 +1,13 @@
-"""Status list slots: random, never reused across processes, crash-safe, rolling over at 3/4."""
+"""Status list slots: random, never reused across processes, crash-safe, rolling over at 3/4.
+
+Every test runs on SQLite, then on PostgreSQL (``store_target`` in tests/conftest.py).
+"""
 
 from __future__ import annotations
 
 import itertools
 import multiprocessing
 import threading
-from pathlib import Path
 
 import pytest
 
@@ -20,27 +22,29 @@ from credentials.issuance.status_slots import (
     slot_of,
 )
 from credentials.status_list import LIST_SIZE
-from ledger.store.sqlite import SqliteDatabase
+from ledger.store.database import Database
+from ledger.store.open import open_database
+from tests.helpers.stores import StoreTarget
 
 
 @pytest.fixture
-def store(db: SqliteDatabase) -> SqliteDatabase:
-    """A store with the status_list tables."""
-    prepare(db)
-    return db
+def store(any_db: Database) -> Database:
+    """A store with the status_list tables, once per engine."""
+    prepare(any_db)
+    return any_db
 
 
 def _digest(n: int) -> bytes:
     return n.to_bytes(32, "big")
 
 
-def _all_slots(db: SqliteDatabase) -> list[tuple[int, int]]:
+def _all_slots(db: Database) -> list[tuple[int, int]]:
     with db.read() as tx:
         rows = tx.fetchall("SELECT list_number, idx FROM status_list_slots")
     return [(int(a), int(b)) for a, b in rows]
 
 
-def test_bitstring_status_list_2_1_indexes_are_assigned_randomly(store: SqliteDatabase) -> None:
+def test_bitstring_status_list_2_1_indexes_are_assigned_randomly(store: Database) -> None:
     slots = reserve(store, 4000)
     indexes = [s.index for s in slots]
     assert len(set(indexes)) == 4000
@@ -67,7 +71,7 @@ class _Sequence:
 
 
 def test_reserve_uses_the_given_random_source_and_retries_a_taken_index(
-    store: SqliteDatabase,
+    store: Database,
 ) -> None:
     assert reserve(store, 1, rng=_Sequence(70_000)) == [Slot(1, 70_000)]
     # 70,000 is taken, so the next draw is used
@@ -79,22 +83,22 @@ class _Stuck:
         return 5
 
 
-def test_a_random_source_that_repeats_itself_is_an_error_not_a_hang(store: SqliteDatabase) -> None:
+def test_a_random_source_that_repeats_itself_is_an_error_not_a_hang(store: Database) -> None:
     reserve(store, 1, rng=_Stuck())
     with pytest.raises(SlotError):
         reserve(store, 1, rng=_Stuck())
 
 
-def test_reserve_refuses_a_bad_count(store: SqliteDatabase) -> None:
+def test_reserve_refuses_a_bad_count(store: Database) -> None:
     for count in (0, -1, 10_001):
         with pytest.raises(SlotError):
             reserve(store, count)
 
 
 def _reserve_many(
-    path: str, rounds: int, queue: multiprocessing.Queue[list[tuple[int, int]]]
+    where: str, rounds: int, queue: multiprocessing.Queue[list[tuple[int, int]]]
 ) -> None:
-    db = SqliteDatabase(Path(path))
+    db = open_database(where)
     got: list[tuple[int, int]] = []
     for _ in range(rounds):
         got += [(s.list_number, s.index) for s in reserve(db, 50)]
@@ -102,11 +106,12 @@ def _reserve_many(
     queue.put(got)
 
 
-def test_two_processes_never_get_the_same_slot(store: SqliteDatabase) -> None:
+def test_two_processes_never_get_the_same_slot(store: Database, store_target: StoreTarget) -> None:
     context = multiprocessing.get_context("spawn")
     queue: multiprocessing.Queue[list[tuple[int, int]]] = context.Queue()
     workers = [
-        context.Process(target=_reserve_many, args=(str(store.path), 40, queue)) for _ in range(2)
+        context.Process(target=_reserve_many, args=(store_target.argument, 40, queue))
+        for _ in range(2)
     ]
     for worker in workers:
         worker.start()
@@ -120,7 +125,7 @@ def test_two_processes_never_get_the_same_slot(store: SqliteDatabase) -> None:
     assert sorted(together) == sorted(_all_slots(store))
 
 
-def test_threads_never_get_the_same_slot(store: SqliteDatabase) -> None:
+def test_threads_never_get_the_same_slot(store: Database) -> None:
     got: list[Slot] = []
     lock = threading.Lock()
 
@@ -139,7 +144,7 @@ def test_threads_never_get_the_same_slot(store: SqliteDatabase) -> None:
     assert len(set(got)) == 2000
 
 
-def test_bind_records_digests_in_the_callers_transaction(store: SqliteDatabase) -> None:
+def test_bind_records_digests_in_the_callers_transaction(store: Database) -> None:
     slots = reserve(store, 3)
     with store.write() as tx:
         bind(tx, [(slot, _digest(i)) for i, slot in enumerate(slots)])
@@ -161,7 +166,7 @@ def test_bind_records_digests_in_the_callers_transaction(store: SqliteDatabase) 
 
 
 def test_bind_refuses_an_unreserved_or_bound_slot_and_a_digest_twice(
-    store: SqliteDatabase,
+    store: Database,
 ) -> None:
     slots = reserve(store, 2)
     with store.write() as tx:
@@ -177,15 +182,14 @@ def test_bind_refuses_an_unreserved_or_bound_slot_and_a_digest_twice(
 
 
 def test_a_crash_between_reserve_and_bind_loses_nothing_and_reuses_nothing(
-    tmp_path: Path,
+    store_target: StoreTarget,
 ) -> None:
-    path = tmp_path / "store.sqlite"
-    first = SqliteDatabase(path)
+    first = store_target.open()
     prepare(first)
     orphaned = reserve(first, 10)  # committed; the process "dies" before binding
     first.close()
 
-    restarted = SqliteDatabase(path)
+    restarted = store_target.open()
     prepare(restarted)
     fresh = reserve(restarted, 5000)
     assert not set(orphaned) & set(fresh)  # an orphaned slot is never handed out again
@@ -200,7 +204,7 @@ def test_a_crash_between_reserve_and_bind_loses_nothing_and_reuses_nothing(
 
 
 def test_a_new_list_opens_when_the_current_one_is_three_quarters_reserved(
-    store: SqliteDatabase,
+    store: Database,
 ) -> None:
     assert FILL_LIMIT == 98_304
     reserve(store, 1)
@@ -215,7 +219,11 @@ def test_a_new_list_opens_when_the_current_one_is_three_quarters_reserved(
     assert counts == {1: FILL_LIMIT, 2: 3}
 
 
-def test_a_full_list_rolls_over_for_real(store: SqliteDatabase) -> None:
+def test_a_full_list_rolls_over_for_real(db: Database) -> None:
+    # SQLite only (``db``): 98,304 reservations take 11 s on PostgreSQL against 1 s here,
+    # and the test above runs the same rollover SQL on both engines.
+    store = db
+    prepare(store)
     reserved: list[Slot] = []
     while len(reserved) < FILL_LIMIT:
         reserved += reserve(store, min(10_000, FILL_LIMIT - len(reserved)))
