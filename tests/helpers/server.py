@@ -1,6 +1,7 @@
 """A real province API for tests: a temp store, an audit log, uvicorn on 127.0.0.1.
 
-``running_province`` builds a ``ProvinceContext`` on a fresh SQLite store,
+``running_province`` builds a ``ProvinceContext`` on a fresh SQLite store (or
+on the store a ``StoreTarget`` names, so a test can run on either engine),
 creates one API client per role, serves ``create_app(context)`` with uvicorn
 in a thread on a socket bound to a free port, and stops it all afterwards.
 Requests go over real HTTP with ``http.client`` (no httpx needed).
@@ -37,8 +38,10 @@ from ledger.chain.node.transactions import NonceManager
 from ledger.chain.outbox import OutboxJournal, OutboxProcessor
 from ledger.crypto.signer import LocalSigner
 from ledger.crypto.sm2 import Sm2PrivateKey
+from ledger.store.database import Database
 from ledger.store.sqlite import SqliteDatabase
 from tests.helpers.contracts import ZJ, World
+from tests.helpers.stores import StoreTarget
 
 ORG = "330000"
 PURPOSE = {"X-Purpose": "audit.review", "X-Legal-Basis": "prc.pipl.art13"}
@@ -131,9 +134,12 @@ class Province:
         *,
         rate_limits: RateLimits | None = None,
         limits: ApiLimits | None = None,
+        store: StoreTarget | None = None,
     ) -> None:
         self.world = world
-        self.db = SqliteDatabase(tmp_path / "store.sqlite")
+        self.db: Database = (
+            SqliteDatabase(tmp_path / "store.sqlite") if store is None else store.open()
+        )
         self.signer = LocalSigner("audit-2026", Sm2PrivateKey.generate())
         self.pseudonyms = PseudonymKeys.generate()
         self.log = AuditLog(self.db, ZJ, self.signer, self.pseudonyms)
@@ -198,9 +204,10 @@ def running_province(
     *,
     rate_limits: RateLimits | None = None,
     limits: ApiLimits | None = None,
+    store: StoreTarget | None = None,
 ) -> Iterator[Province]:
-    """A served province for the duration of the ``with`` block."""
-    province = Province(tmp_path, world, rate_limits=rate_limits, limits=limits)
+    """A served province for the duration of the ``with`` block (on ``store``, else SQLite)."""
+    province = Province(tmp_path, world, rate_limits=rate_limits, limits=limits, store=store)
     province.server.start()
     try:
         yield province

@@ -1,12 +1,27 @@
-"""Client management over HTTP (operator only): create, list, revoke."""
+"""Client management over HTTP (operator only): create, list, revoke.
+
+The registry is in a store on SQLite, then on PostgreSQL.
+"""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
 
 from api.errors import ProblemCode
 from api.province.clients import Role, hash_token
-from tests.helpers.server import Province
+from tests.helpers.server import Province, running_province
+from tests.helpers.stores import StoreTarget
+
+
+@pytest.fixture
+def province(tmp_path: Path, store_target: StoreTarget) -> Iterator[Province]:
+    """A served province without a chain, its store on each engine in turn."""
+    with running_province(tmp_path, store=store_target) as served:
+        yield served
 
 
 def test_a_created_client_gets_its_token_once_and_can_use_it(province: Province) -> None:
