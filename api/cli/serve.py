@@ -12,7 +12,9 @@ import signal
 import sys
 import threading
 from types import FrameType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
 
 from api.cli.chain import describe_chain, print_description
 from api.cli.common import (
@@ -31,6 +33,17 @@ if TYPE_CHECKING:
 
 __all__ = ["serve_command"]
 
+ROLES = ("all", "api", "writer")
+RoleOption = Annotated[
+    str | None,
+    typer.Option(
+        "--role",
+        help="all (default: writer and API on this host), api (HTTP only) or writer "
+        "(the writer only; several may run, one holds the lease). TONGBAN_ROLE.",
+        show_default=False,
+    ),
+]
+
 
 def serve_command(
     config: ConfigOption = None,
@@ -38,17 +51,30 @@ def serve_command(
     chain: ChainOption = None,
     chain_id: ChainIdOption = None,
     as_json: JsonOption = False,
+    role: RoleOption = None,
 ) -> None:
     """Run the province service: start or reach the chain, deploy the contracts, wait.
 
     Stops cleanly on Ctrl-C or SIGTERM, stopping the embedded chain node with it.
-    SIGHUP loads the TLS certificate (TONGBAN_TLS_CERT) again.
+    SIGHUP loads the TLS certificate (TONGBAN_TLS_CERT) again. ``--role api``
+    serves the HTTP API only and ``--role writer`` runs the writer only, both
+    on a province already provisioned (docs/operations.md, "Several hosts").
     """
-    from api.runtime.preflight import preflight
+    from api.runtime.preflight import check_http_port, preflight
     from api.runtime.supervisor import run_service
 
     settings = load_cli_settings(config, data_dir, chain, chain_id)
-    preflight(settings)
+    if role is not None:
+        if role not in ROLES:
+            from api.runtime.settings import SettingsError
+
+            raise SettingsError(f"--role must be one of {', '.join(ROLES)}")
+        settings = settings.model_copy(update={"role": role})
+    if settings.role == "all":
+        preflight(settings)
+    elif settings.role == "api":
+        # Split roles share the data directory (and its store): no lock to check.
+        check_http_port(settings)
     stop = threading.Event()
 
     def request_stop(signum: int, frame: FrameType | None) -> None:
@@ -65,6 +91,8 @@ def serve_command(
     signal.signal(signal.SIGHUP, request_reload)
 
     def ready(service: Supervisor) -> None:
+        if service.runtime is None:
+            raise RuntimeError("role 'all' always starts its chain runtime")
         description = service.describe(describe_chain(service.runtime))
         if as_json:
             print_json_line(description.to_json())
@@ -83,7 +111,46 @@ def serve_command(
         sys.stdout.flush()
 
     try:
-        run_service(settings, ready, stop, reload)
+        if settings.role == "api":
+            from api.runtime.roles import run_api_host
+
+            run_api_host(settings, lambda service: _api_ready(service, as_json), stop, reload)
+        elif settings.role == "writer":
+            from api.runtime.roles import run_writer_host
+
+            run_writer_host(settings, lambda found: _writer_ready(found, as_json), stop)
+        else:
+            run_service(settings, ready, stop, reload)
     finally:
         if not as_json:
             out.print("stopped")
+
+
+def _api_ready(service: Supervisor, as_json: bool) -> None:
+    from api.runtime.roles import api_host_description
+
+    description = api_host_description(service)
+    if as_json:
+        print_json_line(description)
+    else:
+        out.print(
+            f"[bold]api host[/]   {description['apiUrl']}  ({description['workers']} workers)"
+        )
+        out.print(
+            f"[bold]chain[/]      {description['rpcUrl']} (chain id {description['chainId']})"
+        )
+        out.print("[green]ready[/] (Ctrl-C to stop)")
+    sys.stdout.flush()
+
+
+def _writer_ready(description: dict[str, Any], as_json: bool) -> None:
+    if as_json:
+        print_json_line(description)
+    else:
+        out.print(f"[bold]writer[/]     {description['holder']}")
+        out.print(
+            f"[bold]lease[/]      {description['writerLeaseSeconds']:g} s; "
+            "waiting for it or holding it"
+        )
+        out.print("[green]ready[/] (Ctrl-C to stop)")
+    sys.stdout.flush()

@@ -53,16 +53,8 @@ from api.runtime.provision import ProvisionReport, provision_issuer
 from api.runtime.settings import Settings, SettingsError
 from api.runtime.tls import server_context
 from api.runtime.worker import READY_LINE
-from api.runtime.writer import (
-    WriterLoop,
-    batch_anchorer,
-    governor_outbox,
-    operator_outbox,
-    province_duties,
-)
+from api.runtime.writer import WriterLoop, writer_holder, writer_loop
 from ledger.chain.contracts.registry import IssuerRegistry
-from ledger.chain.node.backoff import ChainOutage
-from ledger.store.lease import Leases
 
 __all__ = ["ServiceDescription", "Supervisor", "run_service", "shared_metrics", "start_service"]
 
@@ -128,7 +120,7 @@ class Supervisor:
     def __init__(
         self,
         settings: Settings,
-        runtime: StartedChain,
+        runtime: StartedChain | None,
         parts: ProvinceParts,
         report: ProvisionReport,
         listener: socket.socket | None = None,
@@ -136,6 +128,8 @@ class Supervisor:
         """Wrap what ``start_service`` brought up (use that, not this).
 
         ``listener``: the HTTP socket, already bound (not yet listening).
+        ``runtime`` None: an API host (``--role api``, ``api.runtime.roles``),
+        which started no chain and is not the writer.
         """
         self.settings = settings
         self.runtime = runtime
@@ -153,27 +147,17 @@ class Supervisor:
         """Where every process of the service keeps its metrics (None: each its own)."""
         self.reload_event = threading.Event()
         """Set (by SIGHUP) to load the TLS certificate again in every worker."""
+        self.closers: list[Callable[[], None]] = []
+        """Called last by ``close``, newest first (e.g. an API host's chain connection)."""
 
     # -------------------------------------------------------------- start-up
 
     def start_writer(self) -> None:
         """Start the writer loop (outbox, batches, checkpoints, index) in a thread."""
-        parts = self.parts
-        processor = operator_outbox(parts, self.runtime.account)
-        batches = batch_anchorer(parts)
-        batches.register(processor)
-        parts.checkpoints.register(processor)
-        processors = [processor]
-        governor = governor_outbox(parts, self.settings, operator=self.runtime.account.address)
-        if governor is not None:
-            processors.append(governor)
-        metrics = WriterMetrics()
-        self.writer = WriterLoop(
-            Leases(parts.db),
-            f"writer-{os.getpid()}",
-            province_duties(parts, processors, batches, metrics),
-            metrics=metrics,
-            chain=ChainOutage("writer", parts.client.block_number),
+        if self.runtime is None:
+            raise RuntimeError("an API host (--role api) has no writer")
+        self.writer = writer_loop(
+            self.parts, self.runtime.account, writer_holder(), WriterMetrics()
         )
         self._writer_thread = threading.Thread(
             target=self.writer.run, args=(self._writer_stop,), name="writer", daemon=True
@@ -294,7 +278,7 @@ class Supervisor:
     def describe(self, runtime_description: dict[str, Any]) -> ServiceDescription:
         """The description printed at start-up."""
         second = None
-        if self.settings.demo:
+        if self.settings.demo and self.runtime is not None:
             second = second_province_command(self.settings, self.runtime.chain.client.url)
         return ServiceDescription(
             self.url,
@@ -324,7 +308,10 @@ class Supervisor:
         if self._writer_thread is not None:
             self._writer_thread.join(timeout=30)
         self.parts.close()
-        self.runtime.close()
+        if self.runtime is not None:
+            self.runtime.close()
+        for closer in reversed(self.closers):
+            closer()
 
 
 def _pipe(stream: IO[str] | None) -> IO[str]:

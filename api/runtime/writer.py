@@ -26,6 +26,8 @@ syncs only when a block arrived.
 from __future__ import annotations
 
 import logging
+import os
+import socket
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -446,20 +448,68 @@ def province_duties(
     return duties
 
 
-def operator_outbox(parts: ProvinceParts, account: LocalAccount) -> OutboxProcessor:
+def writer_loop(
+    parts: ProvinceParts,
+    account: LocalAccount,
+    holder: str,
+    metrics: WriterMetrics | None = None,
+) -> WriterLoop:
+    """The province's writer: its duties under the lease, every duty's write fenced.
+
+    The lease lives ``settings.writer_lease_seconds``; each time it is taken,
+    the senders' nonces are derived again from the chain and the outbox (a
+    writer that waited as a standby saw another writer move them on).
+    """
+    settings = parts.settings
+    leases = Leases(parts.db)
+    fence = LeaseFence(parts.db, WRITER_LEASE)
+    processor = operator_outbox(parts, account, fence=fence)
+    batches = batch_anchorer(parts)
+    batches.fence = fence
+    batches.register(processor)
+    parts.checkpoints.fence = fence
+    parts.checkpoints.register(processor)
+    processors = [processor]
+    governor = governor_outbox(parts, settings, operator=account.address, fence=fence)
+    if governor is not None:
+        processors.append(governor)
+
+    def resync() -> None:
+        for each in processors:
+            each.sender.resync()
+
+    return WriterLoop(
+        leases,
+        holder,
+        province_duties(parts, processors, batches, metrics),
+        ttl_ms=round(settings.writer_lease_seconds * 1000),
+        metrics=metrics,
+        chain=ChainOutage("writer", parts.client.block_number),
+        fence=fence,
+        on_acquire=resync,
+    )
+
+
+def operator_outbox(
+    parts: ProvinceParts, account: LocalAccount, *, fence: LeaseFence | None = None
+) -> OutboxProcessor:
     """The outbox processor of the province's own EVM account (anchors, statuses, admin)."""
     settings = parts.settings
     sender = NonceManager(
         parts.client,
         account,
-        OutboxJournal(parts.db, account.address),
+        OutboxJournal(parts.db, account.address, fence=fence),
         finality_depth=settings.confirmations,
     )
     return OutboxProcessor(parts.db, sender, confirmations=settings.confirmations)
 
 
 def governor_outbox(
-    parts: ProvinceParts, settings: Settings, *, operator: str | None = None
+    parts: ProvinceParts,
+    settings: Settings,
+    *,
+    operator: str | None = None,
+    fence: LeaseFence | None = None,
 ) -> OutboxProcessor | None:
     """The processor of the governor account in ``settings.governor_keystore`` (None: none).
 
@@ -477,7 +527,7 @@ def governor_outbox(
     sender = NonceManager(
         parts.client,
         account,
-        OutboxJournal(parts.db, account.address),
+        OutboxJournal(parts.db, account.address, fence=fence),
         finality_depth=settings.confirmations,
     )
     return OutboxProcessor(parts.db, sender, confirmations=settings.confirmations, shared=False)
@@ -487,3 +537,8 @@ def batch_anchorer(parts: ProvinceParts) -> BatchAnchorer:
     """The credential batch anchorer over the configured CredentialAnchor."""
     anchor = CredentialAnchor(parts.client, parts.plan.addresses.credential_anchor)
     return BatchAnchorer(parts.db, parts.issuer_config, anchor)
+
+
+def writer_holder() -> str:
+    """This process's name as a writer lease holder: host and process id (both in logs)."""
+    return f"writer-{socket.gethostname()}-{os.getpid()}"
