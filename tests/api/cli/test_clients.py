@@ -1,12 +1,17 @@
-"""`tongban clients` as a real process: the first operator is created from the command line."""
+"""`tongban clients` as a real process: the first operator is created from the command line.
+
+On the SQLite file of the data directory, and on the PostgreSQL store TONGBAN_DATABASE_URL names.
+"""
 
 from __future__ import annotations
 
 import json
+import socket
 import subprocess
 from pathlib import Path
 
-from api.province.clients import ClientRegistry
+from api.province.clients import ClientRegistry, Role
+from ledger.store.open import open_database
 from ledger.store.sqlite import SqliteDatabase
 from tests.helpers.processes import TONGBAN, tongban_env
 
@@ -106,3 +111,72 @@ def test_a_bad_client_is_one_error_line(tmp_path: Path) -> None:
     assert len(lines) == 1
     assert lines[0].startswith("error:")
     assert "110101199003071234" not in result.stderr
+
+
+def test_the_commands_use_the_postgresql_store_the_database_url_names(
+    tmp_path: Path, postgres_database: str
+) -> None:
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [TONGBAN, "clients", *args, "--data-dir", str(tmp_path)],
+            capture_output=True,
+            text=True,
+            env=tongban_env(TONGBAN_DATABASE_URL=postgres_database),
+            timeout=60,
+        )
+
+    created = run("create", "--name", "ops", "--org", "330000", "--role", "operator", "--json")
+    assert created.returncode == 0, created.stderr
+    token = json.loads(created.stdout)["token"]
+    db = open_database(postgres_database)
+    try:
+        found = ClientRegistry(db).find_by_token(token)
+        assert found is not None
+        assert found.roles == frozenset({Role.OPERATOR})
+    finally:
+        db.close()
+    second = run("create", "--name", "gd", "--org", "440000", "--role", "verifier", "--id", "gd")
+    assert second.returncode == 0, second.stderr
+    assert run("revoke", "gd").returncode == 0
+    listed = json.loads(run("list", "--json").stdout)
+    assert {c["clientId"]: c["active"] for c in listed["clients"]}["gd"] is False
+    assert not list(tmp_path.glob("store.sqlite*"))
+
+
+def test_a_database_that_does_not_answer_is_one_line_naming_it_without_the_password(
+    tmp_path: Path,
+) -> None:
+    with socket.socket() as probe:  # nothing listens on it once closed
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    url = f"postgresql://tongban:s3cret-pw@127.0.0.1:{port}/tongban_prod"
+    result = subprocess.run(
+        [TONGBAN, "clients", "list", "--data-dir", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        env=tongban_env(TONGBAN_DATABASE_URL=url),
+        timeout=60,
+    )
+    assert result.returncode == 2
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert lines == [f"error: cannot reach the store at 127.0.0.1:{port}/tongban_prod"], lines
+    assert "s3cret-pw" not in result.stdout + result.stderr
+
+
+def test_a_database_url_that_is_not_postgresql_is_refused_without_echoing_it(
+    tmp_path: Path,
+) -> None:
+    result = subprocess.run(
+        [TONGBAN, "clients", "list", "--data-dir", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        env=tongban_env(TONGBAN_DATABASE_URL="mysql://root:s3cret-pw@db.example/tongban"),
+        timeout=60,
+    )
+    assert result.returncode == 2
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, lines
+    assert "TONGBAN_DATABASE_URL" in lines[0]
+    assert "postgresql://" in lines[0]
+    assert "s3cret-pw" not in result.stderr
+    assert not list(tmp_path.glob("store.sqlite*"))
