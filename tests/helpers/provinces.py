@@ -93,8 +93,11 @@ class ServedProvince:
         self.parts.close()
 
 
-def build_province(world: World, tmp_path: Path, issuer_id: int = ZJ) -> ServedProvince:
-    """Build (but do not start) province ``issuer_id`` in ``tmp_path``."""
+def build_province(
+    world: World, tmp_path: Path, issuer_id: int = ZJ, *, database_url: str | None = None
+) -> ServedProvince:
+    """Build (but do not start) province ``issuer_id`` in ``tmp_path`` (its store: PostgreSQL
+    at ``database_url``, else the SQLite file in its data directory)."""
     accounts = world.accounts
     if issuer_id == ZJ:
         signing, key_id = Sm2PrivateKey.from_bytes((1).to_bytes(32, "big")), "key-1"
@@ -119,6 +122,7 @@ def build_province(world: World, tmp_path: Path, issuer_id: int = ZJ) -> ServedP
         key_passphrase=PASSPHRASE,
         evm_key_passphrase="test-evm-keys",
         batch_max_wait_ms=60_000,
+        database_url=database_url,
     )
     plan = ChainPlan(world.client.url, world.client.chain_id, world.addresses, 0)
     parts = open_province(settings, plan, writer=True)
@@ -140,9 +144,11 @@ def build_province(world: World, tmp_path: Path, issuer_id: int = ZJ) -> ServedP
 
 
 @contextmanager
-def served_province(world: World, tmp_path: Path, issuer_id: int = ZJ) -> Iterator[ServedProvince]:
+def served_province(
+    world: World, tmp_path: Path, issuer_id: int = ZJ, *, database_url: str | None = None
+) -> Iterator[ServedProvince]:
     """Province ``issuer_id`` served for the duration of the ``with`` block."""
-    province = build_province(world, tmp_path, issuer_id)
+    province = build_province(world, tmp_path, issuer_id, database_url=database_url)
     province.server.start()
     try:
         yield province
