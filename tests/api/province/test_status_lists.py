@@ -44,6 +44,7 @@ from ledger.crypto.sm2 import Sm2PublicKey
 from tests.helpers.contracts import ZJ, World
 from tests.helpers.provinces import ServedProvince, served_province
 from tests.helpers.routes import issue
+from tests.helpers.stores import StoreTarget
 
 # The test province's settings leave public_url unset: the bound default address,
 # which the issuer writes into every credential's entries.
@@ -61,9 +62,10 @@ class Clock:
 
 
 @pytest.fixture
-def zhejiang(world: World, tmp_path: Path) -> Iterator[ServedProvince]:
-    """Zhejiang, served, with its writer driven by hand."""
-    with served_province(world, tmp_path, ZJ) as province:
+def zhejiang(world: World, tmp_path: Path, store_target: StoreTarget) -> Iterator[ServedProvince]:
+    """Zhejiang, served, with its writer driven by hand; its store on each engine in turn."""
+    url = None if store_target.engine == "sqlite" else str(store_target.where)
+    with served_province(world, tmp_path, ZJ, database_url=url) as province:
         yield province
 
 
