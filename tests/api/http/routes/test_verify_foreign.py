@@ -26,6 +26,7 @@ from api.runtime.parts import status_lists_base
 from credentials.holder import Holder
 from credentials.verify.status_list_check import FetchRefusedError
 from credentials.verify.vcapi import VERIFICATION_PROBLEM_BASE
+from ledger.store.database import Database
 from ledger.store.sqlite import SqliteDatabase
 from tests.helpers.contracts import ZJ, World
 from tests.helpers.foreign import ForeignKey, poison_credential, sign, vector
@@ -253,27 +254,24 @@ def test_bitstring_status_list_3_2_own_lists_are_read_from_the_store_and_reporte
 
 
 def test_the_fetcher_refuses_plain_http_elsewhere_and_hosts_that_are_not_public(
-    tmp_path: Path,
+    any_db: Database,
 ) -> None:
-    db = SqliteDatabase(tmp_path / "store.sqlite")
-    try:
-        fetch = StatusListFetcher(db, "http://127.0.0.1:8080")
-        assert fetch("http://127.0.0.1:8080/status-lists/1/revocation") is None  # own, unpublished
-        for url in (
-            "http://gd.example.gov.cn/status-lists/1/revocation",
-            "http://127.0.0.1:8080/elsewhere/1/revocation",
-            "https://127.0.0.1/status-lists/1/revocation",
-            "https://localhost/status-lists/1/revocation",
-            "https://10.1.2.3/status-lists/1/revocation",
-            "https://[::1]/status-lists/1/revocation",
-            "ftp://gd.example.gov.cn/list",
-        ):
-            with pytest.raises(FetchRefusedError) as refused:
-                fetch(url)
-            assert "example" not in str(refused.value)
-            assert "127" not in str(refused.value)
-    finally:
-        db.close()
+    # Its own lists are read from the store: on each engine in turn.
+    fetch = StatusListFetcher(any_db, "http://127.0.0.1:8080")
+    assert fetch("http://127.0.0.1:8080/status-lists/1/revocation") is None  # own, unpublished
+    for url in (
+        "http://gd.example.gov.cn/status-lists/1/revocation",
+        "http://127.0.0.1:8080/elsewhere/1/revocation",
+        "https://127.0.0.1/status-lists/1/revocation",
+        "https://localhost/status-lists/1/revocation",
+        "https://10.1.2.3/status-lists/1/revocation",
+        "https://[::1]/status-lists/1/revocation",
+        "ftp://gd.example.gov.cn/list",
+    ):
+        with pytest.raises(FetchRefusedError) as refused:
+            fetch(url)
+        assert "example" not in str(refused.value)
+        assert "127" not in str(refused.value)
 
 
 class _Slow(http.server.BaseHTTPRequestHandler):
