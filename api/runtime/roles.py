@@ -55,8 +55,8 @@ log = logging.getLogger(__name__)
 OPERATOR_KEYSTORE = "evm-operator.json"
 
 
-def _joined_plan(settings: Settings, chain: Chain) -> ChainPlan:
-    """The chain plan from the configured addresses, each checked to hold a contract."""
+def _named_addresses(settings: Settings) -> dict[str, str]:
+    """The configured contract addresses, checked before anything is started."""
     role = settings.role
     if settings.chain in (EMBEDDED, ANVIL):
         raise SettingsError(
@@ -67,22 +67,28 @@ def _joined_plan(settings: Settings, chain: Chain) -> ChainPlan:
         "TONGBAN_CREDENTIAL_ANCHOR": settings.credential_anchor,
         "TONGBAN_AUDIT_ANCHOR": settings.audit_anchor,
     }
-    missing = [name for name, address in named.items() if not address]
-    if missing:
-        raise SettingsError(
-            f"--role {role} needs the province's contract addresses; {missing[0]} is not set "
-            "(`tongban serve --role all` prints them; so does deployment.json)"
-        )
-    client = chain.client
-    checked: list[str] = []
+    checked: dict[str, str] = {}
     for name, address in named.items():
+        if not address:
+            raise SettingsError(
+                f"--role {role} needs the province's contract addresses; {name} is not set "
+                "(`tongban serve --role all --json` prints them under contracts)"
+            )
         try:
-            checked.append(checksum(str(address)))
+            checked[name] = checksum(address)
         except ValueError:
             raise SettingsError(f"{name} is not an EVM address") from None
-        if not client.code(checked[-1]):
+    _check_keys(settings)
+    return checked
+
+
+def _joined_plan(named: dict[str, str], chain: Chain) -> ChainPlan:
+    """The chain plan from the configured addresses, each checked to hold a contract."""
+    client = chain.client
+    for name, address in named.items():
+        if not client.code(address):
             raise SettingsError(f"no contract at {name} on chain {client.chain_id}")
-    addresses = ConsortiumAddresses(*checked)
+    addresses = ConsortiumAddresses(*named.values())
     return ChainPlan(client.url, client.chain_id, addresses, 0)
 
 
@@ -105,7 +111,7 @@ def _admission(parts: ProvinceParts, client: ChainClient) -> ProvisionReport:
 def start_api_host(settings: Settings) -> Supervisor:
     """Bring up an API host (``--role api``): HTTP workers on the shared store; undone on error."""
     server_context(settings)
-    _check_keys(settings)
+    named = _named_addresses(settings)
     listener = bind_http(settings)
     if settings.http_port == 0:
         settings = settings.model_copy(update={"http_port": listener.getsockname()[1]})
@@ -114,7 +120,7 @@ def start_api_host(settings: Settings) -> Supervisor:
     service: Supervisor | None = None
     try:
         chain = open_chain(settings.chain_config())
-        plan = _joined_plan(settings, chain)
+        plan = _joined_plan(named, chain)
         parts = open_province(settings, plan)
         service = Supervisor(settings, None, parts, _admission(parts, chain.client), listener)
         service.start_workers()
@@ -177,7 +183,7 @@ class WriterHost:
 
 
 def _open_writer_host(settings: Settings) -> WriterHost:
-    _check_keys(settings)
+    named = _named_addresses(settings)
     keystore = settings.keys_dir / OPERATOR_KEYSTORE
     if not keystore.is_file():
         raise SettingsError(
@@ -187,7 +193,7 @@ def _open_writer_host(settings: Settings) -> WriterHost:
     chain = open_chain(settings.chain_config())
     try:
         account = load_keystore(keystore, settings.evm_key_passphrase.get_secret_value())
-        plan = _joined_plan(settings, chain)
+        plan = _joined_plan(named, chain)
         parts = open_province(settings, plan, writer=True)
     except BaseException:
         chain.close()
