@@ -12,7 +12,9 @@ writer would), then compares:
   is sent, which the outbox reads as already done). A root on chain that the
   store does not have is a *lost batch*: its root, size and block are reported;
   the credentials in it cannot be recovered from the chain (it holds only the
-  root), only re-issued.
+  root), only re-issued. Before that verdict, ``reseal`` re-forms such a batch
+  when the snapshot's pending credentials alone make its root (it was sealed
+  after the snapshot from credentials the snapshot has): then it is recognised.
 - **The audit log.** Every checkpoint ``AuditAnchor`` holds for the log is
   checked against the restored log: one for a size the log has must have the
   same root (re-verified); one for a larger size means events were lost, and
@@ -24,6 +26,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from api.province.backup.reseal import reseal
 from ledger.audit.tables import StoreNodes
 from ledger.chain.contracts.audit_anchor import AuditAnchor
 from ledger.chain.contracts.consortium import ConsortiumAddresses
@@ -58,6 +61,8 @@ class ReconcileReport:
     batches_in_store: int = 0
     recognised: list[str] = field(default_factory=list)
     """Roots sealed in the store and anchored on chain after the snapshot."""
+    resealed: list[str] = field(default_factory=list)
+    """Roots anchored after the snapshot from credentials it holds, re-formed from them."""
     to_anchor: int = 0
     """Batches sealed in the store and not on chain: the outbox anchors them."""
     lost_batches: list[LostBatch] = field(default_factory=list)
@@ -94,6 +99,7 @@ class ReconcileReport:
             "credentialBatches": {
                 "inStore": self.batches_in_store,
                 "anchoredAfterSnapshot": self.recognised,
+                "resealedFromSnapshot": self.resealed,
                 "toAnchor": self.to_anchor,
                 "lost": [b.to_json() for b in self.lost_batches],
                 "lostCredentials": self.lost_credentials,
@@ -117,6 +123,11 @@ class ReconcileReport:
             f"anchored after the snapshot (recognised, not re-anchored): {len(self.recognised)}; "
             f"still to anchor: {self.to_anchor}",
         ]
+        if self.resealed:
+            out.append(
+                f"re-formed from the snapshot's pending credentials (anchored after it): "
+                f"{len(self.resealed)} batches"
+            )
         for batch in self.lost_batches:
             out.append(
                 f"LOST credential batch: root {batch.root}, {batch.tree_size} credentials, "
@@ -151,7 +162,7 @@ def reconcile(
     start_block: int = 0,
     confirmations: int = 1,
 ) -> ReconcileReport:
-    """Sync the index, then compare the restored store with the chain (reads only, else)."""
+    """Sync the index, re-form batches sealed after the snapshot, compare with the chain."""
     index = ChainIndex(
         db,
         client.chain_id,
@@ -164,6 +175,10 @@ def reconcile(
     report = ReconcileReport(issuer_id)
     report.index_height = index.sync().height
     _batches(db, issuer_id, report)
+    lost = [(bytes.fromhex(b.root), b.tree_size) for b in report.lost_batches]
+    resealed = {root.hex() for root in reseal(db, issuer_id, addresses.credential_anchor, lost)}
+    report.resealed = [b.root for b in report.lost_batches if b.root in resealed]
+    report.lost_batches = [b for b in report.lost_batches if b.root not in resealed]
     _audit(db, AuditAnchor(client, addresses.audit_anchor), issuer_id, report)
     return report
 
