@@ -12,7 +12,11 @@ Every figure is printed beside a baseline measured in the same run:
   inserts of the very rows the log stored (events, batches, tree nodes) into a
   fresh database with the log's schema, indexes and pragmas, one transaction per
   1,000 events, in interleaved rounds; the ratio is how near SQLite's limit the
-  log appends (issue #14);
+  log appends (issue #14); ``--engine postgresql|both`` runs it on PostgreSQL too
+  (a throw-away durable server on 127.0.0.1: ``fsync`` and ``synchronous_commit``
+  on), where the ceiling is plain psycopg ``executemany`` and ``COPY`` of the
+  same rows into a fresh database with the log's schema on the same server, one
+  transaction per 1,000 events; engines and rounds interleaved (issue #15);
 - proofs: inclusion and consistency proofs read from the store (O(log n) node
   reads) against the naive way, recomputing the root from all leaves.
 
@@ -38,6 +42,8 @@ from collections.abc import Callable
 from concurrent.futures import Future
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # tests.helpers
+
 from ledger.audit.events import Caller, EventInput, Outcome
 from ledger.audit.log import MIGRATIONS, AppendResult, AuditLog, StoreNodes
 from ledger.audit.pseudonyms import PseudonymKeys
@@ -47,7 +53,10 @@ from ledger.merkle import tree as merkle
 from ledger.merkle.hasher import SM3_TREE
 from ledger.merkle.tree import CompactRange
 from ledger.merkle.verify import verify_consistency, verify_inclusion
+from ledger.store.migrations import migrate
+from ledger.store.open import open_database
 from ledger.store.sqlite import _PRAGMAS, SqliteDatabase
+from tests.helpers.postgres import PostgresCluster, start_cluster
 
 CALLER = Caller("bench-verifier", "440000")
 BATCH = 1000
@@ -73,9 +82,16 @@ def _rss_mib() -> float:
     return float("nan")
 
 
-def _open_log(path: Path) -> AuditLog:
+def _open_log(where: Path | str) -> AuditLog:
+    """The log on a SQLite file or a ``postgresql://`` URL."""
     signer = LocalSigner("bench", Sm2PrivateKey.generate())
-    return AuditLog(SqliteDatabase(path), 330000, signer, PseudonymKeys({1: PSEUDONYM_KEY}, 1))
+    db = open_database(where)
+    return AuditLog(db, 330000, signer, PseudonymKeys({1: PSEUDONYM_KEY}, 1))
+
+
+def _close_log(log: AuditLog) -> None:
+    log.close()
+    log.db.close()
 
 
 def _append_batches(log: AuditLog, start: int, events: int) -> None:
@@ -147,19 +163,19 @@ def bench_appends(directory: Path, events: int) -> None:
     print()
 
 
-def _log_round(path: Path, events: int) -> float:
+def _log_round(where: Path | str, events: int) -> float:
     """Seconds to append ``events`` through the batch path into a fresh log."""
-    log = _open_log(path)
+    log = _open_log(where)
     started = time.perf_counter()
     _append_batches(log, 0, events)
     elapsed = time.perf_counter() - started
-    log.close()
+    _close_log(log)
     return elapsed
 
 
-def _pipelined_round(path: Path, events: int) -> float:
+def _pipelined_round(where: Path | str, events: int) -> float:
     """Seconds to append ``events`` with ``submit``, the next call built while one commits."""
-    log = _open_log(path)
+    log = _open_log(where)
     started = time.perf_counter()
     in_flight: list[Future[list[AppendResult]]] = []
     for first in range(0, events, BATCH):
@@ -169,7 +185,7 @@ def _pipelined_round(path: Path, events: int) -> float:
     for future in in_flight:
         future.result()
     elapsed = time.perf_counter() - started
-    log.close()
+    _close_log(log)
     return elapsed
 
 
@@ -191,20 +207,15 @@ def _stored_rows(path: Path) -> tuple[list[str], dict[str, list[tuple[object, ..
     return schema, rows
 
 
-def _plain_round(path: Path, schema: list[str], rows: dict[str, list[tuple[object, ...]]]) -> float:
-    """Seconds to insert ``rows`` into a fresh database, one transaction per ``BATCH`` events.
+Rows = dict[str, list[tuple[object, ...]]]
+Chunk = tuple[list[tuple[object, ...]], list[tuple[object, ...]], list[tuple[object, ...]]]
+TABLES = ("audit_batches", "audit_events", "audit_nodes")
 
-    Each transaction carries the batch rows, event rows and node rows of its
-    events, as one ``append_many`` call of the log does.
-    """
-    connection = sqlite3.connect(path, isolation_level=None)
-    for pragma in _PRAGMAS:
-        connection.execute(pragma)
-    for statement in schema:
-        connection.execute(statement)
+
+def _chunks(rows: Rows) -> list[Chunk]:
+    """Per ``BATCH`` events: the batch rows, event rows and node rows one ``append_many`` stores."""
     events, batches, nodes = rows["audit_events"], rows["audit_batches"], rows["audit_nodes"]
-    marks = {t: ",".join("?" * len(r[0])) for t, r in rows.items() if r}
-    started = time.perf_counter()
+    chunks: list[Chunk] = []
     b = n = 0
     for first in range(0, len(events), BATCH):
         end = first + BATCH
@@ -215,64 +226,163 @@ def _plain_round(path: Path, schema: list[str], rows: dict[str, list[tuple[objec
         c = b
         while c < len(batches) and int(batches[c][1]) < end:  # type: ignore[call-overload]
             c += 1
-        connection.execute("BEGIN IMMEDIATE")
-        connection.executemany(
-            f"INSERT INTO audit_batches VALUES ({marks['audit_batches']})",  # noqa: S608
-            batches[b:c],
-        )
-        connection.executemany(
-            f"INSERT INTO audit_events VALUES ({marks['audit_events']})",  # noqa: S608
-            events[first:end],
-        )
-        if m > n:
-            connection.executemany(
-                f"INSERT INTO audit_nodes VALUES ({marks['audit_nodes']})",  # noqa: S608
-                nodes[n:m],
-            )
-        connection.execute("COMMIT")
+        chunks.append((batches[b:c], events[first:end], nodes[n:m]))
         b, n = c, m
+    return chunks
+
+
+def _plain_round(path: Path, schema: list[str], rows: Rows) -> float:
+    """Seconds to insert ``rows`` into a fresh database, one transaction per ``BATCH`` events.
+
+    Each transaction carries the batch rows, event rows and node rows of its
+    events, as one ``append_many`` call of the log does.
+    """
+    connection = sqlite3.connect(path, isolation_level=None)
+    for pragma in _PRAGMAS:
+        connection.execute(pragma)
+    for statement in schema:
+        connection.execute(statement)
+    marks = {t: ",".join("?" * len(r[0])) for t, r in rows.items() if r}
+    chunks = _chunks(rows)
+    started = time.perf_counter()
+    for chunk in chunks:
+        connection.execute("BEGIN IMMEDIATE")
+        for table, part in zip(TABLES, chunk, strict=True):
+            if part:
+                connection.executemany(
+                    f"INSERT INTO {table} VALUES ({marks[table]})",  # noqa: S608
+                    part,
+                )
+        connection.execute("COMMIT")
     elapsed = time.perf_counter() - started
     connection.close()
     return elapsed
 
 
-def bench_ceiling(directory: Path, events: int, rounds: int = 3) -> None:
-    """The batch path against plain SQLite inserts of the same rows, interleaved rounds."""
-    print(f"## Audit appends against the ceiling (plain SQLite inserts), {rounds} rounds")
-    log_rates: list[float] = []
-    piped_rates: list[float] = []
-    plain_rates: list[float] = []
-    for number in range(rounds):
-        path = directory / f"ceiling-log-{number}.sqlite"
-        piped_rate = events / _pipelined_round(directory / f"ceiling-piped-{number}.sqlite", events)
-        log_rate = events / _log_round(path, events)
-        schema, rows = _stored_rows(path)
-        plain_rate = events / _plain_round(
-            directory / f"ceiling-plain-{number}.sqlite", schema, rows
-        )
-        if number == 0:
-            size = sum(p.stat().st_size for p in directory.glob(f"ceiling-log-{number}.sqlite*"))
-            print(
-                f"per event: {len(rows['audit_nodes']) / events:.2f} node rows, "
-                f"{size / events:,.0f} bytes in the store"
-            )
-        for stale in directory.glob(f"ceiling-*-{number}.sqlite*"):
-            stale.unlink()
-        log_rates.append(log_rate)
-        piped_rates.append(piped_rate)
-        plain_rates.append(plain_rate)
+def _pg_rows(url: str) -> Rows:
+    """Every row of the log's append tables in a PostgreSQL database."""
+    import psycopg
+
+    with psycopg.connect(url) as connection:
+        return {
+            table: connection.execute(f"SELECT * FROM {table} ORDER BY 1").fetchall()  # noqa: S608
+            for table in TABLES
+        }
+
+
+def _pg_plain_round(url: str, rows: Rows, *, copy: bool) -> float:
+    """Seconds for plain psycopg to insert ``rows`` into ``url`` (the log's schema, empty).
+
+    One transaction per ``BATCH`` events on one connection, by pipelined
+    ``executemany`` or by ``COPY ... FROM STDIN``.
+    """
+    import psycopg
+
+    marks = {t: ",".join(["%s"] * len(r[0])) for t, r in rows.items() if r}
+    chunks = _chunks(rows)
+    with psycopg.connect(url) as connection:
+        started = time.perf_counter()
+        for chunk in chunks:
+            with connection.transaction(), connection.cursor() as cursor:
+                for table, part in zip(TABLES, chunk, strict=True):
+                    if not part:
+                        continue
+                    if copy:
+                        with cursor.copy(f"COPY {table} FROM STDIN") as stream:
+                            for row in part:
+                                stream.write_row(row)
+                    else:
+                        cursor.executemany(
+                            f"INSERT INTO {table} VALUES ({marks[table]})",  # noqa: S608
+                            part,
+                        )
+        return time.perf_counter() - started
+
+
+def _sqlite_round(directory: Path, events: int, number: int) -> dict[str, float]:
+    """One SQLite round: rates of append_many, submit (two in flight) and plain inserts."""
+    path = directory / f"ceiling-log-{number}.sqlite"
+    piped = events / _pipelined_round(directory / f"ceiling-piped-{number}.sqlite", events)
+    log = events / _log_round(path, events)
+    schema, rows = _stored_rows(path)
+    plain = events / _plain_round(directory / f"ceiling-plain-{number}.sqlite", schema, rows)
+    if number == 0:
+        size = sum(p.stat().st_size for p in directory.glob(f"ceiling-log-{number}.sqlite*"))
         print(
-            f"round {number + 1}: append_many {log_rate:,.0f} events/s, submit with two calls "
-            f"in flight {piped_rate:,.0f} events/s, plain {plain_rate:,.0f} events/s, ratios "
-            f"{log_rate / plain_rate:.2f} and {piped_rate / plain_rate:.2f}"
+            f"sqlite per event: {len(rows['audit_nodes']) / events:.2f} node rows, "
+            f"{size / events:,.0f} bytes in the store"
         )
-    log_median, plain_median = statistics.median(log_rates), statistics.median(plain_rates)
-    piped_median = statistics.median(piped_rates)
+    for stale in directory.glob(f"ceiling-*-{number}.sqlite*"):
+        stale.unlink()
+    return {"append_many": log, "submit x2": piped, "plain": plain}
+
+
+def _postgres_round(cluster: PostgresCluster, events: int) -> dict[str, float]:
+    """One PostgreSQL round, each figure in a fresh database of the same server."""
+    names = [cluster.create_database() for _ in range(4)]
+    urls = [cluster.url(name) for name in names]
+    try:
+        piped = events / _pipelined_round(urls[0], events)
+        log = events / _log_round(urls[1], events)
+        rows = _pg_rows(urls[1])
+        for url in urls[2:]:
+            migrate_db = open_database(url)
+            migrate(migrate_db, "audit", MIGRATIONS)  # the log's schema and indexes, no rows
+            migrate_db.close()
+        plain = events / _pg_plain_round(urls[2], rows, copy=False)
+        copied = events / _pg_plain_round(urls[3], rows, copy=True)
+    finally:
+        for name in names:
+            cluster.drop_database(name)
+    return {"append_many": log, "submit x2": piped, "plain": plain, "plain COPY": copied}
+
+
+def bench_ceiling(directory: Path, events: int, rounds: int = 3, engine: str = "sqlite") -> None:
+    """The batch path against plain inserts of the same rows, engines and rounds interleaved."""
+    engines = ["sqlite", "postgresql"] if engine == "both" else [engine]
+    print(f"## Audit appends against the ceiling (plain inserts), {rounds} rounds, {engines}")
+    cluster = start_cluster(durable=True) if "postgresql" in engines else None
+    rates: dict[str, dict[str, list[float]]] = {e: {} for e in engines}
+    try:
+        for number in range(rounds):
+            for name in engines if number % 2 == 0 else engines[::-1]:
+                if cluster is not None and name == "postgresql":
+                    got = _postgres_round(cluster, events)
+                else:
+                    got = _sqlite_round(directory, events, number)
+                for key, value in got.items():
+                    rates[name].setdefault(key, []).append(value)
+                figures = ", ".join(f"{k} {v:,.0f}" for k, v in got.items())
+                print(
+                    f"round {number + 1} {name}: {figures} events/s; append_many/plain "
+                    f"{got['append_many'] / got['plain']:.2f}"
+                )
+    finally:
+        if cluster is not None:
+            cluster.stop()
+    medians = {e: {k: statistics.median(v) for k, v in r.items()} for e, r in rates.items()}
+    print(f"medians ({events:,} events a round, one transaction per {BATCH:,} events):")
     print(
-        f"median: append_many {log_median:,.0f} events/s (ratio {log_median / plain_median:.2f}), "
-        f"two in flight {piped_median:,.0f} events/s (ratio {piped_median / plain_median:.2f}), "
-        f"plain {plain_median:,.0f} events/s ({events:,} events a round)"
+        "| engine | append_many | submit, two in flight | plain executemany | plain COPY "
+        "| append_many / plain | append_many / COPY |"
     )
+    print("|---|---|---|---|---|---|---|")
+    for name, m in medians.items():
+        copy = m.get("plain COPY")
+        print(
+            f"| {name} | {m['append_many']:,.0f} | {m['submit x2']:,.0f} | {m['plain']:,.0f} | "
+            + (f"{copy:,.0f}" if copy else "-")
+            + f" | {m['append_many'] / m['plain']:.2f} | "
+            + (f"{m['append_many'] / copy:.2f}" if copy else "-")
+            + " |"
+        )
+    if len(medians) == 2:
+        pg, lite = medians["postgresql"], medians["sqlite"]
+        print(
+            f"postgresql/sqlite: append_many {pg['append_many'] / lite['append_many']:.2f}, "
+            f"submit x2 {pg['submit x2'] / lite['submit x2']:.2f}, "
+            f"plain {pg['plain'] / lite['plain']:.2f}"
+        )
     print()
 
 
@@ -383,6 +493,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="small sizes (smoke test)")
     parser.add_argument("--ceiling", action="store_true", help="only the ceiling comparison")
     parser.add_argument("--rounds", type=int, default=3, help="ceiling rounds (default 3)")
+    parser.add_argument(
+        "--engine",
+        choices=("sqlite", "postgresql", "both"),
+        default="sqlite",
+        help="the ceiling's store engine(s) (PostgreSQL: a durable throw-away server)",
+    )
     parser.add_argument("--append-worker", nargs=3, metavar=("DB", "START", "COUNT"))
     args = parser.parse_args(argv)
     if args.append_worker:
@@ -395,7 +511,8 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="tongban-bench-audit-") as tmp:
         directory = Path(tmp)
         if args.ceiling:
-            bench_ceiling(directory, 4_000 if args.quick else 100_000, args.rounds)
+            events = 4_000 if args.quick else 100_000
+            bench_ceiling(directory, events, args.rounds, args.engine)
         elif args.quick:
             bench_ceiling(directory, 4_000, args.rounds)
             bench_appends(directory, 4_000)

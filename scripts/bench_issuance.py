@@ -65,6 +65,8 @@ from ledger.crypto._reference import insecure_reference_signing_backend
 from ledger.crypto.signer import LocalSigner, Signer
 from ledger.crypto.sm2 import Sm2PrivateKey, Sm2PublicKey
 from ledger.store.challenges import Challenges
+from ledger.store.database import Database
+from ledger.store.open import open_database
 from ledger.store.sqlite import SqliteDatabase
 
 CHAIN_ID = 31337
@@ -150,14 +152,17 @@ def setup_chain(client: ChainClient) -> Chain:
 
 @dataclass
 class Province:
-    db: SqliteDatabase
+    db: Database
     issuer: CredentialIssuer
     anchorer: BatchAnchorer
     processor: OutboxProcessor
 
 
-def issuing_province(chain: Chain, path: Path, batch: int, pool: SigningPool | None) -> Province:
-    db = SqliteDatabase(path)
+def issuing_province(
+    chain: Chain, path: Path | str, batch: int, pool: SigningPool | None
+) -> Province:
+    """Zhejiang's issuing parts on a SQLite file or a ``postgresql://`` URL."""
+    db = open_database(path)
     config = IssuerConfig(
         CHAIN_ID, ZJ, chain.consortium.credential_anchor.address, batch_size=batch
     )
@@ -228,7 +233,7 @@ REQUEST = VerificationRequest(CALLER, "cross-province.enrolment", "prc.pipl.art1
 
 
 def make_verifier(
-    db: SqliteDatabase, config: VerifierConfig, audit_key: Sm2PrivateKey, keys: PseudonymKeys
+    db: Database, config: VerifierConfig, audit_key: Sm2PrivateKey, keys: PseudonymKeys
 ) -> Verifier:
     """Guangdong's verifier on ``db`` (the index there is read, not synced)."""
     index = ChainIndex(db, CHAIN_ID, config.registry, config.credential_anchor)
