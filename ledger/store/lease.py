@@ -163,9 +163,10 @@ class LeaseFence:
     that commits a duty's effect, raises ``LeaseLostError`` unless the stored
     lease still has this holder and token and has not expired by the store's
     clock, so a holder that was paused past its lease, then resumed, commits
-    nothing. On PostgreSQL the lease row is read ``FOR SHARE``: a takeover's
-    update waits until the fenced transaction has committed, so no write
-    commits after another holder took over.
+    nothing. Store writes are serialized (SQLite's one writer, PostgreSQL's
+    advisory write lock), so no takeover commits between the check and the
+    fenced commit; on PostgreSQL the row is read ``FOR SHARE`` as well, which
+    keeps that true should writes ever stop being serialized.
     """
 
     def __init__(self, db: Database, name: str) -> None:
