@@ -51,7 +51,9 @@ def backup_command(
     ] = None,
     generate_key: Annotated[
         bool,
-        typer.Option("--generate-key", help="Write a new random key to --key-file and stop."),
+        typer.Option(
+            "--generate-key", help="Write a new random key to --key-file and stop.", metavar=""
+        ),
     ] = False,
     config: ConfigOption = None,
     data_dir: DataDirOption = None,
@@ -144,6 +146,12 @@ def reconcile_command(
     from api.runtime.store import open_store
 
     settings = load_cli_settings(config, data_dir, chain, None)
+    if settings.database_url is None and not settings.store_path.is_file():
+        from api.runtime.settings import SettingsError
+
+        raise SettingsError(
+            f"no store in {settings.data_dir}: reconcile a data directory made by tongban restore"
+        )
     started = start_chain(settings, province_keys=False)
     try:
         db = open_store(settings)
