@@ -112,6 +112,12 @@ def start_api_host(settings: Settings) -> Supervisor:
     """Bring up an API host (``--role api``): HTTP workers on the shared store; undone on error."""
     server_context(settings)
     named = _named_addresses(settings)
+    if settings.public_url is None:
+        # Each host would otherwise put its own address in the status list URLs it issues.
+        log.warning(
+            "public_url is not set: credentials issued here name this host in their status "
+            "list URLs; set TONGBAN_PUBLIC_URL to the address clients reach every API host by"
+        )
     listener = bind_http(settings)
     if settings.http_port == 0:
         settings = settings.model_copy(update={"http_port": listener.getsockname()[1]})
