@@ -2,7 +2,8 @@
 
 A retried issuance with the same key and body answers the same credentials
 (same digests, same status) and stores and logs nothing new; another body is a
-409; keys are per client, survive a restart of the province, and expire.
+409; keys are per client, survive a restart of the province, and expire. The
+province's store is SQLite, then PostgreSQL (``store_target``).
 """
 
 from __future__ import annotations
@@ -25,15 +26,21 @@ from tests.helpers.contracts import ZJ, World
 from tests.helpers.provinces import ORGS, PERSONAL, ServedProvince, served_province
 from tests.helpers.routes import events, issue_body, problem
 from tests.helpers.server import ApiServer, Reply
+from tests.helpers.stores import StoreTarget
 
 KEY = "enrol-2026-0001"
 
 
 @pytest.fixture
-def zhejiang(world: World, tmp_path: Path) -> Iterator[ServedProvince]:
-    """Zhejiang, issuing."""
-    with served_province(world, tmp_path, ZJ) as province:
+def zhejiang(world: World, tmp_path: Path, store_target: StoreTarget) -> Iterator[ServedProvince]:
+    """Zhejiang, issuing; its store on each engine in turn."""
+    with served_province(world, tmp_path, ZJ, database_url=_url(store_target)) as province:
         yield province
+
+
+def _url(store_target: StoreTarget) -> str | None:
+    """The province's ``database_url`` for ``store_target`` (None: its SQLite file)."""
+    return None if store_target.engine == "sqlite" else str(store_target.where)
 
 
 def _stored(province: ServedProvince) -> int:
@@ -214,9 +221,9 @@ def test_a_replay_records_the_events_a_crash_lost(zhejiang: ServedProvince) -> N
     assert len(_issue_events(zhejiang)) == 1
 
 
-def test_keys_survive_a_restart(world: World, tmp_path: Path) -> None:
+def test_keys_survive_a_restart(world: World, tmp_path: Path, store_target: StoreTarget) -> None:
     body = {"requests": [issue_body(Holder.generate().did) for _ in range(3)]}
-    with served_province(world, tmp_path, ZJ) as before:
+    with served_province(world, tmp_path, ZJ, database_url=_url(store_target)) as before:
         first = _digests(_post(before, "/credentials/issue/batch", body))
         settings, plan, token = before.parts.settings, before.parts.plan, before.tokens
     parts = open_province(settings, plan, writer=True)
