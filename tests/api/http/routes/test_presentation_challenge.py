@@ -1,4 +1,7 @@
-"""``POST /presentations/verify`` uses its challenge up in the access event's own commit."""
+"""``POST /presentations/verify`` uses its challenge up in the access event's own commit.
+
+The verifying province's store (challenges, audit log) is SQLite, then PostgreSQL.
+"""
 
 from __future__ import annotations
 
@@ -16,8 +19,14 @@ from ledger.store.database import Transaction
 from tests.helpers.contracts import GD, ZJ, World
 from tests.helpers.provinces import PERSONAL, ServedProvince, served_province
 from tests.helpers.routes import events, issue, problem
+from tests.helpers.stores import StoreTarget
 
 CHOSEN = ["degreeLevel"]
+
+
+def _url(store_target: StoreTarget) -> str | None:
+    """Guangdong's ``database_url`` for ``store_target`` (None: its SQLite file)."""
+    return None if store_target.engine == "sqlite" else str(store_target.where)
 
 
 def _presentation(zhejiang: ServedProvince, guangdong: ServedProvince) -> dict[str, Any]:
@@ -51,11 +60,11 @@ def _verdict(reply: Any) -> tuple[str, str]:
 
 
 def test_one_durable_write_and_a_forgery_burns_nothing(
-    world: World, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    world: World, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, store_target: StoreTarget
 ) -> None:
     with (
         served_province(world, tmp_path, ZJ) as zhejiang,
-        served_province(world, tmp_path, GD) as guangdong,
+        served_province(world, tmp_path, GD, database_url=_url(store_target)) as guangdong,
     ):
         presentation = _presentation(zhejiang, guangdong)
         forged = {**presentation, "proof": {**presentation["proof"], "proofValue": "z1111"}}
@@ -77,11 +86,11 @@ def test_one_durable_write_and_a_forgery_burns_nothing(
 
 
 def test_a_failed_append_answers_nothing_and_leaves_the_challenge(
-    world: World, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    world: World, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, store_target: StoreTarget
 ) -> None:
     with (
         served_province(world, tmp_path, ZJ) as zhejiang,
-        served_province(world, tmp_path, GD) as guangdong,
+        served_province(world, tmp_path, GD, database_url=_url(store_target)) as guangdong,
     ):
         presentation = _presentation(zhejiang, guangdong)
         audit_log = guangdong.parts.audit_log
@@ -97,11 +106,11 @@ def test_a_failed_append_answers_nothing_and_leaves_the_challenge(
 
 
 def test_two_concurrent_presentations_of_one_challenge_one_wins(
-    world: World, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    world: World, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, store_target: StoreTarget
 ) -> None:
     with (
         served_province(world, tmp_path, ZJ) as zhejiang,
-        served_province(world, tmp_path, GD) as guangdong,
+        served_province(world, tmp_path, GD, database_url=_url(store_target)) as guangdong,
     ):
         presentation = _presentation(zhejiang, guangdong)
         audit_log = guangdong.parts.audit_log
