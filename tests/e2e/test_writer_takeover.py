@@ -374,8 +374,7 @@ def test_issuance_verification_and_the_audit_log_survive_a_killed_writer_and_api
     assert set(sent) <= set(province.outbox_transactions())
     # Every answered verification has its access event (a cut-off one may have one more).
     verify_events = province.rows(
-        "SELECT COUNT(*) FROM audit_events "
-        "WHERE encode(body, 'escape') LIKE '%credential.verify%'"
+        "SELECT COUNT(*) FROM audit_events WHERE encode(body, 'escape') LIKE '%credential.verify%'"
     )[0][0]
     assert verify_events >= load.verified == load.requests
 
