@@ -156,3 +156,36 @@ def test_the_writer_judges_its_lease_by_the_stores_clock(any_db: Database) -> No
     assert stored is not None
     # Taken by the store's clock: expires one ttl after the store's now, give or take the test.
     assert 0 < stored.expires_at_ms - leases.now_ms() <= 60_000
+
+
+def test_a_writer_that_cannot_prepare_after_taking_the_lease_gives_it_back(
+    any_db: Database, caplog: pytest.LogCaptureFixture
+) -> None:
+    leases = Leases(any_db)
+    attempts: list[int] = []
+
+    def resync() -> None:
+        attempts.append(1)
+        if len(attempts) == 1:
+            raise ConnectionError("node down")
+
+    ran: list[str] = []
+    fence = LeaseFence(any_db, WRITER_LEASE)
+    loop = WriterLoop(
+        leases,
+        "writer-a",
+        [Duty("work", 0, lambda: ran.append("a"))],
+        fence=fence,
+        on_acquire=resync,
+    )
+    with caplog.at_level(logging.WARNING, logger="api.runtime.writer"):
+        assert not loop.run_once()
+    assert ran == []
+    assert fence.lease is None
+    released = leases.current(WRITER_LEASE)
+    assert released is not None
+    assert released.expires_at_ms == 0  # given back: a standby need not wait out the lease
+    assert any("could not prepare" in r.getMessage() for r in caplog.records)
+    assert loop.run_once()
+    assert ran == ["a"]
+    assert fence.lease is not None
