@@ -317,14 +317,24 @@ def _sqlite_round(directory: Path, events: int, number: int) -> dict[str, float]
     return {"append_many": log, "submit x2": piped, "plain": plain}
 
 
-def _postgres_round(cluster: PostgresCluster, events: int) -> dict[str, float]:
+def _postgres_round(cluster: PostgresCluster, events: int, first: bool) -> dict[str, float]:
     """One PostgreSQL round, each figure in a fresh database of the same server."""
+    import psycopg
+
     names = [cluster.create_database() for _ in range(4)]
     urls = [cluster.url(name) for name in names]
     try:
         piped = events / _pipelined_round(urls[0], events)
         log = events / _log_round(urls[1], events)
         rows = _pg_rows(urls[1])
+        if first:
+            sizes = []
+            for url in urls[1:3]:  # the log's database, and an empty one to subtract
+                with psycopg.connect(url) as connection:
+                    query = "SELECT pg_database_size(current_database())"
+                    row = connection.execute(query).fetchone()
+                sizes.append(int(str(row[0])) if row else 0)
+            print(f"postgresql: {(sizes[0] - sizes[1]) / events:,.0f} bytes per event in tables")
         for url in urls[2:]:
             migrate_db = open_database(url)
             migrate(migrate_db, "audit", MIGRATIONS)  # the log's schema and indexes, no rows
@@ -347,7 +357,7 @@ def bench_ceiling(directory: Path, events: int, rounds: int = 3, engine: str = "
         for number in range(rounds):
             for name in engines if number % 2 == 0 else engines[::-1]:
                 if cluster is not None and name == "postgresql":
-                    got = _postgres_round(cluster, events)
+                    got = _postgres_round(cluster, events, number == 0)
                 else:
                     got = _sqlite_round(directory, events, number)
                 for key, value in got.items():
