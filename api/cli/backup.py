@@ -31,7 +31,9 @@ KeyFileOption = Annotated[
     Path,
     typer.Option(
         "--key-file",
-        help="The backup key: a file of 32 hex digits, kept outside the data directory.",
+        envvar="TONGBAN_BACKUP_KEY_FILE",
+        help="The backup key: a file of 32 hex digits, kept outside the data directory "
+        "(or TONGBAN_BACKUP_KEY_FILE).",
     ),
 ]
 

@@ -37,6 +37,7 @@ CLIENT_ENV = frozenset(
         "TONGBAN_WALLET",
         "TONGBAN_WALLET_PASSPHRASE",
         "TONGBAN_WALLET_UNLOCK_SECONDS",
+        "TONGBAN_BACKUP_KEY_FILE",
     }
 )
 """Variables of the command-line clients (issue, verify, wallet), not service settings."""

@@ -165,3 +165,22 @@ def test_a_file_that_is_not_a_backup_is_refused(tmp_path: Path, key_file: Path) 
     assert refused.returncode == 2
     assert "is not a Tongban backup" in refused.stderr
     assert not (tmp_path / "restored").exists()
+
+
+def test_the_key_file_may_come_from_tongban_backup_key_file(
+    tmp_path: Path, province: Path, key_file: Path
+) -> None:
+    archive = tmp_path / "province.tbk"
+    env = tongban_env(TONGBAN_BACKUP_KEY_FILE=str(key_file))
+    made = subprocess.run(
+        [TONGBAN, "backup", "--data-dir", str(province), "--out", str(archive), "--json"],
+        capture_output=True, text=True, env=env, timeout=60,
+    )  # fmt: skip
+    assert made.returncode == 0, made.stderr
+    target = tmp_path / "restored"
+    back = _tongban(
+        "restore", "--from", str(archive), "--key-file", str(key_file),
+        "--data-dir", str(target), "--json",
+    )  # fmt: skip
+    assert back.returncode == 0, back.stderr
+    assert _batches(target / "store.sqlite") == _batches(province / "store.sqlite")
