@@ -32,6 +32,7 @@ import functools
 import json
 import multiprocessing
 import os
+import shutil
 import statistics
 import sys
 import tempfile
@@ -250,6 +251,7 @@ def main() -> int:
     finally:
         cluster.stop()
         node.stop()
+        shutil.rmtree(workdir, ignore_errors=True)
     med = statistics.median
     print(f"\nload at the end {os.getloadavg()[0]:.2f}; medians of {args.rounds} rounds:\n")
     print(f"| issuance end to end, batch {args.batch:,}, {args.credentials:,} a round | /s |")
