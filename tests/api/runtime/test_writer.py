@@ -15,8 +15,14 @@ from ledger.chain import outbox
 from ledger.chain.errors import ChainUnavailableError
 from ledger.chain.node.backoff import ChainOutage
 from ledger.chain.outbox import StepReport
+from ledger.store.database import Database
 from ledger.store.lease import Leases
-from ledger.store.sqlite import SqliteDatabase
+
+
+@pytest.fixture
+def db(any_db: Database) -> Database:
+    """The writer's store, on each engine in turn (SQLite, PostgreSQL)."""
+    return any_db
 
 
 class Clock:
@@ -28,7 +34,7 @@ class Clock:
 
 
 def test_only_the_lease_holder_runs_duties_and_a_failing_duty_does_not_stop_others(
-    db: SqliteDatabase,
+    db: Database,
 ) -> None:
     clock = Clock()
     ran: list[str] = []
@@ -58,7 +64,7 @@ def test_only_the_lease_holder_runs_duties_and_a_failing_duty_does_not_stop_othe
     assert not first.run_once()  # the old writer notices it lost the lease
 
 
-def test_a_stopped_writer_hands_over_at_once(db: SqliteDatabase) -> None:
+def test_a_stopped_writer_hands_over_at_once(db: Database) -> None:
     stop = threading.Event()
     first = WriterLoop(Leases(db), "writer-a", [], tick=0.01)
     thread = threading.Thread(target=first.run, args=(stop,))
@@ -81,7 +87,7 @@ def _writer_records(caplog: pytest.LogCaptureFixture) -> list[logging.LogRecord]
 
 
 def test_a_failing_duty_is_logged_once_with_what_to_diagnose_then_on_change_and_recovery(
-    db: SqliteDatabase, caplog: pytest.LogCaptureFixture
+    db: Database, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.INFO, logger="api.runtime.writer")
     errors: list[Exception] = [NodeDownError("node at http://10.0.0.7:8545 is unreachable")] * 5
@@ -136,7 +142,7 @@ def test_a_failing_duty_is_logged_once_with_what_to_diagnose_then_on_change_and_
     assert metrics.duty_seconds.count("chain-index") == 9
 
 
-def test_anchors_are_counted_as_the_outbox_makes_them_final(db: SqliteDatabase) -> None:
+def test_anchors_are_counted_as_the_outbox_makes_them_final(db: Database) -> None:
     outbox.prepare(db)
     to = "0x" + "11" * 20
     with db.write() as tx:
@@ -164,7 +170,7 @@ class Seconds:
 
 
 def test_an_unreachable_chain_pauses_the_duties_with_backoff_until_it_answers(
-    db: SqliteDatabase, caplog: pytest.LogCaptureFixture
+    db: Database, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.INFO)
     seconds = Seconds()
@@ -206,7 +212,7 @@ def test_an_unreachable_chain_pauses_the_duties_with_backoff_until_it_answers(
 
 
 def test_an_idle_duty_backs_off_to_its_cap_and_returns_when_there_is_work(
-    db: SqliteDatabase,
+    db: Database,
 ) -> None:
     work: list[int] = []
     duty = Duty("batches", 0.25, lambda: list(work), max_interval=1.0)
@@ -225,7 +231,7 @@ def test_an_idle_duty_backs_off_to_its_cap_and_returns_when_there_is_work(
     assert duty.wait == 0.25
 
 
-def test_a_woken_duty_runs_in_the_same_pass_at_its_short_interval(db: SqliteDatabase) -> None:
+def test_a_woken_duty_runs_in_the_same_pass_at_its_short_interval(db: Database) -> None:
     ran: list[str] = []
     outbox_duty = Duty("outbox", 0.2, lambda: ran.append("outbox"), max_interval=1.0)
     outbox_duty.wait = 1.0
@@ -241,7 +247,7 @@ def test_a_woken_duty_runs_in_the_same_pass_at_its_short_interval(db: SqliteData
     assert ran == ["seal", "outbox"]
 
 
-def test_a_failing_duty_stays_at_its_short_interval(db: SqliteDatabase) -> None:
+def test_a_failing_duty_stays_at_its_short_interval(db: Database) -> None:
     def broken() -> None:
         raise RuntimeError("boom")
 
