@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import logging
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -17,9 +18,11 @@ from ledger.chain.node.transactions import NonceManager
 from ledger.chain.outbox import OutboxJournal, OutboxProcessor
 from ledger.crypto.signer import LocalSigner
 from ledger.crypto.sm3 import sm3
-from ledger.store.sqlite import SqliteDatabase
+from ledger.store.database import Database
+from ledger.store.snapshot import dump
 from tests.helpers.audit import access
 from tests.helpers.contracts import ZJ, World
+from tests.helpers.stores import StoreTarget
 
 ID_NUMBERS = ["110101199003071234", "44030119851224567X", "330106200001011111"]
 NAMES = ["张三", "李四", "Wang Xiaoming"]
@@ -50,8 +53,25 @@ def _chain_bytes(world: World) -> bytes:
     return b"".join(chunks)
 
 
+def _row_bytes(db: Database) -> bytes:
+    """Every value of every table, as stored (text as UTF-8, binary as is)."""
+    chunks: list[bytes] = []
+
+    def sink(item: Any) -> None:
+        if isinstance(item, list):
+            for value in item:
+                chunks.append(value if isinstance(value, bytes) else str(value).encode())
+
+    dump(db, sink)
+    return b"\x00".join(chunks)
+
+
 def test_personal_data_never_leaves_the_request(
-    world: World, tmp_path: Path, signer: LocalSigner, pseudonyms: PseudonymKeys
+    world: World,
+    tmp_path: Path,
+    store_target: StoreTarget,
+    signer: LocalSigner,
+    pseudonyms: PseudonymKeys,
 ) -> None:
     captured = io.StringIO()
     handler = logging.StreamHandler(captured)
@@ -60,7 +80,8 @@ def test_personal_data_never_leaves_the_request(
     root.addHandler(handler)
     previous = root.level
     root.setLevel(logging.DEBUG)
-    db = SqliteDatabase(tmp_path / "store.sqlite")
+    db = store_target.open()
+    rows = b""
     try:
         world.registry.add_key(world.zj_admin, ZJ, signer.key_id, signer.public_key.compressed())
         audit_log = AuditLog(db, ZJ, signer, pseudonyms)
@@ -82,15 +103,18 @@ def test_personal_data_never_leaves_the_request(
         # The citizen-facing lookup still finds them, by pseudonym.
         assert len(audit_log.events_about(ID_NUMBERS[0])) == 3
         audit_log.close()
+        rows = _row_bytes(db)
     finally:
         root.removeHandler(handler)
         root.setLevel(previous)
         db.close()
 
-    stored = b"".join(
+    # SQLite: the file's raw pages too (free pages, the WAL), not only the live rows.
+    files = b"".join(
         p.read_bytes() for p in tmp_path.iterdir() if p.name.startswith("store.sqlite")
     )
-    assert len(stored) > 10_000
+    stored = rows + files
+    assert len(rows) > 10_000
     logs = captured.getvalue().encode()
     on_chain = _chain_bytes(world)
     assert len(on_chain) > 1_000
