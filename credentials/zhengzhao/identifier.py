@@ -58,7 +58,9 @@ FIELD_NAMES: Final = (
 _WHOLE: Final = "zhengzhaoId"
 _TYPE_CODE_LENGTH: Final = 21
 _DIGITS: Final = "0123456789"
-_MAX_LENGTH: Final = len(ROOT_ARC) + 1 + _TYPE_CODE_LENGTH + 1 + 18 + 1 + SERIAL_MAX_LENGTH + 6
+# Far above the longest valid identifier (94), so that a field slightly too long
+# is named by its own check; only input no field could explain stops here.
+_MAX_LENGTH: Final = 256
 
 
 def validate_type_code(value: object, *, field: str = "typeCode") -> str:

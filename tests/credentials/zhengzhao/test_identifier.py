@@ -136,7 +136,7 @@ def _replace_field(index: int, value: str) -> str:
         (_replace_field(4, "UU"), "checkCharacter", "length"),
         (_replace_field(4, "u"), "checkCharacter", "character"),
         (_replace_field(4, "V"), "checkCharacter", "check_character"),
-        ("x" * 200, "zhengzhaoId", "length"),
+        ("x" * 300, "zhengzhaoId", "length"),
     ],
 )
 def test_malformed_identifiers_are_refused_naming_the_field(
