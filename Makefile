@@ -43,9 +43,10 @@ $(STAMPS)/postgresql:
 run: deps
 	TONGBAN_DEMO=$${TONGBAN_DEMO:-1} TONGBAN_LOG_FORMAT=$${TONGBAN_LOG_FORMAT:-text} $(BIN)/tongban serve
 
-## Lint, type check, contract reproducibility, then the whole test suite.
+## Lint, type check, contract reproducibility, then the whole test suite, one file per
+## worker process (TB_TEST_WORKERS, default 2: most tests wait on nodes and servers).
 test: deps $(STAMPS)/postgresql lint typecheck contracts-check
-	$(BIN)/pytest
+	$(BIN)/pytest -n $${TB_TEST_WORKERS:-2} --dist loadfile
 
 ## Not part of `make test`: kill -9 the service 50 times (TB_E2E_KILLS) while
 ## `tongban issue --batch` issues a file; every line must be issued exactly once.
