@@ -33,7 +33,7 @@ from api.http.metrics import WriterMetrics
 from api.runtime.parts import ChainPlan, ProvinceParts, open_province
 from api.runtime.provision import ProvisionReport
 from api.runtime.settings import Settings, SettingsError
-from api.runtime.supervisor import Supervisor, bind_http
+from api.runtime.supervisor import Supervisor, bind_http, watch_until_stopped
 from api.runtime.tls import server_context
 from api.runtime.writer import writer_holder, writer_loop
 from ledger.chain.contracts.consortium import ConsortiumAddresses
@@ -236,12 +236,4 @@ def run_api_host(
     reload: threading.Event | None = None,
 ) -> None:
     """Start an API host, call ``on_ready``, restart dying workers until ``stop``, then stop."""
-    service = start_api_host(settings)
-    service.stop_event = stop
-    if reload is not None:
-        service.reload_event = reload
-    try:
-        on_ready(service)
-        service.watch()
-    finally:
-        service.close()
+    watch_until_stopped(start_api_host(settings), on_ready, stop, reload)

@@ -56,7 +56,14 @@ from api.runtime.worker import READY_LINE
 from api.runtime.writer import WriterLoop, writer_holder, writer_loop
 from ledger.chain.contracts.registry import IssuerRegistry
 
-__all__ = ["ServiceDescription", "Supervisor", "run_service", "shared_metrics", "start_service"]
+__all__ = [
+    "ServiceDescription",
+    "Supervisor",
+    "run_service",
+    "shared_metrics",
+    "start_service",
+    "watch_until_stopped",
+]
 
 log = logging.getLogger(__name__)
 
@@ -422,7 +429,16 @@ def run_service(
 
     ``reload``, when set, makes the workers load the TLS certificate again.
     """
-    service = start_service(settings)
+    watch_until_stopped(start_service(settings), on_ready, stop, reload)
+
+
+def watch_until_stopped(
+    service: Supervisor,
+    on_ready: Callable[[Supervisor], None],
+    stop: threading.Event,
+    reload: threading.Event | None = None,
+) -> None:
+    """Call ``on_ready``, restart dying workers until ``stop`` is set, then close ``service``."""
     service.stop_event = stop
     if reload is not None:
         service.reload_event = reload

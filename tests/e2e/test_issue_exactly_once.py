@@ -25,13 +25,11 @@ import json
 import os
 import random
 import re
-import signal
 import sqlite3
 import subprocess
 import threading
 import time
 from collections import Counter
-from contextlib import suppress
 from pathlib import Path
 from typing import Any
 
@@ -40,7 +38,7 @@ import pytest
 from api.client.remote import RemoteApi
 from credentials.holder import Holder
 from tests.helpers.credentials import DEGREE_CLAIMS
-from tests.helpers.processes import TONGBAN, Served, process_gone, serve, tongban_env
+from tests.helpers.processes import TONGBAN, Served, kill_service, serve, tongban_env
 
 KILLS = int(os.environ.get("TB_E2E_KILLS", "3"))
 """How many times the service is killed (``make soak`` sets 50). Not a ``TONGBAN_*``
@@ -70,36 +68,6 @@ def _issued_count(store: Path) -> int:
         return int(_store_rows(store, "SELECT COUNT(*) FROM cred_issued")[0][0])
     except sqlite3.OperationalError:
         return 0  # not migrated yet
-
-
-def _descendants(pid: int) -> list[int]:
-    children: dict[int, list[int]] = {}
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-        except OSError:
-            continue
-        parent = int(stat.rsplit(")", 1)[1].split()[1])
-        children.setdefault(parent, []).append(int(entry.name))
-    found, queue = [], [pid]
-    while queue:
-        for child in children.get(queue.pop(), []):
-            found.append(child)
-            queue.append(child)
-    return found
-
-
-def _kill_service(served: Served) -> None:
-    """SIGKILL the supervisor and every process under it at once, as a power cut would."""
-    tree = [served.process.pid, *_descendants(served.process.pid)]
-    for pid in tree:
-        with suppress(ProcessLookupError):
-            os.kill(pid, signal.SIGKILL)
-    served.process.wait(timeout=30)
-    for pid in tree:
-        assert process_gone(pid, timeout=30), f"process {pid} outlived the kill"
 
 
 class Issuing:
@@ -189,7 +157,7 @@ def test_each_line_is_issued_exactly_once_across_kills(tmp_path: Path) -> None:
             if issuing.done.is_set():
                 break
             time.sleep(chance.uniform(0, 0.03))
-            _kill_service(served)
+            kill_service(served)
             kills += 1
             # Stored but never answered: what the idempotency keys must recover.
             unanswered += _issued_count(store) - len(list(issuing.out.glob("*.json")))

@@ -21,10 +21,9 @@ from __future__ import annotations
 import json
 import socket
 import subprocess
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import psycopg
 import pytest
@@ -33,24 +32,16 @@ from api.client.remote import RemoteApi
 from api.province.clients import Role
 from credentials.holder import Holder
 from tests.helpers.credentials import DEGREE_CLAIMS
-from tests.helpers.processes import TONGBAN, Served, e2e_env, serve
+from tests.helpers.processes import TONGBAN, Served, T, e2e_env, serve, wait_for
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(240)]
 
 ISSUING = {"X-Purpose": "credential.issuance", "X-Legal-Basis": "prc.pipl.art13"}
 VERIFYING = {"X-Purpose": "cross-province.enrolment", "X-Legal-Basis": "prc.pipl.art13"}
-T = TypeVar("T")
 
 
-def _until(what: str, check: Callable[[], T | None], timeout: float = 90.0) -> T:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = check()
-        if value is not None:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
-        time.sleep(0.3)
+def _wait(what: str, check: Callable[[], T | None], timeout: float = 90.0) -> T:
+    return wait_for(what, check, timeout=timeout, interval=0.3)
 
 
 def _cli(*args: str) -> subprocess.CompletedProcess[str]:
@@ -110,7 +101,7 @@ def test_a_credential_issued_anchored_verified_and_audited_on_postgresql(
         state: dict[str, Any] = issuer.get(f"/credentials/{digest}/anchoring")
         return state if state["state"] == "anchored" else None
 
-    assert _until("the credential's anchoring", anchoring)["treeSize"] >= 1
+    assert _wait("the credential's anchoring", anchoring)["treeSize"] >= 1
     credential = issuer.get(f"/credentials/{digest}", headers=ISSUING)["credential"]
 
     # 3. Verified by the province's verifier (challenges and the index in PostgreSQL too).
@@ -122,7 +113,7 @@ def test_a_credential_issued_anchored_verified_and_audited_on_postgresql(
         )
         return answer if answer["verdict"] == "VALID" else None
 
-    verdict = _until("a VALID verification", verified, timeout=30)
+    verdict = _wait("a VALID verification", verified, timeout=30)
     assert verdict["credentialDigests"] == [digest]
 
     # 4. The audit log, exported once a checkpoint covers it, verifies against the chain.
@@ -137,7 +128,7 @@ def test_a_credential_issued_anchored_verified_and_audited_on_postgresql(
         kinds = [line.get("type") for line in lines]
         return True if kinds.count("checkpoint") and len(lines) >= 3 else None
 
-    _until("an anchored checkpoint over the log", anchored_export)
+    _wait("an anchored checkpoint over the log", anchored_export)
     contracts = served.description["contracts"]
     checked = _cli(
         "audit", "verify", str(export), "--chain", served.description["rpcUrl"],

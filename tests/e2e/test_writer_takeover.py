@@ -32,7 +32,7 @@ from collections.abc import Callable, Iterator
 from contextlib import suppress
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import psycopg
 import pytest
@@ -42,9 +42,8 @@ from credentials.holder import Holder
 from credentials.issuance.records import BATCH_KIND
 from ledger.chain.node.client import ChainClient
 from ledger.chain.node.processes import NodeProcess, start_anvil
-from tests.e2e.test_issue_exactly_once import _kill_service
 from tests.helpers.credentials import DEGREE_CLAIMS
-from tests.helpers.processes import TONGBAN, Served, e2e_env, serve
+from tests.helpers.processes import TONGBAN, Served, T, e2e_env, kill_service, serve, wait_for
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(240)]
 
@@ -52,18 +51,10 @@ CHAIN_ID = 31337
 LEASE_S = 2
 ISSUING = {"X-Purpose": "credential.issuance", "X-Legal-Basis": "prc.pipl.art13"}
 VERIFYING = {"X-Purpose": "cross-province.enrolment", "X-Legal-Basis": "prc.pipl.art13"}
-T = TypeVar("T")
 
 
-def _until(what: str, check: Callable[[], T | None], timeout: float = 60.0) -> T:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = check()
-        if value is not None:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
-        time.sleep(0.1)
+def _wait(what: str, check: Callable[[], T | None], timeout: float = 60.0) -> T:
+    return wait_for(what, check, timeout=timeout, interval=0.1)
 
 
 def _cli(*args: str, **settings: str) -> subprocess.CompletedProcess[str]:
@@ -224,7 +215,7 @@ def test_a_writer_paused_past_its_lease_sends_nothing_after_it_resumes(
 ) -> None:
     writer_a = province.start("writer-a", "writer")
     holder_a = writer_a.description["holder"]
-    assert _until("A takes the lease", lambda: province.lease_holder() == holder_a or None)
+    assert _wait("A takes the lease", lambda: province.lease_holder() == holder_a or None)
     writer_b = province.start("writer-b", "writer")
     api = province.start("api-1", "api")
     client = RemoteApi(api.url, province.token)
@@ -232,21 +223,21 @@ def test_a_writer_paused_past_its_lease_sends_nothing_after_it_resumes(
     assert ready["checks"]["writerLease"]["holder"] == holder_a, ready
 
     first = _issue(client, "fence-1")
-    _until("A anchors the first credential", _anchored(client, first))
+    _wait("A anchors the first credential", _anchored(client, first))
 
     os.kill(writer_a.process.pid, signal.SIGSTOP)
     paused = time.monotonic()
     holder_b = writer_b.description["holder"]
-    _until("B takes over", lambda: province.lease_holder() == holder_b or None)
+    _wait("B takes over", lambda: province.lease_holder() == holder_b or None)
     takeover = time.monotonic() - paused
     second = _issue(client, "fence-2")
-    _until("B anchors the second credential", _anchored(client, second))
+    _wait("B anchors the second credential", _anchored(client, second))
 
     # A resumes while there is work (a third credential waits for its batch).
     third = _issue(client, "fence-3")
     os.kill(writer_a.process.pid, signal.SIGCONT)
-    _until("B anchors the third credential", _anchored(client, third))
-    lost = _until(
+    _wait("B anchors the third credential", _anchored(client, third))
+    lost = _wait(
         "A logs that it lost the lease",
         lambda: (
             [r for r in _writer_log(writer_a) if "writer lease lost" in r.get("message", "")]
@@ -336,19 +327,19 @@ def test_issuance_verification_and_the_audit_log_survive_a_killed_writer_and_api
 ) -> None:
     writer_a = province.start("writer-a", "writer")
     holder_a = writer_a.description["holder"]
-    _until("A takes the lease", lambda: province.lease_holder() == holder_a or None)
+    _wait("A takes the lease", lambda: province.lease_holder() == holder_a or None)
     writer_b = province.start("writer-b", "writer")
     api_1 = province.start("api-1", "api")
     api_2 = province.start("api-2", "api")
     load = Load([api_1.url, api_2.url], province.token, requests=40)
     thread = threading.Thread(target=load.run, daemon=True)
     thread.start()
-    _until("a quarter of the load", lambda: len(load.acknowledged) >= 10 or None)
-    _kill_service(writer_a)
-    _kill_service(api_1)
+    _wait("a quarter of the load", lambda: len(load.acknowledged) >= 10 or None)
+    kill_service(writer_a)
+    kill_service(api_1)
     killed_at = time.monotonic()
     holder_b = writer_b.description["holder"]
-    _until("B takes over", lambda: province.lease_holder() == holder_b or None)
+    _wait("B takes over", lambda: province.lease_holder() == holder_b or None)
     takeover = time.monotonic() - killed_at
     assert load.stop.wait(120), "the load did not finish"
     thread.join(10)
@@ -357,7 +348,7 @@ def test_issuance_verification_and_the_audit_log_survive_a_killed_writer_and_api
 
     survivor = RemoteApi(api_2.url, province.token)
     for digest in load.acknowledged.values():
-        _until(f"{digest} anchored", _anchored(survivor, digest))
+        _wait(f"{digest} anchored", _anchored(survivor, digest))
     stored = [bytes(r[0]).hex() for r in province.rows("SELECT digest FROM cred_issued")]
     # Once each: as many credentials as requests, exactly the acknowledged ones.
     assert sorted(stored) == sorted(load.acknowledged.values())
@@ -381,7 +372,7 @@ def test_issuance_verification_and_the_audit_log_survive_a_killed_writer_and_api
     assert verify_events >= load.verified == load.requests
 
     events = province.rows("SELECT COUNT(*) FROM audit_events")[0][0]
-    _until(
+    _wait(
         "a checkpoint over the whole log",
         lambda: (
             province.rows(

@@ -8,9 +8,13 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
+from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
+
+T = TypeVar("T")
 
 TONGBAN = str(Path(sys.executable).with_name("tongban"))
 """The ``tongban`` entry point installed beside the test interpreter."""
@@ -87,3 +91,47 @@ def serve(log: Path, *args: str, **settings: str) -> Served:
         process.wait(timeout=30)
         raise AssertionError(f"serve exited early:\n{log.read_text()[-3000:]}")
     return Served(process, json.loads(line), log)
+
+
+def wait_for(
+    what: str, check: Callable[[], T | None], *, timeout: float = 60.0, interval: float = 0.1
+) -> T:
+    """Call ``check`` every ``interval`` s until it answers something other than None."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = check()
+        if value is not None:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+        time.sleep(interval)
+
+
+def _descendants(pid: int) -> list[int]:
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        parent = int(stat.rsplit(")", 1)[1].split()[1])
+        children.setdefault(parent, []).append(int(entry.name))
+    found, queue = [], [pid]
+    while queue:
+        for child in children.get(queue.pop(), []):
+            found.append(child)
+            queue.append(child)
+    return found
+
+
+def kill_service(served: Served) -> None:
+    """SIGKILL the supervisor and every process under it at once, as a power cut would."""
+    tree = [served.process.pid, *_descendants(served.process.pid)]
+    for pid in tree:
+        with suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+    served.process.wait(timeout=30)
+    for pid in tree:
+        assert process_gone(pid, timeout=30), f"process {pid} outlived the kill"
