@@ -122,6 +122,7 @@ class Reason(StrEnum):
     ANCHOR_PATH_INVALID = "anchor_path_invalid"
     ANCHOR_ROOT_MISMATCH = "anchor_root_mismatch"
     ROOT_NOT_ANCHORED = "root_not_anchored"
+    ANCHOR_NOT_YET_INDEXED = "anchor_not_yet_indexed"
     ANCHOR_TREE_SIZE_MISMATCH = "anchor_tree_size_mismatch"
     ANCHOR_BLOCK_MISMATCH = "anchor_block_mismatch"
 

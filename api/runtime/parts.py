@@ -188,6 +188,7 @@ def open_province(settings: Settings, plan: ChainPlan, *, writer: bool = False) 
             keys.credential_signer(did, keyring.log_key_id()),
             data_key=keys.data_key,
             status_base=lambda: status_lists_base(settings),
+            indexed_height=lambda: index.height,
         )
         verifier = Verifier(
             VerifierConfig(

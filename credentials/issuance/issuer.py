@@ -40,7 +40,7 @@ from credentials.issuance.records import (
     StatusRequestProgress,
 )
 from credentials.issuance.status_slots import Slot
-from credentials.issuance.store import IssuedRow, prepare
+from credentials.issuance.store import BatchPlacement, IssuedRow, prepare
 from credentials.signing import SigningPool, sign_in_process
 from credentials.status import DigestStatus, StatusAction, StatusReason
 from credentials.submitted import CredentialRequest, SubmittedCredential
@@ -64,6 +64,7 @@ class CredentialIssuer:
         clock: Callable[[], int] = now_ms,
         idempotency_ttl_ms: int = idempotency.DEFAULT_TTL_MS,
         status_base: Callable[[], str | None] | None = None,
+        indexed_height: Callable[[], int] | None = None,
     ) -> None:
         """Issue as ``config``'s issuer with ``signer`` (key id ``<issuer DID>#<keyId>``).
 
@@ -73,6 +74,10 @@ class CredentialIssuer:
         ``status_base`` gives the public base URL of the province's status lists:
         while it gives one, every credential gets a ``BitstringStatusListEntry``
         per purpose (``credentials.issuance.status_entries``).
+        ``indexed_height`` gives the height of the chain index this province's
+        verifier reads: with it, a final batch counts as anchored (its state, its
+        anchor proof) only once that index holds the batch's block, so whatever the
+        province hands out as anchored it also verifies as anchored.
         """
         self.db = db
         self.config = config
@@ -82,6 +87,7 @@ class CredentialIssuer:
         self.pool = pool
         self.signer = signer
         self.status_base = status_base
+        self.indexed_height = indexed_height
         self._check_signer(signer, pool)
         prepare(db, config)
         status_slots.prepare(db)
@@ -287,19 +293,27 @@ class CredentialIssuer:
             (self._document(row, d, require_anchor=False), self._status(d, row)) for d, row in rows
         ]
 
-    @staticmethod
-    def _status(digest: bytes, row: IssuedRow) -> AnchoringStatus:
+    def _anchored(self, batch: BatchPlacement) -> bool:
+        """Final on chain and, with ``indexed_height``, in this province's chain index."""
+        if not batch.anchored or batch.block_number is None:
+            return False
+        # The outbox and the index follow the chain separately: the batch can be final
+        # a moment before the index syncs its block, and the verifier reads the index.
+        return self.indexed_height is None or batch.block_number <= self.indexed_height()
+
+    def _status(self, digest: bytes, row: IssuedRow) -> AnchoringStatus:
         batch = row.batch
         if batch is None:
             return AnchoringStatus(bytes(digest), AnchoringState.PENDING)
+        anchored = self._anchored(batch)
         return AnchoringStatus(
             bytes(digest),
-            AnchoringState.ANCHORED if batch.anchored else AnchoringState.SEALED,
+            AnchoringState.ANCHORED if anchored else AnchoringState.SEALED,
             batch.root,
             batch.tree_size,
             batch.leaf_index,
-            batch.block_number if batch.anchored else None,
-            batch.block_time if batch.anchored else None,
+            batch.block_number if anchored else None,
+            batch.block_time if anchored else None,
         )
 
     def anchor_proof(self, digest: bytes) -> AnchorProof:
@@ -308,7 +322,7 @@ class CredentialIssuer:
 
     def _proof(self, row: IssuedRow) -> AnchorProof:
         batch = row.batch
-        if batch is None or not batch.anchored or batch.block_number is None:
+        if batch is None or batch.block_number is None or not self._anchored(batch):
             raise AnchorPendingError("the credential's batch is not anchored on chain yet")
         return AnchorProof(
             chain_id=self.config.chain_id,

@@ -29,7 +29,13 @@ from credentials.verify import parse as parsing
 from credentials.verify.chain_state import ChainState
 from credentials.verify.config import VerifierConfig
 from credentials.verify.foreign import ForeignCredential
-from credentials.verify.outcome import CheckFailedError, Failed, Passed, Skipped
+from credentials.verify.outcome import (
+    CheckFailedError,
+    CheckUndecidedError,
+    Failed,
+    Passed,
+    Skipped,
+)
 from credentials.verify.parse import ParsedCredential
 from credentials.verify.result import (
     CheckResult,
@@ -92,6 +98,9 @@ def run_check(
     """
     try:
         outcome = run()
+    except CheckUndecidedError as undecided:
+        results[check] = check_result(check, CheckStatus.ERROR, undecided.reason, undecided.message)
+        return None
     except StoreError:
         log.exception("store unavailable during check %s", int(check))
         results[check] = check_result(

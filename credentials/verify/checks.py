@@ -29,7 +29,7 @@ from credentials.verify.offline import (
     issuer_proof_form,
     issuer_signature,
 )
-from credentials.verify.outcome import Failed, Passed, Skipped
+from credentials.verify.outcome import CheckUndecidedError, Failed, Passed, Skipped
 from credentials.verify.parse import ParsedCredential, ParsedPresentation
 from credentials.verify.result import StatusFinding
 from ledger.chain.contracts.credential_anchor import DigestStatus
@@ -165,6 +165,14 @@ def issuer_key_validity(
 # ------------------------------------------------------------- (3) anchor inclusion
 
 
+INDEX_LAG_BLOCKS = 1000
+"""How far beyond the index height an anchor proof's block may be and still be waited for.
+
+Within it, an anchor the index has not seen is undecided (ERROR, retry); beyond it
+(a lag that long is an outage the health route reports) the root is not anchored.
+"""
+
+
 def anchor_inclusion(
     parsed: ParsedCredential, config: VerifierConfig, chain: ChainState
 ) -> Passed[IndexedAnchor] | Failed:
@@ -178,6 +186,14 @@ def anchor_inclusion(
         return path
     proof = path.value
     anchored = chain.anchor(proof.issuer_id, proof.root)
+    if anchored is None and 0 < proof.block_number - chain.height <= INDEX_LAG_BLOCKS:
+        # The proof names a block this verifier's index has not reached: not a
+        # forgery to reject, a question to answer again once the index catches up.
+        raise CheckUndecidedError(
+            Reason.ANCHOR_NOT_YET_INDEXED,
+            f"the anchor proof names block {proof.block_number}, beyond this verifier's "
+            f"chain index (block {chain.height}); retry shortly",
+        )
     if anchored is None:
         return Failed(
             Reason.ROOT_NOT_ANCHORED,

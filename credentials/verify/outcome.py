@@ -15,7 +15,14 @@ from typing import Generic, TypeVar
 
 from credentials.reasons import Check, Reason
 
-__all__ = ["CheckFailedError", "Failed", "OfflineFailure", "Passed", "Skipped"]
+__all__ = [
+    "CheckFailedError",
+    "CheckUndecidedError",
+    "Failed",
+    "OfflineFailure",
+    "Passed",
+    "Skipped",
+]
 
 T_co = TypeVar("T_co", covariant=True)
 
@@ -73,3 +80,16 @@ class CheckFailedError(Exception):
     def __init__(self, reason: Reason, message: str, at: str | None = None) -> None:
         super().__init__(message)
         self.failure = Failed(reason, message, at)
+
+
+class CheckUndecidedError(Exception):
+    """A check that cannot be decided yet, though nothing is wrong: ERROR with ``reason``.
+
+    Unlike ``Skipped`` (whose verdict is INVALID when the check applies), the answer
+    is ERROR: the same request, retried shortly, is expected to decide.
+    """
+
+    def __init__(self, reason: Reason, message: str) -> None:
+        super().__init__(message)
+        self.reason = reason
+        self.message = message

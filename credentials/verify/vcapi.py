@@ -64,6 +64,7 @@ __all__ = [
     "CREDENTIAL_OPTIONS",
     "MALFORMED_OPTION",
     "PRESENTATION_OPTIONS",
+    "RETRY_REASONS",
     "UNKNOWN_OPTION_PROVIDED",
     "VCDM1_CONTEXT",
     "VCDM2_CONTEXT",
@@ -112,6 +113,9 @@ PRESENTATION_OPTIONS: Mapping[str, type] = {
     "returnPresentation": bool,
 }
 """``VerifyPresentationOptions`` of the pinned VC API."""
+
+RETRY_REASONS = frozenset({Reason.INDEX_UNAVAILABLE, Reason.ANCHOR_NOT_YET_INDEXED})
+"""Reason codes of an ERROR that the same request, retried shortly, is expected to decide."""
 
 _MEMBER = {"credential": "verifiableCredential", "presentation": "verifiablePresentation"}
 _ENVELOPED = {
@@ -422,8 +426,8 @@ class VcApiVerification:
 
     @property
     def unavailable(self) -> bool:
-        """Undecided because the store or chain index could not be read (worth a retry)."""
-        return any(c.reason_code == Reason.INDEX_UNAVAILABLE for c in self.result.checks)
+        """Undecided for now: the store or chain index unreadable, or behind (worth a retry)."""
+        return any(c.reason_code in RETRY_REASONS for c in self.result.checks)
 
     def to_json(self) -> dict[str, Any]:
         """The VC API VerificationResult, then Tongban's (``VerificationResult.to_json``)."""

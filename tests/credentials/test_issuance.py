@@ -41,6 +41,7 @@ from credentials.status import DigestStatus, StatusReason
 from ledger.chain import outbox
 from ledger.chain.contracts.artifacts import load_artifact
 from ledger.chain.contracts.binding import encode_call
+from ledger.chain.index import ChainIndex
 from ledger.crypto import sm4
 from ledger.crypto.signer import LocalSigner
 from ledger.crypto.sm2 import Sm2PrivateKey
@@ -466,3 +467,32 @@ def test_credentials_and_their_key_are_stored_together_or_not_at_all(
     monkeypatch.undo()
     assert issuer.issue_once(requests, key).replay is Replay.NEW
     assert (_count(db, "cred_issued"), _count(db, "cred_idempotency")) == (2, 1)
+
+
+def test_a_final_batch_counts_as_anchored_once_the_provinces_index_holds_it(
+    zhejiang: IssuingProvince, holder: Holder
+) -> None:
+    """What a province hands out as anchored, its own verifier (reading its index) accepts."""
+    world = zhejiang.world
+    index = ChainIndex(
+        zhejiang.db,
+        world.client.chain_id,
+        world.addresses.registry,
+        world.addresses.credential_anchor,
+        client=world.client,
+    )
+    zhejiang.issuer.indexed_height = lambda: index.height
+    [issued] = zhejiang.issuer.issue_many([degree_request(holder)])
+    zhejiang.anchor_all()
+    # Final on chain, but the index has not synced the anchor's block yet.
+    assert index.height < world.client.block_number()
+    assert zhejiang.issuer.anchoring_status(issued.digest).state is AnchoringState.SEALED
+    with pytest.raises(AnchorPendingError):
+        zhejiang.issuer.anchor_proof(issued.digest)
+    with pytest.raises(AnchorPendingError):
+        zhejiang.issuer.credential(issued.digest)
+    index.sync()
+    status = zhejiang.issuer.anchoring_status(issued.digest)
+    assert status.state is AnchoringState.ANCHORED
+    assert status.block_number is not None and status.block_number <= index.height
+    assert zhejiang.issuer.anchor_proof(issued.digest).block_number == status.block_number

@@ -126,7 +126,8 @@ def _answer(checked: VcApiVerification) -> Response:
     if checked.unavailable:
         raise Problem(
             ProblemCode.STORE_UNAVAILABLE,
-            "the verifier could not read its store or chain index; retry later",
+            "the verifier could not read its store or chain index, or the index has not "
+            "reached the anchor's block yet; retry later",
             headers={"Retry-After": _RETRY_AFTER},
         )
     raise Problem(ProblemCode.INTERNAL_ERROR, "the verification failed; see the server log")

@@ -139,7 +139,10 @@ def _item_json(index: int, outcome: Outcome) -> dict[str, Any]:
     if outcome.decided:
         return outcome.to_json()
     if outcome.unavailable:
-        detail = "the verifier could not read its store or chain index; retry this credential"
+        detail = (
+            "the verifier could not read its store or chain index, or the index has not "
+            "reached the anchor's block yet; retry this credential"
+        )
         return item_problem_json(index, ProblemCode.STORE_UNAVAILABLE, detail)
     detail = "the verification failed; see the server log"
     return item_problem_json(index, ProblemCode.INTERNAL_ERROR, detail)
