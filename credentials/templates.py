@@ -20,6 +20,7 @@ from typing import Any
 
 from credentials.errors import SchemaDefinitionError, UnknownTemplateError
 from credentials.schema import load_schema
+from credentials.zhengzhao.profile import NationalMetadata
 
 __all__ = ["TEMPLATES", "Template", "get_template", "template_by_schema", "template_by_type"]
 
@@ -34,6 +35,8 @@ class Template:
     schema_file: str
     disclosable: tuple[str, ...]
     clear: tuple[str, ...] = ()
+    national: NationalMetadata | None = None
+    """GB/T 36903 metadata of the template's certificates (the ``zhengzhao`` member)."""
     schema: dict[str, Any] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
