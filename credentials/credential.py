@@ -48,6 +48,7 @@ from credentials.schema import validate
 from credentials.templates import Template, get_template
 from credentials.times import format_ms, parse_ms
 from credentials.vcdm import issuer_of
+from credentials.zhengzhao.profile import Agency
 from ledger.crypto.signer import Signer
 from ledger.crypto.sm3 import sm3
 
@@ -81,6 +82,9 @@ class IssueRequest:
     ``YYYY-MM-DDTHH:MM:SSZ``. ``claims`` holds every claim in clear; the template
     decides which become selectively disclosable. ``credential_status``: the
     ``credentialStatus`` entries the issuer allocated (Bitstring Status List).
+    ``agency``: the issuing agency (颁发机构) the certificate is issued for;
+    ``zhengzhao``: the credential's ``zhengzhao`` member, which the issuer builds
+    (``credentials.zhengzhao.profile``) once it allocated the 证照标识.
     """
 
     template: str
@@ -89,6 +93,8 @@ class IssueRequest:
     valid_from: str | None = None
     valid_until: str | None = None
     credential_status: tuple[Mapping[str, Any], ...] = ()
+    agency: Agency | None = None
+    zhengzhao: Mapping[str, Any] | None = None
 
 
 @dataclass(frozen=True)
