@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 __all__ = [
+    "HOLDER_ID_TYPES",
     "MEMBER",
     "TRUST_GRADES",
     "Agency",
@@ -39,6 +40,10 @@ MEMBER: Final = "zhengzhao"
 
 TRUST_GRADES: Final = ("A", "B", "C", "D")
 """信任等级 of the State Council General Office letter 国办函 (2016) No. 108; A highest."""
+
+HOLDER_ID_TYPES: Final = {"111": "公民身份号码", "001": "统一社会信用代码"}
+"""持证主体代码类型 codes Tongban's templates use, with their names (GB/T 36903 as
+provincial interfaces cite it; ``docs/zhengzhao-metadata.md`` gives the sources)."""
 
 
 @dataclass(frozen=True)
@@ -55,7 +60,10 @@ class NationalMetadata:
 
     ``type_code`` (证照类型代码) is the defining authority's USCC followed by three
     digits; ``printed`` names the claims a printed certificate shows (照面信息
-    chosen for print, each a template claim).
+    chosen for print, each a template claim). ``holder_id_type`` is the
+    持证主体代码类型 (a key of ``HOLDER_ID_TYPES``); ``holder_claim``,
+    ``holder_id_claim`` and ``number_claim`` name the claims that hold the 持证主体,
+    the 持证主体代码 and the 证照编号 (None: the template has no such claim).
     """
 
     type_code: str
@@ -64,6 +72,10 @@ class NationalMetadata:
     trust_grade: str
     usage_note: str | None = None
     printed: tuple[str, ...] = ()
+    holder_id_type: str | None = None
+    holder_claim: str | None = None
+    holder_id_claim: str | None = None
+    number_claim: str | None = None
 
 
 def zhengzhao_member(
