@@ -11,6 +11,7 @@ A credential as issued::
       "validUntil": "...",                                   (optional)
       "credentialSchema": {"id": "<schema $id>", "type": "JsonSchema"},
       "credentialSubject": {"id": "did:key:z...", <clear claims>, "_sd": [<sorted digests>]},
+      "zhengzhao": {"identifier": "1.2.156.3005.2...", ...}, (national templates, with an agency)
       "disclosures": [[salt, pointer, value], ...],           (sorted by pointer)
       "proof": <sm2-jcs-2026 DataIntegrityProof>,
       "anchor": <TongbanAnchorProof2026, once anchored>
@@ -48,7 +49,8 @@ from credentials.schema import validate
 from credentials.templates import Template, get_template
 from credentials.times import format_ms, parse_ms
 from credentials.vcdm import issuer_of
-from credentials.zhengzhao.profile import Agency
+from credentials.zhengzhao.identifier import parse_zhengzhao_id
+from credentials.zhengzhao.profile import MEMBER, Agency
 from ledger.crypto.signer import Signer
 from ledger.crypto.sm3 import sm3
 
@@ -143,6 +145,21 @@ def _reject(message: str) -> InputRejectedError:
     return InputRejectedError(Reason.SCHEMA_VIOLATION.value, message)
 
 
+def _checked_member(template: Template, member: Mapping[str, Any]) -> dict[str, Any]:
+    """The ``zhengzhao`` member as the issuer built it, checked against ``template``."""
+    national = template.national
+    if national is None:
+        raise ConfigurationError("a zhengzhao member needs a template with national metadata")
+    if not isinstance(member, Mapping) or not isinstance(member.get("issuingAgency"), Mapping):
+        raise ConfigurationError("a zhengzhao member is an object with an issuingAgency")
+    identifier = parse_zhengzhao_id(member.get("identifier"))
+    if (identifier.type_code, member.get("typeCode")) != (national.type_code,) * 2:
+        raise ConfigurationError("the zhengzhao member's type code is not the template's")
+    if identifier.issuing_agency_code != member["issuingAgency"].get("code"):
+        raise ConfigurationError("the 证照标识 names another agency than the member")
+    return {**member, "issuingAgency": dict(member["issuingAgency"])}
+
+
 def build_credential(
     request: IssueRequest, *, chain_id: int, issuer_id: int, now_ms: int
 ) -> tuple[Template, dict[str, Any], list[list[Any]]]:
@@ -185,7 +202,11 @@ def build_credential(
     unsecured["credentialSubject"] = {"id": request.holder, **claims}
     if request.credential_status:
         unsecured["credentialStatus"] = [dict(entry) for entry in request.credential_status]
-    validate(template.schema, unsecured)
+    if request.zhengzhao is not None:
+        unsecured[MEMBER] = _checked_member(template, request.zhengzhao)
+    # A schema that does not declare the member yet validates the credential without it.
+    declared = MEMBER in template.schema.get("properties", {})
+    validate(template.schema, {k: v for k, v in unsecured.items() if declared or k != MEMBER})
     subject, disclosures = secure_subject(template, unsecured["credentialSubject"])
     secured = {**unsecured, "credentialSubject": subject}
     return template, secured, disclosures
