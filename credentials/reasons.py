@@ -192,3 +192,11 @@ class Reason(StrEnum):
     MALFORMED_VALUE_ERROR = "malformed_value_error"
     RANGE_ERROR = "range_error"
     STATUS_LIST_NOT_FETCHED = "status_list_not_fetched"
+
+    # -- the certificate file check of ``POST /documents/verify`` (``credentials.file_binding``),
+    # reported beside the checklist as ``file``: the credential names no certificate file (or
+    # a malformed entry), or the file given is of another media type, size or SM3 digest.
+    FILE_NOT_NAMED = "file_not_named"
+    FILE_DIGEST_MISMATCH = "file_digest_mismatch"
+    FILE_SIZE_MISMATCH = "file_size_mismatch"
+    FILE_MEDIA_TYPE_MISMATCH = "file_media_type_mismatch"
