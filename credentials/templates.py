@@ -6,6 +6,12 @@ which claims are *disclosable* (replaced by salted digests, revealed only when
 the holder chooses) and which stay *clear* (always shown, like the public
 registration number of a business). Every claim is one of the two.
 
+``national`` is the template's GB/T 36903 metadata (``credentials.zhengzhao.profile``):
+its 证照类型代码 and name, defining authority, 信任等级, the 持证主体代码类型 and the
+claims that hold the holder, the holder's code and the certificate number, and the
+claims a printed certificate shows. ``docs/zhengzhao-metadata.md`` maps every
+element to the credential. The defining authorities' codes are fictitious (see there).
+
 ``sd_slots`` is the fixed length of the ``_sd`` array of every credential of
 the template: the number of disclosable claims plus at least two decoys, rounded
 up to a multiple of four, so the array's length says nothing about which
@@ -20,7 +26,9 @@ from typing import Any
 
 from credentials.errors import SchemaDefinitionError, UnknownTemplateError
 from credentials.schema import load_schema
-from credentials.zhengzhao.profile import NationalMetadata
+from credentials.zhengzhao.errors import IdentifierError
+from credentials.zhengzhao.identifier import validate_type_code
+from credentials.zhengzhao.profile import HOLDER_ID_TYPES, TRUST_GRADES, NationalMetadata
 
 __all__ = ["TEMPLATES", "Template", "get_template", "template_by_schema", "template_by_type"]
 
@@ -52,6 +60,8 @@ class Template:
             )
         if self.schema["properties"]["type"]["const"] != ["VerifiableCredential", self.type_]:
             raise SchemaDefinitionError(f"{self.name}: the schema's type does not match")
+        if self.national is not None:
+            _check_national(self, self.national)
 
     @property
     def type_(self) -> str:
@@ -85,6 +95,30 @@ class Template:
         return sd_slots_for(len(self.disclosable))
 
 
+def _check_national(template: Template, national: NationalMetadata) -> None:
+    """The national metadata is well formed and names only the template's claims."""
+    try:
+        validate_type_code(national.type_code)
+    except IdentifierError as exc:
+        raise SchemaDefinitionError(f"{template.name}: national type code: {exc}") from None
+    if national.trust_grade not in TRUST_GRADES:
+        raise SchemaDefinitionError(f"{template.name}: trust grade must be one of A-D")
+    if (national.usage_note is not None) != (national.trust_grade == "A"):
+        raise SchemaDefinitionError(f"{template.name}: a usage note goes with grade A only")
+    if national.holder_id_type is not None and national.holder_id_type not in HOLDER_ID_TYPES:
+        raise SchemaDefinitionError(f"{template.name}: unknown holder ID type")
+    named = (national.holder_claim, national.holder_id_claim, national.number_claim)
+    if not set(national.printed) | {n for n in named if n is not None} <= set(template.claims):
+        raise SchemaDefinitionError(f"{template.name}: national metadata names a non-claim")
+    # A citizen's identity number is personal: shown only when the holder discloses it.
+    if national.holder_id_type == "111" and national.holder_id_claim in template.clear:
+        raise SchemaDefinitionError(f"{template.name}: a 公民身份号码 may not be in clear")
+
+
+_USAGE_NOTE_A = "本电子证照由颁发机构提供，仅限办理政务服务使用"  # noqa: RUF001
+"""The 加注 of grade A: our wording after the rule of 国办函 (2016) No. 108, not a quotation."""
+
+
 def sd_slots_for(disclosable: int) -> int:
     """Length of an ``_sd`` array for ``disclosable`` claims: + >= 2 decoys, a multiple of 4."""
     return 4 * ((disclosable + 2 + 3) // 4)
@@ -110,6 +144,23 @@ TEMPLATES: dict[str, Template] = {
                 "certificateNumber",
                 "studyMode",
             ),
+            national=NationalMetadata(
+                type_code="11100000TB000001XB001",
+                type_name="学位证书",
+                defining_authority="教育部 (fictitious code)",
+                trust_grade="A",
+                usage_note=_USAGE_NOTE_A,
+                printed=(
+                    "holderName",
+                    "degreeName",
+                    "awardingInstitution",
+                    "conferralDate",
+                    "certificateNumber",
+                ),
+                holder_id_type="111",
+                holder_claim="holderName",
+                number_claim="certificateNumber",
+            ),
         ),
         Template(
             name="business-licence",
@@ -126,6 +177,25 @@ TEMPLATES: dict[str, Template] = {
                 "registeredAddress",
                 "registrationAuthority",
                 "operatingPeriodEnd",
+            ),
+            national=NationalMetadata(
+                type_code="11100000TB0000028B001",
+                type_name="营业执照",
+                defining_authority="国家市场监督管理总局 (fictitious code)",
+                trust_grade="A",
+                usage_note=_USAGE_NOTE_A,
+                printed=(
+                    "enterpriseName",
+                    "unifiedSocialCreditCode",
+                    "enterpriseType",
+                    "legalRepresentative",
+                    "establishmentDate",
+                    "registeredAddress",
+                ),
+                holder_id_type="001",
+                holder_claim="enterpriseName",
+                holder_id_claim="unifiedSocialCreditCode",
+                number_claim="unifiedSocialCreditCode",
             ),
         ),
         Template(
@@ -145,6 +215,17 @@ TEMPLATES: dict[str, Template] = {
                 "issuingInstitution",
                 "certificateNumber",
             ),
+            national=NationalMetadata(
+                type_code="11100000TB00000366001",
+                type_name="出生医学证明",
+                defining_authority="国家卫生健康委员会 (fictitious code)",
+                trust_grade="A",
+                usage_note=_USAGE_NOTE_A,
+                printed=("childName", "childGender", "dateOfBirth", "certificateNumber"),
+                holder_id_type="111",
+                holder_claim="childName",
+                number_claim="certificateNumber",
+            ),
         ),
         Template(
             name="marriage-certificate",
@@ -161,6 +242,45 @@ TEMPLATES: dict[str, Template] = {
                 "registrationDate",
                 "registrationAuthority",
                 "certificateNumber",
+            ),
+            national=NationalMetadata(
+                type_code="11100000TB00000441001",
+                type_name="结婚证",
+                defining_authority="民政部 (fictitious code)",
+                trust_grade="A",
+                usage_note=_USAGE_NOTE_A,
+                printed=("holderName", "spouseName", "registrationDate", "certificateNumber"),
+                holder_id_type="111",
+                holder_claim="holderName",
+                number_claim="certificateNumber",
+            ),
+        ),
+        Template(
+            name="resident-certificate",
+            credential_type="ResidentCertificate",
+            title="居民身份证明 Resident certificate",
+            schema_file="resident-certificate-v1.json",
+            disclosable=(
+                "holderName",
+                "gender",
+                "dateOfBirth",
+                "ethnicity",
+                "citizenIdNumber",
+                "householdAddress",
+                "issuingAuthority",
+                "certificateNumber",
+            ),
+            national=NationalMetadata(
+                type_code="11100000TB0000052U001",
+                type_name="居民身份证明",
+                defining_authority="公安部 (fictitious code)",
+                trust_grade="A",
+                usage_note=_USAGE_NOTE_A,
+                printed=("holderName", "gender", "dateOfBirth", "certificateNumber"),
+                holder_id_type="111",
+                holder_claim="holderName",
+                holder_id_claim="citizenIdNumber",
+                number_claim="certificateNumber",
             ),
         ),
     )

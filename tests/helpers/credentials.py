@@ -86,6 +86,16 @@ CLAIMS_BY_TEMPLATE: dict[str, dict[str, Any]] = {
         "registrationAuthority": "杭州市西湖区民政局",
         "certificateNumber": "J330106-2023-001234",
     },
+    "resident-certificate": {
+        "holderName": "周五",
+        "gender": "female",
+        "dateOfBirth": "1990-03-07",
+        "ethnicity": "汉族",
+        "citizenIdNumber": "11010519491231002X",
+        "householdAddress": "浙江省杭州市西湖区文三路1号",
+        "issuingAuthority": "杭州市公安局西湖区分局文新派出所",
+        "certificateNumber": "ZM330106-2026-000123",
+    },
 }
 
 
