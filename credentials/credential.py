@@ -12,6 +12,7 @@ A credential as issued::
       "credentialSchema": {"id": "<schema $id>", "type": "JsonSchema"},
       "credentialSubject": {"id": "did:key:z...", <clear claims>, "_sd": [<sorted digests>]},
       "zhengzhao": {"identifier": "1.2.156.3005.2...", ...}, (national templates, with an agency)
+      "relatedResource": [<the certificate file>],           (when named: credentials.file_binding)
       "disclosures": [[salt, pointer, value], ...],           (sorted by pointer)
       "proof": <sm2-jcs-2026 DataIntegrityProof>,
       "anchor": <TongbanAnchorProof2026, once anchored>
@@ -42,6 +43,7 @@ from credentials.cryptosuite import ASSERTION, create_proof
 from credentials.did import check_did_key_form, issuer_did, parse_issuer_verification_method
 from credentials.disclosure import secure_subject
 from credentials.errors import ConfigurationError, InputRejectedError, SchemaViolationError
+from credentials.file_binding import RELATED_RESOURCE, CertificateFile
 from credentials.ijson import CREDENTIAL_LIMITS, check
 from credentials.jcs import canonicalize
 from credentials.reasons import Reason
@@ -87,6 +89,8 @@ class IssueRequest:
     ``agency``: the issuing agency (颁发机构) the certificate is issued for;
     ``zhengzhao``: the credential's ``zhengzhao`` member, which the issuer builds
     (``credentials.zhengzhao.profile``) once it allocated the 证照标识.
+    ``related_file``: the certificate file (OFD or PDF) the credential names in
+    ``relatedResource`` (``credentials.file_binding``).
     """
 
     template: str
@@ -97,6 +101,7 @@ class IssueRequest:
     credential_status: tuple[Mapping[str, Any], ...] = ()
     agency: Agency | None = None
     zhengzhao: Mapping[str, Any] | None = None
+    related_file: CertificateFile | None = None
 
 
 @dataclass(frozen=True)
@@ -204,9 +209,12 @@ def build_credential(
         unsecured["credentialStatus"] = [dict(entry) for entry in request.credential_status]
     if request.zhengzhao is not None:
         unsecured[MEMBER] = _checked_member(template, request.zhengzhao)
-    # A schema that does not declare the member yet validates the credential without it.
-    declared = MEMBER in template.schema.get("properties", {})
-    validate(template.schema, {k: v for k, v in unsecured.items() if declared or k != MEMBER})
+    if request.related_file is not None:
+        unsecured[RELATED_RESOURCE] = [request.related_file.to_related_resource()]
+    # A schema that does not declare a member yet validates the credential without it.
+    properties = template.schema.get("properties", {})
+    undeclared = {m for m in (MEMBER, RELATED_RESOURCE) if m not in properties}
+    validate(template.schema, {k: v for k, v in unsecured.items() if k not in undeclared})
     subject, disclosures = secure_subject(template, unsecured["credentialSubject"])
     secured = {**unsecured, "credentialSubject": subject}
     return template, secured, disclosures
