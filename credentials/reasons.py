@@ -200,3 +200,13 @@ class Reason(StrEnum):
     FILE_DIGEST_MISMATCH = "file_digest_mismatch"
     FILE_SIZE_MISMATCH = "file_size_mismatch"
     FILE_MEDIA_TYPE_MISMATCH = "file_media_type_mismatch"
+
+    # -- (0) parse, the 电子证照 member ``zhengzhao`` (``credentials.verify.zhengzhao_member``;
+    # docs/zhengzhao-metadata.md): its structure, its 证照标识, the identifier against the
+    # member, the trust grade, the member against the template's national metadata.
+    ZHENGZHAO_MALFORMED = "zhengzhao_malformed"
+    ZHENGZHAO_IDENTIFIER_INVALID = "zhengzhao_identifier_invalid"
+    ZHENGZHAO_TYPE_CODE_MISMATCH = "zhengzhao_type_code_mismatch"
+    ZHENGZHAO_AGENCY_MISMATCH = "zhengzhao_agency_mismatch"
+    ZHENGZHAO_TRUST_GRADE_INVALID = "zhengzhao_trust_grade_invalid"
+    ZHENGZHAO_TEMPLATE_MISMATCH = "zhengzhao_template_mismatch"
