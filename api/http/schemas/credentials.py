@@ -15,6 +15,7 @@ from pydantic import ConfigDict, Field, WithJsonSchema
 
 from api.http.schemas.common import ApiModel, InputModel
 from credentials.credential import IssueRequest
+from credentials.file_binding import MAX_FILE_BYTES, CertificateFile
 from credentials.issuance import AnchoringStatus, StatusRequest, StatusRequestProgress
 from credentials.status import DigestStatus
 from credentials.times import format_seconds
@@ -29,6 +30,7 @@ __all__ = [
     "AnchoringOut",
     "BatchIssueIn",
     "BatchIssuedOut",
+    "CertificateFileIn",
     "ChallengeIn",
     "ChallengeOut",
     "CheckOut",
@@ -88,6 +90,20 @@ ActionName = Literal["revoke", "suspend", "reinstate"]
 # -- issuing ------------------------------------------------------------------------------
 
 
+class CertificateFileIn(InputModel):
+    """The certificate file a credential names: its SM3 digest, media type and size."""
+
+    digest_sm3: str = Field(
+        pattern=r"^[0-9a-f]{64}$", description="SM3 of the file's bytes, 64 lowercase hex."
+    )
+    media_type: Literal["application/ofd", "application/pdf"]
+    size: int = Field(ge=1, le=MAX_FILE_BYTES, description="The file's size in bytes.")
+
+    def certificate_file(self) -> CertificateFile:
+        """The domain value."""
+        return CertificateFile(bytes.fromhex(self.digest_sm3), self.media_type, self.size)
+
+
 class IssueIn(InputModel):
     """One credential to issue: a template, the holder, every claim in clear, the validity."""
 
@@ -104,6 +120,12 @@ class IssueIn(InputModel):
         default=None, max_length=32, description=f"{_DATE_TIME} Default: now."
     )
     valid_until: str | None = Field(default=None, max_length=32, description=_DATE_TIME)
+    certificate_file: CertificateFileIn | None = Field(
+        default=None,
+        description="The certificate file (OFD or PDF) the issuing system produced, named in "
+        "the credential's `relatedResource` by SM3 (docs/certificate-file.md); "
+        "`tongban document digest FILE` prints this member.",
+    )
 
 
 class BatchIssueIn(InputModel):
@@ -120,6 +142,9 @@ def issue_request(body: IssueIn) -> IssueRequest:
         claims=body.claims,
         valid_from=body.valid_from,
         valid_until=body.valid_until,
+        related_file=(
+            None if body.certificate_file is None else body.certificate_file.certificate_file()
+        ),
     )
 
 

@@ -41,7 +41,7 @@ ISSUE_SCHEMA = "IssueIn"
 """The component every issuing request body refers to (``oneOf`` the templates' requests)."""
 
 _REF = "#/components/schemas/"
-_ENVELOPE = ("validFrom", "validUntil")
+_ENVELOPE = ("validFrom", "validUntil", "certificateFile")
 
 
 def request_schema_name(template: Template) -> str:
