@@ -48,6 +48,7 @@ COMMANDS: tuple[Command, ...] = (
     Command("chain", "api.cli.chain", "chain_app", group=True),
     Command("audit", "api.cli.audit", "audit_app", group=True),
     Command("clients", "api.cli.clients", "clients_app", group=True),
+    Command("agencies", "api.cli.agencies", "agencies_app", group=True),
     Command("wallet", "api.cli.wallet", "wallet_app", group=True),
     Command("governance", "api.cli.governance", "governance_app", group=True),
     Command("keys", "api.cli.keys", "keys_app", group=True),
