@@ -186,6 +186,7 @@ def test_templates_and_clients_print_camel_case(cli: Cli, tmp_path: Path) -> Non
         "createdAt",
         "revokedAt",
         "active",
+        "agencies",
         "token",
     }
     cli.json("clients", "create", *base, "--id", "ops-2", *data)
