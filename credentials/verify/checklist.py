@@ -56,6 +56,7 @@ from credentials.verify.status_list_check import (
     foreign_status,
     tongban_list_verifier,
 )
+from credentials.verify.zhengzhao_member import reported
 from ledger.store.database import StoreError
 
 log = logging.getLogger(__name__)
@@ -259,4 +260,5 @@ def credential_result(parsed: Loaded, checked: Checked, height: int) -> Verifica
         statuses,
         lists=lists,
         unregistered=only_unregistered([results]),
+        certificates=reported([parsed.document if isinstance(parsed, ParsedCredential) else None]),
     )

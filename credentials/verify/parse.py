@@ -37,6 +37,7 @@ from credentials.vcdm import (
     check_presentation,
 )
 from credentials.verify.outcome import CheckFailedError, Failed, Passed
+from credentials.verify.zhengzhao_member import MEMBER, check_member
 from ledger.crypto.sm3 import sm3
 
 __all__ = [
@@ -77,6 +78,7 @@ _CREDENTIAL_KEYS = frozenset(
         "disclosures",
         "proof",
         ANCHOR_MEMBER,
+        MEMBER,
     }
 )
 _CREDENTIAL_REQUIRED = frozenset({"@context", "type", "issuer", "credentialSubject", "proof"})
@@ -221,6 +223,8 @@ def parse_credential(value: object, where: str = "credential", at: str = "") -> 
             broken.reason, f"the {where} breaks the VC data model: {broken}", broken.pointer or None
         ) from None
     template = _template(value, model, where, at)
+    if MEMBER in value:
+        check_member(value[MEMBER], template, where, at)
     try:
         issuer_chain, issuer_id = parse_issuer_did(model.issuer)
     except ValueError:

@@ -163,6 +163,8 @@ class VerificationResult:
     holder: str | None = field(default=None, repr=False)
     statuses: tuple[StatusFinding, ...] = ()
     status_lists: tuple[ListFinding, ...] = ()
+    certificates: tuple[Mapping[str, Any], ...] = ()
+    """The ``zhengzhao`` members of the credentials that carry one, with their position."""
 
     @property
     def valid(self) -> bool:
@@ -184,7 +186,9 @@ class VerificationResult:
         """JSON form for APIs (no personal data: digests, codes, the index height).
 
         ``statuses`` (what check (4) read, per credential) only when it read any;
-        ``statusList`` (the Bitstring Status List check) only for entries it checked.
+        ``statusList`` (the Bitstring Status List check) only for entries it checked;
+        ``zhengzhao`` (each certificate's 证照标识, agency, trust grade) only when a
+        credential carries the member.
         """
         document: dict[str, Any] = {
             "kind": self.kind,
@@ -197,6 +201,8 @@ class VerificationResult:
             document["statuses"] = [s.to_json() for s in self.statuses]
         if self.status_lists:
             document["statusList"] = [s.to_json() for s in self.status_lists]
+        if self.certificates:
+            document["zhengzhao"] = [dict(c) for c in self.certificates]
         return document
 
 
@@ -343,11 +349,13 @@ def finish(
     *,
     lists: Sequence[ListFinding] = (),
     unregistered: bool = False,
+    certificates: Sequence[Mapping[str, Any]] = (),
 ) -> VerificationResult:
     """The verification result: VALID only when every applicable check is VALID.
 
     ``on_chain``: the statuses check (4) read, in the order of ``digests``; ``lists``:
-    the Bitstring Status List findings. ``unregistered``: the caller found, for each
+    the Bitstring Status List findings; ``certificates``: the credentials' ``zhengzhao``
+    members (``zhengzhao_member.reported``). ``unregistered``: the caller found, for each
     credential, nothing wrong but an issuer outside the registry (``only_unregistered``
     of each, the presentation's own check included): an INVALID verdict becomes
     ``UNREGISTERED_ISSUER``.
@@ -378,4 +386,5 @@ def finish(
         holder,
         tuple(on_chain),
         tuple(lists),
+        tuple(certificates),
     )

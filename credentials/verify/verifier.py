@@ -76,6 +76,7 @@ from credentials.verify.config import VerifierConfig
 from credentials.verify.foreign import MixedPresentation
 from credentials.verify.outcome import Failed, Passed
 from credentials.verify.parse import (
+    ParsedCredential,
     ParsedPresentation,
     load_presentation,
 )
@@ -93,6 +94,7 @@ from credentials.verify.status_list_check import (
     list_urls,
     prefetch,
 )
+from credentials.verify.zhengzhao_member import reported
 from ledger.audit.events import Caller, EventInput, Outcome
 from ledger.chain.index import ChainIndex
 from ledger.crypto.sm3 import sm3
@@ -178,6 +180,11 @@ def _proof_mismatch(proof: object, expected: ExpectedProof) -> Failed | None:
                 "the presentation's proof does not carry the domain of options.domain",
             )
     return None
+
+
+def _tongban_document(credential: object) -> dict[str, Any] | None:
+    """The document of a credential that passed Tongban's check (0), else None."""
+    return credential.document if isinstance(credential, ParsedCredential) else None
 
 
 class Verifier:
@@ -430,6 +437,7 @@ class Verifier:
             statuses,
             lists=lists,
             unregistered=unregistered,
+            certificates=reported([_tongban_document(c) for c in parsed.credentials]),
         )
 
     def _presentation(
