@@ -18,13 +18,21 @@ from api.cli.common import (
     print_json_line,
     print_text,
 )
-from api.province.clients import ApiClient, ClientError, ClientRegistry, IssuedClient, Role
+from api.province.clients import (
+    ALL_AGENCIES,
+    AgencyScope,
+    ApiClient,
+    ClientError,
+    ClientRegistry,
+    IssuedClient,
+    Role,
+)
 from api.runtime.settings import Settings, SettingsError
 from api.runtime.store import open_store
 from ledger.audit.events import format_time
 
 clients_app = typer.Typer(
-    help="Create, list and revoke API clients; bind them to TLS client certificates.",
+    help="Create, list, update and revoke API clients; bind them to TLS client certificates.",
     no_args_is_help=True,
 )
 
@@ -37,6 +45,20 @@ CertOption = Annotated[
         dir_okay=False,
     ),
 ]
+
+AgenciesOption = Annotated[
+    str | None,
+    typer.Option(
+        "--agencies",
+        help="Comma-separated 统一社会信用代码 of the registered agencies the client may issue "
+        "for ('' for none; see `tongban agencies list`).",
+    ),
+]
+
+
+def parse_agencies(text: str) -> list[str]:
+    """The codes of ``--agencies CODE,CODE`` (empty items ignored, so ``''`` is none)."""
+    return [part.strip() for part in text.split(",") if part.strip()]
 
 
 @contextmanager
@@ -67,7 +89,14 @@ def _describe(client: ApiClient) -> dict[str, object]:
         "createdAt": format_time(client.created_at_ms),
         "revokedAt": None if revoked_at is None else format_time(revoked_at),
         "active": client.active,
+        "agencies": None if client.agencies is None else sorted(client.agencies),
     }
+
+
+def _agencies_text(agencies: AgencyScope) -> str:
+    if agencies is None:
+        return "every agency of the province"
+    return ", ".join(sorted(agencies)) or "none"
 
 
 def _create(
@@ -77,11 +106,12 @@ def _create(
     roles: list[Role],
     client_id: str | None,
     fingerprint: bytes | None,
+    agencies: list[str],
 ) -> IssuedClient:
     try:
         if fingerprint is not None and registry.find_by_certificate(fingerprint) is not None:
             raise SettingsError("that certificate key is bound to another client")
-        issued = registry.create(name, org, roles, client_id=client_id)
+        issued = registry.create(name, org, roles, client_id=client_id, agencies=agencies)
         if fingerprint is not None:
             registry.bind_certificate(issued.client.client_id, fingerprint)
     except ClientError as exc:
@@ -98,15 +128,20 @@ def clients_create(
         str | None, typer.Option("--id", help="Client id (default: random).")
     ] = None,
     cert: CertOption = None,
+    agencies: AgenciesOption = None,
     config: ConfigOption = None,
     data_dir: DataDirOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Create a client and print its token: the only time the token is shown."""
+    """Create a client and print its token: the only time the token is shown.
+
+    An issuer client issues only for the agencies ``--agencies`` names (none without it).
+    """
     settings = load_cli_settings(config, data_dir, None, None)
     fingerprint = _fingerprint(cert)
+    codes = parse_agencies(agencies or "")
     with _registry(settings) as registry:
-        issued = _create(registry, name, org, role, client_id, fingerprint)
+        issued = _create(registry, name, org, role, client_id, fingerprint, codes)
     description = {**_describe(issued.client), "token": issued.token}
     if fingerprint is not None:
         description["certificateSpkiSha256"] = fingerprint.hex()
@@ -116,6 +151,8 @@ def clients_create(
     roles = ", ".join(sorted(r.value for r in issued.client.roles))
     out.print(f"client {issued.client.client_id} ({roles})")
     out.print(f"token  {issued.token}", highlight=False)
+    if Role.ISSUER in issued.client.roles:
+        print_text(f"issues for {_agencies_text(issued.client.agencies)}")
     out.print("[yellow]store the token now: it is not kept and cannot be shown again[/]")
 
 
@@ -135,6 +172,38 @@ def clients_list(
         out.print(
             f"{client['clientId']:<28} {state:<8} {client['organisation']:<10} {client['name']}"
         )
+
+
+@clients_app.command("update")
+def clients_update(
+    client_id: Annotated[str, typer.Argument(help="The client to change.")],
+    agencies: AgenciesOption = None,
+    all_agencies: Annotated[
+        bool,
+        typer.Option(
+            "--all-agencies",
+            help="Let the client issue for every agency of the province.",
+            metavar="",
+        ),
+    ] = False,
+    config: ConfigOption = None,
+    data_dir: DataDirOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Change the agencies a client may issue for; takes effect at once in every worker."""
+    if (agencies is not None) == all_agencies:
+        raise SettingsError("give either --agencies CODE,CODE or --all-agencies")
+    scope = ALL_AGENCIES if all_agencies else parse_agencies(agencies or "")
+    settings = load_cli_settings(config, data_dir, None, None)
+    try:
+        with _registry(settings) as registry:
+            client = registry.set_agencies(client_id, scope)
+    except ClientError as exc:
+        raise SettingsError(str(exc)) from None
+    if as_json:
+        print_json_line(_describe(client))
+        return
+    print_text(f"{client.client_id} issues for {_agencies_text(client.agencies)}")
 
 
 @clients_app.command("revoke")

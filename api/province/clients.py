@@ -11,6 +11,14 @@ is shown once, when the client is created; the store keeps only its SM3 hash,
 and a request's token is looked up by hash. Revocation is immediate for every
 worker because nothing is cached. Records are never deleted.
 
+An issuing client names the issuing agencies (颁发机构) it may issue for
+(``agencies``: their 统一社会信用代码, registered in
+``credentials.zhengzhao.agencies``). A client created without naming any may
+issue for none; ``None`` means every agency of the province, which is what the
+clients registered before agencies existed were given by the migration that
+added them, so they keep working until an operator narrows them
+(docs/agencies.md).
+
 A client may also be bound to a TLS client certificate by the SHA-256 of its
 SubjectPublicKeyInfo (``bind_certificate``): a request over TLS presenting a
 certificate with that public key authenticates as the client, whoever signed
@@ -24,10 +32,11 @@ import re
 import secrets
 import string
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 
 from api.errors import ApiError, FieldRule, ProblemCode
+from credentials.zhengzhao.agencies import AgencyInputError, get_agency, validate_code
 from ledger.audit.errors import EventRejectedError
 from ledger.audit.events import Caller
 from ledger.clock import now_ms
@@ -36,7 +45,9 @@ from ledger.store.database import Database, Row, Transaction
 from ledger.store.migrations import Migration, migrate
 
 __all__ = [
+    "ALL_AGENCIES",
     "TOKEN_PREFIX",
+    "AgencyScope",
     "ApiClient",
     "ClientConflictError",
     "ClientError",
@@ -74,7 +85,24 @@ MIGRATIONS = (
             "CREATE UNIQUE INDEX api_clients_cert_spki ON api_clients (cert_spki)",
         ),
     ),
+    Migration(
+        3,
+        "issuing agencies of a client",
+        (
+            # Comma-separated agency codes; NULL is every agency of the province, which
+            # is what the clients that exist when this runs keep (docs/agencies.md).
+            "ALTER TABLE api_clients ADD COLUMN agencies TEXT",
+        ),
+    ),
 )
+
+AgencyScope = frozenset[str] | None
+"""The agencies a client may issue for: their codes, or None for every agency of the province."""
+
+ALL_AGENCIES: AgencyScope = None
+"""The scope of a client that may issue for every agency of the province."""
+
+_AGENCIES_MAX = 1000
 
 TOKEN_PREFIX = "tb_"  # noqa: S105 - a prefix, not a secret
 """Every token starts with this, so secret scanners can find leaked ones."""
@@ -85,7 +113,7 @@ _NAME_MAX = 100
 SPKI_FINGERPRINT_BYTES = 32
 """Length of a certificate binding: a SHA-256 digest."""
 _ID_ALPHABET = string.ascii_lowercase
-_COLUMNS = "client_id, name, organisation, roles, created_at_ms, revoked_at_ms"
+_COLUMNS = "client_id, name, organisation, roles, created_at_ms, revoked_at_ms, agencies"
 
 
 class Role(StrEnum):
@@ -138,11 +166,17 @@ class ApiClient:
     roles: frozenset[Role]
     created_at_ms: int
     revoked_at_ms: int | None = None
+    agencies: AgencyScope = ALL_AGENCIES
+    """The codes of the agencies the client may issue for; None: every one of the province."""
 
     @property
     def active(self) -> bool:
         """Whether the client is not revoked."""
         return self.revoked_at_ms is None
+
+    def may_issue_for(self, agency_code: str) -> bool:
+        """Whether the client may issue for the agency ``agency_code`` (if it may issue at all)."""
+        return self.agencies is None or agency_code in self.agencies
 
     @property
     def caller(self) -> Caller:
@@ -205,10 +239,15 @@ def _check_name(name: str) -> None:
         )
 
 
+def _stored_agencies(agencies: AgencyScope) -> str | None:
+    return None if agencies is None else ",".join(sorted(agencies))
+
+
 def _from_row(row: Row) -> ApiClient:
     roles = frozenset(Role(r) for r in str(row[3]).split(",") if r)
     revoked = None if row[5] is None else int(row[5])
-    return ApiClient(str(row[0]), str(row[1]), str(row[2]), roles, int(row[4]), revoked)
+    agencies = None if row[6] is None else frozenset(c for c in str(row[6]).split(",") if c)
+    return ApiClient(str(row[0]), str(row[1]), str(row[2]), roles, int(row[4]), revoked, agencies)
 
 
 class ClientRegistry:
@@ -227,14 +266,20 @@ class ClientRegistry:
         roles: Iterable[Role],
         *,
         client_id: str | None = None,
+        agencies: Iterable[str] | None = (),
     ) -> IssuedClient:
-        """Register a client and return it with its token (shown this once)."""
+        """Register a client and return it with its token (shown this once).
+
+        ``agencies``: the codes of the registered agencies it may issue for (none
+        by default); ``ALL_AGENCIES`` (None) for every agency of the province.
+        """
         chosen = client_id if client_id is not None else _new_client_id()
         role_set = frozenset(Role(r) for r in roles)
         if not role_set:
             raise InvalidClientError("roles", "must name at least one role")
         _check_identity(chosen, organisation)
         _check_name(name)
+        scope = self._check_agencies(agencies)
         token = new_token()
         now = self.clock()
         with self.db.write() as tx:
@@ -242,7 +287,7 @@ class ClientRegistry:
                 raise ClientConflictError("a client with that id exists")
             tx.execute(
                 "INSERT INTO api_clients (client_id, name, organisation, roles, token_hash, "
-                "created_at_ms) VALUES (?, ?, ?, ?, ?, ?)",
+                "created_at_ms, agencies) VALUES (?, ?, ?, ?, ?, ?, ?)",
                 (
                     chosen,
                     name,
@@ -250,9 +295,46 @@ class ClientRegistry:
                     ",".join(sorted(r.value for r in role_set)),
                     hash_token(token),
                     now,
+                    _stored_agencies(scope),
                 ),
             )
-        return IssuedClient(ApiClient(chosen, name, organisation, role_set, now), token)
+        client = ApiClient(chosen, name, organisation, role_set, now, agencies=scope)
+        return IssuedClient(client, token)
+
+    def set_agencies(self, client_id: str, agencies: Iterable[str] | None) -> ApiClient:
+        """Replace the agencies ``client_id`` may issue for (None: every agency of the province).
+
+        Takes effect at once for every worker, as nothing is cached. Every code
+        must be a registered, active agency.
+        """
+        scope = self._check_agencies(agencies)
+        with self.db.write() as tx:
+            client = self._get(tx, client_id)
+            if client is None:
+                raise UnknownClientError("no client has that id")
+            tx.execute(
+                "UPDATE api_clients SET agencies = ? WHERE client_id = ?",
+                (_stored_agencies(scope), client_id),
+            )
+        return replace(client, agencies=scope)
+
+    def _check_agencies(self, agencies: Iterable[str] | None) -> AgencyScope:
+        if agencies is None:
+            return ALL_AGENCIES
+        codes = list(agencies)
+        if len(codes) > _AGENCIES_MAX:
+            raise InvalidClientError("agencies", f"must name at most {_AGENCIES_MAX} agencies")
+        for code in codes:
+            try:
+                validate_code(code, field="agencies")
+            except AgencyInputError as exc:
+                raise InvalidClientError("agencies", exc.rule) from None
+            found = get_agency(self.db, code)
+            if found is None or not found.active:
+                raise InvalidClientError(
+                    "agencies", "must name active agencies registered in this province"
+                )
+        return frozenset(codes)
 
     def get(self, client_id: str) -> ApiClient | None:
         """The client ``client_id`` (revoked or not), or None."""
@@ -344,14 +426,7 @@ class ClientRegistry:
             tx.execute(
                 "UPDATE api_clients SET revoked_at_ms = ? WHERE client_id = ?", (now, client_id)
             )
-        return ApiClient(
-            client.client_id,
-            client.name,
-            client.organisation,
-            client.roles,
-            client.created_at_ms,
-            now,
-        )
+        return replace(client, revoked_at_ms=now)
 
     def _get(self, tx: Transaction, client_id: str) -> ApiClient | None:
         row = tx.fetchone(
