@@ -21,6 +21,7 @@ reads it back. Only codes of this registry are ever written that way.
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
@@ -177,8 +178,15 @@ def _from_row(row: Row) -> RegisteredAgency:
     return RegisteredAgency(str(row[0]), str(row[1]), templates, int(row[3]), retired)
 
 
+_MIGRATED: weakref.WeakSet[Database] = weakref.WeakSet()
+
+
 def _migrated(db: Database) -> Database:
-    migrate(db, COMPONENT, MIGRATIONS)
+    # Once per store object: migrating opens a write transaction, and resolve runs
+    # on every issuance.
+    if db not in _MIGRATED:
+        migrate(db, COMPONENT, MIGRATIONS)
+        _MIGRATED.add(db)
     return db
 
 
