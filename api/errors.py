@@ -68,6 +68,9 @@ class ProblemCode(StrEnum):
     NO_SIGNING_KEY = "no-signing-key"
     ACCESS_LOG_UNAVAILABLE = "access-log-unavailable"
     IDEMPOTENCY_KEY_REUSED = "idempotency-key-reused"
+    # issuing agencies (403 / 422)
+    AGENCY_NOT_ALLOWED = "agency-not-allowed"
+    AGENCY_REFUSED = "agency-refused"
     # governance and issuer administration (add codes here)
     CHAIN_REFUSED = "chain-refused"
     KEY_ID_TAKEN = "key-id-taken"
@@ -106,6 +109,8 @@ _STATUS: dict[ProblemCode, int] = {
     ProblemCode.NO_SIGNING_KEY: 503,
     ProblemCode.ACCESS_LOG_UNAVAILABLE: 503,
     ProblemCode.IDEMPOTENCY_KEY_REUSED: 409,
+    ProblemCode.AGENCY_NOT_ALLOWED: 403,
+    ProblemCode.AGENCY_REFUSED: 422,
     ProblemCode.CHAIN_REFUSED: 409,
     ProblemCode.KEY_ID_TAKEN: 409,
     ProblemCode.KEY_NOT_COMPROMISED: 409,
@@ -142,6 +147,8 @@ _TITLE: dict[ProblemCode, str] = {
     ProblemCode.NO_SIGNING_KEY: "No signing key is registered and valid",
     ProblemCode.ACCESS_LOG_UNAVAILABLE: "The access event could not be recorded",
     ProblemCode.IDEMPOTENCY_KEY_REUSED: "The idempotency key was used for another request",
+    ProblemCode.AGENCY_NOT_ALLOWED: "This client may not issue for that agency",
+    ProblemCode.AGENCY_REFUSED: "The agency cannot issue this certificate",
     ProblemCode.CHAIN_REFUSED: "The contract refuses this operation now",
     ProblemCode.KEY_ID_TAKEN: "The key id is already in use",
     ProblemCode.KEY_NOT_COMPROMISED: "The key is not marked compromised on chain",
