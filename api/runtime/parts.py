@@ -180,6 +180,7 @@ def open_province(settings: Settings, plan: ChainPlan, *, writer: bool = False) 
             credential_anchor=addresses.credential_anchor,
             batch_size=settings.batch_size,
             batch_max_wait_ms=settings.batch_max_wait_ms,
+            jurisdiction=f"{settings.division_code:06d}",
         )
         # The constructor's signer is only a default: issuing passes the key ring's active one.
         issuer = CredentialIssuer(

@@ -13,6 +13,7 @@ from credentials.disclosure import reveal
 from credentials.errors import ConfigurationError
 from credentials.issuance.records import AnchoringState
 from credentials.templates import template_by_schema
+from credentials.zhengzhao.profile import MEMBER, Agency
 from ledger.store.database import Transaction
 
 
@@ -35,7 +36,8 @@ def affected_by_compromise(tx: Transaction, key_id: str, compromised_from: int) 
 def reissue_request(document: dict[str, Any]) -> IssueRequest:
     """The request that issues ``document`` again: same claims, holder and validity period.
 
-    The new credential gets a new ``id`` and new salts when it is issued.
+    The new credential gets a new ``id`` and new salts when it is issued, and, if
+    the old one had a ``zhengzhao`` member, a new 证照标识 for the same agency.
     """
     secured = secured_form(document)
     template = template_by_schema(str(secured["credentialSchema"]["id"]))
@@ -43,10 +45,16 @@ def reissue_request(document: dict[str, Any]) -> IssueRequest:
         raise ConfigurationError("a stored credential names an unknown schema")
     subject = reveal(secured["credentialSubject"], document.get("disclosures", []))
     holder = str(subject.pop("id"))
+    member = secured.get(MEMBER)
+    agency = None
+    if isinstance(member, dict) and isinstance(member.get("issuingAgency"), dict):
+        issuing = member["issuingAgency"]
+        agency = Agency(code=str(issuing["code"]), name=str(issuing["name"]))
     return IssueRequest(
         template=template.name,
         holder=holder,
         claims=subject,
         valid_from=str(secured["validFrom"]),
         valid_until=secured.get("validUntil"),
+        agency=agency,
     )

@@ -99,6 +99,9 @@ def _request_json(request: CredentialRequest) -> dict[str, Any]:
         document["validFrom"] = request.valid_from
     if request.valid_until is not None:
         document["validUntil"] = request.valid_until
+    # Only when named, so the hashes of keys stored before agencies existed stay the same.
+    if request.agency is not None:
+        document["agency"] = {"code": request.agency.code, "name": request.agency.name}
     return document
 
 

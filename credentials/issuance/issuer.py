@@ -29,6 +29,7 @@ from credentials.issuance import (
     status_changes,
     status_entries,
     status_slots,
+    zhengzhao_ids,
 )
 from credentials.issuance.idempotency import Idempotency, KeyedIssue, Replay, StoredKey
 from credentials.issuance.records import (
@@ -44,6 +45,7 @@ from credentials.issuance.store import BatchPlacement, IssuedRow, prepare
 from credentials.signing import SigningPool, sign_in_process
 from credentials.status import DigestStatus, StatusAction, StatusReason
 from credentials.submitted import CredentialRequest, SubmittedCredential
+from credentials.zhengzhao import serials
 from ledger.clock import now_ms
 from ledger.crypto import sm4
 from ledger.crypto.signer import Signer
@@ -91,6 +93,7 @@ class CredentialIssuer:
         self._check_signer(signer, pool)
         prepare(db, config)
         status_slots.prepare(db)
+        serials.prepare(db)
 
     def _check_signer(self, signer: Signer, pool: SigningPool | None) -> None:
         try:
@@ -130,8 +133,8 @@ class CredentialIssuer:
         if not requests:
             return []
         now = self.clock()
-        signed, slots = self._sign(requests, signer, pool, now)
-        self._store(signed, slots, _lookup_ids(requests, signed), now, None)
+        signed, slots, zz_ids = self._sign(requests, signer, pool, now)
+        self._store(signed, slots, zz_ids, _lookup_ids(requests, signed), now, None)
         return signed
 
     def issue_once(
@@ -158,8 +161,9 @@ class CredentialIssuer:
             found = idempotency.find(tx, key, now, self.idempotency_ttl_ms)
         if found is not None:
             return self._replay(found, key)
-        signed, slots = self._sign(requests, signer, pool, now)
-        raced = self._store(signed, slots, _lookup_ids(requests, signed), now, key)
+        # Only here, past the replay: a retried key answers its stored identifiers.
+        signed, slots, zz_ids = self._sign(requests, signer, pool, now)
+        raced = self._store(signed, slots, zz_ids, _lookup_ids(requests, signed), now, key)
         if raced is not None:
             return self._replay(raced, key)
         return KeyedIssue(signed, Replay.NEW)
@@ -177,6 +181,17 @@ class CredentialIssuer:
             raise UnknownCredentialError("no credential issued here has this id")
         return bytes(row[0])
 
+    def digest_by_zhengzhao_id(self, identifier: str) -> bytes:
+        """The digest of the credential issued here with 证照标识 ``identifier`` (one indexed read).
+
+        Raises ``UnknownCredentialError`` when no credential issued here has it.
+        """
+        with self.db.read() as tx:
+            digest = zhengzhao_ids.digest_of(tx, identifier)
+        if digest is None:
+            raise UnknownCredentialError("no credential issued here has this identifier")
+        return digest
+
     def prune_idempotency_keys(self) -> int:
         """Delete the expired idempotency keys now (keyed issuance also does it as it goes)."""
         with self.db.write() as tx:
@@ -188,8 +203,14 @@ class CredentialIssuer:
         signer: Signer | None,
         pool: SigningPool | None,
         now: int,
-    ) -> tuple[list[SignedCredential], list[Slot]]:
-        """Reserve status list slots (when a base URL is known), then build and sign."""
+    ) -> tuple[list[SignedCredential], list[Slot], list[str | None]]:
+        """Allocate 证照标识 and status list slots (when a base URL is known), build and sign.
+
+        Returns the credentials, their slots and, per credential, its 证照标识 or None.
+        """
+        requests, zz_ids = zhengzhao_ids.assign(
+            self.db, requests, self.config.jurisdiction, now_ms=now
+        )
         base = self.status_base() if self.status_base is not None else None
         slots: list[Slot] = []
         if base is not None:
@@ -213,7 +234,7 @@ class CredentialIssuer:
                 issuer_id=self.config.issuer_id,
                 now_ms=now,
             )
-        return signed, slots
+        return signed, slots, zz_ids
 
     def _seal(self, credential: SignedCredential) -> bytes:
         return sm4.seal(self.data_key, credential.body, credential.digest)
@@ -222,11 +243,12 @@ class CredentialIssuer:
         self,
         signed: Sequence[SignedCredential],
         slots: Sequence[Slot],
+        zz_ids: Sequence[str | None],
         ids: Sequence[tuple[str, bytes]],
         now: int,
         key: Idempotency | None,
     ) -> StoredKey | None:
-        """Store ``signed``, their lookup ``ids``, and ``key`` with their digests.
+        """Store ``signed``, their 证照标识 ``zz_ids``, lookup ``ids``, and ``key`` with digests.
 
         Returns None, or a race winner's row: if another request stored ``key``
         first, nothing is stored. Raises ``CredentialIdTakenError`` (nothing stored)
@@ -249,6 +271,7 @@ class CredentialIssuer:
             tx.executemany("INSERT INTO cred_ids (credential_id, digest) VALUES (?, ?)", ids)
             if slots:
                 status_slots.bind(tx, zip(slots, [c.digest for c in signed], strict=True))
+            zhengzhao_ids.bind(tx, zip(zz_ids, [c.digest for c in signed], strict=True))
             if key is not None:
                 idempotency.record(tx, key, [c.digest for c in signed], now, ttl)
         return None

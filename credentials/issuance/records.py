@@ -9,6 +9,8 @@ from credentials.credential import SignedCredential
 from credentials.did import issuer_did
 from credentials.errors import ConfigurationError
 from credentials.status import StatusAction
+from credentials.zhengzhao.division import parse_division_code
+from credentials.zhengzhao.errors import IdentifierError
 from ledger.chain.node.client import checksum
 
 BATCH_KIND = "credential_batch"
@@ -33,9 +35,18 @@ class IssuerConfig:
     credential_anchor: str
     batch_size: int = 1000
     batch_max_wait_ms: int = 5_000
+    jurisdiction: str | None = None
+    """The province's GB/T 2260 code (six digits), the 管辖属地编码 of its certificates."""
 
     def __post_init__(self) -> None:
-        """Check ranges (a batch holds 1..2^20 credentials)."""
+        """Check ranges (a batch holds 1..2^20 credentials) and the jurisdiction code."""
+        if self.jurisdiction is not None:
+            try:
+                parse_division_code(self.jurisdiction, field="jurisdiction")
+            except IdentifierError as exc:
+                raise ConfigurationError(
+                    f"the jurisdiction is not a GB/T 2260 code: {exc}"
+                ) from None
         if not 1 <= self.batch_size <= 2**20:
             raise ConfigurationError("batch_size must be between 1 and 1,048,576")
         if self.batch_max_wait_ms < 0:

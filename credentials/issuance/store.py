@@ -90,9 +90,20 @@ MIGRATIONS = (
             )""",
         ),
     ),
+    Migration(
+        4,
+        "zhengzhao identifiers",
+        (
+            # The 证照标识 of each certificate that has one (credentials.issuance.zhengzhao_ids).
+            """CREATE TABLE cred_zhengzhao (
+                identifier TEXT PRIMARY KEY,
+                digest BLOB NOT NULL UNIQUE
+            )""",
+        ),
+    ),
 )
 """The issuer's schema (component ``credentials``): ``cred_idempotency`` is version 2,
-``cred_ids`` version 3."""
+``cred_ids`` version 3, ``cred_zhengzhao`` version 4."""
 
 
 def prepare(db: Database, config: IssuerConfig) -> None:
