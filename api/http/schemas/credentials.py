@@ -126,6 +126,14 @@ class IssueIn(InputModel):
         "the credential's `relatedResource` by SM3 (docs/certificate-file.md); "
         "`tongban document digest FILE` prints this member.",
     )
+    agency: str | None = Field(
+        default=None,
+        max_length=32,
+        description="The issuing agency (颁发机构) by its 统一社会信用代码: one this client "
+        "may issue for (403 `agency-not-allowed` otherwise), registered, active and allowed "
+        "the template (422 `agency-refused` otherwise). May be left out when the client may "
+        "issue the template for exactly one agency (docs/agencies.md).",
+    )
 
 
 class BatchIssueIn(InputModel):
