@@ -38,14 +38,27 @@ $(STAMPS)/postgresql:
 	fi
 	@touch $@
 
+# The printed certificate's CJK font (api/paper/render.py; docs/paper-certificate.md):
+# Debian's fonts-wqy-microhei, installed here when run as root, else asked for.
+$(STAMPS)/fonts:
+	@mkdir -p $(STAMPS)
+	@if find /usr/share/fonts /usr/local/share/fonts -name wqy-microhei.ttc 2>/dev/null | grep -q .; then :; \
+	elif [ "$$(id -u)" = 0 ]; then \
+		apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends fonts-wqy-microhei; \
+	else \
+		echo "The CJK font for printed certificates is missing: ask an administrator to install Debian's fonts-wqy-microhei package (apt-get install -y fonts-wqy-microhei)" >&2; \
+		exit 1; \
+	fi
+	@touch $@
+
 ## Start the province service on the embedded chain, seeded with the demo consortium
 ## (Ctrl-C stops it; TONGBAN_DEMO=0 starts it without the demo).
-run: deps
+run: deps $(STAMPS)/fonts
 	TONGBAN_DEMO=$${TONGBAN_DEMO:-1} TONGBAN_LOG_FORMAT=$${TONGBAN_LOG_FORMAT:-text} $(BIN)/tongban serve
 
 ## Lint, type check, contract reproducibility, then the whole test suite, one file per
 ## worker process (TB_TEST_WORKERS, default 2: most tests wait on nodes and servers).
-test: deps $(STAMPS)/postgresql lint typecheck contracts-check
+test: deps $(STAMPS)/postgresql $(STAMPS)/fonts lint typecheck contracts-check
 	$(BIN)/pytest -n $${TB_TEST_WORKERS:-2} --dist loadfile
 
 ## Not part of `make test`: kill -9 the service 50 times (TB_E2E_KILLS) while
