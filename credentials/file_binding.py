@@ -56,11 +56,14 @@ __all__ = [
     "SM3_MULTIHASH_PREFIX",
     "CertificateFile",
     "FileBindingError",
+    "FileFacts",
     "certificate_file_from_request",
     "certificate_file_from_resource",
+    "check_facts",
     "check_file",
     "describe_file",
     "file_digest",
+    "inspect_file",
     "is_certificate_file_entry",
     "named_file",
     "sniff_media_type",
@@ -289,8 +292,32 @@ def named_file(credential: Mapping[str, Any]) -> CertificateFile | None:
     return found
 
 
+@dataclass(frozen=True)
+class FileFacts:
+    """What a given file is: SM3 digest, media type, size in bytes.
+
+    ``media_type`` is what the bytes show, None when they are neither OFD nor PDF.
+    """
+
+    digest: bytes
+    media_type: str | None
+    size: int
+
+
+def inspect_file(data: bytes) -> FileFacts:
+    """The ``FileFacts`` of ``data`` (one SM3 pass over it)."""
+    return FileFacts(file_digest(data), sniff_media_type(data), len(data))
+
+
 def check_file(credential: Mapping[str, Any], data: bytes) -> Passed[CertificateFile] | Failed:
-    """Whether ``data`` is exactly the file ``credential`` names.
+    """Whether ``data`` is exactly the file ``credential`` names (``check_facts``)."""
+    return check_facts(credential, inspect_file(data))
+
+
+def check_facts(
+    credential: Mapping[str, Any], facts: FileFacts
+) -> Passed[CertificateFile] | Failed:
+    """Whether the file of ``facts`` is exactly the file ``credential`` names.
 
     ``file_not_named`` (no certificate file entry, or a malformed one),
     ``file_media_type_mismatch`` (the bytes are not the kind named),
@@ -307,7 +334,7 @@ def check_file(credential: Mapping[str, Any], data: bytes) -> Passed[Certificate
     if named is None:
         return Failed(Reason.FILE_NOT_NAMED, "the credential names no certificate file")
     at = _entry_pointer(credential)
-    kind = sniff_media_type(data)
+    kind = facts.media_type
     if kind != named.media_type:
         shown = "neither a PDF nor an OFD document" if kind is None else _NAMES[kind]
         return Failed(
@@ -315,13 +342,13 @@ def check_file(credential: Mapping[str, Any], data: bytes) -> Passed[Certificate
             f"the credential names {_NAMES[named.media_type]}; the file is {shown}",
             f"{at}/mediaType",
         )
-    if len(data) != named.size:
+    if facts.size != named.size:
         return Failed(
             Reason.FILE_SIZE_MISMATCH,
-            f"the file has {len(data)} bytes; the credential names a file of {named.size}",
+            f"the file has {facts.size} bytes; the credential names a file of {named.size}",
             f"{at}/fileSize",
         )
-    if file_digest(data) != named.digest:
+    if facts.digest != named.digest:
         return Failed(
             Reason.FILE_DIGEST_MISMATCH,
             "the file's SM3 digest is not the one the credential names: another file",

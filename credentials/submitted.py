@@ -19,7 +19,11 @@ Tongban's profile of a submitted credential:
 - ``validFrom`` (1.1: ``issuanceDate``) defaults to the issuance time;
 - a credential whose type is a certificate template's follows the template: it is
   built by the template dialect's code from its subject (``id`` = the holder's SM2
-  ``did:key``, the claims), so the template's schema and disclosure rules apply;
+  ``did:key``, the claims), so the template's schema and disclosure rules apply; its
+  ``relatedResource``, if any, is one entry: the certificate file
+  (``credentials.file_binding``);
+- any ``relatedResource`` entry whose ``id`` says it is a certificate file
+  (``urn:tongban:certificate-file:sm3:``) is one, well formed, and the only one;
 - otherwise the claims of a single ``credentialSubject`` may be made selectively
   disclosable: ``disclosable`` lists their JSON pointers (Tongban's option), or
   ``mandatory`` lists what is always revealed (the SD cryptosuites'
@@ -47,6 +51,12 @@ from credentials.credential import (
 from credentials.did import issuer_did
 from credentials.disclosure import claim_name, parse_pointer, secure_claims
 from credentials.errors import NotConformingError, nameable
+from credentials.file_binding import (
+    RELATED_RESOURCE,
+    CertificateFile,
+    FileBindingError,
+    named_file,
+)
 from credentials.ijson import CREDENTIAL_LIMITS, check
 from credentials.templates import Template, sd_slots_for, template_by_type
 from credentials.times import format_ms
@@ -96,6 +106,7 @@ _TEMPLATE_MEMBERS = frozenset(
         "validUntil",
         "credentialSchema",
         "credentialSubject",
+        RELATED_RESOURCE,
     }
 )
 
@@ -213,6 +224,28 @@ def _disclosable(
     return names
 
 
+def _certificate_file(credential: Mapping[str, Any]) -> CertificateFile | None:
+    """The certificate file ``credential`` names, refusing a malformed or second entry."""
+    try:
+        return named_file(credential)
+    except FileBindingError as broken:
+        raise _refuse(broken.pointer, broken.rule) from None
+
+
+def _template_file(credential: Mapping[str, Any]) -> CertificateFile | None:
+    """A certificate's ``relatedResource``: nothing, or the one certificate file entry."""
+    if RELATED_RESOURCE not in credential:
+        return None
+    named = _certificate_file(credential)
+    if named is None or len(as_list(credential[RELATED_RESOURCE])) != 1:
+        raise _refuse(
+            f"/{RELATED_RESOURCE}",
+            "a certificate's related resource is its certificate file, one entry "
+            "(docs/certificate-file.md)",
+        )
+    return named
+
+
 def _template_request(
     credential: Mapping[str, Any], template: Template, submitted: SubmittedCredential
 ) -> IssueRequest:
@@ -244,6 +277,7 @@ def _template_request(
         valid_from=credential.get("validFrom"),
         valid_until=credential.get("validUntil"),
         credential_status=submitted.credential_status,
+        related_file=_template_file(credential),
     )
 
 
@@ -285,6 +319,7 @@ def build_submitted(
         if "_sd" in subject:
             at = f"/credentialSubject/{index}" if model.subject_is_array else "/credentialSubject"
             raise _refuse(f"{at}/_sd", "is added by the issuer")
+    _certificate_file(credential)
     template = submitted_template(credential)
     if template is not None:
         request = _template_request(credential, template, submitted)

@@ -15,6 +15,7 @@ from api.http.routes import (
     credentials,
     dids,
     docs,
+    documents,
     governance,
     health,
     issuer_admin,
@@ -36,6 +37,7 @@ api_router.include_router(clients.router)
 # Verification first: its fixed paths (/credentials/verify) precede /credentials/{digest}.
 api_router.include_router(verification.router)
 api_router.include_router(verification_batch.router)
+api_router.include_router(documents.router)
 api_router.include_router(credentials.router)
 api_router.include_router(dids.router)
 api_router.include_router(templates.router)

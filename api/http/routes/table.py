@@ -94,6 +94,7 @@ ROUTE_TABLE: dict[tuple[str, str], RouteUse] = {
     ("POST", "/credentials/verify"): _personal("credential.verify"),
     ("POST", "/credentials/verify/batch"): _personal("credential.verify"),
     ("POST", "/presentations/verify"): _personal("presentation.verify"),
+    ("POST", "/documents/verify"): _personal("credential.verify"),
     ("GET", "/dids/{did}"): NONE,
     # the certificate catalogue
     ("GET", "/templates"): NONE,
