@@ -31,6 +31,7 @@ from ledger.chain.node.transactions import NonceManager
 from ledger.chain.outbox import OutboxProcessor
 from ledger.crypto.keystore import Keystore, ScryptParams
 from ledger.crypto.sm2 import Sm2PrivateKey
+from tests.helpers.agencies import register_test_agency
 from tests.helpers.contracts import GD, ZJ, World
 from tests.helpers.server import ApiServer, Reply
 
@@ -134,9 +135,14 @@ def build_province(
     parts.keyring.refresh()
     context = parts.context()
     tokens = {}
+    agencies = [register_test_agency(context.db)]
     for role in Role:
         issued = context.clients.create(
-            f"{role.value} app", ORGS[issuer_id], [role], client_id=f"{role.value}-app"
+            f"{role.value} app",
+            ORGS[issuer_id],
+            [role],
+            client_id=f"{role.value}-app",
+            agencies=agencies,
         )
         tokens[role] = issued.token
     server = ApiServer(create_app(context))

@@ -40,6 +40,7 @@ from ledger.crypto.signer import LocalSigner
 from ledger.crypto.sm2 import Sm2PrivateKey
 from ledger.store.database import Database
 from ledger.store.sqlite import SqliteDatabase
+from tests.helpers.agencies import register_test_agency
 from tests.helpers.contracts import ZJ, World
 from tests.helpers.stores import StoreTarget
 
@@ -167,9 +168,10 @@ class Province:
             limits=limits,
         )
         self.tokens: dict[Role, str] = {}
+        agencies = [register_test_agency(self.db)]
         for role in Role:
             issued = self.context.clients.create(
-                f"{role.value} app", ORG, [role], client_id=f"{role.value}-app"
+                f"{role.value} app", ORG, [role], client_id=f"{role.value}-app", agencies=agencies
             )
             self.tokens[role] = issued.token
         self.app = create_app(self.context)

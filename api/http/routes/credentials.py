@@ -16,6 +16,14 @@ another body it is a 409 ``idempotency-key-reused``. A keyed issuance's
 a crash lost between storing the credentials and logging them: no answer
 without its events, and never two for one credential.
 
+Every certificate is issued for an issuing agency (颁发机构) the client may issue
+for (``api.province.issuing_agency``): the Tongban dialect names it in
+``agency`` (per request in a batch), the VC API dialect in ``options.agency``
+(the VC API's options are extensible; a member of the credential would be
+the caller writing what the issuer signs). The agency goes into the
+credential (``IssueRequest.agency``) and is the ``actorOrg`` of the
+``credential.issue`` event (``credentials.zhengzhao.agencies.event_org``).
+
 Anchoring state, anchor proofs and statuses carry digests and chain positions
 only. Refusals of the credential store are answered by the problem table; only
 issuing translates its own, to name the request's field.
@@ -80,6 +88,7 @@ from api.http.schemas.vcapi import (
 )
 from api.province.access import Declaration, access_event, record_access
 from api.province.clients import Role
+from api.province.issuing_agency import agency_caller, issuing_agency
 from credentials.credential import IssueRequest, SignedCredential, holder_of
 from credentials.did import issuer_did
 from credentials.errors import CredentialError, UnknownCredentialError
@@ -93,6 +102,7 @@ from credentials.issuance import (
 )
 from credentials.status import StatusAction, StatusReason
 from credentials.submitted import CredentialRequest, SubmittedCredential
+from credentials.zhengzhao.profile import Agency
 from ledger.audit.events import Caller, EventInput, Outcome
 from ledger.audit.log import AuditLog
 from ledger.chain.index import ChainIndex
@@ -194,6 +204,36 @@ def _record_issue_events(
         record_access(audit_log, caller, foreign)
 
 
+def _with_agency(
+    context: ProvinceContext,
+    principal: Principal,
+    request: IssueRequest,
+    code: str | None,
+    field: str,
+) -> IssueRequest:
+    agency = issuing_agency(context.db, principal.client, request.template, code, field=field)
+    return request if agency is None else replace(request, agency=agency)
+
+
+def _agency_of(request: CredentialRequest) -> Agency | None:
+    return getattr(request, "agency", None)
+
+
+def _record_by_agency(
+    context: ProvinceContext,
+    caller: Caller,
+    requests: Sequence[CredentialRequest],
+    events: list[EventInput],
+    keyed: bool,
+) -> None:
+    # One group commit per agency: the agency is the events' actorOrg.
+    groups: dict[Agency | None, list[EventInput]] = {}
+    for request, event in zip(requests, events, strict=True):
+        groups.setdefault(_agency_of(request), []).append(event)
+    for agency, grouped in groups.items():
+        _record_issue_events(context.audit_log, agency_caller(caller, agency), grouped, keyed)
+
+
 def _issued_json(credential: SignedCredential) -> dict[str, Any]:
     # Just stored: the writer has not sealed it into a batch yet.
     return credential_json(
@@ -271,7 +311,7 @@ def _issue(
     ]
     if key is not None:
         events = [_keyed_event(e, c.digest_hex) for e, c in zip(events, signed, strict=True)]
-    _record_issue_events(context.audit_log, principal.caller, events, key is not None)
+    _record_by_agency(context, principal.caller, requests, events, key is not None)
     if replay is Replay.REPLAYED:
         # The anchoring as it is now, and the anchor proof once final.
         answers = issuer.answers([c.digest for c in signed])
@@ -302,7 +342,9 @@ def issue(
     201 ``CredentialOut``); both or neither is 400. Logged as ``credential.issue``.
     """
     request: CredentialRequest = (
-        submitted_credential(body) if isinstance(body, VcApiIssueIn) else issue_request(body)
+        submitted_credential(body)
+        if isinstance(body, VcApiIssueIn)
+        else _with_agency(context, principal, issue_request(body), body.agency, "/agency")
     )
     issued = _issue(
         context,
@@ -337,7 +379,10 @@ def issue_batch(
     request_id: RequestIdDep,
 ) -> JSONResponse:
     """Issue every request or none; a bad one is a 422 naming ``/requests/<i>/...``."""
-    requests = [issue_request(item) for item in body.requests]
+    requests = [
+        _with_agency(context, principal, issue_request(item), item.agency, f"/requests/{n}/agency")
+        for n, item in enumerate(body.requests)
+    ]
     issued = _issue(
         context,
         principal,
