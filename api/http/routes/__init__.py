@@ -20,6 +20,7 @@ from api.http.routes import (
     health,
     issuer_admin,
     operations,
+    paper,
     status_lists,
     templates,
     verification,
@@ -39,6 +40,7 @@ api_router.include_router(verification.router)
 api_router.include_router(verification_batch.router)
 api_router.include_router(documents.router)
 api_router.include_router(credentials.router)
+api_router.include_router(paper.router)
 api_router.include_router(dids.router)
 api_router.include_router(templates.router)
 api_router.include_router(governance.router)

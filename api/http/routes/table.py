@@ -86,6 +86,7 @@ ROUTE_TABLE: dict[tuple[str, str], RouteUse] = {
     ("GET", "/credentials/{digest}"): _personal("credential.read"),
     ("GET", "/credentials/{digest}/anchoring"): NONE,
     ("GET", "/credentials/{digest}/anchor-proof"): NONE,
+    ("GET", "/credentials/{digest}/certificate.pdf"): _personal("credential.print"),
     ("GET", "/credentials/{digest}/status"): NONE,
     ("POST", "/credentials/status"): NONE,
     ("GET", "/credentials/status-requests/{request_id}"): NONE,
