@@ -1,10 +1,11 @@
 """A small HTTP client for a province's API, used by the command line (``tongban issue`` ...).
 
-``RemoteApi(url, token)`` sends JSON with the bearer token and returns the
-decoded answer; a problem details answer raises ``RemoteApiError`` carrying
-its status, ``code`` and ``detail`` (which never quote personal data, so the
-message is safe to print). Only the standard library's ``http.client``: the
-command line needs no extra dependency.
+``RemoteApi(url, token)`` sends JSON (or bytes the caller encoded, with their
+``Content-Type``) with the bearer token and returns the decoded answer; a problem
+details answer raises ``RemoteApiError`` carrying its status, ``code`` and
+``detail`` (which never quote personal data, so the message is safe to print).
+Only the standard library's ``http.client``: the command line needs no extra
+dependency.
 """
 
 from __future__ import annotations
@@ -89,7 +90,11 @@ class RemoteApi:
         body: Any,
         headers: Mapping[str, str] | None,
     ) -> tuple[http.client.HTTPConnection, http.client.HTTPResponse]:
-        data = None if body is None else json.dumps(body, ensure_ascii=False).encode("utf-8")
+        # Bytes are a body the caller encoded (a multipart upload): its headers say what.
+        if isinstance(body, bytes) or body is None:
+            data = body
+        else:
+            data = json.dumps(body, ensure_ascii=False).encode("utf-8")
         connection = self._connection()
         try:
             connection.request(
@@ -139,7 +144,11 @@ class RemoteApi:
         *,
         headers: Mapping[str, str] | None = None,
     ) -> RemoteReply:
-        """Send one request; ``RemoteApiError`` unless the status is 2xx."""
+        """Send one request; ``RemoteApiError`` unless the status is 2xx.
+
+        ``body`` is JSON to encode, or bytes sent as they are (with ``headers``'
+        ``Content-Type``).
+        """
         connection, response = self._send(method, path, body, headers)
         try:
             raw = response.read()
