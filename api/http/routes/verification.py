@@ -3,7 +3,11 @@
 The verify routes speak the W3C VC API: ``{"verifiableCredential" |
 "verifiablePresentation": ..., "options": {...}}`` in, the VC API verification
 result (``verified``, ``problemDetails``, ``results``, the echo) and Tongban's
-members (verdict, checks, index height, digests, statuses) out. What is a
+members (verdict, checks, index height, digests, statuses) out. A scanned printed
+certificate comes as an ``EnvelopedVerifiableCredential`` whose ``id`` is a
+``data:application/vnd.tongban.tb1,`` URL of the QR text (docs/paper-certificate.md):
+it is decoded and verified like any credential, check (6) saying that paper has no
+holder binding. What is a
 malformed request (400, nothing verified) and what a failed check (200,
 ``verified`` false) is decided in one place, ``credentials.verify.vcapi``; a
 body that is not JSON (400) or not the route's shape (422: unknown or missing
@@ -64,6 +68,10 @@ from api.province.access import (
     record_presentation,
 )
 from api.province.clients import Role
+from credentials.paper.codec import PaperCodecError
+from credentials.paper.codec import decode as decode_tb1
+from credentials.paper.envelope import scanned_text
+from credentials.paper.printing import on_paper
 from credentials.verify import CREDENTIAL_VERIFY, PRESENTATION_VERIFY, VerificationRequest, Verifier
 from credentials.verify.vcapi import Malformed, VcApiVerification, check_request, verify
 from ledger.audit.events import EventInput, format_time
@@ -197,8 +205,25 @@ def _request(principal: Principal, declared: Declaration, request_id: str) -> Ve
 
 
 def _evaluate_credential(verifier: Verifier, credential: Any, options: Any) -> VcApiVerification:
-    """``vcapi.verify`` of a credential the body reader decoded (its I-JSON checked once)."""
+    """``vcapi.verify`` of a credential the body reader decoded (its I-JSON checked once).
+
+    A scanned printed certificate (an enveloped TB1 payload, ``credentials.paper.envelope``)
+    is decoded first (400 naming ``/verifiableCredential/id`` if it is not TB1) and
+    verified like any credential; check (6) then says that paper has no holder binding.
+    """
     request = _checked(check_request("credential", credential, options))
+    try:
+        scanned = scanned_text(credential)
+        decoded = None if scanned is None else decode_tb1(scanned)
+    except PaperCodecError as error:
+        raise Problem(
+            ProblemCode.BAD_REQUEST,
+            "the scanned certificate is not a TB1 payload",
+            errors=[FieldIssue(field="/verifiableCredential/id", rule=str(error))],
+        ) from None
+    if decoded is not None:
+        result = on_paper(verifier.evaluate_parsed_credential(decoded))
+        return VcApiVerification("credential", result, decoded, request)
     result = verifier.evaluate_parsed_credential(credential)
     return VcApiVerification("credential", result, credential, request)
 
