@@ -5,6 +5,9 @@ route (``GET /templates``), the command line (``tongban templates``) and the
 OpenAPI examples share: its type and schema, and for every claim its JSON
 type, format, enumeration, pattern and length or range limits, whether it is
 required, whether it is disclosable, and the example the schema carries.
+``national`` is the template's GB/T 36903 metadata (``describe_national``): type
+code and name, defining authority, trust grade, the holder-ID type, and which
+claims are always shown, disclosable and printed.
 ``example_request(template, holder)`` is a complete ``POST /credentials/issue``
 body built from those examples (fictitious data), so an issuing system can
 start from a request that works.
@@ -17,12 +20,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from credentials.templates import TEMPLATES, Template
+from credentials.zhengzhao.profile import HOLDER_ID_TYPES
 
 __all__ = [
     "EXAMPLE_HOLDER",
     "ClaimDescription",
     "describe",
     "describe_all",
+    "describe_national",
     "example_claims",
     "example_request",
 ]
@@ -95,16 +100,55 @@ def example_request(template: Template, holder: str = EXAMPLE_HOLDER) -> dict[st
     return {"template": template.name, "holder": holder, "claims": example_claims(template)}
 
 
+def describe_national(template: Template) -> dict[str, Any] | None:
+    """The template's national metadata (camelCase JSON), or None if it has none.
+
+    ``alwaysShown`` and ``disclosable`` split the claims as credentials carry them;
+    ``printed`` names the claims a printed certificate shows (of those disclosed).
+    """
+    national = template.national
+    if national is None:
+        return None
+    out: dict[str, Any] = {
+        "typeCode": national.type_code,
+        "typeName": national.type_name,
+        "definingAuthority": national.defining_authority,
+        "trustGrade": national.trust_grade,
+    }
+    if national.usage_note is not None:
+        out["usageNote"] = national.usage_note
+    if national.holder_id_type is not None:
+        out["holderIdType"] = {
+            "code": national.holder_id_type,
+            "name": HOLDER_ID_TYPES[national.holder_id_type],
+        }
+    for key, claim in (
+        ("holderClaim", national.holder_claim),
+        ("holderIdClaim", national.holder_id_claim),
+        ("numberClaim", national.number_claim),
+    ):
+        if claim is not None:
+            out[key] = claim
+    out["alwaysShown"] = [c for c in template.claims if c in template.clear]
+    out["disclosable"] = [c for c in template.claims if c in template.disclosable]
+    out["printed"] = list(national.printed)
+    return out
+
+
 def describe(template: Template) -> dict[str, Any]:
-    """The catalogue entry of ``template`` (camelCase JSON)."""
-    return {
+    """The catalogue entry of ``template`` (camelCase JSON; ``national`` only when it has some)."""
+    entry: dict[str, Any] = {
         "name": template.name,
         "type": ["VerifiableCredential", template.type_],
         "title": template.title,
         "schemaId": template.schema_id,
-        "claims": [_claim(template, name).to_json() for name in template.claims],
-        "exampleRequest": example_request(template),
     }
+    national = describe_national(template)
+    if national is not None:
+        entry["national"] = national
+    entry["claims"] = [_claim(template, name).to_json() for name in template.claims]
+    entry["exampleRequest"] = example_request(template)
+    return entry
 
 
 def describe_all() -> list[dict[str, Any]]:

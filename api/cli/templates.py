@@ -1,7 +1,9 @@
 """``tongban templates``: the certificate catalogue, and an issue request to start from.
 
 The same description as ``GET /templates`` (``credentials.catalogue``): the
-packaged templates need no running service. ``--example NAME`` prints a
+packaged templates need no running service. Each template's national metadata
+(GB/T 36903: type code and name, defining authority, trust grade, holder-ID
+type, the claims always shown, disclosable and printed) comes first. ``--example NAME`` prints a
 complete ``POST /credentials/issue`` body of fictitious data for template
 NAME, to edit into a real request (``tongban issue --template ...`` or curl).
 """
@@ -29,6 +31,22 @@ def _rule(claim: dict[str, Any]) -> str:
     if "pattern" in claim:
         return f"pattern {claim['pattern']}"
     return str(claim["type"])
+
+
+def _national_lines(national: dict[str, Any]) -> list[str]:
+    holder = national.get("holderIdType")
+    holder_text = "-" if holder is None else f"{holder['code']} {holder['name']}"
+    held_in = national.get("holderIdClaim", "not carried")
+    return [
+        f"  证照类型 {national['typeCode']}  {national['typeName']}"
+        f"  (defined by {national['definingAuthority']})",
+        f"  信任等级 {national['trustGrade']}"
+        + (f"  note: {national['usageNote']}" if "usageNote" in national else ""),
+        f"  持证主体代码类型 {holder_text}  (claim: {held_in})",
+        f"  always shown: {', '.join(national['alwaysShown']) or '-'}",
+        f"  disclosable:  {', '.join(national['disclosable']) or '-'}",
+        f"  printed:      {', '.join(national['printed']) or '-'}",
+    ]
 
 
 def templates_command(
@@ -59,6 +77,8 @@ def templates_command(
     for name in sorted(TEMPLATES):
         entry = describe(TEMPLATES[name])
         print_text(f"{name}  {entry['title']}  ({entry['type'][1]})")
+        for line in _national_lines(entry["national"]) if "national" in entry else ():
+            print_text(line)
         for claim in entry["claims"]:
             flags = ("required" if claim["required"] else "optional") + (
                 ", disclosable" if claim["disclosable"] else ", always shown"

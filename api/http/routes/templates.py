@@ -1,7 +1,9 @@
 """``/templates``: the certificate catalogue, so an issuing system can fill a request.
 
-Each template with its claims (type, format, enumeration, limits, required,
-disclosable) and a complete example request of fictitious data, from
+Each template with its national metadata (GB/T 36903: type code and name,
+defining authority, trust grade, holder-ID type, the claims always shown,
+disclosable and printed), its claims (type, format, enumeration, limits,
+required, disclosable) and a complete example request of fictitious data, from
 ``credentials.catalogue``: the same description ``tongban templates`` prints.
 Any API client may read it; it holds no personal data.
 """

@@ -39,3 +39,25 @@ def test_example_prints_a_request_to_start_from() -> None:
     assert unknown.returncode == 2
     assert "driving-licence" not in unknown.stderr
     assert unknown.stderr.startswith("error: no such template")
+
+
+def test_text_shows_each_templates_national_metadata() -> None:
+    result = _run()
+    assert result.returncode == 0, result.stderr
+    for template in TEMPLATES.values():
+        national = template.national
+        assert national is not None, template.name
+        assert f"证照类型 {national.type_code}  {national.type_name}" in result.stdout
+        assert f"信任等级 {national.trust_grade}" in result.stdout
+    assert "持证主体代码类型 111 公民身份号码  (claim: citizenIdNumber)" in result.stdout
+    assert (
+        "持证主体代码类型 001 统一社会信用代码  (claim: unifiedSocialCreditCode)" in result.stdout
+    )
+
+
+def test_the_resident_certificate_example_is_a_request_of_that_template() -> None:
+    result = _run("--example", "resident-certificate", "--json")
+    assert result.returncode == 0, result.stderr
+    body = json.loads(result.stdout)
+    assert body == example_request(TEMPLATES["resident-certificate"])
+    assert set(body["claims"]) == set(TEMPLATES["resident-certificate"].claims)

@@ -7,7 +7,7 @@ from pathlib import Path
 from api.errors import ProblemCode
 from api.http.schemas.templates import TemplatesOut
 from api.province.clients import Role
-from credentials.catalogue import EXAMPLE_HOLDER, describe, example_claims
+from credentials.catalogue import EXAMPLE_HOLDER, describe, describe_national, example_claims
 from credentials.holder import Holder
 from credentials.schema import validate
 from credentials.templates import TEMPLATES
@@ -76,3 +76,25 @@ def test_each_example_request_issues_as_it_is(world: World, tmp_path: Path) -> N
             assert reply.status == 201, (template["name"], reply.text)
             credential = reply.json()["credential"]
             assert credential["type"] == template["type"]
+
+
+def test_the_catalogue_shows_each_templates_national_metadata(world: World, tmp_path: Path) -> None:
+    with served_province(world, tmp_path, ZJ) as zhejiang:
+        reply = zhejiang.request("GET", "/templates", Role.VERIFIER)
+        assert reply.status == 200, reply.text
+        by_name = {t["name"]: t for t in reply.json()["templates"]}
+    assert set(by_name) == set(TEMPLATES)
+    for name, template in TEMPLATES.items():
+        assert by_name[name]["national"] == describe_national(template), name
+    resident = by_name["resident-certificate"]["national"]
+    assert resident["typeName"] == "居民身份证明"
+    assert resident["holderIdType"] == {"code": "111", "name": "公民身份号码"}
+    # The citizen's identity number is a claim shown only when the holder discloses it.
+    assert resident["holderIdClaim"] == "citizenIdNumber"
+    assert "citizenIdNumber" in resident["disclosable"]
+    assert "citizenIdNumber" not in resident["alwaysShown"] + resident["printed"]
+    licence = by_name["business-licence"]["national"]
+    assert licence["holderIdType"]["code"] == "001"
+    assert licence["alwaysShown"] == ["unifiedSocialCreditCode", "enterpriseName"]
+    assert licence["trustGrade"] == "A"
+    assert licence["usageNote"]
