@@ -51,10 +51,17 @@ def member_for(
     return zhengzhao_member(national, AGENCY, str(identifier), "330106")
 
 
-def signed(template: str, member: Any, holder: Holder | None = None) -> dict[str, Any]:
+def signed(
+    template: str,
+    member: Any,
+    holder: Holder | None = None,
+    *,
+    claims: dict[str, Any] | None = None,
+    holder_did: str | None = None,
+) -> dict[str, Any]:
     """A credential of ``template`` signed by Zhejiang with ``member`` (None: without one)."""
-    who = holder or Holder.generate()
-    request_ = IssueRequest(template, who.did, CLAIMS_BY_TEMPLATE[template])
+    did = holder_did or (holder or Holder.generate()).did
+    request_ = IssueRequest(template, did, claims or CLAIMS_BY_TEMPLATE[template])
     _, secured, disclosures = build_credential(request_, chain_id=31337, issuer_id=1, now_ms=NOW)
     secured.pop(MEMBER, None)
     if member is not None:
