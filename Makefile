@@ -62,9 +62,11 @@ test: deps $(STAMPS)/postgresql $(STAMPS)/fonts lint typecheck contracts-check
 	$(BIN)/pytest -n $${TB_TEST_WORKERS:-2} --dist loadfile
 
 ## Not part of `make test`: kill -9 the service 50 times (TB_E2E_KILLS) while
-## `tongban issue --batch` issues a file; every line must be issued exactly once.
+## `tongban issue --batch` issues a file; every line must be issued exactly once. Then
+## 10,000 证照标识 (TB_ZZ_CERTIFICATES) from two issuing processes killed 3 times.
 soak: deps
 	TB_E2E_KILLS=$${TB_E2E_KILLS:-50} $(BIN)/pytest -q -s tests/e2e/test_issue_exactly_once.py
+	TB_ZZ_CERTIFICATES=$${TB_ZZ_CERTIFICATES:-10000} $(BIN)/pytest -q -s tests/e2e/test_identifier_allocation.py
 
 lint: deps
 	$(BIN)/ruff check .
