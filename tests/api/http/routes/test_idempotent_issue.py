@@ -22,6 +22,8 @@ from api.runtime.parts import open_province
 from credentials.credential import IssueRequest
 from credentials.holder import Holder
 from credentials.issuance import DEFAULT_TTL_MS, Idempotency, Replay, request_hash
+from credentials.zhengzhao.profile import Agency
+from tests.helpers.agencies import TEST_AGENCY, TEST_AGENCY_NAME
 from tests.helpers.contracts import ZJ, World
 from tests.helpers.provinces import ORGS, PERSONAL, ServedProvince, served_province
 from tests.helpers.routes import events, issue_body, problem
@@ -162,7 +164,11 @@ def test_a_batch_is_replayed_in_order_and_checked_whole(zhejiang: ServedProvince
 
 def test_keys_belong_to_their_client(zhejiang: ServedProvince) -> None:
     other = zhejiang.context.clients.create(
-        "second issuing system", ORGS[ZJ], [Role.ISSUER], client_id="issuer-two"
+        "second issuing system",
+        ORGS[ZJ],
+        [Role.ISSUER],
+        client_id="issuer-two",
+        agencies=[TEST_AGENCY],
     )
     body = issue_body(Holder.generate().did)
     mine = _digests(_post(zhejiang, "/credentials/issue", body))
@@ -204,7 +210,8 @@ def test_concurrent_retries_issue_once(zhejiang: ServedProvince) -> None:
 def test_a_replay_records_the_events_a_crash_lost(zhejiang: ServedProvince) -> None:
     holder = Holder.generate().did
     body = issue_body(holder)
-    request = IssueRequest(body["template"], holder, body["claims"])
+    agency = Agency(TEST_AGENCY, TEST_AGENCY_NAME)  # what the route resolves for this client
+    request = IssueRequest(body["template"], holder, body["claims"], agency=agency)
     key = Idempotency("issuer-app", KEY, request_hash("issue", [request]))
     # What a crash after the store's commit leaves: credential and key, no event.
     issued = zhejiang.parts.issuer.issue_once([request], key)
