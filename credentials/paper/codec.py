@@ -49,6 +49,9 @@ from credentials.ijson import CREDENTIAL_LIMITS, check
 from credentials.paper.base45 import Base45Error, b45decode, b45encode
 from credentials.status_list import status_entries
 from credentials.templates import template_by_type
+from credentials.zhengzhao.errors import IdentifierError
+from credentials.zhengzhao.identifier import ZhengzhaoId, parse_zhengzhao_id
+from credentials.zhengzhao.profile import MEMBER
 from ledger.merkle.hasher import TreeHasher
 from ledger.merkle.verify import root_from_inclusion_proof
 
@@ -439,6 +442,10 @@ def _tighten(credential: Mapping[str, Any]) -> dict[str, Any]:
     anchor = out.get(ANCHOR_MEMBER)
     if isinstance(anchor, dict):
         _tighten_anchor(anchor, issuer)
+    if isinstance(out.get(MEMBER), dict):
+        _tighten_zhengzhao(out[MEMBER])
+    if isinstance(issuer, str) and (numbers := _issuer_numbers(issuer)) is not None:
+        out["issuer"] = list(numbers)
     for entry in (
         out.get(RELATED_RESOURCE, []) if isinstance(out.get(RELATED_RESOURCE), list) else []
     ):
@@ -483,6 +490,48 @@ def _loosen_file(entry: object) -> object:
     return rebuilt | entry | {"id": RESOURCE_PREFIX + digest}
 
 
+def _issuer_numbers(issuer: str) -> tuple[int, int] | None:
+    """(chain id, issuer id) of a canonical ``did:tongban:<chain>:<issuer>``."""
+    parts = issuer.split(":")
+    if len(parts) != 4 or parts[:2] != ["did", "tongban"]:
+        return None
+    if not (parts[2].isdigit() and parts[3].isdigit()):
+        return None
+    numbers = int(parts[2]), int(parts[3])
+    return numbers if issuer_did(*numbers) == issuer else None
+
+
+def _tighten_zhengzhao(member: dict[str, Any]) -> None:
+    """The 证照标识 as ``[serial, version]`` when its type and agency codes are the member's."""
+    agency = member.get("issuingAgency")
+    try:
+        parsed = parse_zhengzhao_id(member.get("identifier"))
+    except IdentifierError:
+        return
+    if (
+        isinstance(agency, dict)
+        and parsed.type_code == member.get("typeCode")
+        and parsed.issuing_agency_code == agency.get("code")
+        and str(parsed) == member["identifier"]
+    ):
+        member["identifier"] = [parsed.serial_number, parsed.version]
+
+
+def _loosen_zhengzhao(member: dict[str, Any]) -> None:
+    short = member.get("identifier")
+    if not isinstance(short, list):
+        return
+    agency = member.get("issuingAgency")
+    if len(short) != 2 or not isinstance(agency, dict):
+        raise PaperCodecError("the payload's 证照标识 is not [serial, version]")
+    try:
+        member["identifier"] = str(
+            ZhengzhaoId(member.get("typeCode"), agency.get("code"), short[0], short[1])  # type: ignore[arg-type]
+        )
+    except (IdentifierError, TypeError):
+        raise PaperCodecError("the payload's 证照标识 fields are not valid") from None
+
+
 def _tighten_anchor(anchor: dict[str, Any], issuer: object) -> None:
     anchor.pop("root", None)
     if anchor.get("type") == ANCHOR_PROOF_TYPE:
@@ -505,6 +554,13 @@ def _tighten_anchor(anchor: dict[str, Any], issuer: object) -> None:
 def _loosen(short: dict[str, Any]) -> dict[str, Any]:
     out = short
     out.setdefault("@context", list(CONTEXT))
+    issuer = out.get("issuer")
+    if isinstance(issuer, list):
+        if len(issuer) != 2 or not all(type(n) is int and n >= 0 for n in issuer):
+            raise PaperCodecError("the payload's issuer is not [chain id, issuer id]")
+        out["issuer"] = issuer_did(issuer[0], issuer[1])
+    if isinstance(out.get(MEMBER), dict):
+        _loosen_zhengzhao(out[MEMBER])
     if isinstance(out.get("type"), str):
         out["type"] = ["VerifiableCredential", out["type"]]
     types = out.get("type")
