@@ -23,6 +23,8 @@ from api.http.schemas.credentials import (
 from api.province.clients import Role
 from credentials.anchor_proof import AnchorProof
 from credentials.holder import Holder
+from credentials.zhengzhao.agencies import event_org
+from tests.helpers.agencies import TEST_AGENCY
 from tests.helpers.contracts import GD, ZJ, World
 from tests.helpers.credentials import DEGREE_CLAIMS
 from tests.helpers.provinces import ORGS, PERSONAL, ServedProvince, served_province
@@ -110,10 +112,11 @@ def test_issued_credential_is_anchored_read_and_verified_by_the_other_province(
         # Issue and read are in Zhejiang's log; the verification is in Guangdong's.
         issued_event, read_event = events(zhejiang)
         subject = zhejiang.parts.audit_log.pseudonyms.subject(holder.did)
+        # The issuing client acted for the agency: it is the event's organisation.
         assert (issued_event.action, issued_event.actor, issued_event.actor_org) == (
             "credential.issue",
             "issuer-app",
-            ORGS[ZJ],
+            event_org(TEST_AGENCY),
         )
         assert (read_event.action, read_event.actor) == ("credential.read", "holder-app")
         for event, request_id in ((issued_event, issue_request_id), (read_event, read_request_id)):
