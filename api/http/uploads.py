@@ -11,12 +11,14 @@ Starlette and FastAPI use), and refused as soon as it breaks a rule:
   does not take, a part given twice, a part missing, or a body that is not
   multipart at all or ends before its closing boundary: 400 ``bad-request``.
 
-Nothing of a part's content is ever quoted in a problem or logged: problems name
-the part (when its name is one the route takes) and the rule.
+Nothing of a part's content is ever quoted in a problem or logged (the parser's
+own warnings, which quote a byte of a malformed body, go to a silenced logger):
+problems name the part (when its name is one the route takes) and the rule.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -38,6 +40,9 @@ FORM_DATA = "multipart/form-data"
 
 _MAX_HEADERS = 4
 _MAX_HEADER_BYTES = 1024
+# The parser logs the offending byte of a malformed body; a part's bytes stay out of
+# every log, so its logger is one no record passes (the problem names the rule).
+_SILENT = logging.Logger("python_multipart.silenced", logging.CRITICAL + 1)
 
 
 @dataclass(frozen=True)
@@ -178,6 +183,7 @@ async def read_form(request: Request, wanted: FormParts) -> dict[str, UploadedPa
         )
     except ValueError:
         raise _bad("the boundary is not acceptable") from None
+    parser.logger = _SILENT
     received = 0
     try:
         async for chunk in request.stream():
