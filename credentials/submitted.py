@@ -61,6 +61,7 @@ from credentials.ijson import CREDENTIAL_LIMITS, check
 from credentials.templates import Template, sd_slots_for, template_by_type
 from credentials.times import format_ms
 from credentials.vcdm import DataModel, ModelViolation, as_list, check_credential
+from credentials.zhengzhao.profile import Agency
 from ledger.crypto.signer import Signer
 
 __all__ = [
@@ -128,6 +129,9 @@ class SubmittedCredential:
     mandatory: tuple[str, ...] | None = None
     credential_id: str | None = None
     credential_status: tuple[Mapping[str, Any], ...] = ()
+    agency: Agency | None = None
+    """The issuing agency (VC API ``options.agency``, resolved by the API); a template's
+    credential is issued for it (``IssueRequest.agency``)."""
 
     @property
     def holder(self) -> str | None:
@@ -277,6 +281,7 @@ def _template_request(
         valid_from=credential.get("validFrom"),
         valid_until=credential.get("validUntil"),
         credential_status=submitted.credential_status,
+        agency=submitted.agency,
         related_file=_template_file(credential),
     )
 
