@@ -63,6 +63,13 @@ class VcApiIssueOptions(InputModel):
         "with which it may not be combined.",
         json_schema_extra={"items": {"type": "string", "pattern": _POINTER}},
     )
+    agency: str | None = Field(
+        default=None,
+        max_length=32,
+        description="Tongban extension (the VC API's options are extensible): the issuing "
+        "agency (颁发机构) of a certificate template's credential, by its 统一社会信用代码; "
+        "left out, the one agency this client may issue the template for (docs/agencies.md).",
+    )
 
     @model_validator(mode="after")
     def _one_way_to_choose(self) -> VcApiIssueOptions:
