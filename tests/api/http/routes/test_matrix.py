@@ -79,6 +79,15 @@ ROUTES: list[tuple[str, str, dict[str, Any], set[Role] | None]] = [
         {"json_body": {"verifiablePresentation": {}}, "headers": PERSONAL},
         {VER},
     ),
+    (
+        "POST",
+        "/documents/verify",
+        {
+            "body": b"",
+            "headers": {**PERSONAL, "Content-Type": "multipart/form-data; boundary=x"},
+        },
+        {VER},
+    ),
     ("POST", "/credentials/issue", {"json_body": {}, "headers": PERSONAL}, {ISS}),
     (
         "POST",

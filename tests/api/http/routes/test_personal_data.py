@@ -40,6 +40,7 @@ from credentials.holder import Holder
 from ledger.audit.citizen_request import request_payload
 from ledger.audit.events import AccessEvent
 from tests.helpers.admin_province import admin_province, drive
+from tests.helpers.certificate_files import form_body, sample_pdf
 from tests.helpers.contracts import GD, ZJ, World
 from tests.helpers.provinces import PERSONAL, ServedProvince, served_province
 from tests.helpers.routes import issue_body
@@ -198,6 +199,16 @@ def _verify(call: Calls, holder: Holder, credential: dict[str, Any]) -> None:
         headers=PERSONAL,
     )
     assert shown.json()["verdict"] == "VALID", shown.text
+    # The credential names no file: a verification all the same (file_not_named), one event.
+    body, content_type = form_body({"file": sample_pdf(), "credential": credential})
+    document = call(
+        "POST",
+        "/documents/verify",
+        Role.VERIFIER,
+        body=body,
+        headers={**PERSONAL, "Content-Type": content_type},
+    )
+    assert document.json()["file"]["reasonCode"] == "file_not_named", document.text
     call("GET", "/dids/{did}", Role.VERIFIER, path=f"/dids/{holder.did}")
     call("GET", "/templates", Role.ISSUER)
     call("GET", "/templates/{name}", Role.ISSUER, path="/templates/degree-certificate")
