@@ -88,7 +88,7 @@ from api.http.schemas.vcapi import (
 )
 from api.province.access import Declaration, access_event, record_access
 from api.province.clients import Role
-from api.province.issuing_agency import agency_caller, issuing_agency
+from api.province.issuing_agency import AgencyRefusedError, agency_caller, issuing_agency
 from credentials.credential import IssueRequest, SignedCredential, holder_of
 from credentials.did import issuer_did
 from credentials.errors import CredentialError, UnknownCredentialError
@@ -101,7 +101,7 @@ from credentials.issuance import (
     request_hash,
 )
 from credentials.status import StatusAction, StatusReason
-from credentials.submitted import CredentialRequest, SubmittedCredential
+from credentials.submitted import CredentialRequest, SubmittedCredential, submitted_template
 from credentials.zhengzhao.profile import Agency
 from ledger.audit.events import Caller, EventInput, Outcome
 from ledger.audit.log import AuditLog
@@ -215,8 +215,26 @@ def _with_agency(
     return request if agency is None else replace(request, agency=agency)
 
 
+def _submitted_with_agency(
+    context: ProvinceContext, principal: Principal, body: VcApiIssueIn
+) -> SubmittedCredential:
+    request = submitted_credential(body)
+    code, field = body.options.agency, "/options/agency"
+    template = submitted_template(body.credential)
+    if template is None:
+        if code is not None:
+            raise AgencyRefusedError(
+                ProblemCode.AGENCY_REFUSED,
+                field,
+                "only a credential of a certificate template is issued for an agency",
+            )
+        return request
+    agency = issuing_agency(context.db, principal.client, template.name, code, field=field)
+    return request if agency is None else replace(request, agency=agency)
+
+
 def _agency_of(request: CredentialRequest) -> Agency | None:
-    return getattr(request, "agency", None)
+    return request.agency
 
 
 def _record_by_agency(
@@ -342,7 +360,7 @@ def issue(
     201 ``CredentialOut``); both or neither is 400. Logged as ``credential.issue``.
     """
     request: CredentialRequest = (
-        submitted_credential(body)
+        _submitted_with_agency(context, principal, body)
         if isinstance(body, VcApiIssueIn)
         else _with_agency(context, principal, issue_request(body), body.agency, "/agency")
     )
