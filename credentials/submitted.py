@@ -132,6 +132,9 @@ class SubmittedCredential:
     agency: Agency | None = None
     """The issuing agency (VC API ``options.agency``, resolved by the API); a template's
     credential is issued for it (``IssueRequest.agency``)."""
+    zhengzhao: Mapping[str, Any] | None = None
+    """A template credential's ``zhengzhao`` member, which the issuer builds once it
+    allocated the 证照标识 (``IssueRequest.zhengzhao``)."""
 
     @property
     def holder(self) -> str | None:
@@ -282,6 +285,7 @@ def _template_request(
         valid_until=credential.get("validUntil"),
         credential_status=submitted.credential_status,
         agency=submitted.agency,
+        zhengzhao=submitted.zhengzhao,
         related_file=_template_file(credential),
     )
 
