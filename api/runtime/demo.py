@@ -18,7 +18,9 @@ the first service was started in). The URL stays valid across restarts of
 the first service: its embedded chain keeps its port. Each
 province gets one demo API client per role, whose tokens are written once to
 ``<data dir>/demo/<division>/tokens.json`` (mode 0600): a demo convenience, since
-a real deployment shows a token once and keeps only its hash. Every demo
+a real deployment shows a token once and keeps only its hash. Each province
+also registers one fictitious issuing agency per template, which its demo
+clients may issue for (``api.runtime.demo_agencies``). Every demo
 keystore uses the published demo passphrases, which the service refuses on a
 real chain. Seeding is idempotent: a restart finds the issuers admitted and
 changes nothing.
@@ -45,6 +47,7 @@ from pathlib import Path
 from eth_account.signers.local import LocalAccount
 
 from api.province.clients import ClientRegistry, Role
+from api.runtime.demo_agencies import allow_demo_agencies, ensure_demo_agencies
 from api.runtime.settings import DEMO_EVM_PASSPHRASE, ENV_PREFIX, Settings
 from api.runtime.store import open_store
 from ledger.chain.contracts.consortium import ConsortiumAddresses
@@ -203,22 +206,29 @@ def _open_store(settings: Settings, province: DemoProvince) -> Database:
 
 
 def ensure_demo_clients(settings: Settings) -> dict[int, Path]:
-    """Create each demo province's API clients (one per role) once; returns the token files."""
+    """Create each demo province's API clients (one per role) once; returns the token files.
+
+    Registers the demo's issuing agencies first, at every start
+    (``api.runtime.demo_agencies``); the demo clients may issue for all of them.
+    """
     written = {}
     for province in DEMO_PROVINCES:
         path = tokens_path(settings, province.division_code)
         written[province.division_code] = path
-        if path.exists():
-            continue
         db = _open_store(settings, province)
         try:
             registry = ClientRegistry(db)
+            agencies = ensure_demo_agencies(db, province.division_code)
+            if path.exists():
+                allow_demo_agencies(registry, f"demo-{Role.ISSUER.value}", agencies)
+                continue
             tokens = {
                 role.value: registry.create(
                     f"demo {role.value}",
                     str(province.division_code),
                     [role],
                     client_id=f"demo-{role.value}",
+                    agencies=agencies,
                 ).token
                 for role in Role
             }
