@@ -3,7 +3,7 @@
 ``POST /credentials/verify`` takes, as ``verifiableCredential``, the VC Data
 Model's own form for a credential in another encoding::
 
-    {"@context": "https://www.w3.org/ns/credentials/v2",
+    {"@context": ["https://www.w3.org/ns/credentials/v2"],
      "type": "EnvelopedVerifiableCredential",
      "id": "data:application/vnd.tongban.tb1,TB1:..."}
 
@@ -38,7 +38,7 @@ _SAFE = "$*+-./:"
 def envelope(text: str) -> dict[str, Any]:
     """The ``EnvelopedVerifiableCredential`` carrying TB1 ``text``."""
     return {
-        "@context": CREDENTIALS_V2,
+        "@context": [CREDENTIALS_V2],
         "type": ENVELOPED_TYPE,
         "id": DATA_PREFIX + quote(text, safe=_SAFE),
     }
