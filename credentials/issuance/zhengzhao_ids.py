@@ -1,7 +1,8 @@
 """Giving each certificate its 证照标识 before it is signed, and finding it by identifier.
 
 A request of a template with national metadata (``Template.national``) that
-names its issuing agency (``IssueRequest.agency``) gets a ``zhengzhao`` member
+names its issuing agency (``IssueRequest.agency``, or a submitted credential of
+such a template with ``SubmittedCredential.agency``) gets a ``zhengzhao`` member
 (``credentials.zhengzhao.profile.zhengzhao_member``) whose identifier comes
 from the counter of its (type code, agency code)
 (``credentials.zhengzhao.serials``): one allocation transaction for every
@@ -21,12 +22,11 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterable, Sequence
 
-from credentials.credential import IssueRequest
 from credentials.errors import ConfigurationError, CredentialError, UnknownTemplateError
-from credentials.submitted import CredentialRequest
+from credentials.submitted import CredentialRequest, SubmittedCredential, submitted_template
 from credentials.templates import get_template
 from credentials.zhengzhao import serials
-from credentials.zhengzhao.profile import zhengzhao_member
+from credentials.zhengzhao.profile import NationalMetadata, zhengzhao_member
 from ledger.store.database import Database, Transaction
 
 __all__ = ["ZhengzhaoIdError", "assign", "bind", "digest_of"]
@@ -38,15 +38,25 @@ class ZhengzhaoIdError(CredentialError):
     code = "zhengzhao_id_error"
 
 
-def _pair(request: CredentialRequest) -> tuple[str, str] | None:
-    """The (type code, agency code) ``request`` needs an identifier of, or None."""
-    if not isinstance(request, IssueRequest) or request.agency is None:
+def _national(request: CredentialRequest) -> NationalMetadata | None:
+    """The national metadata of ``request``'s template, if it names an agency and has one."""
+    if request.agency is None:
         return None
+    if isinstance(request, SubmittedCredential):
+        template = submitted_template(request.credential)
+        return None if template is None else template.national
     try:
-        national = get_template(request.template).national
+        return get_template(request.template).national
     except UnknownTemplateError:
         return None  # the builder refuses it, with its own error
-    return None if national is None else (national.type_code, request.agency.code)
+
+
+def _pair(request: CredentialRequest) -> tuple[str, str] | None:
+    """The (type code, agency code) ``request`` needs an identifier of, or None."""
+    national = _national(request)
+    if national is None or request.agency is None:
+        return None
+    return national.type_code, request.agency.code
 
 
 def assign(
@@ -63,7 +73,7 @@ def assign(
     the province's GB/T 2260 code; without one, a request needing a member is a
     ``ConfigurationError`` (nothing is allocated).
     """
-    if any(isinstance(r, IssueRequest) and r.zhengzhao is not None for r in requests):
+    if any(r.zhengzhao is not None for r in requests):
         # Only an allocated identifier may be signed and bound: never one a caller brought.
         raise ConfigurationError("the issuer builds the zhengzhao member; a request has none")
     pairs = [_pair(request) for request in requests]
@@ -80,13 +90,11 @@ def assign(
     assigned: list[CredentialRequest] = []
     identifiers: list[str | None] = []
     for request, pair in zip(requests, pairs, strict=True):
-        if pair is None or not isinstance(request, IssueRequest) or request.agency is None:
+        national = _national(request)
+        if pair is None or national is None or request.agency is None:
             assigned.append(request)
             identifiers.append(None)
             continue
-        national = get_template(request.template).national
-        if national is None:  # pragma: no cover - _pair saw it set
-            raise ConfigurationError("a template lost its national metadata")
         identifier = str(next(next_of[pair]))
         member = zhengzhao_member(national, request.agency, identifier, jurisdiction)
         assigned.append(dataclasses.replace(request, zhengzhao=member))

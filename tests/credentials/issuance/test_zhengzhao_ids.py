@@ -29,6 +29,7 @@ from credentials.errors import ConfigurationError, UnknownCredentialError
 from credentials.holder import Holder
 from credentials.issuance import CredentialIssuer, Idempotency, IssuerConfig, Replay, request_hash
 from credentials.signing import SigningPool
+from credentials.submitted import SubmittedCredential
 from credentials.templates import TEMPLATES, get_template
 from credentials.zhengzhao.identifier import parse_zhengzhao_id
 from credentials.zhengzhao.profile import Agency, NationalMetadata
@@ -235,8 +236,7 @@ def test_the_signing_pool_writes_the_member_as_in_process_signing_does(db: Datab
     # The workers import the shipped templates only: the pool's requests cross as pickles,
     # so this template must be one they know.
     national = get_template("degree-certificate").national
-    if national is None:
-        pytest.skip("degree-certificate has no national metadata in this tree yet (H3)")
+    assert national is not None, "the shipped degree template declares its national metadata"
     with SigningPool(signer.key_id, ZJ_KEY, workers=1, chunk=2) as pool:
         issuer = CredentialIssuer(db, config, signer, data_key=sm4.generate_key(), pool=pool)
         issued = issuer.issue_many([_request(AGENCY, "degree-certificate") for _ in range(3)])
@@ -245,3 +245,31 @@ def test_the_signing_pool_writes_the_member_as_in_process_signing_does(db: Datab
     assert len({m["identifier"] for m in members}) == 3
     for credential in issued:
         assert credential_digest(credential.document) == credential.digest
+
+
+def test_a_submitted_certificate_of_a_national_template_gets_an_identifier(db: Database) -> None:
+    national = get_template("degree-certificate").national
+    assert national is not None, "the shipped degree template declares its national metadata"
+    credential = {
+        "@context": [
+            "https://www.w3.org/ns/credentials/v2",
+            "https://w3id.org/tongban/credentials/v1",
+        ],
+        "type": ["VerifiableCredential", "DegreeCertificate"],
+        "issuer": issuer_did(CHAIN_ID, ZJ),
+        "credentialSubject": {"id": Holder.generate().did, **DEGREE_CLAIMS},
+    }
+    issuer = _issuer(db)
+    issued = issuer.issue_many(
+        [SubmittedCredential(credential, agency=AGENCY), SubmittedCredential(credential)]
+    )
+    member = _member(issued[0].document)
+    assert (member["typeCode"], member["issuingAgency"]["code"]) == (
+        national.type_code,
+        AGENCY.code,
+    )
+    assert issuer.digest_by_zhengzhao_id(member["identifier"]) == issued[0].digest
+    assert "zhengzhao" not in issued[1].document
+    brought = SubmittedCredential(credential, agency=AGENCY, zhengzhao=member)
+    with pytest.raises(ConfigurationError, match="builds the zhengzhao member"):
+        issuer.issue(brought)
