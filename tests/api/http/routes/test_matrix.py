@@ -105,6 +105,7 @@ ROUTES: list[tuple[str, str, dict[str, Any], set[Role] | None]] = [
     ("GET", f"/credentials/{DIGEST}", {"headers": PERSONAL}, {ISS, HOL}),
     ("GET", f"/credentials/{DIGEST}/anchoring", {}, {ISS, HOL}),
     ("GET", f"/credentials/{DIGEST}/anchor-proof", {}, {ISS, HOL}),
+    ("GET", f"/credentials/{DIGEST}/certificate.pdf", {"headers": PERSONAL}, {ISS}),
     ("GET", f"/credentials/{DIGEST}/status", {}, {ISS, VER, HOL}),
     ("GET", f"/dids/{HOLDER_DID}", {}, ANY),
     ("GET", "/governance", {}, {GOV}),
