@@ -14,6 +14,7 @@ from typing import Annotated, Any, Literal
 from pydantic import ConfigDict, Field, WithJsonSchema
 
 from api.http.schemas.common import ApiModel, InputModel
+from api.http.schemas.zhengzhao import ZHENGZHAO_DESCRIPTION, ZhengzhaoOut
 from credentials.credential import IssueRequest
 from credentials.file_binding import MAX_FILE_BYTES, CertificateFile
 from credentials.issuance import AnchoringStatus, StatusRequest, StatusRequestProgress
@@ -530,26 +531,6 @@ class StatusListFindingOut(ApiModel):
     )
 
 
-class ZhengzhaoAgencyOut(ApiModel):
-    """颁发机构: the issuing agency's name and 统一社会信用代码."""
-
-    name: str
-    code: str
-
-
-class ZhengzhaoOut(ApiModel):
-    """The 电子证照 member of one credential, as signed (docs/zhengzhao-metadata.md)."""
-
-    credential: int = Field(description="The credential's position (0 for a credential alone).")
-    identifier: str = Field(description="证照标识 (GB/T 36904).")
-    type_code: str = Field(description="证照类型代码.")
-    type_name: str = Field(description="证照类型名称.")
-    issuing_agency: ZhengzhaoAgencyOut
-    jurisdiction: str = Field(description="管辖属地编码 (GB/T 2260).")
-    trust_grade: Literal["A", "B", "C", "D"] = Field(description="信任等级.")
-    usage_note: str | None = Field(default=None, description="The note of grade A.")
-
-
 class VerificationOut(ApiModel):
     """VC API VerificationResult, then Tongban's members: the verdict is in the body.
 
@@ -603,11 +584,7 @@ class VerificationOut(ApiModel):
         "`BitstringStatusListEntry` (absent when no credential carries one). Reported beside "
         "check 4 for Tongban credentials; for others it is their check 4.",
     )
-    zhengzhao: list[ZhengzhaoOut] | None = Field(
-        default=None,
-        description="Tongban extension: the `zhengzhao` member of each credential that "
-        "carries one (证照标识, agency, trust grade); absent when none does.",
-    )
+    zhengzhao: list[ZhengzhaoOut] | None = Field(default=None, description=ZHENGZHAO_DESCRIPTION)
 
 
 # -- DIDs ---------------------------------------------------------------------------------
