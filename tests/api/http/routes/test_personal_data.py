@@ -166,6 +166,10 @@ def _issue_and_read(call: Calls, holders: list[Holder]) -> tuple[str, dict[str, 
         template = "/credentials/{digest}/" + suffix
         call("GET", template, role, path=f"/credentials/{digest}/{suffix}")
     call("GET", "/credentials/{digest}/status", Role.VERIFIER, path=f"/credentials/{digest}/status")
+    printed = "/credentials/{digest}/certificate.pdf"
+    call(
+        "GET", printed, Role.ISSUER, path=f"/credentials/{digest}/certificate.pdf", headers=PERSONAL
+    )
     return digest, credential
 
 
