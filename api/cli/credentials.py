@@ -398,6 +398,16 @@ def verify_command(
             show_default=False,
         ),
     ] = None,
+    qr: Annotated[
+        Path | None,
+        typer.Option(
+            "--qr",
+            help="Verify the printed certificate whose QR code is in IMAGE (PNG, JPEG, "
+            "or the PDF) instead.",
+            metavar="IMAGE",
+            show_default=False,
+        ),
+    ] = None,
     purpose: Annotated[str, typer.Option(help=PURPOSE_HELP)] = "credential.verification",
     legal_basis: Annotated[str, typer.Option(help=LEGAL_BASIS_HELP)] = "prc.pipl.art13",
     url: UrlOption = None,
@@ -409,7 +419,23 @@ def verify_command(
     Prints the verdict and each numbered check. Exit status 0 when VALID, 1 when
     INVALID or ERROR, 2 when the document or the API could not be used. With
     ``--batch FILE``: one line per credential, exit status 0 only when every one verified.
+    With ``--qr IMAGE``: the QR code of a printed certificate, scanned from the image.
     """
+    if qr is not None:
+        if document is not None or batch is not None:
+            raise click.UsageError("give one of DOCUMENT, --batch FILE and --qr IMAGE")
+        from api.cli.paper import scan_qr, scanned_request
+
+        body = scanned_request(scan_qr(qr))
+        api = remote(url, token, what="the verifying province's API")
+        result = api.post("/credentials/verify", body, headers=declaration(purpose, legal_basis))
+        if as_json:
+            print_json_line(result)
+        else:
+            _print_result(result)
+        if result.get("verdict") != "VALID":
+            raise typer.Exit(1)
+        return
     if batch is not None:
         if document is not None:
             raise click.UsageError("give DOCUMENT or --batch FILE, not both")

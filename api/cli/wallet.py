@@ -336,6 +336,37 @@ def wallet_fetch_proofs(
         print_text(f"{outcome.digest} {outcome.state}")
 
 
+@wallet_app.command("print")
+def wallet_print(
+    digest: Annotated[
+        str, typer.Argument(help="The credential's digest (8 to 64 hex characters).")
+    ],
+    out: Annotated[
+        Path,
+        typer.Option("--out", help="Where to write the PDF.", metavar="FILE.pdf"),
+    ],
+    wallet: WalletOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Print a credential as a one-page A4 PDF with its QR code (offline).
+
+    The page and the QR disclose exactly the claims the credential's template
+    chooses for print, nothing else; anyone can verify the QR with ``tongban
+    verify --qr``. The credential needs its anchor proof (``wallet fetch-proofs``).
+    """
+    from api.cli.paper import print_to_file
+
+    stored = _open(wallet).get(digest)
+    summary = {"digest": stored.digest, **print_to_file(stored.credential, out)}
+    if as_json:
+        print_json_line(summary)
+        return
+    print_text(
+        f"wrote {summary['out']}: QR version {summary['qrVersion']}-M, "
+        f"{summary['qrCharacters']} characters; disclosed: {', '.join(summary['disclosed'])}"
+    )
+
+
 def _status_text(status: KnownStatus | None) -> str:
     if status is None:
         return "status not checked (tongban wallet status)"
