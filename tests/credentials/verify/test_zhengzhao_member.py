@@ -8,6 +8,7 @@ the result JSON); a credential without one verifies and reports as before.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Callable
 from typing import Any
@@ -17,6 +18,7 @@ import pytest
 from credentials.credential import IssueRequest, build_credential, sign_credential
 from credentials.did import issuer_did
 from credentials.holder import Holder
+from credentials.issuance import CredentialIssuer
 from credentials.reasons import CheckStatus, Reason
 from credentials.templates import TEMPLATES
 from credentials.times import format_ms
@@ -24,6 +26,7 @@ from credentials.verify.outcome import Failed, Passed
 from credentials.verify.parse import load_credential
 from credentials.zhengzhao.identifier import ZhengzhaoId
 from credentials.zhengzhao.profile import MEMBER, Agency, zhengzhao_member
+from ledger.crypto import sm4
 from ledger.crypto.signer import LocalSigner
 from tests.helpers.credentials import (
     CLAIMS_BY_TEMPLATE,
@@ -265,3 +268,25 @@ def test_a_presentation_reports_each_members_credential_by_position(
     result = guangdong.verifier.verify_presentation(presentation, request())
     assert result.check(0).status is CheckStatus.VALID
     assert result.to_json()["zhengzhao"] == [{"credential": 1, **member}]
+
+
+def test_a_certificate_issued_for_an_agency_verifies_valid_and_reports_its_member(
+    zhejiang: IssuingProvince, guangdong: VerifyingProvince, holder: Holder
+) -> None:
+    # Zhejiang's issuer with its GB/T 2260 code: the issuer builds the member (H1's path).
+    config = dataclasses.replace(zhejiang.config, jurisdiction="330000")
+    issuer = CredentialIssuer(zhejiang.db, config, SIGNER, data_key=sm4.generate_key())
+    claims = CLAIMS_BY_TEMPLATE["resident-certificate"]
+    (issued,) = issuer.issue_many(
+        [IssueRequest("resident-certificate", holder.did, claims, agency=AGENCY)]
+    )
+    zhejiang.anchor_all()
+    guangdong.sync()
+    credential = issuer.credential(issued.digest)
+    member = credential[MEMBER]
+    assert member["issuingAgency"] == {"name": AGENCY.name, "code": AGENCY.code}
+    result = guangdong.verifier.verify_credential(credential, request())
+    assert result.valid, result.checks
+    assert result.to_json()["zhengzhao"] == [{"credential": 0, **member}]
+    assert member["trustGrade"] == "A"
+    assert member["jurisdiction"] == "330000"
