@@ -70,7 +70,15 @@ def test_routes_document_auth_bodies_and_problems(document: dict[str, Any]) -> N
             assert problem["schema"]["$ref"] == "#/components/schemas/ProblemDetails"
         if "422" in op["responses"]:
             assert set(op["responses"]["422"]["content"]) == {"application/problem+json"}
-        if method == "post" and not path.endswith(BODYLESS_ACTIONS):
+        if method == "post" and "multipart/form-data" in op.get("requestBody", {}).get(
+            "content", {}
+        ):
+            # An upload (POST /documents/verify): its parts are documented in place.
+            form = op["requestBody"]["content"]["multipart/form-data"]["schema"]
+            assert form["additionalProperties"] is False, path
+            assert set(form["required"]) == set(form["properties"]), path
+            assert {"400", "413", "415"} <= set(op["responses"]), path
+        elif method == "post" and not path.endswith(BODYLESS_ACTIONS):
             body = op["requestBody"]["content"]["application/json"]["schema"]
             # A route with two dialects (#13) is oneOf their bodies, each a component.
             for branch in body.get("oneOf", [body]):
