@@ -13,10 +13,10 @@ from typing import Annotated, Any, Literal
 
 from pydantic import ConfigDict, Field, WithJsonSchema
 
+from api.http.schemas.certificate_file import CERTIFICATE_FILE_HELP, CertificateFileIn
 from api.http.schemas.common import ApiModel, InputModel
 from api.http.schemas.zhengzhao import ZHENGZHAO_DESCRIPTION, ZhengzhaoOut
 from credentials.credential import IssueRequest
-from credentials.file_binding import MAX_FILE_BYTES, CertificateFile
 from credentials.issuance import AnchoringStatus, StatusRequest, StatusRequestProgress
 from credentials.status import DigestStatus
 from credentials.times import format_seconds
@@ -31,7 +31,6 @@ __all__ = [
     "AnchoringOut",
     "BatchIssueIn",
     "BatchIssuedOut",
-    "CertificateFileIn",
     "ChallengeIn",
     "ChallengeOut",
     "CheckOut",
@@ -91,20 +90,6 @@ ActionName = Literal["revoke", "suspend", "reinstate"]
 # -- issuing ------------------------------------------------------------------------------
 
 
-class CertificateFileIn(InputModel):
-    """The certificate file a credential names: its SM3 digest, media type and size."""
-
-    digest_sm3: str = Field(
-        pattern=r"^[0-9a-f]{64}$", description="SM3 of the file's bytes, 64 lowercase hex."
-    )
-    media_type: Literal["application/ofd", "application/pdf"]
-    size: int = Field(ge=1, le=MAX_FILE_BYTES, description="The file's size in bytes.")
-
-    def certificate_file(self) -> CertificateFile:
-        """The domain value."""
-        return CertificateFile(bytes.fromhex(self.digest_sm3), self.media_type, self.size)
-
-
 class IssueIn(InputModel):
     """One credential to issue: a template, the holder, every claim in clear, the validity."""
 
@@ -122,10 +107,7 @@ class IssueIn(InputModel):
     )
     valid_until: str | None = Field(default=None, max_length=32, description=_DATE_TIME)
     certificate_file: CertificateFileIn | None = Field(
-        default=None,
-        description="The certificate file (OFD or PDF) the issuing system produced, named in "
-        "the credential's `relatedResource` by SM3 (docs/certificate-file.md); "
-        "`tongban document digest FILE` prints this member.",
+        default=None, description=CERTIFICATE_FILE_HELP
     )
     agency: str | None = Field(
         default=None,
