@@ -9,6 +9,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from api.http.routes import (
+    agencies,
     audit,
     citizen,
     clients,
@@ -35,6 +36,7 @@ api_router.include_router(docs.router)
 api_router.include_router(audit.router)
 api_router.include_router(citizen.router)
 api_router.include_router(clients.router)
+api_router.include_router(agencies.router)
 # Verification first: its fixed paths (/credentials/verify) precede /credentials/{digest}.
 api_router.include_router(verification.router)
 api_router.include_router(verification_batch.router)

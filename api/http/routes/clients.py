@@ -1,8 +1,10 @@
-"""``/clients``: the operator creates, lists and revokes API clients.
+"""``/clients``: the operator creates, lists and revokes API clients, and sets their agencies.
 
 A token is returned once, in the answer to its creation; listings carry no
 tokens and no token hashes. Creating and revoking clients are access-control
-changes and are logged (``api.client_create``, ``api.client_revoke``).
+changes and are logged (``api.client_create``, ``api.client_revoke``). So is
+setting the issuing agencies a client may issue for (``api.client_agencies``;
+docs/agencies.md): ``null`` is every agency of the province.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ router = APIRouter(prefix="/clients", tags=["clients"])
 _CREATE_PROBLEMS = problem_responses(400, 401, 403, 409, 413, 415, 422, 429, 503)
 _LIST_PROBLEMS = problem_responses(401, 403, 429, 503)
 _REVOKE_PROBLEMS = problem_responses(401, 403, 404, 409, 422, 429, 503)
+_AGENCIES_PROBLEMS = problem_responses(400, 401, 403, 404, 413, 415, 422, 429, 503)
 
 
 class ClientIn(InputModel):
@@ -42,6 +45,21 @@ class ClientIn(InputModel):
         description="Optional id (`[a-z0-9][a-z0-9_.:-]{0,127}`, no run of nine digits); "
         "generated when absent.",
     )
+    agencies: list[str] = Field(
+        default_factory=list,
+        max_length=1000,
+        description="统一社会信用代码 of the registered, active agencies an issuer client may "
+        "issue for; none when absent (docs/agencies.md).",
+    )
+
+
+class ClientAgenciesIn(InputModel):
+    """The agencies a client may issue for, replacing the ones it had."""
+
+    agencies: list[str] | None = Field(
+        max_length=1000,
+        description="Codes of registered, active agencies; `null`: every agency of the province.",
+    )
 
 
 class ClientOut(ApiModel):
@@ -54,6 +72,9 @@ class ClientOut(ApiModel):
     created_at: str
     revoked_at: str | None
     active: bool
+    agencies: list[str] | None = Field(
+        description="The agencies it may issue for; `null`: every agency of the province."
+    )
 
 
 class ClientCreated(ClientOut):
@@ -69,6 +90,7 @@ class ClientList(ApiModel):
 
 
 CLIENT_BODY = JsonBody(ClientIn)
+AGENCIES_BODY = JsonBody(ClientAgenciesIn)
 
 
 def _out(client: ApiClient) -> ClientOut:
@@ -80,6 +102,7 @@ def _out(client: ApiClient) -> ClientOut:
         created_at=format_time(client.created_at_ms),
         revoked_at=None if client.revoked_at_ms is None else format_time(client.revoked_at_ms),
         active=client.active,
+        agencies=None if client.agencies is None else sorted(client.agencies),
     )
 
 
@@ -110,7 +133,11 @@ def create_client(
 ) -> JSONResponse:
     """Register a client with ``roles`` for ``organisation``."""
     issued = context.clients.create(
-        body.name, body.organisation, body.roles, client_id=body.client_id
+        body.name,
+        body.organisation,
+        body.roles,
+        client_id=body.client_id,
+        agencies=body.agencies,
     )
     _log_change(context, principal.caller, "api.client_create", request_id)
     created = ClientCreated(**_out(issued.client).model_dump(by_alias=False), token=issued.token)
@@ -143,3 +170,23 @@ def revoke_client(
     revoked = context.clients.revoke(client_id)
     _log_change(context, principal.caller, "api.client_revoke", request_id)
     return _out(revoked)
+
+
+@router.post(
+    "/{client_id}/agencies",
+    response_model=ClientOut,
+    summary="Set the issuing agencies a client may issue for",
+    responses=_AGENCIES_PROBLEMS,
+    openapi_extra=AGENCIES_BODY.openapi,
+)
+def set_client_agencies(
+    principal: OperatorDep,
+    body: Annotated[ClientAgenciesIn, AGENCIES_BODY.depends],
+    context: ContextDep,
+    request_id: RequestIdDep,
+    client_id: Annotated[str, Path(max_length=128)],
+) -> ClientOut:
+    """Replace ``client_id``'s agencies; takes effect at once for every worker."""
+    changed = context.clients.set_agencies(client_id, body.agencies)
+    _log_change(context, principal.caller, "api.client_agencies", request_id)
+    return _out(changed)

@@ -80,6 +80,12 @@ ROUTE_TABLE: dict[tuple[str, str], RouteUse] = {
     ("POST", "/clients"): _administrative("api.client_create"),
     ("GET", "/clients"): NONE,
     ("POST", "/clients/{client_id}/revoke"): _administrative("api.client_revoke"),
+    ("POST", "/clients/{client_id}/agencies"): _administrative("api.client_agencies"),
+    # Issuing agencies (organisations, not people)
+    ("POST", "/agencies"): _administrative("api.agency_add"),
+    ("GET", "/agencies"): NONE,
+    ("PUT", "/agencies/{code}/templates"): _administrative("api.agency_templates"),
+    ("POST", "/agencies/{code}/retire"): _administrative("api.agency_retire"),
     # credentials: issuing and reading hold personal data; digests and chain state do not
     ("POST", "/credentials/issue"): _personal("credential.issue"),
     ("POST", "/credentials/issue/batch"): _personal("credential.issue"),
