@@ -63,7 +63,7 @@ _FORM_SLACK = 64 * 1024  # boundaries and part headers
 _RETRY_AFTER = "5"
 _FILE_CHECK = "certificate-file"
 
-_PROBLEMS = problem_responses(400, 401, 403, 413, 415, 429, 500, 503)
+_PROBLEMS = problem_responses(400, 401, 403, 413, 415, 422, 429, 500, 503)
 _PROBLEMS[400]["description"] = (
     "Not a well-formed multipart body with exactly the parts `file` and `credential` "
     "(`bad-request`, naming the part), the credential part not I-JSON (`invalid-json`, ...), "
@@ -74,6 +74,7 @@ _PROBLEMS[413]["description"] = (
     "beyond the API's body cap (`body-too-large`)."
 )
 _PROBLEMS[415]["description"] = f"The body is not `{FORM_DATA}` with a boundary."
+_PROBLEMS[422]["description"] = "`X-Purpose` or `X-Legal-Basis` missing or malformed."
 _PROBLEMS[500]["description"] = "The verifier failed unexpectedly (`internal-error`)."
 _PROBLEMS[503]["description"] = (
     "The verifier could not decide (`store-unavailable`), the access event could not be "

@@ -363,10 +363,14 @@ def _concrete_path(path: str, operation: dict[str, Any]) -> str:
 
 
 def _body_operations(document: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+    # JSON bodies only: an upload (multipart/form-data, POST /documents/verify) answers
+    # these with 415; its own hostile bodies are in tests/api/http/routes/test_document_verify.py.
     return [
         (path, operation)
         for (method, path), operation in _operations(document)
-        if method == "post" and "requestBody" in operation
+        if method == "post"
+        and "requestBody" in operation
+        and "application/json" in operation["requestBody"].get("content", {})
     ]
 
 
