@@ -102,6 +102,8 @@ def _request_json(request: CredentialRequest) -> dict[str, Any]:
     # Only when named, so the hashes of keys stored before agencies existed stay the same.
     if request.agency is not None:
         document["agency"] = {"code": request.agency.code, "name": request.agency.name}
+    if request.related_file is not None:
+        document["certificateFile"] = request.related_file.to_request_json()
     return document
 
 
