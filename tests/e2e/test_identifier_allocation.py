@@ -15,9 +15,15 @@ exactly one credential per request; the only gaps in the counters are
 allocations lost at a kill (at most one batch per kill), never an acknowledged
 identifier; and every key asked again answers the identifiers it answered first.
 
-This drives ``CredentialIssuer`` in its own processes rather than ``tongban
-serve``: the issue routes do not pass an agency yet (H2, issue #16), and the
-allocation, the signing and the store transaction are the ones the service runs.
+The second test does the same through the real service: province B of the
+demo (``tongban serve``: a supervisor and two HTTP worker processes on one
+SQLite store, on province A's chain) answers two issuing systems that send keyed
+batches of 50 degree certificates (``TB_ZZ_HTTP_CERTIFICATES``, default 1,000;
+the service resolves the demo's agency) and retry each until it is answered,
+while the test kills B's whole service with SIGKILL ``TB_ZZ_KILLS`` times and
+starts it again. The demo seeds B's clients and agencies into B's SQLite store,
+so this one runs on SQLite only; PostgreSQL is covered by the first test's
+issuing processes, which run the same allocation, signing and store transaction.
 """
 
 from __future__ import annotations
@@ -26,8 +32,10 @@ import json
 import os
 import random
 import signal
+import sqlite3
 import subprocess
 import sys
+import threading
 import time
 from collections import Counter, defaultdict
 from pathlib import Path
@@ -35,6 +43,7 @@ from typing import Any
 
 import pytest
 
+from api.client.remote import RemoteApi, RemoteApiError, RemoteReply
 from credentials.holder import Holder
 from credentials.issuance import Replay
 from credentials.templates import TEMPLATES
@@ -43,7 +52,7 @@ from ledger.crypto import sm4
 from ledger.crypto.sm2 import Sm2PrivateKey
 from tests.e2e import identifier_worker as worker_module
 from tests.helpers.credentials import DEGREE_CLAIMS
-from tests.helpers.processes import process_gone
+from tests.helpers.processes import Served, kill_service, process_gone, serve
 from tests.helpers.stores import StoreTarget
 
 CERTIFICATES = int(os.environ.get("TB_ZZ_CERTIFICATES", "2000"))
@@ -235,3 +244,143 @@ def test_identifiers_stay_distinct_and_acknowledged_ones_stored_across_kills(
         f"\n{store_target.engine}: {len(acked)} certificates, {report}, {replays} batches "
         f"answered by replay after a kill, {lost} serials lost at kills"
     )
+
+
+# -- the same over HTTP: the real service, its two HTTP worker processes, kill -9 ----------
+
+HTTP_CERTIFICATES = int(os.environ.get("TB_ZZ_HTTP_CERTIFICATES", "1000"))
+"""Certificates issued over HTTP (``make soak`` keeps the default: the service restarts
+dominate the time)."""
+ISSUING = {"X-Purpose": "credential.issuance", "X-Legal-Basis": "prc.pipl.art13"}
+
+
+class BatchClient:
+    """One issuing system: keyed batches over HTTP, each retried until it is answered."""
+
+    def __init__(self, number: int, batches: int, holders: list[str], token: str) -> None:
+        self.number, self.batches, self.holders, self.token = number, batches, holders, token
+        self.url = ""
+        self.answers: dict[int, list[dict[str, Any]]] = {}
+        self.retries = 0
+        self.failures: list[str] = []
+        self.thread = threading.Thread(target=self._run, daemon=True)
+
+    def body(self, batch: int) -> dict[str, Any]:
+        """Batch ``batch``'s body: the same on every try (the agency is left to the service)."""
+        requests = []
+        for i in range(BATCH):
+            claims = dict(DEGREE_CLAIMS, certificateNumber=f"{self.number}{batch:05d}{i:03d}")
+            holder = self.holders[i % len(self.holders)]
+            requests.append({"template": "degree-certificate", "holder": holder, "claims": claims})
+        return {"requests": requests}
+
+    def send(self, batch: int) -> RemoteReply:
+        """POST batch ``batch`` once under its key."""
+        headers = {**ISSUING, "Idempotency-Key": f"c{self.number}-b{batch}"}
+        api = RemoteApi(self.url, self.token, timeout=60)
+        return api.request("POST", "/credentials/issue/batch", self.body(batch), headers=headers)
+
+    def _run(self) -> None:
+        deadline = time.monotonic() + 300
+        for batch in range(self.batches):
+            while time.monotonic() < deadline:
+                try:
+                    reply = self.send(batch)
+                except RemoteApiError as exc:
+                    if exc.status not in (0, 502, 503):
+                        self.failures.append(f"batch {batch}: {exc.status} {exc.code}")
+                        return
+                    self.retries += 1
+                    time.sleep(0.1)  # the service is down or starting again
+                    continue
+                self.answers[batch] = reply.body["results"]
+                break
+
+
+def _sqlite_rows(store: Path, sql: str) -> list[tuple[Any, ...]]:
+    # Read-only beside the live service (WAL): a reader never blocks its writers.
+    connection = sqlite3.connect(f"file:{store}?mode=ro", uri=True, timeout=10)
+    try:
+        return connection.execute(sql).fetchall()
+    except sqlite3.OperationalError:
+        return []  # not migrated yet
+    finally:
+        connection.close()
+
+
+def test_identifiers_over_http_stay_distinct_across_service_kills(tmp_path: Path) -> None:
+    started = time.monotonic()
+    seed = int(os.environ.get("TB_E2E_SEED", str(random.randrange(2**32))))
+    chance = random.Random(seed)
+    chain = serve(tmp_path / "a.log", "--data-dir", str(tmp_path / "a"), TONGBAN_DEMO="1")
+    config = tmp_path / "a" / "demo" / "440000" / "tongban.toml"
+    store = config.parent / "store.sqlite"
+    province = ("--config", str(config), "--chain", chain.description["rpcUrl"])
+    token = json.loads(Path(chain.description["demoTokens"]["440000"]).read_text())["issuer"]
+    holders = [Holder.generate().did for _ in range(8)]
+    per_client = max(1, HTTP_CERTIFICATES // (WORKERS * BATCH))
+    clients = [BatchClient(n, per_client, holders, token) for n in range(WORKERS)]
+    served: Served | None = None
+    kills = 0
+    try:
+        served = serve(tmp_path / "b-0.log", *province)
+        for client in clients:
+            client.url = served.url
+            client.thread.start()
+        while kills < KILLS and any(c.thread.is_alive() for c in clients):
+            answered = sum(len(c.answers) for c in clients)
+            target = answered + chance.randint(1, 2)
+            deadline = time.monotonic() + 120
+            while sum(len(c.answers) for c in clients) < target:
+                if not any(c.thread.is_alive() for c in clients):
+                    break
+                assert time.monotonic() < deadline, "the clients made no progress"
+                time.sleep(0.005)
+            if not any(c.thread.is_alive() for c in clients):
+                break
+            time.sleep(chance.uniform(0, 0.2))
+            kill_service(served)
+            kills += 1
+            served = None
+            served = serve(tmp_path / f"b-{kills}.log", *province)
+            for client in clients:
+                client.url = served.url
+        for client in clients:
+            client.thread.join(timeout=300)
+        # Asked again after everything, each key answers what it answered first.
+        replayed = {
+            (c.number, batch): [r["credential"]["zhengzhao"]["identifier"] for r in results]
+            for c in clients
+            for batch, results in ((b, c.send(b).body["results"]) for b in range(per_client))
+        }
+        bound = {
+            str(i): bytes(d).hex() for i, d in _sqlite_rows(store, "SELECT * FROM cred_zhengzhao")
+        }
+        stored = _sqlite_rows(store, "SELECT COUNT(*) FROM cred_issued")[0][0]
+    finally:
+        if served is not None:
+            assert served.stop() == 0, served.log.read_text()[-3000:]
+        assert chain.stop() == 0, chain.log.read_text()[-3000:]
+    retries = sum(c.retries for c in clients)
+    report = f"seed {seed}: {kills} kills, {retries} retries, {time.monotonic() - started:.0f} s"
+    assert [f for c in clients for f in c.failures] == [], report
+    assert kills == KILLS, f"the clients finished before the last kill; {report}"
+    assert all(len(c.answers) == per_client for c in clients), report
+
+    acked = [
+        {"digest": r["digest"], "identifier": r["credential"]["zhengzhao"]["identifier"]}
+        for c in clients
+        for batch in range(per_client)
+        for r in c.answers[batch]
+    ]
+    identifiers = [a["identifier"] for a in acked]
+    assert len(acked) == WORKERS * per_client * BATCH
+    assert [i for i, n in Counter(identifiers).items() if n > 1] == [], report
+    assert {parse_zhengzhao_id(i).version_text for i in identifiers} == {"001"}
+    assert {a["identifier"]: a["digest"] for a in acked} == bound, report
+    assert stored == len(acked), report
+    for c in clients:
+        for batch in range(per_client):
+            first = [r["credential"]["zhengzhao"]["identifier"] for r in c.answers[batch]]
+            assert replayed[(c.number, batch)] == first, report
+    print(f"\nhttp: {len(acked)} certificates, {report}")
