@@ -7,9 +7,9 @@ PDF's text and the QR hold no undisclosed value, salt or disclosure.
 
 Chinese text is drawn with WenQuanYi Micro Hei (Debian ``fonts-wqy-microhei``,
 embedded as a subset; reportlab reads TrueType, not the CFF outlines of Noto
-CJK). The QR is drawn as vector squares from segno's module matrix, 80 mm wide
-with its quiet zone, so that a 150-dpi scan of the page has more than 4 pixels
-per module at version 35.
+CJK). The QR is drawn as vector squares from segno's module matrix, up to 95 mm
+wide with its quiet zone: at version 34 (161 modules with the quiet zone) a
+150-dpi scan has about 3.5 pixels per module, which zxing-cpp decodes (tests).
 """
 
 from __future__ import annotations
@@ -36,6 +36,7 @@ from credentials.zhengzhao.profile import MEMBER
 __all__ = [
     "FONT_FILE",
     "FONT_PACKAGE",
+    "MIN_QR_SIZE_MM",
     "QR_ERROR",
     "QR_SIZE_MM",
     "FontMissingError",
@@ -56,8 +57,11 @@ FONT_ROOTS: Final = (Path("/usr/share/fonts"), Path("/usr/local/share/fonts"))
 QR_ERROR: Final = "m"
 """QR error correction level (ECC M: about 15 % of the symbol may be damaged)."""
 
-QR_SIZE_MM: Final = 80.0
-"""Printed width of the QR symbol with its 4-module quiet zone."""
+QR_SIZE_MM: Final = 95.0
+"""Printed width of the QR symbol with its 4-module quiet zone, when the text leaves room."""
+
+MIN_QR_SIZE_MM: Final = 70.0
+"""Smallest printed width: long claim values wrap onto more lines, the QR shrinks to this."""
 
 _FONT_NAME = "WenQuanYiMicroHei"
 
@@ -263,8 +267,9 @@ def render_certificate(printed: Mapping[str, Any]) -> PrintedCertificate:
     digest = credential_digest(printed).hex()
     canvas.setFont(font, 7.5)
     canvas.drawString(left, y, f"凭证摘要 Credential digest (SM3): {digest}")
-    size = QR_SIZE_MM * mm
     qr_y = 28 * mm
+    # As large as the text above leaves room for, within QR_SIZE_MM and MIN_QR_SIZE_MM.
+    size = max(MIN_QR_SIZE_MM * mm, min(QR_SIZE_MM * mm, y - 4 * mm - qr_y))
     _draw_qr(canvas, qr, (width - size) / 2, qr_y, size)
     canvas.setFont(font, 7.5)
     canvas.drawCentredString(
