@@ -115,8 +115,9 @@ def _check_national(template: Template, national: NationalMetadata) -> None:
         raise SchemaDefinitionError(f"{template.name}: a 公民身份号码 may not be in clear")
 
 
-_USAGE_NOTE_A = "本电子证照由颁发机构提供，仅限办理政务服务使用"  # noqa: RUF001
-"""The 加注 of grade A: our wording after the rule of 国办函 (2016) No. 108, not a quotation."""
+_USAGE_NOTE_A = "此件由{agency}提供，仅供办理政务服务事项时使用"  # noqa: RUF001
+"""The 加注 of grade A in the words of 国办函 (2016) No. 108, the agency named (its closing
+有效期至 clause is the credential's ``validUntil``; docs/zhengzhao-metadata.md quotes it)."""
 
 
 def sd_slots_for(disclosable: int) -> int:

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 __all__ = [
+    "AGENCY_PLACEHOLDER",
     "HOLDER_ID_TYPES",
     "MEMBER",
     "TRUST_GRADES",
@@ -40,6 +41,9 @@ MEMBER: Final = "zhengzhao"
 
 TRUST_GRADES: Final = ("A", "B", "C", "D")
 """信任等级 of the State Council General Office letter 国办函 (2016) No. 108; A highest."""
+
+AGENCY_PLACEHOLDER: Final = "{agency}"
+"""Replaced by the issuing agency's name in a credential's ``usageNote``."""
 
 HOLDER_ID_TYPES: Final = {"111": "公民身份号码", "001": "统一社会信用代码"}
 """持证主体代码类型 codes Tongban's templates use, with their names (GB/T 36903 as
@@ -60,7 +64,8 @@ class NationalMetadata:
 
     ``type_code`` (证照类型代码) is the defining authority's USCC followed by three
     digits; ``printed`` names the claims a printed certificate shows (照面信息
-    chosen for print, each a template claim). ``holder_id_type`` is the
+    chosen for print, each a template claim). ``usage_note`` (grade A only) may name
+    the issuing agency as ``AGENCY_PLACEHOLDER``. ``holder_id_type`` is the
     持证主体代码类型 (a key of ``HOLDER_ID_TYPES``); ``holder_claim``,
     ``holder_id_claim`` and ``number_claim`` name the claims that hold the 持证主体,
     the 持证主体代码 and the 证照编号 (None: the template has no such claim).
@@ -91,5 +96,5 @@ def zhengzhao_member(
         "trustGrade": national.trust_grade,
     }
     if national.usage_note is not None:
-        member["usageNote"] = national.usage_note
+        member["usageNote"] = national.usage_note.replace(AGENCY_PLACEHOLDER, agency.name)
     return member

@@ -290,3 +290,5 @@ def test_a_certificate_issued_for_an_agency_verifies_valid_and_reports_its_membe
     assert result.to_json()["zhengzhao"] == [{"credential": 0, **member}]
     assert member["trustGrade"] == "A"
     assert member["jurisdiction"] == "330000"
+    # Grade A's note (国办函 (2016) No. 108) names the agency that supplied the certificate.
+    assert member["usageNote"] == f"此件由{AGENCY.name}提供，仅供办理政务服务事项时使用"  # noqa: RUF001
