@@ -45,7 +45,9 @@ class NationalOut(ApiModel):
     type_name: str = Field(description="证照类型名称.")
     defining_authority: str = Field(description="证照定义机构.")
     trust_grade: str = Field(description="信任等级 A-D (国办函 (2016) No. 108).")
-    usage_note: str | None = Field(default=None, description="The note of grade A.")
+    usage_note: str | None = Field(
+        default=None, description="The note of grade A; `{agency}`: the issuing agency's name."
+    )
     holder_id_type: HolderIdTypeOut | None = None
     holder_claim: str | None = Field(default=None, description="The claim holding 持证主体.")
     holder_id_claim: str | None = Field(
