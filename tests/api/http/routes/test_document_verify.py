@@ -30,7 +30,7 @@ from tests.helpers.certificate_files import form_body, sample_ofd, sample_pdf
 from tests.helpers.contracts import World
 from tests.helpers.credentials import DEGREE_CLAIMS
 from tests.helpers.provinces import PERSONAL, ServedProvince, served_province
-from tests.helpers.routes import issue, problem
+from tests.helpers.routes import issue, issue_body, problem
 from tests.helpers.server import Reply
 
 PDF = sample_pdf()
@@ -348,3 +348,21 @@ def test_no_verdict_without_its_access_event(
     problem(reply, 503, ProblemCode.ACCESS_LOG_UNAVAILABLE)
     assert "verdict" not in reply.text
     assert log.size() == before
+
+
+def test_an_idempotency_key_stands_for_the_certificate_file_too(province: ServedProvince) -> None:
+    holder = Holder.generate().did
+    headers = {**PERSONAL, "Idempotency-Key": "issue-with-file-1"}
+
+    def send(data: bytes) -> Reply:
+        body = issue_body(holder, certificateFile=describe_file(data).to_request_json())
+        return province.request(
+            "POST", "/credentials/issue", Role.ISSUER, json_body=body, headers=headers
+        )
+
+    first = send(PDF)
+    assert first.status == 201, first.text
+    again = send(PDF)
+    assert again.status == 201, again.text
+    assert again.json()["digest"] == first.json()["digest"]
+    problem(send(sample_pdf("Another certificate 0002")), 409, ProblemCode.IDEMPOTENCY_KEY_REUSED)
