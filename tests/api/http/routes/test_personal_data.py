@@ -249,8 +249,25 @@ def _clients(call: Calls) -> None:
     call("GET", "/clients", Role.OPERATOR)
     body = {"name": "spare", "organisation": "330000", "roles": ["auditor"], "clientId": "spare"}
     call("POST", "/clients", Role.OPERATOR, status=201, json_body=body)
+    agencies = "/clients/{client_id}/agencies"
+    call(
+        "POST", agencies, Role.OPERATOR, path="/clients/spare/agencies", json_body={"agencies": []}
+    )
     revoke = "/clients/{client_id}/revoke"
     call("POST", revoke, Role.OPERATOR, path="/clients/spare/revoke")
+    _agencies(call)
+
+
+def _agencies(call: Calls) -> None:
+    code = "11330000TB0000001D"
+    body = {"code": code, "name": "演示省教育厅", "templates": ["degree-certificate"]}
+    call("POST", "/agencies", Role.OPERATOR, status=201, json_body=body)
+    call("GET", "/agencies", Role.OPERATOR)
+    templates = {"templates": ["degree-certificate", "business-licence"]}
+    path = f"/agencies/{code}/templates"
+    call("PUT", "/agencies/{code}/templates", Role.OPERATOR, path=path, json_body=templates)
+    retire = f"/agencies/{code}/retire"
+    call("POST", "/agencies/{code}/retire", Role.OPERATOR, path=retire)
 
 
 def _issuer(call: Calls, world: World, issued: int, digest: str) -> None:
