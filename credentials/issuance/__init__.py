@@ -25,7 +25,8 @@ in bulk and re-issues them under a new key.
 
 Modules: ``issuer`` (``CredentialIssuer``, any process), ``batches``
 (``BatchAnchorer``, the writer), ``idempotency`` (exactly-once issuance per
-key), ``status_changes``, ``compromise``, ``store`` (schema and typed rows)
+key), ``zhengzhao_ids`` (the 证照标识 of national certificates, allocated
+before signing), ``status_changes``, ``compromise``, ``store`` (schema and typed rows)
 and ``records`` (configuration and answers). The names
 below are importable from the package itself.
 """

@@ -5,7 +5,9 @@ transaction stores every credential (SM4-GCM sealed) as *pending*; it never
 waits for the chain. The writer's ``BatchAnchorer`` seals and anchors them;
 ``anchor_proof`` answers once a credential's batch is final. ``issue_once``
 issues exactly once per idempotency key (``credentials.issuance.idempotency``):
-the key is stored in the transaction that stores the credentials.
+the key is stored in the transaction that stores the credentials. Before
+signing, a certificate of a national template issued for an agency gets its
+证照标识 (``credentials.issuance.zhengzhao_ids``), stored with it.
 """
 
 from __future__ import annotations
