@@ -10,13 +10,19 @@ from __future__ import annotations
 
 import base64
 import io
+import json
 import zipfile
 from typing import Any
 
 import pytest
 
-from credentials.contexts import CREDENTIALS_V2, TONGBAN_V1
-from credentials.credential import IssueRequest, credential_digest, issue_credential
+from credentials.contexts import CREDENTIALS_V2, TONGBAN_V1, TONGBAN_VOCAB
+from credentials.credential import (
+    IssueRequest,
+    credential_digest,
+    issue_credential,
+    secured_form,
+)
 from credentials.did import issuer_did
 from credentials.errors import NotConformingError
 from credentials.file_binding import (
@@ -38,6 +44,7 @@ from credentials.file_binding import (
 from credentials.holder import Holder
 from credentials.reasons import Reason
 from credentials.submitted import SubmittedCredential, build_submitted
+from credentials.suites.rdfc import expand_safely
 from credentials.verify.outcome import Failed, Passed
 from credentials.verify.parse import load_credential
 from ledger.crypto.signer import LocalSigner
@@ -272,3 +279,13 @@ def test_a_plain_vc_api_credential_keeps_its_related_resources_and_well_formed_f
             SubmittedCredential({**plain, "relatedResource": [photo, {**GOOD, "mediaType": "x"}]})
         )
     assert raised.value.pointer == "/relatedResource/1/mediaType"
+
+
+def test_the_issued_entry_expands_in_json_ld_without_dropping_a_term() -> None:
+    # The signed form (what the proof covers); safe mode: a term the contexts do not
+    # define would raise instead of vanishing.
+    credential = secured_form(_issued(describe_file(PDF_BYTES)))
+    expanded = json.dumps(expand_safely(credential))
+    assert TONGBAN_VOCAB + "fileSize" in expanded
+    assert "https://w3id.org/security#digestMultibase" in expanded
+    assert RESOURCE_PREFIX + describe_file(PDF_BYTES).digest_hex in expanded
