@@ -191,6 +191,8 @@ CONSTANTS: Final[tuple[str, ...]] = (
     "结婚证",
     "居民身份证明",
     "本电子证照由颁发机构提供\uff0c仅限办理政务服务使用",
+    "此件由",
+    "提供\uff0c仅供办理政务服务事项时使用",
 )
 """String values coded as CBOR simple values (index i as simple value i below 20, i + 12
 from 20: 20-23 are false, true, null, undefined). Frozen, append only: a string not in
@@ -503,6 +505,7 @@ def _issuer_numbers(issuer: str) -> tuple[int, int] | None:
 
 def _tighten_zhengzhao(member: dict[str, Any]) -> None:
     """The 证照标识 as ``[serial, version]`` when its type and agency codes are the member's."""
+    _tighten_note(member)
     agency = member.get("issuingAgency")
     try:
         parsed = parse_zhengzhao_id(member.get("identifier"))
@@ -517,7 +520,22 @@ def _tighten_zhengzhao(member: dict[str, Any]) -> None:
         member["identifier"] = [parsed.serial_number, parsed.version]
 
 
+def _tighten_note(member: dict[str, Any]) -> None:
+    """A usage note naming the agency as ``[text before, text after]`` the agency's name."""
+    note, agency = member.get("usageNote"), member.get("issuingAgency")
+    name = agency.get("name") if isinstance(agency, dict) else None
+    if isinstance(note, str) and isinstance(name, str) and name and note.count(name) == 1:
+        before, after = note.split(name)
+        member["usageNote"] = [before, after]
+
+
 def _loosen_zhengzhao(member: dict[str, Any]) -> None:
+    note, agency = member.get("usageNote"), member.get("issuingAgency")
+    if isinstance(note, list):
+        name = agency.get("name") if isinstance(agency, dict) else None
+        if len(note) != 2 or not all(isinstance(p, str) for p in note) or not isinstance(name, str):
+            raise PaperCodecError("the payload's usage note is not [before, after] its agency")
+        member["usageNote"] = note[0] + name + note[1]
     short = member.get("identifier")
     if not isinstance(short, list):
         return
