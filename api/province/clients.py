@@ -36,7 +36,12 @@ from dataclasses import dataclass, replace
 from enum import StrEnum
 
 from api.errors import ApiError, FieldRule, ProblemCode
-from credentials.zhengzhao.agencies import AgencyInputError, get_agency, validate_code
+from credentials.zhengzhao.agencies import (
+    AgencyInputError,
+    ensure_schema,
+    get_agency,
+    validate_code,
+)
 from ledger.audit.errors import EventRejectedError
 from ledger.audit.events import Caller
 from ledger.clock import now_ms
@@ -258,6 +263,7 @@ class ClientRegistry:
         self.db = db
         self.clock = clock
         migrate(db, "api_clients", MIGRATIONS)
+        ensure_schema(db)  # the agencies clients name, migrated before any request
 
     def create(
         self,

@@ -41,6 +41,7 @@ __all__ = [
     "RegisteredAgency",
     "add_agency",
     "agency_of_event_org",
+    "ensure_schema",
     "event_org",
     "get_agency",
     "list_agencies",
@@ -181,13 +182,20 @@ def _from_row(row: Row) -> RegisteredAgency:
 _MIGRATED: weakref.WeakSet[Database] = weakref.WeakSet()
 
 
-def _migrated(db: Database) -> Database:
-    # Once per store object: migrating opens a write transaction, and resolve runs
-    # on every issuance.
+def ensure_schema(db: Database) -> Database:
+    """Migrate the registry's tables in ``db`` once per store object; returns ``db``.
+
+    The client registry calls it when a province is assembled, so no request
+    pays for it; the functions below call it too, for callers that did not.
+    """
+    # Migrating opens a write transaction; resolve runs on every issuance.
     if db not in _MIGRATED:
         migrate(db, COMPONENT, MIGRATIONS)
         _MIGRATED.add(db)
     return db
+
+
+_migrated = ensure_schema
 
 
 def _get(tx: Transaction, code: str) -> RegisteredAgency | None:
