@@ -41,6 +41,7 @@ TONGBAN_MEMBERS = {
     "checks",
     "statuses",
     "statusList",
+    "zhengzhao",
 }
 SECRET = "110101199003071234"
 """A value that must never come back in an error (an ID number)."""
