@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import zlib
 from typing import Any
@@ -9,6 +10,8 @@ from typing import Any
 import cbor2
 import pytest
 import segno
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from credentials.credential import credential_digest
 from credentials.jcs import canonicalize
@@ -252,3 +255,61 @@ def test_print_claims_follow_the_templates_national_metadata() -> None:
         if national is not None and national.printed:
             assert set(claims) == set(national.printed) & set(template.disclosable)
         assert template_of({"type": ["VerifiableCredential", template.credential_type]}) == template
+
+
+# ------------------------------------------------------------------ untrusted input
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.binary(max_size=600))
+def test_any_deflated_bytes_end_in_a_credential_or_a_codec_error(raw: bytes) -> None:
+    try:
+        decoded = decode(_deflated(raw))
+    except PaperCodecError:
+        return
+    assert isinstance(decoded, dict)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(alphabet="0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ $%*+-./:", max_size=900))
+def test_any_base45_text_ends_in_a_credential_or_a_codec_error(text: str) -> None:
+    with contextlib.suppress(PaperCodecError):
+        decode(PREFIX + text)
+
+
+_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=20) | st.binary(),
+    lambda inner: (
+        st.lists(inner, max_size=4)
+        | st.dictionaries(st.integers(0, 90) | st.text(max_size=8), inner, max_size=4)
+    ),
+    max_leaves=20,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_JSON)
+def test_any_cbor_item_ends_in_a_credential_or_a_codec_error(item: object) -> None:
+    with contextlib.suppress(PaperCodecError):
+        decode(_deflated(cbor2.dumps(item)))
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.integers(min_value=4), st.sampled_from("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ $%*+-./:"))
+def test_one_changed_character_of_a_real_payload_ends_in_a_credential_or_a_codec_error(
+    position: int, character: str
+) -> None:
+    text = _REAL
+    at = 4 + position % (len(text) - 4)
+    changed = text[:at] + character + text[at + 1 :]
+    try:
+        decoded = decode(changed)
+    except PaperCodecError:
+        return
+    # It decoded: a credential the verifier then judges. A change inside the proof or
+    # the anchor keeps the digest (the signature or check 3 then fails); DEFLATE may also
+    # spell the same bytes twice, so the very same credential may come back.
+    assert isinstance(decoded, dict)
+
+
+_REAL = encode(printed_credential(sample("degree-certificate", levels=4)))
