@@ -25,8 +25,8 @@ from credentials.templates import TEMPLATES
 from credentials.zhengzhao.agencies import (
     AgencyError,
     AgencyInputError,
+    candidates,
     event_org,
-    list_agencies,
     resolve,
     validate_code,
 )
@@ -68,16 +68,12 @@ def _named(db: Database, client: ApiClient, template: str, code: str, field: str
 
 
 def _only_one(db: Database, client: ApiClient, template: str, field: str) -> Agency | None:
-    candidates = [
-        agency
-        for agency in list_agencies(db, include_retired=False)
-        if agency.may_issue(template) and client.may_issue_for(agency.code)
-    ]
-    if len(candidates) == 1:
-        return candidates[0].agency
-    if TEMPLATES[template].national is None and not candidates:
+    found = candidates(db, template, client.agencies)
+    if len(found) == 1:
+        return found[0].agency
+    if TEMPLATES[template].national is None and not found:
         return None
-    if not candidates:
+    if not found:
         rule = "is required: this client may issue this template for no agency"
     else:
         rule = "is required: this client may issue this template for several agencies; name one"

@@ -41,6 +41,7 @@ __all__ = [
     "RegisteredAgency",
     "add_agency",
     "agency_of_event_org",
+    "candidates",
     "ensure_schema",
     "event_org",
     "get_agency",
@@ -261,6 +262,24 @@ def list_agencies(db: Database, *, include_retired: bool = True) -> list[Registe
             f"SELECT {_COLUMNS} FROM zhengzhao_agencies{where} ORDER BY code"  # noqa: S608
         )
     return [_from_row(r) for r in rows]
+
+
+def candidates(db: Database, template: str, codes: frozenset[str] | None) -> list[RegisteredAgency]:
+    """The active agencies that may issue ``template``, among ``codes`` (None: all), by code."""
+    if codes is not None and not codes:
+        return []
+    # Templates are stored comma-separated and sorted; template names hold no comma.
+    where = "retired_at_ms IS NULL AND (',' || templates || ',') LIKE ?"
+    params: list[object] = [f"%,{template},%"]
+    if codes is not None:
+        where += f" AND code IN ({', '.join('?' for _ in codes)})"
+        params.extend(sorted(codes))
+    with _migrated(db).read() as tx:
+        rows = tx.fetchall(
+            f"SELECT {_COLUMNS} FROM zhengzhao_agencies WHERE {where} ORDER BY code",  # noqa: S608
+            tuple(params),
+        )
+    return [a for a in (_from_row(r) for r in rows) if a.may_issue(template)]
 
 
 def retire_agency(

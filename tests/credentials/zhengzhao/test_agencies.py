@@ -11,6 +11,7 @@ from credentials.zhengzhao.agencies import (
     AgencyInputError,
     add_agency,
     agency_of_event_org,
+    candidates,
     event_org,
     get_agency,
     list_agencies,
@@ -181,3 +182,21 @@ def test_errors_survive_a_process_boundary() -> None:
     assert (error.reason, str(error)) == ("retired", "the agency is retired")
     bad = pickle.loads(pickle.dumps(AgencyInputError("agency", "must be a USCC")))
     assert (bad.field, bad.rule) == ("agency", "must be a USCC")
+
+
+def test_candidates_are_the_active_agencies_of_a_template_among_the_codes(
+    any_db: Database,
+) -> None:
+    add_agency(any_db, EDUCATION, "示例省教育厅", [DEGREE, LICENCE])
+    add_agency(any_db, MARKET, "示例省市场监督管理局", [LICENCE])
+    general = "11330000TB0000009X"[:17]
+    general += uscc_check_character(general)
+    add_agency(any_db, general, "示例省人民政府办公厅", ["birth-medical-certificate"])
+    assert [a.code for a in candidates(any_db, LICENCE, None)] == [EDUCATION, MARKET]
+    assert [a.code for a in candidates(any_db, LICENCE, frozenset({MARKET}))] == [MARKET]
+    assert [a.code for a in candidates(any_db, DEGREE, None)] == [EDUCATION]
+    assert candidates(any_db, DEGREE, frozenset()) == []
+    # A template name that is a part of another's matches only itself.
+    assert candidates(any_db, "licence", None) == []
+    retire_agency(any_db, EDUCATION)
+    assert [a.code for a in candidates(any_db, LICENCE, None)] == [MARKET]
