@@ -42,6 +42,7 @@ from credentials.holder import Holder
 from credentials.issuance.records import BATCH_KIND
 from ledger.chain.node.client import ChainClient
 from ledger.chain.node.processes import NodeProcess, start_anvil
+from tests.helpers.agencies import TEST_AGENCY, TEST_AGENCY_NAME
 from tests.helpers.credentials import DEGREE_CLAIMS
 from tests.helpers.processes import TONGBAN, Served, T, e2e_env, kill_service, serve, wait_for
 
@@ -164,10 +165,17 @@ def province(tmp_path: Path, postgres_database: str) -> Iterator[Province]:
         contracts = {name: c["address"] for name, c in first.description["contracts"].items()}
         account = str(first.description["operatorAccount"])
         assert first.stop() == 0, first.log.read_text()[-3000:]
+        # The issuing client issues for one agency, which may issue degree certificates.
+        _cli(
+            "agencies", "add", TEST_AGENCY, "--name", TEST_AGENCY_NAME,
+            "--template", "degree-certificate", "--data-dir", str(tmp_path / "first"),
+            TONGBAN_DATABASE_URL=postgres_database,
+        )  # fmt: skip
         created = _cli(
             "clients", "create", "--name", "load", "--org", "330000", "--role", "issuer",
-            "--role", "verifier", "--role", "auditor", "--data-dir", str(tmp_path / "first"),
-            "--json", TONGBAN_DATABASE_URL=postgres_database,
+            "--role", "verifier", "--role", "auditor", "--agencies", TEST_AGENCY,
+            "--data-dir", str(tmp_path / "first"), "--json",
+            TONGBAN_DATABASE_URL=postgres_database,
         )  # fmt: skip
         token = str(json.loads(created.stdout)["token"])
         split = ChainClient(node.url, CHAIN_ID).block_number()
