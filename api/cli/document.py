@@ -83,8 +83,12 @@ def digest_command(
             show_default=False,
         ),
     ] = None,
+    as_json: JsonOption = False,
 ) -> None:
-    """Print the issue request's certificateFile member for FILE (SM3, media type, size)."""
+    """Print the issue request's certificateFile member for FILE (SM3, media type, size).
+
+    The member is JSON either way (``--json`` is accepted like every command's).
+    """
     data = _read_file(file)
     try:
         named = describe_file(data, None if media_type is None else media_type.value)

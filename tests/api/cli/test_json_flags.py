@@ -66,7 +66,16 @@ def _json_option(command: Any) -> Any:
 
 def test_the_walk_sees_every_command_group() -> None:
     groups = {path[0] for path in LEAVES if len(path) > 1}
-    assert groups == {"agencies", "audit", "chain", "clients", "governance", "keys", "wallet"}
+    assert groups == {
+        "agencies",
+        "audit",
+        "chain",
+        "clients",
+        "document",
+        "governance",
+        "keys",
+        "wallet",
+    }
     assert {("issue",), ("verify",), ("revoke",), ("templates",), ("serve",)} <= set(LEAVES)
 
 
