@@ -64,6 +64,17 @@ def test_every_template_prints_one_a4_page_whose_qr_decodes_at_150_dpi(template:
     assert f"QR {rendered.qr_version}-M" in text
 
 
+def test_a_credential_without_national_metadata_prints_dashes() -> None:
+    printed = printed_credential(sample("degree-certificate", with_agency=False, levels=4))
+    rendered = render_certificate(printed)
+    page = pypdfium2.PdfDocument(rendered.pdf)[0]
+    text = page.get_textpage().get_text_range()
+    assert "证照标识" in text
+    assert "—" in text
+    found = zxingcpp.read_barcodes(page.render(scale=150 / 72).to_pil())
+    assert decode(found[0].text) == printed
+
+
 def test_a_missing_font_names_the_debian_package(tmp_path: Path) -> None:
     with pytest.raises(FontMissingError, match="apt-get install fonts-wqy-microhei"):
         find_font((tmp_path,))

@@ -92,10 +92,15 @@ CLAIMS: dict[str, dict[str, Any]] = {
 }
 
 
-def sample(template: str, *, levels: int = 20, with_file: bool = True) -> dict[str, Any]:
-    """A signed credential of ``template`` anchored in a batch of ``2**levels`` leaves."""
+def sample(
+    template: str, *, levels: int = 20, with_file: bool = True, with_agency: bool = True
+) -> dict[str, Any]:
+    """A signed credential of ``template`` anchored in a batch of ``2**levels`` leaves.
+
+    ``with_agency`` False: issued for no agency, so without a ``zhengzhao`` member.
+    """
     signer = LocalSigner(f"{issuer_did(CHAIN_ID, ISSUER_ID)}#key-1", ISSUER_KEY)
-    national = get_template(template).national
+    national = get_template(template).national if with_agency else None
     member = None
     if national is not None:
         identifier = ZhengzhaoId(national.type_code, AGENCY.code, "20260001234", 1)

@@ -106,6 +106,23 @@ def test_a_credential_tb1_cannot_carry_exactly_is_refused() -> None:
         encode(printed)
 
 
+def test_a_credential_without_zhengzhao_member_or_file_round_trips() -> None:
+    printed = printed_credential(sample("marriage-certificate", with_file=False, with_agency=False))
+    assert "zhengzhao" not in printed
+    assert "relatedResource" not in printed
+    assert decode(encode(printed)) == printed
+
+
+def test_a_legacy_anchor_in_the_proof_array_is_printed_from_the_anchor_member() -> None:
+    issued = sample("degree-certificate", levels=3)
+    legacy = {k: v for k, v in issued.items() if k != "anchor"}
+    legacy["proof"] = [issued["proof"], issued["anchor"]]
+    printed = printed_credential(legacy)
+    assert printed["anchor"] == issued["anchor"]
+    assert printed["proof"] == issued["proof"]
+    assert decode(encode(printed)) == printed == printed_credential(issued)
+
+
 def test_an_unanchored_credential_is_not_printed() -> None:
     issued = sample("degree-certificate")
     del issued["anchor"]
