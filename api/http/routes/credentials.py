@@ -233,6 +233,18 @@ def _submitted_with_agency(
     return request if agency is None else replace(request, agency=agency)
 
 
+def _as_sent(
+    requests: Sequence[CredentialRequest], named: Sequence[bool]
+) -> list[CredentialRequest]:
+    # An Idempotency-Key stands for the body as sent: an agency the request left out
+    # and the route chose is not part of it, so a retry replays whatever was chosen
+    # (and a key stored before agencies existed still matches its retry).
+    return [
+        replace(r, agency=None) if isinstance(r, IssueRequest) and not keep else r
+        for r, keep in zip(requests, named, strict=True)
+    ]
+
+
 def _agency_of(request: CredentialRequest) -> Agency | None:
     return request.agency
 
@@ -279,6 +291,7 @@ def _issue(
     requests: Sequence[CredentialRequest],
     batch: bool,
     key: str | None,
+    named: Sequence[bool],
 ) -> _Issued:
     issuer = _issuer(context)
     if context.keyring is None:
@@ -289,7 +302,8 @@ def _issue(
             signed, replay = issuer.issue_many(requests, signer=signer), Replay.NEW
         else:
             kind = "issue/batch" if batch else "issue"
-            scope = Idempotency(principal.caller.actor, key, request_hash(kind, requests))
+            sent = _as_sent(requests, named)
+            scope = Idempotency(principal.caller.actor, key, request_hash(kind, sent))
             keyed = issuer.issue_once(requests, scope, signer=signer)
             signed, replay = keyed.credentials, keyed.replay
     except CredentialError as exc:
@@ -372,6 +386,7 @@ def issue(
         [request],
         batch=False,
         key=headers.idempotency_key,
+        named=[isinstance(body, IssueIn) and body.agency is not None],
     )
     [result] = issued.results
     answer_headers = {"Location": f"/credentials/{result['digest']}", **issued.headers}
@@ -409,6 +424,7 @@ def issue_batch(
         requests,
         batch=True,
         key=headers.idempotency_key,
+        named=[item.agency is not None for item in body.requests],
     )
     return JSONResponse({"results": issued.results}, status_code=201, headers=issued.headers)
 

@@ -49,9 +49,16 @@ def _client(province: ServedProvince, agencies: Iterable[str] | None, name: str 
     return issued.token
 
 
-def _post(province: ServedProvince, token: str, body: dict[str, Any], batch: bool = False) -> Reply:
+def _post(
+    province: ServedProvince,
+    token: str,
+    body: dict[str, Any],
+    batch: bool = False,
+    key: str | None = None,
+) -> Reply:
     path = "/credentials/issue/batch" if batch else "/credentials/issue"
-    return province.server.request("POST", path, json_body=body, headers=PERSONAL, token=token)
+    headers = dict(PERSONAL) if key is None else {**PERSONAL, "Idempotency-Key": key}
+    return province.server.request("POST", path, json_body=body, headers=headers, token=token)
 
 
 def _issue_events(province: ServedProvince) -> list[AccessEvent]:
@@ -250,3 +257,28 @@ def test_vc_api_options_agency_is_refused_for_a_credential_of_no_template(
     assert plain.status == 201, plain.text
     [event] = _issue_events(zhejiang)
     assert event.actor_org == ORGS[ZJ]  # no agency: the client's own organisation
+
+
+def test_a_retry_replays_the_agency_chosen_first_even_if_the_choice_changed(
+    zhejiang: ServedProvince,
+) -> None:
+    second_market = "11330000TB0000004N"
+    add_agency(zhejiang.context.db, second_market, "演示省市场监督管理局二", [LICENCE])
+    token = _client(zhejiang, [EDUCATION, MARKET])
+    body = issue_body(Holder.generate().did, template=LICENCE)
+    first = _post(zhejiang, token, body, key="licence-1")
+    assert first.status == 201, first.text
+    assert _agency_of(first.json()["credential"]) == MARKET
+    # The key stands for the body as sent, which named no agency: the retry replays.
+    zhejiang.context.clients.set_agencies("sys-a", [EDUCATION, second_market])
+    retry = _post(zhejiang, token, body, key="licence-1")
+    assert retry.status == 201, retry.text
+    assert retry.header("Idempotent-Replayed") == "true"
+    assert retry.json()["digest"] == first.json()["digest"]
+    fresh = _post(zhejiang, token, body, key="licence-2")
+    assert _agency_of(fresh.json()["credential"]) == second_market
+    # Naming the agency makes it part of the body: leaving it out is another request,
+    # though it would choose the same agency.
+    named = issue_body(body["holder"], template=LICENCE, agency=second_market)
+    assert _post(zhejiang, token, named, key="licence-3").status == 201
+    problem(_post(zhejiang, token, body, key="licence-3"), 409, ProblemCode.IDEMPOTENCY_KEY_REUSED)
