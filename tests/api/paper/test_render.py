@@ -8,11 +8,13 @@ the printed claims and the national metadata, and no undisclosed claim.
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 import pypdfium2
 import pytest
 import zxingcpp
+from PIL import Image, ImageFilter
 
 from api.paper.render import FontMissingError, find_font, render_certificate
 from credentials.paper.codec import decode
@@ -62,6 +64,23 @@ def test_every_template_prints_one_a4_page_whose_qr_decodes_at_150_dpi(template:
     ):
         assert expected in text, expected
     assert f"QR {rendered.qr_version}-M" in text
+
+
+@pytest.mark.parametrize(("angle", "blur", "quality"), [(3, 0.6, 85), (7, 1.0, 50), (0, 0.0, 30)])
+def test_a_crooked_blurred_jpeg_scan_of_the_largest_page_still_decodes(
+    angle: float, blur: float, quality: int
+) -> None:
+    # What a flatbed scan or a phone photo does to the page: rotation, softness, JPEG.
+    printed = printed_credential(sample("business-licence"))
+    rendered = render_certificate(printed)
+    page = pypdfium2.PdfDocument(rendered.pdf)[0].render(scale=150 / 72).to_pil().convert("L")
+    scan = page.rotate(angle, resample=Image.Resampling.BICUBIC, expand=True, fillcolor=255)
+    if blur:
+        scan = scan.filter(ImageFilter.GaussianBlur(blur))
+    stored = io.BytesIO()
+    scan.save(stored, "JPEG", quality=quality)
+    found = zxingcpp.read_barcodes(Image.open(io.BytesIO(stored.getvalue())))
+    assert [r.text for r in found] == [rendered.qr_text]
 
 
 def test_a_credential_without_national_metadata_prints_dashes() -> None:
