@@ -171,7 +171,9 @@ def sniff_media_type(data: bytes) -> str | None:
         try:
             with zipfile.ZipFile(io.BytesIO(data)) as package:
                 names = package.namelist()
-        except (zipfile.BadZipFile, ValueError, EOFError, OSError):
+        except Exception:  # noqa: BLE001 - untrusted bytes: any unreadable package is not OFD
+            # zipfile raises more than BadZipFile on hostile input (NotImplementedError for
+            # a made-up version, UnicodeDecodeError for a name flagged UTF-8 that is not).
             return None
         if _OFD_ENTRY in names:
             return OFD
