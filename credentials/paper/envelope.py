@@ -1,7 +1,8 @@
-"""A scanned TB1 payload inside a VC API request: an enveloped credential (VC 2.0 §4.13).
+"""A scanned TB1 payload inside a VC API request: a VC 2.0 enveloped credential.
 
 ``POST /credentials/verify`` takes, as ``verifiableCredential``, the VC Data
-Model's own form for a credential in another encoding::
+Model's own form for a credential in another encoding (VCDM 2.0, "Enveloped
+Verifiable Credentials")::
 
     {"@context": ["https://www.w3.org/ns/credentials/v2"],
      "type": "EnvelopedVerifiableCredential",
