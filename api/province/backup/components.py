@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 from api.province import clients
 from credentials.issuance import status_slots
 from credentials.issuance import store as credential_store
-from credentials.zhengzhao import agencies
+from credentials.zhengzhao import agencies, serials
 from ledger.audit import anchoring, tables
 from ledger.chain import outbox
 from ledger.chain.index import schema as index_schema
@@ -30,6 +30,7 @@ MIGRATIONS: Mapping[str, Sequence[Migration]] = {
     "credentials": credential_store.MIGRATIONS,
     "status_list": status_slots.MIGRATIONS,
     "zhengzhao_agencies": agencies.MIGRATIONS,
+    "zhengzhao_serials": serials.MIGRATIONS,
     "api_clients": clients.MIGRATIONS,
 }
 """Component name (as in ``schema_versions``) -> its migrations."""
