@@ -107,6 +107,10 @@ def test_printed_certificate_scanned_at_150_dpi_verifies_valid_at_another_provin
         assert scanned.startswith("TB1:")
         decoded = decode(scanned)
         assert credential_digest(decoded).hex() == digest
+        # The national metadata travels in the QR and is printed (long values wrap).
+        assert decoded["zhengzhao"] == issued["zhengzhao"]
+        assert decoded["zhengzhao"]["identifier"][:40] in page_text
+        assert decoded["zhengzhao"]["issuingAgency"]["name"] in page_text
 
         verified = _verify_scanned(guangdong, scanned)
         assert verified.status == 200, verified.text
