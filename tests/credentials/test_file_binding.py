@@ -48,7 +48,7 @@ from credentials.suites.rdfc import expand_safely
 from credentials.verify.outcome import Failed, Passed
 from credentials.verify.parse import load_credential
 from ledger.crypto.signer import LocalSigner
-from tests.helpers.certificate_files import sample_ofd, sample_pdf
+from tests.helpers.certificate_files import hostile_ofd, sample_ofd, sample_pdf
 from tests.helpers.credentials import DEGREE_CLAIMS, ZJ_KEY
 
 CHAIN, ISSUER = 31337, 1
@@ -143,20 +143,6 @@ def test_a_malformed_request_member_names_its_member(member: Any, pointer: str) 
     assert raised.value.pointer == "/certificateFile" + pointer
 
 
-def _hostile_package(kind: str) -> bytes:
-    """The sample OFD with its central directory entry broken in a way zipfile does not
-    report as BadZipFile: a made-up version needed to extract (NotImplementedError), or a
-    name flagged UTF-8 that is not (UnicodeDecodeError)."""
-    package = bytearray(sample_ofd())
-    entry = package.find(b"PK\x01\x02")
-    if kind == "version":
-        package[entry + 6] = 178
-    else:
-        package[entry + 9] |= 0x08
-        package[entry + 46] = 0xFF
-    return bytes(package)
-
-
 def test_the_media_type_is_read_from_the_bytes() -> None:
     assert sniff_media_type(PDF_BYTES) == PDF
     # A reader accepts the header within the first 1,024 bytes, not after.
@@ -168,8 +154,8 @@ def test_the_media_type_is_read_from_the_bytes() -> None:
         package.writestr("Document.xml", "<x/>")
     assert sniff_media_type(plain_zip.getvalue()) is None
     assert sniff_media_type(sample_ofd()[:40]) is None
-    assert sniff_media_type(_hostile_package("version")) is None
-    assert sniff_media_type(_hostile_package("name")) is None
+    assert sniff_media_type(hostile_ofd("version")) is None
+    assert sniff_media_type(hostile_ofd("name")) is None
     assert sniff_media_type(b"") is None
     with pytest.raises(FileBindingError, match="neither a PDF nor an OFD"):
         describe_file(b"plain text")

@@ -15,7 +15,7 @@ import zipfile
 from collections.abc import Mapping
 from typing import Any
 
-__all__ = ["form_body", "sample_ofd", "sample_pdf"]
+__all__ = ["form_body", "hostile_ofd", "sample_ofd", "sample_pdf"]
 
 
 def sample_pdf(text: str = "Tongban certificate 0001") -> bytes:
@@ -70,6 +70,23 @@ def sample_ofd(doc_id: str = "0f0e0d0c0b0a09080706050403020100") -> bytes:
             info.compress_type = zipfile.ZIP_STORED
             package.writestr(info, text.encode("utf-8"))
     return buffer.getvalue()
+
+
+def hostile_ofd(kind: str) -> bytes:
+    """The sample OFD with its central directory entry broken in a way ``zipfile`` does
+    not report as ``BadZipFile``.
+
+    ``version``: a made-up version needed to extract (``NotImplementedError``);
+    ``name``: a name flagged UTF-8 that is not (``UnicodeDecodeError``).
+    """
+    package = bytearray(sample_ofd())
+    entry = package.find(b"PK\x01\x02")
+    if kind == "version":
+        package[entry + 6] = 178
+    else:
+        package[entry + 9] |= 0x08
+        package[entry + 46] = 0xFF
+    return bytes(package)
 
 
 def form_body(

@@ -26,7 +26,7 @@ from credentials.file_binding import MAX_FILE_BYTES, describe_file
 from credentials.holder import Holder
 from credentials.reasons import Reason
 from ledger.audit.events import Outcome
-from tests.helpers.certificate_files import form_body, sample_ofd, sample_pdf
+from tests.helpers.certificate_files import form_body, hostile_ofd, sample_ofd, sample_pdf
 from tests.helpers.contracts import World
 from tests.helpers.credentials import DEGREE_CLAIMS
 from tests.helpers.provinces import PERSONAL, ServedProvince, served_province
@@ -139,6 +139,10 @@ def test_another_length_or_kind_of_file_is_named_by_its_own_reason(
     answer = _verify(province, credential, b"not a certificate at all")
     _file_failure(answer, Reason.FILE_MEDIA_TYPE_MISMATCH)
     assert "mediaType" not in answer["file"]
+    # A ZIP package zipfile cannot read (hostile, not merely broken): not an OFD, no 500.
+    for kind in ("version", "name"):
+        answer = _verify(province, credential, hostile_ofd(kind))
+        _file_failure(answer, Reason.FILE_MEDIA_TYPE_MISMATCH)
 
 
 def test_an_ofd_certificate_file_round_trips(province: ServedProvince) -> None:
