@@ -23,7 +23,7 @@ from api.errors import ProblemCode
 from api.http.deps import ContextDep, DeclarationDep, IssuerDep, RequestIdDep
 from api.http.problems import Problem, problem_responses, unavailable
 from api.http.schemas.credentials import DIGEST_PATTERN
-from api.paper.render import FontMissingError, render_certificate
+from api.paper.render import FONT_PACKAGE, FontMissingError, render_certificate
 from api.province.access import access_event, record_access
 from credentials.credential import holder_of
 from credentials.errors import UnknownCredentialError
@@ -89,7 +89,7 @@ async def certificate_pdf(
     try:
         rendered = await run_in_threadpool(render_certificate, printed_credential(anchored))
     except FontMissingError:
-        raise unavailable("certificate printing (the CJK font is not installed)") from None
+        raise unavailable(f"certificate printing: install Debian's {FONT_PACKAGE}") from None
     return Response(
         rendered.pdf,
         media_type=PDF_MEDIA_TYPE,
