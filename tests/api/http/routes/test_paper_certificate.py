@@ -16,9 +16,12 @@ from typing import Any
 
 import cbor2
 import pypdfium2
+import pytest
 import zxingcpp
 
 from api.errors import ProblemCode
+from api.http.routes import paper as paper_routes
+from api.paper.render import FontMissingError
 from api.province.clients import Role
 from credentials.credential import credential_digest
 from credentials.holder import Holder
@@ -142,7 +145,9 @@ def test_printed_certificate_scanned_at_150_dpi_verifies_valid_at_another_provin
             assert str(issued["credentialSubject"][clear]) in page_text
 
 
-def test_a_tampered_scan_is_refused_or_invalid(world: World, tmp_path: Path) -> None:
+def test_a_tampered_scan_is_refused_or_invalid(
+    world: World, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     with served_province(world, tmp_path, ZJ) as zhejiang:
         reply = zhejiang.request(
             "POST",
@@ -173,6 +178,14 @@ def test_a_tampered_scan_is_refused_or_invalid(world: World, tmp_path: Path) -> 
         forged = _verify_scanned(zhejiang, forged_text).json()
         assert forged["verified"] is False
         assert forged["checks"][1]["status"] == "INVALID"
+
+        # Without the CJK font the service still runs: 503 naming the Debian package.
+        def no_font(printed: object) -> object:
+            raise FontMissingError("the CJK font wqy-microhei.ttc is not installed")
+
+        monkeypatch.setattr(paper_routes, "render_certificate", no_font)
+        unavailable = problem(_print(zhejiang, digest), 503, ProblemCode.UNAVAILABLE)
+        assert "fonts-wqy-microhei" in unavailable["detail"]
 
 
 def test_printing_is_the_issuers_and_a_missing_credential_is_404(
