@@ -132,8 +132,8 @@ def in_process(data: bytes) -> None:
         return time.perf_counter() - started
 
     for _ in range(5):
-        raw = timed(read_capped(_request(body, content_type), len(body)))
-        timings["raw"].append(asyncio.run(raw))
+        reading = timed(read_capped(_request(body, content_type), len(body)))
+        timings["raw"].append(asyncio.run(reading))
         timings["multipart"].append(
             asyncio.run(timed(read_form(_request(body, content_type), form)))
         )
