@@ -14,11 +14,13 @@ from collections import Counter
 
 import pytest
 
+from api.province.backup.components import MIGRATIONS as BACKED_UP
 from credentials.zhengzhao import serials
 from credentials.zhengzhao.check_characters import ALPHANUMERIC
 from credentials.zhengzhao.errors import IdentifierError
 from credentials.zhengzhao.identifier import ZhengzhaoId, parse_zhengzhao_id
 from ledger.store.database import Database
+from ledger.store.snapshot import Restorer, dump
 from tests.credentials.zhengzhao.conftest import VECTORS
 from tests.helpers.stores import StoreTarget
 
@@ -161,3 +163,25 @@ def test_two_processes_allocating_at_once_never_share_an_identifier(
     for result in results:
         mine = [_counter(parse_zhengzhao_id(t)) for t in result if AGENCY in t.split(".")]
         assert mine == sorted(mine)
+
+
+def test_a_restored_backup_continues_the_counters(store_target: StoreTarget) -> None:
+    db = store_target.open()
+    try:
+        serials.allocate(db, TYPE_CODE, AGENCY, 5, now_ms=MID_2026_MS)
+        records: list[object] = []
+        dump(db, records.append)
+        # Emptied, the store is what a restore starts from.
+        with db.write() as tx:
+            tx.execute("DROP TABLE zhengzhao_serials")
+            tx.execute("DELETE FROM schema_versions")
+        # The components a province's restore knows (api/province/backup/components.py).
+        restorer = Restorer(db, BACKED_UP)
+        restorer.check_empty()
+        for record in records:
+            restorer.add(record)
+        restorer.finish()
+        got = serials.allocate(db, TYPE_CODE, AGENCY, 1, now_ms=MID_2026_MS)
+    finally:
+        db.close()
+    assert _counter(got[0]) == 6
