@@ -15,7 +15,7 @@ organisation's code, which is not personal.
 ``event_org`` writes an agency code in the form the audit log's ``actorOrg``
 accepts (lowercase, no run of nine digits): ``uscc:`` and the code in lower
 case, split into groups of 8, 8 and 2 characters by dots, so
-``11330000TB00000017`` is ``uscc:11330000.tb000000.17``; ``agency_of_event_org``
+``11330000TB0000001D`` is ``uscc:11330000.tb000000.1d``; ``agency_of_event_org``
 reads it back. Only codes of this registry are ever written that way.
 """
 
