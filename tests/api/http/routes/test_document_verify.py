@@ -11,7 +11,10 @@ no verdict leaves without its access event.
 
 from __future__ import annotations
 
+import http.client
 import json
+import select
+import socket
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -370,3 +373,41 @@ def test_an_idempotency_key_stands_for_the_certificate_file_too(province: Served
     assert again.status == 201, again.text
     assert again.json()["digest"] == first.json()["digest"]
     problem(send(sample_pdf("Another certificate 0002")), 409, ProblemCode.IDEMPOTENCY_KEY_REUSED)
+
+
+def test_a_chunked_upload_is_refused_once_it_passes_the_cap_not_after(
+    province: ServedProvince,
+) -> None:
+    # No Content-Length: the reader counts as it reads and answers before the end.
+    boundary = "XyZ"
+    head = (
+        f'--{boundary}\r\nContent-Disposition: form-data; name="file"\r\n\r\n%PDF-1.7\n'
+    ).encode()
+    total = MAX_FILE_BYTES * 2
+    lines = [
+        "POST /documents/verify HTTP/1.1",
+        f"Host: 127.0.0.1:{province.server.port}",
+        f"Authorization: Bearer {province.tokens[Role.VERIFIER]}",
+        f"Content-Type: multipart/form-data; boundary={boundary}",
+        "Transfer-Encoding: chunked",
+        *(f"{name}: {value}" for name, value in PERSONAL.items()),
+    ]
+    piece = b"\0" * (256 * 1024)
+    sent = 0
+    with socket.create_connection(("127.0.0.1", province.server.port), timeout=30) as sock:
+        sock.sendall(("\r\n".join(lines) + "\r\n\r\n").encode())
+        sock.sendall(b"%x\r\n%s\r\n" % (len(head), head))
+        while sent < total:
+            if select.select([sock], [], [], 0)[0]:
+                break
+            try:
+                sock.sendall(b"%x\r\n%s\r\n" % (len(piece), piece))
+            except (BrokenPipeError, ConnectionResetError):
+                break
+            sent += len(piece)
+        response = http.client.HTTPResponse(sock, method="POST")
+        response.begin()
+        status, body = response.status, response.read()
+    assert status == 413, body
+    assert json.loads(body)["code"] == ProblemCode.BODY_TOO_LARGE.value
+    assert sent < total
