@@ -48,6 +48,7 @@ from credentials.signing import SigningPool, sign_in_process
 from credentials.status import DigestStatus, StatusAction, StatusReason
 from credentials.submitted import CredentialRequest, SubmittedCredential
 from credentials.zhengzhao import serials
+from credentials.zhengzhao.identifier import ZhengzhaoId
 from ledger.clock import now_ms
 from ledger.crypto import sm4
 from ledger.crypto.signer import Signer
@@ -210,13 +211,21 @@ class CredentialIssuer:
 
         Returns the credentials, their slots and, per credential, its 证照标识 or None.
         """
-        requests, zz_ids = zhengzhao_ids.assign(
-            self.db, requests, self.config.jurisdiction, now_ms=now
-        )
+        jurisdiction = self.config.jurisdiction
+        needed = zhengzhao_ids.needed(requests, jurisdiction, now_ms=now)
         base = self.status_base() if self.status_base is not None else None
+        allocated: dict[tuple[str, str], list[ZhengzhaoId]] = {}
         slots: list[Slot] = []
+        if needed or base is not None:
+            # Both inside the credential, so reserved before signing: one commit for both.
+            with self.db.write() as tx:
+                if needed:
+                    allocated = serials.allocate_in(tx, needed, now_ms=now)
+                if base is not None:
+                    slots = status_slots.reserve_in(tx, len(requests), now=now)
+        requests, zz_ids = zhengzhao_ids.apply(requests, allocated, jurisdiction)
         if base is not None:
-            requests, slots = status_entries.allocate(self.db, requests, base)
+            requests = status_entries.with_slots(requests, slots, base)
         chosen_signer = signer or self.signer
         chosen_pool = pool if pool is not None else (self.pool if signer is None else None)
         if signer is not None:

@@ -20,7 +20,7 @@ from credentials.status_list import list_url, status_entries
 from credentials.submitted import CredentialRequest
 from ledger.store.database import Database
 
-__all__ = ["allocate", "with_entries"]
+__all__ = ["allocate", "with_entries", "with_slots"]
 
 
 def with_entries(
@@ -38,6 +38,13 @@ def allocate(
 ) -> tuple[list[CredentialRequest], list[Slot]]:
     """Reserve one slot per request and put its entries (both purposes) into the request."""
     slots = status_slots.reserve(db, len(requests))
+    return with_slots(requests, slots, public_base), slots
+
+
+def with_slots(
+    requests: Sequence[CredentialRequest], slots: Sequence[Slot], public_base: str
+) -> list[CredentialRequest]:
+    """Each request with the entries (both purposes) of its reserved slot."""
 
     def entries_of(slot: Slot) -> list[dict[str, Any]]:
         def url(purpose: str) -> str:
@@ -45,8 +52,7 @@ def allocate(
 
         return status_entries(url, slot.index)
 
-    allocated = [
+    return [
         with_entries(request, entries_of(slot))
         for request, slot in zip(requests, slots, strict=True)
     ]
-    return allocated, slots

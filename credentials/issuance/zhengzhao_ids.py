@@ -20,16 +20,17 @@ ever told of.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 from credentials.errors import ConfigurationError, CredentialError, UnknownTemplateError
 from credentials.submitted import CredentialRequest, SubmittedCredential, submitted_template
 from credentials.templates import get_template
 from credentials.zhengzhao import serials
+from credentials.zhengzhao.identifier import ZhengzhaoId
 from credentials.zhengzhao.profile import NationalMetadata, zhengzhao_member
 from ledger.store.database import Database, Transaction
 
-__all__ = ["ZhengzhaoIdError", "assign", "bind", "digest_of"]
+__all__ = ["ZhengzhaoIdError", "apply", "assign", "bind", "digest_of", "needed"]
 
 
 class ZhengzhaoIdError(CredentialError):
@@ -71,27 +72,51 @@ def assign(
     Returns the requests (those with an identifier replaced by a copy carrying
     ``zhengzhao``) and, per request, its identifier or None. ``jurisdiction`` is
     the province's GB/T 2260 code; without one, a request needing a member is a
-    ``ConfigurationError`` (nothing is allocated).
+    ``ConfigurationError`` (nothing is allocated). The issuer does the same in
+    three steps (``needed``, ``serials.allocate_in`` in its own transaction,
+    ``apply``).
+    """
+    counts = needed(requests, jurisdiction, now_ms=now_ms)
+    allocated = serials.allocate_many(db, counts, now_ms=now_ms) if counts else {}
+    return apply(requests, allocated, jurisdiction)
+
+
+def needed(
+    requests: Sequence[CredentialRequest], jurisdiction: str | None, *, now_ms: int
+) -> dict[tuple[str, str], int]:
+    """How many identifiers of each (type code, agency code) ``requests`` need, checked.
+
+    Refuses (``ConfigurationError``) a request that already carries a member, and
+    any need without a ``jurisdiction``; the codes and counts are checked as
+    ``serials.check_counts`` does. Nothing is written.
     """
     if any(r.zhengzhao is not None for r in requests):
         # Only an allocated identifier may be signed and bound: never one a caller brought.
         raise ConfigurationError("the issuer builds the zhengzhao member; a request has none")
-    pairs = [_pair(request) for request in requests]
     counts: dict[tuple[str, str], int] = {}
-    for pair in pairs:
+    for request in requests:
+        pair = _pair(request)
         if pair is not None:
             counts[pair] = counts.get(pair, 0) + 1
-    if not counts:
-        return list(requests), [None] * len(requests)
-    if jurisdiction is None:
+    if counts and jurisdiction is None:
         raise ConfigurationError("the issuer has no jurisdiction code to put in certificates")
-    allocated = serials.allocate_many(db, counts, now_ms=now_ms)
+    if counts:
+        serials.check_counts(counts, now_ms=now_ms)
+    return counts
+
+
+def apply(
+    requests: Sequence[CredentialRequest],
+    allocated: Mapping[tuple[str, str], Sequence[ZhengzhaoId]],
+    jurisdiction: str | None,
+) -> tuple[list[CredentialRequest], list[str | None]]:
+    """Each request needing an identifier with its member, in request order (see ``assign``)."""
     next_of = {pair: iter(ids) for pair, ids in allocated.items()}
     assigned: list[CredentialRequest] = []
     identifiers: list[str | None] = []
-    for request, pair in zip(requests, pairs, strict=True):
-        national = _national(request)
-        if pair is None or national is None or request.agency is None:
+    for request in requests:
+        national, pair = _national(request), _pair(request)
+        if pair is None or national is None or request.agency is None or jurisdiction is None:
             assigned.append(request)
             identifiers.append(None)
             continue

@@ -8,7 +8,8 @@ so every HTTP worker process and every issuing process share one sequence:
   counter named in one write transaction (the store's write lock serialises
   processes on SQLite and PostgreSQL alike; the primary key makes a second row
   per pair impossible) and returns the identifiers. ``allocate`` is the one-pair
-  form.
+  form; ``allocate_in`` does it inside a caller's transaction (the issuer's, which
+  also reserves status list slots).
 - The serial is ``<year><counter>``: the four-digit year of issuance in China
   Standard Time (UTC+8, the 颁证日期's calendar) and the counter zero-padded to
   at least ``COUNTER_DIGITS`` digits, e.g. ``20260000001``: the year-prefixed
@@ -35,7 +36,7 @@ from datetime import UTC, datetime, timedelta, timezone
 from typing import Final
 
 from ledger.clock import now_ms as clock_now_ms
-from ledger.store.database import Database
+from ledger.store.database import Database, Transaction
 from ledger.store.migrations import Migration, migrate
 
 from .errors import IdentifierError
@@ -47,7 +48,9 @@ __all__ = [
     "MIGRATIONS",
     "VERSION",
     "allocate",
+    "allocate_in",
     "allocate_many",
+    "check_counts",
     "prepare",
     "serial_number",
 ]
@@ -127,7 +130,15 @@ def allocate_many(
     is written. ``now_ms`` (default: now) gives the year in the serials.
     """
     at = clock_now_ms() if now_ms is None else now_ms
-    year = _year_of(at)
+    check_counts(counts, now_ms=at)
+    prepare(db)
+    with db.write() as tx:
+        return allocate_in(tx, counts, now_ms=at)
+
+
+def check_counts(counts: Mapping[tuple[str, str], int], *, now_ms: int) -> None:
+    """Validate what ``allocate_in`` is asked for, before any transaction (``allocate_many``)."""
+    year = _year_of(now_ms)
     total = 0
     for (type_code, agency_code), count in counts.items():
         if isinstance(count, bool) or not isinstance(count, int) or count < 1:
@@ -137,36 +148,45 @@ def allocate_many(
         ZhengzhaoId(type_code, agency_code, serial_number(year, 1), VERSION)
     if not 1 <= total <= MAX_ALLOCATE:
         raise ValueError(f"allocate between 1 and {MAX_ALLOCATE} identifiers at a time")
-    prepare(db)
+
+
+def allocate_in(
+    tx: Transaction, counts: Mapping[tuple[str, str], int], *, now_ms: int
+) -> dict[tuple[str, str], list[ZhengzhaoId]]:
+    """``allocate_many`` inside the caller's write transaction ``tx`` (after ``prepare``).
+
+    The identifiers are allocated once ``tx`` commits; the caller validated
+    ``counts`` with ``check_counts``. The issuer allocates them and reserves status
+    list slots in one transaction: one commit before signing instead of two.
+    """
+    year = _year_of(now_ms)
     allocated: dict[tuple[str, str], list[ZhengzhaoId]] = {}
-    with db.write() as tx:
-        # Sorted: the same pairs are always visited in one order.
-        for type_code, agency_code in sorted(counts):
-            count = counts[(type_code, agency_code)]
-            tx.execute(
-                "INSERT INTO zhengzhao_serials "
-                "(type_code, agency_code, last_counter, updated_at_ms) VALUES (?, ?, 0, ?) "
-                "ON CONFLICT (type_code, agency_code) DO NOTHING",
-                (type_code, agency_code, at),
-            )
-            row = tx.fetchone(
-                "SELECT last_counter FROM zhengzhao_serials "
-                "WHERE type_code = ? AND agency_code = ?",
-                (type_code, agency_code),
-            )
-            if row is None:
-                raise RuntimeError("a serial counter vanished inside its transaction")
-            first = int(row[0]) + 1
-            last = first + count - 1
-            if last > _MAX_COUNTER:
-                raise IdentifierError("serialNumber", "value", "the counter is exhausted")
-            tx.execute(
-                "UPDATE zhengzhao_serials SET last_counter = ?, updated_at_ms = ? "
-                "WHERE type_code = ? AND agency_code = ?",
-                (last, at, type_code, agency_code),
-            )
-            allocated[(type_code, agency_code)] = [
-                ZhengzhaoId(type_code, agency_code, serial_number(year, counter), VERSION)
-                for counter in range(first, last + 1)
-            ]
+    # Sorted: the same pairs are always visited in one order.
+    for type_code, agency_code in sorted(counts):
+        count = counts[(type_code, agency_code)]
+        tx.execute(
+            "INSERT INTO zhengzhao_serials "
+            "(type_code, agency_code, last_counter, updated_at_ms) VALUES (?, ?, 0, ?) "
+            "ON CONFLICT (type_code, agency_code) DO NOTHING",
+            (type_code, agency_code, now_ms),
+        )
+        row = tx.fetchone(
+            "SELECT last_counter FROM zhengzhao_serials WHERE type_code = ? AND agency_code = ?",
+            (type_code, agency_code),
+        )
+        if row is None:
+            raise RuntimeError("a serial counter vanished inside its transaction")
+        first = int(row[0]) + 1
+        last = first + count - 1
+        if last > _MAX_COUNTER:
+            raise IdentifierError("serialNumber", "value", "the counter is exhausted")
+        tx.execute(
+            "UPDATE zhengzhao_serials SET last_counter = ?, updated_at_ms = ? "
+            "WHERE type_code = ? AND agency_code = ?",
+            (last, now_ms, type_code, agency_code),
+        )
+        allocated[(type_code, agency_code)] = [
+            ZhengzhaoId(type_code, agency_code, serial_number(year, counter), VERSION)
+            for counter in range(first, last + 1)
+        ]
     return allocated
