@@ -55,6 +55,7 @@ from api.http.deps import (
     RequestIdDep,
     require,
 )
+from api.http.issue_agency import as_sent, submitted_with_agency, with_agency
 from api.http.problems import Problem, problem_responses, unavailable
 from api.http.schemas.credentials import (
     DIGEST_PATTERN,
@@ -82,13 +83,12 @@ from api.http.schemas.vcapi import (
     VcApiIssuedOut,
     VcApiIssueIn,
     VcApiStatusIn,
-    submitted_credential,
     vc_api_issue_examples,
     vc_api_status_action,
 )
 from api.province.access import Declaration, access_event, record_access
 from api.province.clients import Role
-from api.province.issuing_agency import AgencyRefusedError, agency_caller, issuing_agency
+from api.province.issuing_agency import agency_caller
 from credentials.credential import IssueRequest, SignedCredential, holder_of
 from credentials.did import issuer_did
 from credentials.errors import CredentialError, UnknownCredentialError
@@ -101,7 +101,7 @@ from credentials.issuance import (
     request_hash,
 )
 from credentials.status import StatusAction, StatusReason
-from credentials.submitted import CredentialRequest, SubmittedCredential, submitted_template
+from credentials.submitted import CredentialRequest, SubmittedCredential
 from credentials.zhengzhao.profile import Agency
 from ledger.audit.events import Caller, EventInput, Outcome
 from ledger.audit.log import AuditLog
@@ -204,51 +204,6 @@ def _record_issue_events(
         record_access(audit_log, caller, foreign)
 
 
-def _with_agency(
-    context: ProvinceContext,
-    principal: Principal,
-    request: IssueRequest,
-    code: str | None,
-    field: str,
-) -> IssueRequest:
-    agency = issuing_agency(context.db, principal.client, request.template, code, field=field)
-    return request if agency is None else replace(request, agency=agency)
-
-
-def _submitted_with_agency(
-    context: ProvinceContext, principal: Principal, body: VcApiIssueIn
-) -> SubmittedCredential:
-    request = submitted_credential(body)
-    code, field = body.options.agency, "/options/agency"
-    template = submitted_template(body.credential)
-    if template is None:
-        if code is not None:
-            raise AgencyRefusedError(
-                ProblemCode.AGENCY_REFUSED,
-                field,
-                "only a credential of a certificate template is issued for an agency",
-            )
-        return request
-    agency = issuing_agency(context.db, principal.client, template.name, code, field=field)
-    return request if agency is None else replace(request, agency=agency)
-
-
-def _as_sent(
-    requests: Sequence[CredentialRequest], named: Sequence[bool]
-) -> list[CredentialRequest]:
-    # An Idempotency-Key stands for the body as sent: an agency the request left out
-    # and the route chose is not part of it, so a retry replays whatever was chosen
-    # (and a key stored before agencies existed still matches its retry).
-    return [
-        replace(r, agency=None) if isinstance(r, IssueRequest) and not keep else r
-        for r, keep in zip(requests, named, strict=True)
-    ]
-
-
-def _agency_of(request: CredentialRequest) -> Agency | None:
-    return request.agency
-
-
 def _record_by_agency(
     context: ProvinceContext,
     caller: Caller,
@@ -259,7 +214,7 @@ def _record_by_agency(
     # One group commit per agency: the agency is the events' actorOrg.
     groups: dict[Agency | None, list[EventInput]] = {}
     for request, event in zip(requests, events, strict=True):
-        groups.setdefault(_agency_of(request), []).append(event)
+        groups.setdefault(request.agency, []).append(event)
     for agency, grouped in groups.items():
         _record_issue_events(context.audit_log, agency_caller(caller, agency), grouped, keyed)
 
@@ -302,7 +257,7 @@ def _issue(
             signed, replay = issuer.issue_many(requests, signer=signer), Replay.NEW
         else:
             kind = "issue/batch" if batch else "issue"
-            sent = _as_sent(requests, named)
+            sent = as_sent(requests, named)
             scope = Idempotency(principal.caller.actor, key, request_hash(kind, sent))
             keyed = issuer.issue_once(requests, scope, signer=signer)
             signed, replay = keyed.credentials, keyed.replay
@@ -374,9 +329,9 @@ def issue(
     201 ``CredentialOut``); both or neither is 400. Logged as ``credential.issue``.
     """
     request: CredentialRequest = (
-        _submitted_with_agency(context, principal, body)
+        submitted_with_agency(context.db, principal.client, body)
         if isinstance(body, VcApiIssueIn)
-        else _with_agency(context, principal, issue_request(body), body.agency, "/agency")
+        else with_agency(context.db, principal.client, issue_request(body), body.agency, "/agency")
     )
     issued = _issue(
         context,
@@ -413,7 +368,9 @@ def issue_batch(
 ) -> JSONResponse:
     """Issue every request or none; a bad one is a 422 naming ``/requests/<i>/...``."""
     requests = [
-        _with_agency(context, principal, issue_request(item), item.agency, f"/requests/{n}/agency")
+        with_agency(
+            context.db, principal.client, issue_request(item), item.agency, f"/requests/{n}/agency"
+        )
         for n, item in enumerate(body.requests)
     ]
     issued = _issue(
