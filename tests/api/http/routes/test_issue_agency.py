@@ -24,6 +24,7 @@ from tests.helpers.contracts import ZJ, World
 from tests.helpers.provinces import ORGS, PERSONAL, ServedProvince, served_province
 from tests.helpers.routes import events, issue_body, problem
 from tests.helpers.server import Reply
+from tests.helpers.stores import StoreTarget
 
 EDUCATION = "11330000TB0000001D"
 MARKET = "11330000TB0000002G"
@@ -282,3 +283,21 @@ def test_a_retry_replays_the_agency_chosen_first_even_if_the_choice_changed(
     named = issue_body(body["holder"], template=LICENCE, agency=second_market)
     assert _post(zhejiang, token, named, key="licence-3").status == 201
     problem(_post(zhejiang, token, body, key="licence-3"), 409, ProblemCode.IDEMPOTENCY_KEY_REUSED)
+
+
+def test_named_and_left_out_agencies_on_both_store_engines(
+    world: World, tmp_path: Path, store_target: StoreTarget
+) -> None:
+    url = None if store_target.engine == "sqlite" else str(store_target.where)
+    with served_province(world, tmp_path, ZJ, database_url=url) as province:
+        add_agency(province.context.db, EDUCATION, "演示省教育厅", [DEGREE])
+        add_agency(province.context.db, MARKET, "演示省市场监督管理局", [LICENCE])
+        token = _client(province, [EDUCATION, MARKET])
+        named = _post(province, token, issue_body(Holder.generate().did, agency=EDUCATION))
+        assert named.status == 201, named.text
+        left_out = _post(province, token, issue_body(Holder.generate().did, template=LICENCE))
+        assert left_out.status == 201, left_out.text
+        assert _agency_of(left_out.json()["credential"]) == MARKET
+        retire_agency(province.context.db, MARKET)
+        refused = _post(province, token, issue_body(Holder.generate().did, template=LICENCE))
+        problem(refused, 422, ProblemCode.VALIDATION_FAILED)
