@@ -163,15 +163,16 @@ def clients_list(
     """List clients (never their tokens)."""
     settings = load_cli_settings(config, data_dir, None, None)
     with _registry(settings) as registry:
-        clients = [_describe(c) for c in registry.list()]
+        clients = registry.list()
     if as_json:
-        print_json_line({"clients": clients})
+        print_json_line({"clients": [_describe(c) for c in clients]})
         return
     for client in clients:
-        state = "active" if client["active"] else "revoked"
-        out.print(
-            f"{client['clientId']:<28} {state:<8} {client['organisation']:<10} {client['name']}"
-        )
+        state = "active" if client.active else "revoked"
+        line = f"{client.client_id:<28} {state:<8} {client.organisation:<10} {client.name}"
+        if Role.ISSUER in client.roles:
+            line += f"  issues for {_agencies_text(client.agencies)}"
+        print_text(line)
 
 
 @clients_app.command("update")

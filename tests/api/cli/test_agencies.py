@@ -101,6 +101,10 @@ def test_clients_are_given_and_changed_their_agencies(tmp_path: Path) -> None:
     cleared = _run(tmp_path, "clients", "update", "sys-1", "--agencies", "")
     assert cleared.returncode == 0, cleared.stderr
     assert "issues for none" in cleared.stdout
+    listed = _run(tmp_path, "clients", "list")
+    assert "sys-1" in listed.stdout
+    assert "issues for none" in listed.stdout
+    assert "issues for every agency of the province" in listed.stdout
     both = _run(tmp_path, "clients", "update", "sys-1", "--agencies", MARKET, "--all-agencies")
     assert both.returncode == 2
     unregistered = _run(tmp_path, *base, "--id", "sys-3", "--agencies", "11330000TB0000003K")
