@@ -494,5 +494,6 @@ def test_a_final_batch_counts_as_anchored_once_the_provinces_index_holds_it(
     index.sync()
     status = zhejiang.issuer.anchoring_status(issued.digest)
     assert status.state is AnchoringState.ANCHORED
-    assert status.block_number is not None and status.block_number <= index.height
+    assert status.block_number is not None
+    assert status.block_number <= index.height
     assert zhejiang.issuer.anchor_proof(issued.digest).block_number == status.block_number
