@@ -246,7 +246,9 @@ def _iris(expanded: Any) -> Iterator[str]:
         elif isinstance(value, dict):
             if "@value" in value:
                 kind = value.get("@type")
-                if isinstance(kind, str):
+                # "@json" is the JSON literal keyword (JSON-LD 1.1 section 4.2.2), not an IRI,
+                # and the literal's own members are data, not IRIs.
+                if isinstance(kind, str) and kind != "@json":
                     yield kind
                 continue
             for key, member in value.items():
