@@ -36,9 +36,22 @@ from ledger.store.challenges import Challenges
 from ledger.store.database import Database
 from ledger.store.lease import Leases
 
-__all__ = ["ApiLimits", "ChainProbe", "ProvinceContext", "RateLimits"]
+__all__ = [
+    "LOOKUP_BURST",
+    "LOOKUP_RATE",
+    "ApiLimits",
+    "ChainProbe",
+    "ProvinceContext",
+    "RateLimits",
+]
 
 MIB = 1024 * 1024
+# A lookup answers by a guessable identifier: its own small bucket per client
+# bounds enumeration far below the client's general rate (docs/dianzi-zhengzhao.md).
+LOOKUP_RATE = 5.0
+"""证照标识 lookups per second per client and worker (setting ``zhengzhao_lookup_rate``)."""
+LOOKUP_BURST = 20
+"""证照标识 lookups a client may make at once (setting ``zhengzhao_lookup_burst``)."""
 
 
 def _version() -> str:
@@ -78,6 +91,10 @@ class RateLimits:
     """One bucket per holder DID on the citizen routes."""
     citizens: RateLimiter
     """One shared bucket (key ``citizens``) for all citizen requests."""
+    lookups: RateLimiter = field(
+        default_factory=lambda: RateLimiter(RatePolicy(LOOKUP_RATE, LOOKUP_BURST))
+    )
+    """One bucket per client id for ``POST /zhengzhao/lookup`` (beside its client bucket)."""
 
     @classmethod
     def default(
@@ -86,17 +103,24 @@ class RateLimits:
         *,
         client_rate: float = 1000.0,
         client_burst: int = 2000,
+        lookup_rate: float = 0.0,
+        lookup_burst: int = 0,
     ) -> RateLimits:
         """The default buckets.
 
         Clients 1,000 requests/s (burst 2,000) unless given, anonymous 20/s (burst
-        50), each holder DID 1/s (burst 10), all citizens together 50/s (burst 100).
+        50), each holder DID 1/s (burst 10), all citizens together 50/s (burst 100),
+        each client's 证照标识 lookups ``LOOKUP_RATE``/s (burst ``LOOKUP_BURST``)
+        unless given (0: the default).
         """
         return cls(
             clients=RateLimiter(RatePolicy(client_rate, client_burst), clock=clock),
             anonymous=RateLimiter(RatePolicy(20.0, 50), clock=clock),
             holders=RateLimiter(RatePolicy(1.0, 10), clock=clock),
             citizens=RateLimiter(RatePolicy(50.0, 100), clock=clock),
+            lookups=RateLimiter(
+                RatePolicy(lookup_rate or LOOKUP_RATE, lookup_burst or LOOKUP_BURST), clock=clock
+            ),
         )
 
 

@@ -106,7 +106,10 @@ class ProvinceParts:
             anchorer=self.checkpoints,
             chain=self.client,
             rate_limits=RateLimits.default(
-                client_rate=self.settings.client_rate, client_burst=self.settings.client_burst
+                client_rate=self.settings.client_rate,
+                client_burst=self.settings.client_burst,
+                lookup_rate=self.settings.zhengzhao_lookup_rate,
+                lookup_burst=self.settings.zhengzhao_lookup_burst,
             ),
         )
         context.issuer = self.issuer

@@ -207,6 +207,15 @@ class Settings(BaseSettings):
     client_burst: int = Field(
         default=2000, ge=1, description="Requests an API client may make at once (bucket size)."
     )
+    zhengzhao_lookup_rate: float = Field(
+        default=5.0,
+        gt=0,
+        description="证照标识 lookups (POST /zhengzhao/lookup) per second each API client "
+        "may make, per HTTP worker (its own bucket, beside client_rate).",
+    )
+    zhengzhao_lookup_burst: int = Field(
+        default=20, ge=1, description="证照标识 lookups an API client may make at once."
+    )
     # Transport security (docs/tls.md); checked at start-up by api.runtime.tls.
     tls_cert: Path | None = Field(
         default=None,
