@@ -210,3 +210,10 @@ class Reason(StrEnum):
     ZHENGZHAO_AGENCY_MISMATCH = "zhengzhao_agency_mismatch"
     ZHENGZHAO_TRUST_GRADE_INVALID = "zhengzhao_trust_grade_invalid"
     ZHENGZHAO_TEMPLATE_MISMATCH = "zhengzhao_template_mismatch"
+
+    # -- (6) presentation, purpose binding (``credentials.verify.purpose_binding``;
+    # docs/purposes.md): the presentation is bound by its ``termsOfUse`` to another
+    # purpose than the request declares, or its ``termsOfUse`` is not one well-formed
+    # ``TongbanPurposeOfUse`` entry.
+    PURPOSE_MISMATCH = "purpose_mismatch"
+    PURPOSE_OF_USE_MALFORMED = "purpose_of_use_malformed"
