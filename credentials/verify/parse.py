@@ -85,8 +85,9 @@ _CREDENTIAL_REQUIRED = frozenset({"@context", "type", "issuer", "credentialSubje
 # A certificate of a template also names itself and its schema, and says from when it holds.
 _TEMPLATE_REQUIRED = frozenset({"id", "validFrom", "credentialSchema"})
 _TEMPLATE_FORBIDDEN = frozenset({"issuanceDate", "expirationDate"})
+# termsOfUse: the holder's purpose binding, checked at (6) (``purpose_binding``).
 _PRESENTATION_KEYS = frozenset(
-    {"@context", "id", "type", "holder", "verifiableCredential", "proof"}
+    {"@context", "id", "type", "holder", "verifiableCredential", "termsOfUse", "proof"}
 )
 _HEX = frozenset("0123456789abcdef")
 _URN_UUID = re.compile(
