@@ -1,0 +1,265 @@
+"""Looking a certificate up by its 证照标识, without becoming an oracle (docs/dianzi-zhengzhao.md).
+
+The province is the library of the certificates it issued: ``CertificateLibrary.find``
+answers, for a 证照标识 bound to one of them (``credentials.issuance.zhengzhao_ids``),
+what the national platform knows the certificate by (type, agency, issuer, validity,
+status, anchoring) and nothing of its holder: no claim and no holder DID.
+
+An identifier the caller may not see (``may_see``) is answered exactly as one
+that names nothing: ``find`` does the same work on both paths. It always runs the
+same statements (the identifier's row, a credential row, the anchoring row), opens
+one sealed document and builds one answer: for an identifier that names nothing
+the credential reads are made for a digest no credential has and the document
+opened is a decoy sealed at start-up, so that neither the number of reads nor the
+decryption tells the two apart. ``scripts/bench_zhengzhao_lookup.py`` measures what
+remains (an index hit against a miss).
+
+Claims come only with the holder's authorization: ``disclosed_claims`` gives the
+claims a presentation disclosed for the looked-up credential, once the province's
+verifier has found the whole presentation VALID (holder signature, holder binding,
+this province's single-use challenge and domain, every disclosure).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any, Final
+
+from credentials.disclosure import reveal
+from credentials.errors import UnknownCredentialError
+from credentials.issuance import AnchoringStatus, CredentialIssuer, zhengzhao_ids
+from credentials.issuance.store import IssuedRow
+from credentials.times import parse_ms
+from credentials.verify.outcome import Passed
+from credentials.verify.parse import load_presentation
+from credentials.verify.result import VerificationResult
+from credentials.zhengzhao.identifier import ZhengzhaoId
+from credentials.zhengzhao.profile import MEMBER
+from ledger.audit.events import EventInput, Outcome
+from ledger.chain.contracts.credential_anchor import DigestStatus
+from ledger.crypto import sm4
+from ledger.crypto.sm3 import sm3
+
+from .access import Declaration, access_event
+
+__all__ = [
+    "LOOKUP_ACTION",
+    "LOOKUP_RECORD",
+    "CertificateFacts",
+    "CertificateLibrary",
+    "Lookup",
+    "LookupOutcome",
+    "disclosed_claims",
+    "lookup_event",
+]
+
+LOOKUP_ACTION: Final = "zhengzhao.lookup"
+"""The action of every lookup's access event."""
+
+LOOKUP_RECORD: Final = "record:zhengzhao_lookup"
+"""The resource of a lookup that found no credential (unknown or malformed identifier)."""
+
+# A digest no credential has (SM3 output of a fixed label): the unknown path reads it.
+_DECOY_DIGEST: Final = sm3(b"tongban zhengzhao lookup decoy")
+# About the size of a stored credential (proof, status entries, salted digests), so
+# that opening the decoy costs what opening a credential does.
+_DECOY_SIZE: Final = 4096
+
+
+class LookupOutcome(StrEnum):
+    """How one lookup ended; ``UNKNOWN`` and ``NOT_VISIBLE`` are answered alike."""
+
+    FOUND = "found"
+    UNKNOWN = "unknown"
+    NOT_VISIBLE = "not_visible"
+    MALFORMED = "malformed"
+
+
+@dataclass(frozen=True)
+class CertificateFacts:
+    """What a lookup answers of a certificate: nothing of its holder."""
+
+    identifier: str
+    type_code: str
+    type_name: str
+    agency_name: str
+    agency_code: str
+    jurisdiction: str
+    trust_grade: str
+    issuer: str
+    valid_from: str | None
+    valid_until: str | None
+    status: str
+    """``valid``, ``suspended``, ``revoked`` (as requested here) or ``expired``."""
+    anchoring: AnchoringStatus | None
+
+
+@dataclass(frozen=True)
+class Lookup:
+    """The outcome of ``find``: the facts only when the caller may have them."""
+
+    outcome: LookupOutcome
+    facts: CertificateFacts | None = None
+    digest: bytes | None = None
+    """The credential's digest when one was found (visible or not): for the access event."""
+    holder: str | None = None
+    """The holder DID when a credential was found: the event's data subject, never answered."""
+
+
+def _decoy_document() -> bytes:
+    member = {
+        "identifier": "1.2.156.3005.2.000000000000000000000.000000000000000000.0.000.0",
+        "typeCode": "0" * 21,
+        "typeName": "证照",
+        "issuingAgency": {"name": "机构", "code": "0" * 18},
+        "jurisdiction": "000000",
+        "trustGrade": "D",
+    }
+    document: dict[str, Any] = {
+        "issuer": "did:tongban:0:0",
+        "validFrom": "2000-01-01T00:00:00Z",
+        "credentialSubject": {"id": "did:key:z0", "_sd": []},
+        MEMBER: member,
+        "padding": "",
+    }
+    document["padding"] = "0" * max(0, _DECOY_SIZE - len(json.dumps(document)))
+    return json.dumps(document).encode()
+
+
+def _status(document: Mapping[str, Any], requested: DigestStatus, now_ms: int) -> str:
+    if requested is DigestStatus.REVOKED:
+        return "revoked"
+    if requested is DigestStatus.SUSPENDED:
+        return "suspended"
+    until = document.get("validUntil")
+    if isinstance(until, str) and parse_ms(until) < now_ms:
+        return "expired"
+    return "valid"
+
+
+def _text(value: object) -> str:
+    return value if isinstance(value, str) else ""
+
+
+def _facts(
+    document: Mapping[str, Any],
+    requested: DigestStatus,
+    anchoring: AnchoringStatus | None,
+    now_ms: int,
+) -> CertificateFacts:
+    member = document.get(MEMBER)
+    member = member if isinstance(member, Mapping) else {}
+    agency = member.get("issuingAgency")
+    agency = agency if isinstance(agency, Mapping) else {}
+    valid_from, valid_until = document.get("validFrom"), document.get("validUntil")
+    return CertificateFacts(
+        identifier=_text(member.get("identifier")),
+        type_code=_text(member.get("typeCode")),
+        type_name=_text(member.get("typeName")),
+        agency_name=_text(agency.get("name")),
+        agency_code=_text(agency.get("code")),
+        jurisdiction=_text(member.get("jurisdiction")),
+        trust_grade=_text(member.get("trustGrade")),
+        issuer=_text(document.get("issuer")),
+        valid_from=valid_from if isinstance(valid_from, str) else None,
+        valid_until=valid_until if isinstance(valid_until, str) else None,
+        status=_status(document, requested, now_ms),
+        anchoring=anchoring,
+    )
+
+
+class CertificateLibrary:
+    """The province's certificates by 证照标识, over its credential issuer's store."""
+
+    def __init__(self, issuer: CredentialIssuer) -> None:
+        """Answer from ``issuer``'s store; seals the decoy with its data key."""
+        self.issuer = issuer
+        self._decoy = sm4.seal(issuer.data_key, _decoy_document(), _DECOY_DIGEST)
+
+    def find(self, identifier: ZhengzhaoId, may_see: Callable[[str], bool]) -> Lookup:
+        """The facts of the certificate ``identifier`` names, if ``may_see`` its agency code.
+
+        ``UNKNOWN`` (no certificate issued here has it) and ``NOT_VISIBLE`` (one
+        has, of an agency the caller may not see) do the same reads and work.
+        """
+        issuer = self.issuer
+        with issuer.db.read() as tx:
+            bound = zhengzhao_ids.digest_of(tx, str(identifier))
+            probe = _DECOY_DIGEST if bound is None else bound
+            try:
+                row: IssuedRow | None = IssuedRow.read(tx, probe)
+            except UnknownCredentialError:
+                row = None
+        # The decoy stands in for a missing row: open, parse and describe it alike.
+        sealed = self._decoy if row is None else row.document
+        opened = sm4.open(issuer.data_key, sealed, _DECOY_DIGEST if row is None else probe)
+        document: dict[str, Any] = json.loads(opened)
+        try:
+            anchoring: AnchoringStatus | None = issuer.anchoring_status(probe)
+        except UnknownCredentialError:
+            anchoring = None
+        requested = DigestStatus.NONE if row is None else row.status
+        facts = _facts(document, requested, anchoring, issuer.clock())
+        visible = may_see(facts.agency_code)
+        if row is None or bound is None:
+            return Lookup(LookupOutcome.UNKNOWN)
+        subject = document.get("credentialSubject")
+        holder = subject.get("id") if isinstance(subject, Mapping) else None
+        holder = holder if isinstance(holder, str) else None
+        if not visible:
+            return Lookup(LookupOutcome.NOT_VISIBLE, digest=bound, holder=holder)
+        return Lookup(LookupOutcome.FOUND, facts, bound, holder)
+
+
+def disclosed_claims(
+    presentation: object, verified: VerificationResult, digest: bytes
+) -> dict[str, Any] | None:
+    """The claims ``presentation`` discloses of the credential ``digest``, or None.
+
+    Only when the province's verifier found the presentation VALID (``verified``)
+    and it carries that credential; the subject's ``id`` (the holder DID) is left out.
+    """
+    if not verified.valid:
+        return None
+    loaded = load_presentation(presentation)
+    if not isinstance(loaded, Passed):
+        return None
+    for credential in loaded.value.credentials:
+        if credential.digest == digest:
+            subject = credential.document.get("credentialSubject")
+            if not isinstance(subject, Mapping):
+                return None
+            claims = reveal(subject, credential.disclosures)
+            claims.pop("id", None)
+            return claims
+    return None
+
+
+_OUTCOMES: Final = {
+    LookupOutcome.FOUND: Outcome.SUCCESS,
+    LookupOutcome.NOT_VISIBLE: Outcome.DENIED,
+    LookupOutcome.UNKNOWN: Outcome.NOT_FOUND,
+    LookupOutcome.MALFORMED: Outcome.INVALID,
+}
+
+
+def lookup_event(declared: Declaration, request_id: str, lookup: Lookup) -> EventInput:
+    """The access event of one lookup attempt.
+
+    A found credential (visible or not) is named as every credential event names
+    it, ``credential:<digest>``, with its holder as data subject (the citizen sees
+    who looked their certificate up); an attempt that found none names the route's
+    record. The identifier itself is never in the event.
+    """
+    resource = LOOKUP_RECORD if lookup.digest is None else f"credential:{lookup.digest.hex()}"
+    return access_event(
+        declared,
+        request_id,
+        LOOKUP_ACTION,
+        resource,
+        outcome=_OUTCOMES[lookup.outcome],
+        subject_id=lookup.holder,
+    )
