@@ -61,9 +61,7 @@ def as_sent(
 
     An ``Idempotency-Key`` stands for the body as sent, so a retry replays
     whatever agency was chosen the first time, and a key stored before agencies
-    existed still matches its retry. ``named[i]``: request ``i`` named its agency.
+    existed still matches its retry. ``named[i]``: request ``i`` named its agency
+    (``agency``, or ``options.agency`` in the VC API dialect).
     """
-    return [
-        replace(r, agency=None) if isinstance(r, IssueRequest) and not keep else r
-        for r, keep in zip(requests, named, strict=True)
-    ]
+    return [r if keep else replace(r, agency=None) for r, keep in zip(requests, named, strict=True)]

@@ -89,6 +89,9 @@ def _request_json(request: CredentialRequest) -> dict[str, Any]:
             submitted["mandatory"] = list(request.mandatory)
         if request.credential_id is not None:
             submitted["credentialId"] = request.credential_id
+        # As in the template dialect: only when named (``options.agency``).
+        if request.agency is not None:
+            submitted["agency"] = {"code": request.agency.code, "name": request.agency.name}
         return submitted
     document: dict[str, Any] = {
         "template": request.template,

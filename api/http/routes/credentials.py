@@ -341,7 +341,9 @@ def issue(
         [request],
         batch=False,
         key=headers.idempotency_key,
-        named=[isinstance(body, IssueIn) and body.agency is not None],
+        named=[
+            (body.options.agency if isinstance(body, VcApiIssueIn) else body.agency) is not None
+        ],
     )
     [result] = issued.results
     answer_headers = {"Location": f"/credentials/{result['digest']}", **issued.headers}
