@@ -532,7 +532,7 @@ def parse_presentation(value: object) -> ParsedPresentation:
             Reason.PRESENTATION_MALFORMED, "the presentation is not a JSON object"
         )
     keys = set(value)
-    required = _PRESENTATION_KEYS - {"id"}
+    required = _PRESENTATION_KEYS - {"id", "termsOfUse"}
     if not keys <= _PRESENTATION_KEYS or not required <= keys:
         raise CheckFailedError(
             Reason.PRESENTATION_MALFORMED,
