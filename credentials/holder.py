@@ -15,6 +15,7 @@ verifier's challenge, with the verifier's DID as ``domain``::
       "type": ["VerifiablePresentation"],
       "holder": "did:key:z...",
       "verifiableCredential": [<derived credential>, ...],
+      "termsOfUse": {"type": "TongbanPurposeOfUse", "purpose": "<code>"},  (only if bound)
       "proof": {"type": "DataIntegrityProof", "cryptosuite": "sm2-jcs-2026", "created": ...,
                 "verificationMethod": "did:key:z...#z...", "proofPurpose": "authentication",
                 "challenge": "<from the verifier>", "domain": "<verifier DID>",
@@ -34,6 +35,7 @@ from credentials.did import holder_did, holder_verification_method
 from credentials.disclosure import select_disclosures
 from credentials.errors import DisclosureError
 from credentials.times import format_ms, now_ms
+from credentials.verify.purpose_binding import TERMS_OF_USE, purpose_term
 from ledger.crypto.signer import LocalSigner, Signer
 from ledger.crypto.sm2 import Sm2PrivateKey
 
@@ -77,10 +79,14 @@ class Holder:
         challenge: str,
         domain: str,
         created_ms: int | None = None,
+        purpose: str | None = None,
     ) -> dict[str, Any]:
         """A presentation of ``(credential, claims to disclose)`` pairs, signed by this holder.
 
         ``challenge`` and ``domain`` come from the verifier (its challenge and its DID).
+        ``purpose``: bind the presentation to this purpose code (a ``termsOfUse`` entry
+        the proof covers, ``credentials.verify.purpose_binding``); a verifier that
+        declares another purpose refuses it. Raises ``DisclosureError`` for a malformed code.
         """
         if not 1 <= len(credentials) <= MAX_PRESENTED_CREDENTIALS:
             raise DisclosureError(
@@ -93,6 +99,11 @@ class Holder:
             "holder": self.did,
             "verifiableCredential": [derive_credential(c, claims) for c, claims in credentials],
         }
+        if purpose is not None:
+            try:
+                presentation[TERMS_OF_USE] = purpose_term(purpose)
+            except ValueError as exc:
+                raise DisclosureError(str(exc)) from None
         proof = create_proof(
             presentation,
             self.signer,

@@ -454,8 +454,12 @@ def verify(
     options: object,
     *,
     now_ms: int | None = None,
+    purpose: str | None = None,
 ) -> VcApiVerification | Malformed:
     """Check the request, then evaluate it (no access event: the caller records it).
+
+    ``purpose``: the request's declared purpose, which a presentation bound to a
+    purpose must name (``credentials.verify.purpose_binding``).
 
     A malformed request is returned as ``Malformed`` before the verifier runs, so it
     uses up no challenge. A presentation's challenge is consumed as by
@@ -471,6 +475,6 @@ def verify(
         result = verifier.evaluate_credential(document, now_ms=now_ms)
     else:
         result = verifier.evaluate_presentation(
-            document, now_ms=now_ms, expected=checked.expected()
+            document, now_ms=now_ms, expected=checked.expected(), purpose=purpose
         )
     return VcApiVerification(kind, result, document, checked)

@@ -80,6 +80,7 @@ from credentials.verify.parse import (
     ParsedPresentation,
     load_presentation,
 )
+from credentials.verify.purpose_binding import purpose_binding
 from credentials.verify.result import (
     CheckResult,
     VerificationResult,
@@ -250,7 +251,9 @@ class Verifier:
         expected: ExpectedProof | None = None,
     ) -> VerificationResult:
         """Run checks (0)-(7) on a presentation; consumes its challenge."""
-        result = self.evaluate_presentation(document, now_ms=now_ms, expected=expected)
+        result = self.evaluate_presentation(
+            document, now_ms=now_ms, expected=expected, purpose=request.purpose
+        )
         self._record(result, request, PRESENTATION_VERIFY)
         return result
 
@@ -378,11 +381,18 @@ class Verifier:
         return credential_result(parsed, checked, height)
 
     def evaluate_presentation(
-        self, document: Any, *, now_ms: int | None = None, expected: ExpectedProof | None = None
+        self,
+        document: Any,
+        *,
+        now_ms: int | None = None,
+        expected: ExpectedProof | None = None,
+        purpose: str | None = None,
     ) -> VerificationResult:
         """The checklist for a presentation, without the access event; consumes the challenge.
 
         ``expected``: the challenge and domain the caller asked for (see ``ExpectedProof``).
+        ``purpose``: the purpose the request declares (its access event's); a presentation
+        bound to another (``purpose_binding``) fails (6). None: not compared.
         """
         now = self.clock() if now_ms is None else now_ms
         # (0) parse: a presentation with a foreign credential or holder proof is mixed
@@ -421,7 +431,7 @@ class Verifier:
         run_check(
             results,
             Check.PRESENTATION,
-            lambda: self._presentation(parsed, now, expected),
+            lambda: self._presentation(parsed, now, expected, purpose),
             unreadable="the challenge store could not be read",
         )
         unregistered = only_unregistered(
@@ -445,13 +455,21 @@ class Verifier:
         parsed: ParsedPresentation | MixedPresentation,
         now: int,
         expected: ExpectedProof | None,
+        purpose: str | None = None,
     ) -> Passed[None] | Failed:
-        """Check (6), held to what the caller expects of the proof (``ExpectedProof``)."""
+        """Check (6), held to what the caller expects of the proof and to the declared purpose."""
 
         def holder_check() -> Passed[None] | Failed:
             if isinstance(parsed, MixedPresentation):
-                return foreign.mixed_presentation(parsed, self.config, self.challenges, now)
-            return checks.presentation(parsed, self.config, self.challenges, now)
+                held = foreign.mixed_presentation(parsed, self.config, self.challenges, now)
+            else:
+                held = checks.presentation(parsed, self.config, self.challenges, now)
+            # After the holder's proof verified (it covers termsOfUse): a tampered binding
+            # is the holder's signature failing, never a purpose mismatch.
+            if isinstance(held, Failed):
+                return held
+            bound = purpose_binding(parsed.document, purpose)
+            return bound if isinstance(bound, Failed) else held
 
         if expected is None:
             return holder_check()

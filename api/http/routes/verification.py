@@ -160,7 +160,13 @@ def _verify_presentation(
 
     def evaluate() -> tuple[VcApiVerification, EventInput]:
         checked = _checked(
-            verify(verifier, "presentation", body.verifiable_presentation, body.options)
+            verify(
+                verifier,
+                "presentation",
+                body.verifiable_presentation,
+                body.options,
+                purpose=declared.purpose,
+            )
         )
         return checked, verifier.access_event(checked.result, request, PRESENTATION_VERIFY)
 
