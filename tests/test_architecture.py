@@ -1,8 +1,9 @@
 """The layout rules of docs/architecture.md, checked on the source tree.
 
 - Imports point down only: ``ledger`` imports neither ``credentials`` nor ``api``;
-  ``credentials`` never imports ``api``; inside ``api/`` each folder imports only
-  the folders its rule allows (``IMPORT_RULES``).
+  ``credentials`` never imports ``api`` (and ``credentials.zhengzhao`` no HTTP
+  library either); inside ``api/`` each folder imports only the folders its rule
+  allows (``IMPORT_RULES``).
 - No module over ``MAX_MODULE_LINES`` lines outside tests and generated files.
 - ``api/`` holds folders, plus only ``__init__.py`` and ``errors.py``.
 
@@ -23,16 +24,34 @@ PACKAGES = ("api", "credentials", "ledger")
 MAX_MODULE_LINES = 600
 SIZE_CHECKED = (*PACKAGES, "scripts", "tools", "contracts")
 
+# HTTP client and server libraries (and the standard library's), by top-level module.
+HTTP_LIBRARIES = (
+    "fastapi",
+    "starlette",
+    "uvicorn",
+    "httptools",
+    "httpx",
+    "requests",
+    "aiohttp",
+    "multipart",
+    "python_multipart",
+    "http",
+    "urllib.request",
+)
+
 # (importing package prefix, forbidden imported prefixes). The longest matching
 # importer prefix applies, so ``api.http`` is judged by its own rule, not ``api``'s.
 IMPORT_RULES: dict[str, tuple[str, ...]] = {
     "ledger": ("credentials", "api"),
     "credentials": ("api",),
+    "credentials.paper": ("api",),
+    "credentials.zhengzhao": ("api", *HTTP_LIBRARIES),
     "api.errors": ("api.http", "api.province", "api.runtime", "api.cli", "api.client"),
     "api.http": ("api.cli", "api.client"),
     "api.province": ("api.http", "api.runtime", "api.cli", "api.client"),
     "api.runtime": ("api.cli", "api.client"),
     "api.cli": ("api.http",),
+    "api.paper": ("api.http", "api.province", "api.runtime", "api.cli", "api.client"),
     "api.client": ("api.http", "api.cli", "api.runtime", "api.province"),
 }
 API_ROOT_FILES = {"__init__.py", "errors.py", "py.typed"}
@@ -138,6 +157,15 @@ def test_imports_point_down_only() -> None:
         ("api.province.access", "from ..http import deps\n"),
         ("api.cli.audit", "from api.http.problems import Problem\n"),
         ("api.errors", "from api.http import problems\n"),
+        ("credentials.paper.codec", "from api.paper.render import render_certificate\n"),
+        ("credentials.zhengzhao.agencies", "from api.province.clients import ApiClient\n"),
+        ("credentials.zhengzhao.serials", "from fastapi import HTTPException\n"),
+        ("credentials.zhengzhao.profile", "import http.client\n"),
+        ("credentials.zhengzhao.identifier", "from starlette.requests import Request\n"),
+        ("credentials.zhengzhao.division", "def f():\n    import urllib.request\n"),
+        ("api.paper.render", "from api.http.problems import Problem\n"),
+        ("api.paper.render", "from api.cli.paper import app\n"),
+        ("api.paper.render", "from api.province.keys import ProvinceKeys\n"),
     ],
 )
 def test_a_forbidden_import_is_found(module: str, source: str) -> None:
@@ -155,6 +183,14 @@ def test_a_forbidden_import_is_found(module: str, source: str) -> None:
         ("api.runtime.worker", "from api.http.app import create_app\n"),
         ("api.http.deps", "from api.province.clients import Role\n"),
         ("api.client.remote", "from api.errors import ProblemCode\n"),
+        ("api.paper.render", "from credentials.paper.codec import encode\n"),
+        ("api.paper.render", "from ledger.clock import now_ms\n"),
+        ("api.http.routes.paper", "from api.paper.render import render_certificate\n"),
+        ("api.cli.paper", "from api.paper.render import render_certificate\n"),
+        ("credentials.paper.codec", "from credentials.zhengzhao.profile import MEMBER\n"),
+        ("credentials.zhengzhao.agencies", "from ledger.store.database import Database\n"),
+        ("credentials.zhengzhao.division", "import urllib.parse\n"),
+        ("credentials.zhengzhao.profile", "import httpsig\n"),
     ],
 )
 def test_an_allowed_import_passes(module: str, source: str) -> None:
