@@ -22,6 +22,7 @@ from api.http.routes import (
     issuer_admin,
     operations,
     paper,
+    purposes,
     status_lists,
     templates,
     verification,
@@ -45,6 +46,7 @@ api_router.include_router(credentials.router)
 api_router.include_router(paper.router)
 api_router.include_router(dids.router)
 api_router.include_router(templates.router)
+api_router.include_router(purposes.router)
 api_router.include_router(governance.router)
 api_router.include_router(issuer_admin.router)
 api_router.include_router(operations.router)

@@ -106,6 +106,8 @@ ROUTE_TABLE: dict[tuple[str, str], RouteUse] = {
     # the certificate catalogue
     ("GET", "/templates"): NONE,
     ("GET", "/templates/{name}"): NONE,
+    # the purpose catalogue (用证事由)
+    ("GET", "/purposes"): NONE,
     # governance
     ("GET", "/governance"): NONE,
     ("GET", "/governance/proposals"): NONE,
