@@ -66,6 +66,7 @@ ROUTES: list[tuple[str, str, dict[str, Any], set[Role] | None]] = [
     ("POST", "/challenges", {}, {VER}),
     ("GET", "/templates", {}, ANY),
     ("GET", "/templates/degree-certificate", {}, ANY),
+    ("GET", "/purposes", {}, ANY),
     (
         "POST",
         "/credentials/verify",

@@ -216,6 +216,7 @@ def _verify(call: Calls, holder: Holder, credential: dict[str, Any]) -> None:
     call("GET", "/dids/{did}", Role.VERIFIER, path=f"/dids/{holder.did}")
     call("GET", "/templates", Role.ISSUER)
     call("GET", "/templates/{name}", Role.ISSUER, path="/templates/degree-certificate")
+    call("GET", "/purposes", Role.VERIFIER)
 
 
 def _citizen_and_audit(call: Calls, holder: Holder) -> None:
