@@ -27,6 +27,7 @@ from api.http.routes import (
     templates,
     verification,
     verification_batch,
+    zhengzhao,
 )
 
 __all__ = ["api_router"]
@@ -51,3 +52,4 @@ api_router.include_router(governance.router)
 api_router.include_router(issuer_admin.router)
 api_router.include_router(operations.router)
 api_router.include_router(status_lists.router)
+api_router.include_router(zhengzhao.router)

@@ -108,6 +108,8 @@ ROUTE_TABLE: dict[tuple[str, str], RouteUse] = {
     ("GET", "/templates/{name}"): NONE,
     # the purpose catalogue (用证事由)
     ("GET", "/purposes"): NONE,
+    # 证照标识 lookup: names a citizen's certificate; claims only with the holder's VP
+    ("POST", "/zhengzhao/lookup"): _personal("zhengzhao.lookup"),
     # governance
     ("GET", "/governance"): NONE,
     ("GET", "/governance/proposals"): NONE,

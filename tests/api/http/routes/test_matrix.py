@@ -87,6 +87,12 @@ ROUTES: list[tuple[str, str, dict[str, Any], set[Role] | None]] = [
     ),
     (
         "POST",
+        "/zhengzhao/lookup",
+        {"json_body": {"identifier": "1.2.156"}, "headers": PERSONAL},
+        {VER, ISS},
+    ),
+    (
+        "POST",
         "/documents/verify",
         {
             "body": b"",

@@ -217,6 +217,15 @@ def _verify(call: Calls, holder: Holder, credential: dict[str, Any]) -> None:
     call("GET", "/templates", Role.ISSUER)
     call("GET", "/templates/{name}", Role.ISSUER, path="/templates/degree-certificate")
     call("GET", "/purposes", Role.VERIFIER)
+    identifier = credential["zhengzhao"]["identifier"]
+    found = call(
+        "POST",
+        "/zhengzhao/lookup",
+        Role.VERIFIER,
+        json_body={"identifier": identifier},
+        headers=PERSONAL,
+    )
+    assert "claims" not in found.json(), found.text
 
 
 def _citizen_and_audit(call: Calls, holder: Holder) -> None:
