@@ -7,7 +7,9 @@ fresh, single-use challenge bound to their DID *is* the authentication
 Both routes are rate limited per holder DID and, since anyone can make new
 DIDs, by one bucket shared by all citizens. The answer about the holder's
 access history is itself an access event (``audit.citizen_view``), recorded by
-``ledger.audit.citizen.CitizenView.answer`` before it returns the report.
+``ledger.audit.citizen.CitizenView.answer`` before it returns the report. Each
+record carries its purpose in Chinese and English (``purposeLabel``, from the
+catalogue ``credentials.purposes``), beside the signed event, not inside it.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from api.http.schemas.common import (
     InputModel,
     checkpoint_out,
 )
+from credentials.purposes import label
 from ledger.audit.citizen import (
     CHALLENGE_TTL_MS,
     CitizenAccessError,
@@ -78,11 +81,24 @@ class InclusionOut(ApiModel):
     proof: list[str]
 
 
+class PurposeLabelOut(ApiModel):
+    """The event's purpose code as the catalogue names it (用证事由, docs/purposes.md)."""
+
+    code: str
+    zh: str = Field(description="In Chinese; for an unlisted code, that it is unlisted.")
+    en: str = Field(description="In English; for an unlisted code, that it is unlisted.")
+    category: str | None = Field(description="The national category; null when unlisted.")
+    listed: bool = Field(description="False for a code the catalogue does not list.")
+
+
 class AccessRecordOut(AppendedEvent):
     """One access to the holder's data, with its receipt and proof."""
 
     inclusion: InclusionOut | None = Field(
         description="Null when no anchored checkpoint covers the event yet."
+    )
+    purpose_label: PurposeLabelOut = Field(
+        description="The event's purpose in Chinese and English (outside the signed event)."
     )
 
 
@@ -182,6 +198,7 @@ def access_history(
                     "event": result.event.to_json(),
                     "receipt": result.receipt.to_json(),
                     "inclusion": inclusion,
+                    "purpose_label": label(result.event.purpose).to_json(),
                 }
             )
         )
