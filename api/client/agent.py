@@ -165,10 +165,13 @@ class Agent:
         return {"body": encode_bytes(self.keys.open(_digest(request), sealed))}
 
     def _present(self, request: dict[str, Any]) -> dict[str, Any]:
+        # An agent of an older wallet never sends purpose: absent means unbound.
+        purpose = _text(request, "purpose") if "purpose" in request else None
         presentation = self.keys.present(
             _selections(request),
             challenge=_text(request, "challenge"),
             domain=_text(request, "domain"),
+            purpose=purpose,
         )
         return {"presentation": presentation}
 

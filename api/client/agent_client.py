@@ -127,16 +127,27 @@ class AgentKeys(WalletKeys):
         return self._bytes(answer, "body")
 
     def present(
-        self, selections: Sequence[Selection], *, challenge: str, domain: str
+        self,
+        selections: Sequence[Selection],
+        *,
+        challenge: str,
+        domain: str,
+        purpose: str | None = None,
     ) -> dict[str, Any]:
         """A presentation signed by the agent."""
         items = [
             {"credential": dict(credential), "claims": list(claims)}
             for credential, claims in selections
         ]
-        answer = self._ask(
-            {"op": "present", "credentials": items, "challenge": challenge, "domain": domain}
-        )
+        request: dict[str, Any] = {
+            "op": "present",
+            "credentials": items,
+            "challenge": challenge,
+            "domain": domain,
+        }
+        if purpose is not None:
+            request["purpose"] = purpose
+        answer = self._ask(request)
         presentation = answer.get("presentation")
         if not isinstance(presentation, dict):
             raise WalletError("the wallet agent answered with no presentation")

@@ -67,9 +67,17 @@ class WalletKeys(ABC):
 
     @abstractmethod
     def present(
-        self, selections: Sequence[Selection], *, challenge: str, domain: str
+        self,
+        selections: Sequence[Selection],
+        *,
+        challenge: str,
+        domain: str,
+        purpose: str | None = None,
     ) -> dict[str, Any]:
-        """A presentation of the selections signed by the holder (``Holder.present``)."""
+        """A presentation of the selections signed by the holder (``Holder.present``).
+
+        ``purpose``: bind it to this purpose code (``termsOfUse``, docs/purposes.md).
+        """
 
     @abstractmethod
     def sign_access_request(self, log_id: int, challenge: str) -> str:
@@ -141,11 +149,18 @@ class LocalKeys(WalletKeys):
             raise SealedEntryError(f"the entry of {digest} does not open") from None
 
     def present(
-        self, selections: Sequence[Selection], *, challenge: str, domain: str
+        self,
+        selections: Sequence[Selection],
+        *,
+        challenge: str,
+        domain: str,
+        purpose: str | None = None,
     ) -> dict[str, Any]:
         """``Holder.present`` of the selections; a refused disclosure is a ``WalletError``."""
         try:
-            return self._unlocked().present(selections, challenge=challenge, domain=domain)
+            return self._unlocked().present(
+                selections, challenge=challenge, domain=domain, purpose=purpose
+            )
         except CredentialError as exc:
             raise WalletError(str(exc)) from None
 

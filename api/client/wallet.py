@@ -495,11 +495,13 @@ class Wallet:
         challenge: str,
         domain: str,
         force: bool = False,
+        purpose: str | None = None,
     ) -> dict[str, Any]:
         """A presentation of ``(digest, claims to disclose)`` pairs over the verifier's challenge.
 
         Refused for a credential without its anchor proof (no verifier could accept it),
         and, unless ``force``, for one its issuer last reported revoked or suspended.
+        ``purpose``: bind the presentation to this purpose code (docs/purposes.md).
         """
         chosen: list[Selection] = []
         for reference, claims in selections:
@@ -517,7 +519,7 @@ class Wallet:
                     Reason.REVOKED if stored.status.state == "revoked" else Reason.SUSPENDED,
                 )
             chosen.append((stored.credential, claims))
-        return self.keys.present(chosen, challenge=challenge, domain=domain)
+        return self.keys.present(chosen, challenge=challenge, domain=domain, purpose=purpose)
 
     def sign_access_request(self, log_id: int, challenge: str) -> str:
         """The signature (hex ``r || s``) of the citizen-view request to log ``log_id``."""
