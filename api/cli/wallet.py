@@ -37,6 +37,7 @@ from api.client.wallet import (
     read_holder,
 )
 from credentials.anchor_proof import data_integrity_proofs
+from credentials.purposes import label
 from credentials.times import format_ms
 from credentials.vcdm import issuer_of
 from ledger.crypto.sm2 import Sm2PublicKey
@@ -445,6 +446,13 @@ def wallet_present(
             metavar="",
         ),
     ] = False,
+    purpose: Annotated[
+        str | None,
+        typer.Option(
+            help="Bind the presentation to this purpose code (用证事由, `GET /purposes`): "
+            "a verifier declaring another purpose refuses it."
+        ),
+    ] = None,
     wallet: WalletOption = None,
     as_json: JsonOption = False,
 ) -> None:
@@ -457,7 +465,11 @@ def wallet_present(
     names = [name.strip() for name in claims.split(",") if name.strip()]
     chosen_challenge, chosen_domain = _challenge(challenge, domain, verifier, token)
     presentation = opened.present(
-        [(digest, names)], challenge=chosen_challenge, domain=chosen_domain, force=force
+        [(digest, names)],
+        challenge=chosen_challenge,
+        domain=chosen_domain,
+        force=force,
+        purpose=purpose,
     )
     text = json.dumps(presentation, ensure_ascii=False)
     if out_file is None:
@@ -484,7 +496,8 @@ def _print_history(history: AccessHistory) -> None:
         )
         line = Text(
             f"{entry.time}  {entry.actor} ({entry.actor_org})  {entry.action}  "
-            f"{entry.resource}  purpose {entry.purpose}, legal basis {entry.legal_basis}  "
+            f"{entry.resource}  purpose {label(entry.purpose).text()}, "
+            f"legal basis {entry.legal_basis}  "
             f"{entry.outcome}  "
         )
         line.append(proof, "green" if entry.proof == "anchored" else "red" if entry.problem else "")
@@ -514,7 +527,10 @@ def wallet_history(
                 "generatedAt": history.generated_at,
                 "anchoredTreeSize": history.anchored_tree_size,
                 "consistent": history.consistent,
-                "records": [e.to_json() for e in history.entries],
+                "records": [
+                    {**e.to_json(), "purposeLabel": label(e.purpose).to_json()}
+                    for e in history.entries
+                ],
             }
         )
     else:
