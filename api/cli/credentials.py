@@ -31,8 +31,10 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 from rich.text import Text
 
+from api.cli.certificates import agency_code, certificate_file_member, certificate_lines
 from api.cli.common import JsonOption, err, out, print_json_line, print_text
 from api.cli.digests import DIGEST, digest_arguments, issued_digests, resolve_digests
+from api.cli.document import MediaType
 from api.cli.options import (
     InputFileError,
     TokenOption,
@@ -284,6 +286,20 @@ def issue_command(
         str | None, typer.Option(help="YYYY-MM-DDTHH:MM:SSZ (default: now).")
     ] = None,
     valid_until: Annotated[str | None, typer.Option(help="YYYY-MM-DDTHH:MM:SSZ.")] = None,
+    agency: Annotated[
+        str | None,
+        typer.Option(
+            help="The issuing agency's 统一社会信用代码 (default: the client's only one)."
+        ),
+    ] = None,
+    certificate_file: Annotated[
+        Path | None,
+        typer.Option(help="The certificate file (OFD or PDF) the credential names by SM3."),
+    ] = None,
+    certificate_media_type: Annotated[
+        MediaType | None,
+        typer.Option(help="The certificate file's media type (default: what its bytes show)."),
+    ] = None,
     batch: Annotated[
         Path | None,
         typer.Option(help="JSON Lines file: one issue body per line, instead of the above."),
@@ -327,15 +343,24 @@ def issue_command(
     api = remote(url, token, what="the issuing province's API")
     headers = declaration(purpose, legal_basis)
     if batch is not None:
-        if template or holder or claims or valid_from or valid_until:
-            raise click.UsageError("--batch takes the template, holder and claims from the file")
+        if template or holder or claims or valid_from or valid_until or agency or certificate_file:
+            raise click.UsageError(
+                "--batch takes the template, holder, claims, agency and file from the file"
+            )
         output = _IssueOutput(out_dir, as_json, quiet=True)
         _issue_batch(api, batch, batch_size, headers, output, retries)
         if not as_json:
             where = f" to {out_dir}" if out_dir is not None else ""
             print_text(f"issued {output.count} credentials{where}", console=err)
         return
+    if certificate_media_type is not None and certificate_file is None:
+        raise click.UsageError("--certificate-media-type goes with --certificate-file")
     body = _single_request(template, holder, claims, valid_from, valid_until)
+    if agency is not None:
+        body["agency"] = agency_code(agency)
+    if certificate_file is not None:
+        media = None if certificate_media_type is None else certificate_media_type.value
+        body["certificateFile"] = certificate_file_member(certificate_file, media)
     # One key per run: the retries below are safe, another run is another credential.
     keyed = headers | {"Idempotency-Key": "issue-" + secrets.token_hex(16)}
     result = send_with_retries(
@@ -369,6 +394,8 @@ def _print_result(result: dict[str, Any]) -> None:
     )
     for digest in result.get("credentialDigests", []):
         print_text(f"  credential {digest}")
+    for line in certificate_lines(result):
+        print_text(line)
     table = Table("#", "check", "status", "reason", "message")
     for check in result.get("checks", []):
         status = str(check.get("status"))
