@@ -45,6 +45,7 @@ COMMANDS: tuple[Command, ...] = (
     Command("revoke", "api.cli.credentials", "revoke_command"),
     Command("templates", "api.cli.templates", "templates_command"),
     Command("document", "api.cli.document", "document_app", group=True),
+    Command("zhengzhao", "api.cli.zhengzhao", "zhengzhao_app", group=True),
     Command("serve", "api.cli.serve", "serve_command"),
     Command("chain", "api.cli.chain", "chain_app", group=True),
     Command("audit", "api.cli.audit", "audit_app", group=True),
