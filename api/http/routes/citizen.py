@@ -9,7 +9,10 @@ DIDs, by one bucket shared by all citizens. The answer about the holder's
 access history is itself an access event (``audit.citizen_view``), recorded by
 ``ledger.audit.citizen.CitizenView.answer`` before it returns the report. Each
 record carries its purpose in Chinese and English (``purposeLabel``, from the
-catalogue ``credentials.purposes``), beside the signed event, not inside it.
+catalogue ``credentials.purposes``), beside the signed event, not inside it; and,
+when the event's ``actorOrg`` names an issuing agency of this province's registry
+(``uscc:…``, ``credentials.zhengzhao.agencies.event_org``), that agency by name
+(``agency``), likewise outside it: a citizen has no token to ask ``GET /agencies``.
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ from api.http.schemas.common import (
     checkpoint_out,
 )
 from credentials.purposes import label
+from credentials.zhengzhao.agencies import agency_of_event_org, get_agency
 from ledger.audit.citizen import (
     CHALLENGE_TTL_MS,
     CitizenAccessError,
@@ -91,6 +95,13 @@ class PurposeLabelOut(ApiModel):
     listed: bool = Field(description="False for a code the catalogue does not list.")
 
 
+class AgencyLabelOut(ApiModel):
+    """The issuing agency an event's ``actorOrg`` names, as this province registered it."""
+
+    code: str = Field(description="Its 统一社会信用代码 (the one ``actorOrg`` names).")
+    name: str
+
+
 class AccessRecordOut(AppendedEvent):
     """One access to the holder's data, with its receipt and proof."""
 
@@ -99,6 +110,11 @@ class AccessRecordOut(AppendedEvent):
     )
     purpose_label: PurposeLabelOut = Field(
         description="The event's purpose in Chinese and English (outside the signed event)."
+    )
+    agency: AgencyLabelOut | None = Field(
+        default=None,
+        description="The issuing agency the event's actorOrg names, by name (outside the "
+        "signed event); null when actorOrg names none this province registered.",
     )
 
 
@@ -110,6 +126,19 @@ class AccessHistoryOut(ApiModel):
     generated_at: str
     records: list[AccessRecordOut]
     anchored: CheckpointOut | None
+
+
+def _agency_label(
+    context: ProvinceContext, org: str, known: dict[str, AgencyLabelOut | None]
+) -> AgencyLabelOut | None:
+    code = agency_of_event_org(org)
+    if code is None:
+        return None
+    if code not in known:
+        # Retired agencies stay in the registry: their old events keep their name.
+        found = get_agency(context.db, code)
+        known[code] = None if found is None else AgencyLabelOut(code=code, name=found.name)
+    return known[code]
 
 
 CHALLENGE_BODY = JsonBody(ChallengeIn)
@@ -182,6 +211,7 @@ def access_history(
     _admit(context, body.holder)
     report = view.answer(body.holder, body.challenge, bytes.fromhex(body.signature), request_id)
     records = []
+    agencies: dict[str, AgencyLabelOut | None] = {}
     for record in report.records:
         result = record.result
         inclusion = None
@@ -199,6 +229,7 @@ def access_history(
                     "receipt": result.receipt.to_json(),
                     "inclusion": inclusion,
                     "purpose_label": label(result.event.purpose).to_json(),
+                    "agency": _agency_label(context, result.event.actor_org, agencies),
                 }
             )
         )
