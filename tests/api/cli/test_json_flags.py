@@ -75,6 +75,7 @@ def test_the_walk_sees_every_command_group() -> None:
         "governance",
         "keys",
         "wallet",
+        "zhengzhao",
     }
     assert {("issue",), ("verify",), ("revoke",), ("templates",), ("serve",)} <= set(LEAVES)
 
