@@ -105,3 +105,11 @@ def test_the_catalogue_json_keeps_catalogue_order() -> None:
     answer = catalogue_json()
     assert [p["code"] for p in answer["purposes"]] == list(PURPOSES)
     assert [c["code"] for c in answer["categories"]] == list(CATEGORIES)
+
+
+def test_docs_purposes_lists_every_code_and_category() -> None:
+    text = (ROOT / "docs" / "purposes.md").read_text(encoding="utf-8")
+    for purpose in PURPOSES.values():
+        assert f"| `{purpose.code}` | {purpose.zh} | {purpose.en} |" in text, purpose.code
+    for category in CATEGORIES.values():
+        assert f"| `{category.code}` | {category.zh} | {category.en} |" in text, category.code
