@@ -494,8 +494,13 @@ def _print_history(history: AccessHistory) -> None:
         proof = {"anchored": "proved in the anchored log", "receipt": "receipt checked"}.get(
             entry.proof, f"MISMATCH: {entry.problem}"
         )
+        org = (
+            entry.actor_org
+            if entry.agency_name is None
+            else f"{entry.agency_name}, {entry.actor_org}"
+        )
         line = Text(
-            f"{entry.time}  {entry.actor} ({entry.actor_org})  {entry.action}  "
+            f"{entry.time}  {entry.actor} ({org})  {entry.action}  "
             f"{entry.resource}  purpose {label(entry.purpose).text()}, "
             f"legal basis {entry.legal_basis}  "
             f"{entry.outcome}  "

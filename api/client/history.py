@@ -6,7 +6,9 @@ the challenge authenticates) and checks the answer as far as a citizen can
 without the chain: each event hashes to its receipt's leaf, the receipt's path
 leads to its signed batch root, and an inclusion proof leads to the anchored
 checkpoint's root. The receipt signature and the checkpoint on chain are an
-auditor's checks (``tongban audit verify``).
+auditor's checks (``tongban audit verify``). An issuing agency's name (the
+record's ``agency``, outside the signed event) is kept only when its code is the
+one the signed ``actorOrg`` names.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from typing import Any
 from api.client.errors import WalletError
 from api.client.remote import RemoteApi
 from api.client.wallet import Wallet
+from credentials.zhengzhao.agencies import agency_of_event_org
 from ledger.audit.citizen_request import CITIZEN_DOMAIN
 from ledger.audit.errors import AuditError
 from ledger.audit.events import AccessEvent
@@ -35,7 +38,8 @@ class AccessEntry:
 
     ``proof``: ``anchored`` (receipt and inclusion in the anchored checkpoint check out),
     ``receipt`` (the receipt's path checks out; no anchored checkpoint covers it yet) or
-    ``mismatch`` (something does not add up: ``problem`` says what).
+    ``mismatch`` (something does not add up: ``problem`` says what). ``agency_name``:
+    the name of the issuing agency ``actor_org`` names, as the province registered it.
     """
 
     index: int
@@ -49,6 +53,7 @@ class AccessEntry:
     outcome: str
     proof: str
     problem: str | None = None
+    agency_name: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         """The entry as JSON (camelCase), for ``--json``."""
@@ -64,6 +69,7 @@ class AccessEntry:
             "outcome": self.outcome,
             "proof": self.proof,
             "problem": self.problem,
+            "agencyName": self.agency_name,
         }
 
 
@@ -125,6 +131,17 @@ def _record_proof(
     return "anchored", None
 
 
+def _agency_name(record: Mapping[str, Any], actor_org: str) -> str | None:
+    label = record.get("agency")
+    if not isinstance(label, Mapping):
+        return None
+    name, code = label.get("name"), label.get("code")
+    # Unsigned: shown only for the agency the signed actorOrg names.
+    if not isinstance(name, str) or code is None or code != agency_of_event_org(actor_org):
+        return None
+    return name
+
+
 def check_access_history(answer: Any, holder: str, log_id: int) -> AccessHistory:
     """Check a ``POST /citizen/access-history`` answer for ``holder`` from log ``log_id``.
 
@@ -153,6 +170,7 @@ def check_access_history(answer: Any, holder: str, log_id: int) -> AccessHistory
                     outcome=event.outcome,
                     proof=proof,
                     problem=problem,
+                    agency_name=_agency_name(record, event.actor_org),
                 )
             )
         return AccessHistory(
