@@ -32,6 +32,7 @@ __all__ = [
     "PURPOSE_OF_USE_TYPE",
     "TERMS_OF_USE",
     "bound_purpose",
+    "is_purpose_code",
     "purpose_binding",
     "purpose_term",
 ]
@@ -41,6 +42,8 @@ PURPOSE_OF_USE_TYPE = "TongbanPurposeOfUse"
 """The ``type`` of the term that binds a presentation to one purpose."""
 PURPOSE_CODE = re.compile(r"[a-z][a-z0-9_.\-]{0,63}", re.ASCII)
 """A purpose code: the audit log's rule for an event's ``purpose`` (``ledger.audit.events``)."""
+_LONG_DIGITS = re.compile(r"[0-9]{9,}")
+"""The log refuses a run of nine digits in a code (an ID number hides there): so do we."""
 
 _ENTRY_KEYS = frozenset({"type", "purpose"})
 
@@ -50,9 +53,20 @@ def purpose_term(purpose: str) -> dict[str, str]:
 
     Raises ``ValueError`` for a code that breaks the rule (``PURPOSE_CODE``).
     """
-    if PURPOSE_CODE.fullmatch(purpose) is None:
-        raise ValueError("a purpose code is a-z first, then up to 63 of a-z 0-9 _ . -")
+    if not is_purpose_code(purpose):
+        raise ValueError(
+            "a purpose code is a-z first, then up to 63 of a-z 0-9 _ . - (no run of nine digits)"
+        )
     return {"type": PURPOSE_OF_USE_TYPE, "purpose": purpose}
+
+
+def is_purpose_code(value: object) -> bool:
+    """``value`` is a well-formed purpose code (the audit log's rule for ``purpose``)."""
+    return (
+        isinstance(value, str)
+        and PURPOSE_CODE.fullmatch(value) is not None
+        and _LONG_DIGITS.search(value) is None
+    )
 
 
 def bound_purpose(presentation: Mapping[str, Any]) -> Passed[str | None] | Failed:
@@ -69,7 +83,7 @@ def bound_purpose(presentation: Mapping[str, Any]) -> Passed[str | None] | Faile
     if entry["type"] != PURPOSE_OF_USE_TYPE:
         return _malformed("the only termsOfUse entry this verifier knows is TongbanPurposeOfUse")
     purpose = entry["purpose"]
-    if not isinstance(purpose, str) or PURPOSE_CODE.fullmatch(purpose) is None:
+    if not is_purpose_code(purpose):
         return _malformed("the termsOfUse purpose is not a purpose code")
     return Passed(purpose, f"the presentation is bound to the purpose {purpose}")
 

@@ -14,7 +14,7 @@ import pytest
 
 from api.province.audited import ACCESS_CONTROL_PURPOSE, ADMINISTRATION_PURPOSE
 from credentials.purposes import CATEGORIES, PURPOSES, catalogue_json, label
-from credentials.verify.purpose_binding import PURPOSE_CODE
+from credentials.verify.purpose_binding import is_purpose_code
 
 ROOT = Path(__file__).resolve().parents[2]
 _CODE = r"([a-z][a-z0-9_.\-]{0,63})"
@@ -70,7 +70,7 @@ def test_the_purposes_tongban_records_itself_are_listed_as_its_own() -> None:
 @pytest.mark.parametrize("code", sorted(PURPOSES))
 def test_each_entry_is_a_valid_code_with_both_labels_and_a_known_category(code: str) -> None:
     entry = PURPOSES[code]
-    assert PURPOSE_CODE.fullmatch(code)
+    assert is_purpose_code(code)
     assert entry.category in CATEGORIES
     assert re.search(r"[\u4e00-\u9fff]", entry.zh), "the Chinese label has Chinese"
     assert entry.en.isascii()

@@ -60,6 +60,7 @@ def test_one_entry_or_a_list_of_one_binds_the_purpose(terms: Any) -> None:
         {"type": PURPOSE_OF_USE_TYPE, "purpose": ENROLMENT, "note": "x"},
         {"type": PURPOSE_OF_USE_TYPE, "purpose": "Cross Province"},
         {"type": PURPOSE_OF_USE_TYPE, "purpose": 7},
+        {"type": PURPOSE_OF_USE_TYPE, "purpose": "lookup.110101199003071234"},
         "cross-province.enrolment",
     ],
 )
@@ -82,6 +83,8 @@ def test_purpose_term_refuses_a_code_the_audit_log_would_refuse() -> None:
     assert purpose_term(ENROLMENT) == _term()
     with pytest.raises(ValueError, match="purpose code"):
         purpose_term("Enrolment 110101199003071234")
+    with pytest.raises(ValueError, match="nine digits"):
+        purpose_term("lookup.110101199003071234")
 
 
 def _presented(
