@@ -22,10 +22,12 @@ from credentials.credential import IssueRequest
 from credentials.file_binding import describe_file
 from credentials.holder import Holder
 from credentials.issuance import CredentialIssuer
+from credentials.suites import verify_proofs
 from credentials.suites.rdfc import CanonicalizationError, canonize_rdfc, expand_safely
 from credentials.zhengzhao.profile import MEMBER, Agency
 from ledger.crypto import sm4
 from tests.helpers.credentials import CLAIMS_BY_TEMPLATE, IssuingProvince
+from tests.helpers.foreign import ForeignKey, sign
 
 AGENCY = Agency(code="11330100TB000001XA", name="杭州市西湖区公安分局")
 PDF = b"%PDF-1.7\n% a certificate file for this test\n%%EOF\n"
@@ -115,3 +117,17 @@ def test_a_relative_iri_is_still_refused_beside_json_literals(issued: dict[str, 
     with pytest.raises(CanonicalizationError) as refused:
         expand_safely(document)
     assert refused.value.reason == "jsonld_relative_iri"
+
+
+def test_an_rdfc_suite_signs_an_issued_credential_and_covers_its_disclosures(
+    issued: dict[str, Any],
+) -> None:
+    key = ForeignKey.generate("Ed25519")
+    unsecured = {k: v for k, v in issued.items() if k != "proof"}
+    secured = sign({**unsecured, "issuer": key.did}, key, "eddsa-rdfc-2022")
+    (result,) = verify_proofs(secured, purpose="assertionMethod")
+    assert result.verified, result
+    tampered = json.loads(json.dumps(secured))
+    tampered["disclosures"] = tampered["disclosures"][1:]
+    (broken,) = verify_proofs(tampered, purpose="assertionMethod")
+    assert not broken.verified
