@@ -471,6 +471,12 @@ def wallet_present(
         force=force,
         purpose=purpose,
     )
+    if purpose is not None and not label(purpose).listed:
+        # Well formed by now (the holder refuses any other), so it may be shown.
+        print_text(
+            f"note: the purpose {purpose} is not in the purpose catalogue (GET /purposes)",
+            console=err,
+        )
     text = json.dumps(presentation, ensure_ascii=False)
     if out_file is None:
         print_json_line(presentation)

@@ -91,6 +91,7 @@ def _present(zj: ServedProvince, url: str, home: Path, digest: str, *extra: str)
         wallet=home,
     )
     assert presented.returncode == 0, presented.stderr
+    assert "not in the purpose catalogue" not in presented.stderr
     return presented.stdout
 
 
@@ -133,6 +134,29 @@ def test_a_presentation_bound_with_present_purpose_is_checked_against_the_declar
     labels = {r["purposeLabel"]["code"]: r["purposeLabel"] for r in report["records"]}
     assert labels["credential.verification"]["zh"] == "核验电子证照"
     assert labels["credential.verification"]["listed"] is True
+    # Both verifications are logged under the purpose the verifier declared.
+    verified = [r for r in report["records"] if r["action"] == "presentation.verify"]
+    assert [(r["purpose"], r["outcome"]) for r in verified] == [
+        ("credential.verification", "success"),
+        ("credential.verification", "invalid"),
+    ]
+
+    # A well-formed code the catalogue lacks is bound all the same, with a note.
+    presented = _run(
+        "wallet",
+        "present",
+        digest,
+        "--challenge",
+        "c",
+        "--domain",
+        zj.did,
+        "--purpose",
+        "local.pilot",
+        wallet=home,
+    )
+    assert presented.returncode == 0, presented.stderr
+    assert json.loads(presented.stdout)["termsOfUse"]["purpose"] == "local.pilot"
+    assert "not in the purpose catalogue" in presented.stderr
 
 
 def test_present_refuses_a_malformed_purpose_in_one_line(
