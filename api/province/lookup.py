@@ -104,9 +104,9 @@ class Lookup:
     outcome: LookupOutcome
     facts: CertificateFacts | None = None
     digest: bytes | None = None
-    """The credential's digest when one was found (visible or not): for the access event."""
+    """The credential's digest when it is answered: for the access event."""
     holder: str | None = None
-    """The holder DID when a credential was found: the event's data subject, never answered."""
+    """The holder DID when it is answered: the event's data subject, never in the answer."""
 
 
 def _decoy_document() -> bytes:
@@ -206,12 +206,16 @@ class CertificateLibrary:
         visible = may_see(facts.agency_code)
         if row is None or bound is None:
             return Lookup(LookupOutcome.UNKNOWN)
+        if not visible:
+            # Recorded as an unknown one is, without the credential or its holder: naming
+            # them would cost a write (the subject's pseudonym) that the unknown path does
+            # not make, and that difference was measurable (docs/benchmarks.md).
+            return Lookup(LookupOutcome.NOT_VISIBLE)
         subject = document.get("credentialSubject")
         holder = subject.get("id") if isinstance(subject, Mapping) else None
-        holder = holder if isinstance(holder, str) else None
-        if not visible:
-            return Lookup(LookupOutcome.NOT_VISIBLE, digest=bound, holder=holder)
-        return Lookup(LookupOutcome.FOUND, facts, bound, holder)
+        return Lookup(
+            LookupOutcome.FOUND, facts, bound, holder if isinstance(holder, str) else None
+        )
 
 
 def disclosed_claims(
@@ -249,10 +253,12 @@ _OUTCOMES: Final = {
 def lookup_event(declared: Declaration, request_id: str, lookup: Lookup) -> EventInput:
     """The access event of one lookup attempt.
 
-    A found credential (visible or not) is named as every credential event names
-    it, ``credential:<digest>``, with its holder as data subject (the citizen sees
-    who looked their certificate up); an attempt that found none names the route's
-    record. The identifier itself is never in the event.
+    An answered lookup names the credential as every credential event does,
+    ``credential:<digest>``, with its holder as data subject (the citizen sees who
+    looked their certificate up); an attempt answered 404 (unknown: ``not_found``;
+    not visible to the caller: ``denied``) or 422 (``invalid``) names the route's
+    record and no subject, so that recording it costs the same whichever it was.
+    The identifier itself is never in the event.
     """
     resource = LOOKUP_RECORD if lookup.digest is None else f"credential:{lookup.digest.hex()}"
     return access_event(

@@ -342,12 +342,11 @@ def test_every_attempt_is_an_access_event_naming_no_identifier(zhejiang: ServedP
         Outcome.NOT_FOUND,
         Outcome.INVALID,
     ]
-    assert recorded[0].resource == recorded[1].resource
     assert recorded[0].resource.startswith("credential:")
-    assert [e.resource for e in recorded[2:]] == [LOOKUP_RECORD, LOOKUP_RECORD]
     assert recorded[0].subject is not None
-    assert recorded[1].subject == recorded[0].subject
-    assert recorded[2].subject is None
+    # Every attempt answered 404 or 422 is recorded alike: the route's record, no subject.
+    assert [e.resource for e in recorded[1:]] == [LOOKUP_RECORD] * 3
+    assert [e.subject for e in recorded[1:]] == [None] * 3
     assert all(e.purpose == PERSONAL["X-Purpose"] for e in recorded)
     serial = parse_zhengzhao_id(identifier).serial_number
     for event in recorded:
