@@ -18,6 +18,7 @@ from typing import Any
 
 from credentials.holder import Holder
 from credentials.verify.offline import holder_proof
+from credentials.verify.outcome import Passed
 from credentials.verify.purpose_binding import purpose_binding
 
 PURPOSE = "cross-province.enrolment"
@@ -50,7 +51,7 @@ def main() -> None:
     unbound = _presentation(holder, None)
     bound = _presentation(holder, PURPOSE)
     # Figures of a check that fails early would mean nothing.
-    if not all(type(holder_proof(p)).__name__ == "Passed" for p in (unbound, bound)):
+    if not all(isinstance(holder_proof(p), Passed) for p in (unbound, bound)):
         raise SystemExit("the holder proofs do not verify: nothing to measure")
     base = _per_call_us(lambda: holder_proof(unbound), options.calls, options.rounds)
     with_terms = _per_call_us(lambda: holder_proof(bound), options.calls, options.rounds)
