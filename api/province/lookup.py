@@ -7,7 +7,7 @@ status, anchoring) and nothing of its holder: no claim and no holder DID.
 
 An identifier the caller may not see (``may_see``) is answered exactly as one
 that names nothing: ``find`` does the same work on both paths. It always runs the
-same statements (the identifier's row, a credential row, the anchoring row), opens
+same statements (the identifier's row, a credential row, the chain index's height), opens
 one sealed document and builds one answer: for an identifier that names nothing
 the credential reads are made for a digest no credential has and the document
 opened is a decoy sealed at start-up, so that neither the number of reads nor the
@@ -30,7 +30,12 @@ from typing import Any, Final
 
 from credentials.disclosure import reveal
 from credentials.errors import UnknownCredentialError
-from credentials.issuance import AnchoringStatus, CredentialIssuer, zhengzhao_ids
+from credentials.issuance import (
+    AnchoringState,
+    AnchoringStatus,
+    CredentialIssuer,
+    zhengzhao_ids,
+)
 from credentials.issuance.store import IssuedRow
 from credentials.times import parse_ms
 from credentials.verify.outcome import Passed
@@ -64,9 +69,9 @@ LOOKUP_RECORD: Final = "record:zhengzhao_lookup"
 
 # A digest no credential has (SM3 output of a fixed label): the unknown path reads it.
 _DECOY_DIGEST: Final = sm3(b"tongban zhengzhao lookup decoy")
-# About the size of a stored credential (proof, status entries, salted digests), so
+# About the size of a stored degree certificate (3.2 KB sealed), so
 # that opening the decoy costs what opening a credential does.
-_DECOY_SIZE: Final = 4096
+_DECOY_SIZE: Final = 3200
 
 
 class LookupOutcome(StrEnum):
@@ -171,6 +176,34 @@ def _facts(
     )
 
 
+def _anchoring(digest: bytes, row: IssuedRow, height: int | None) -> AnchoringStatus:
+    """What ``CredentialIssuer.anchoring_status`` answers, from ``row`` and a height read once.
+
+    A final batch counts as anchored once the index holds its block (the issuer's rule).
+    """
+    batch = row.batch
+    if batch is None:
+        return AnchoringStatus(digest, AnchoringState.PENDING)
+    anchored = (
+        batch.anchored
+        and batch.block_number is not None
+        and (height is None or batch.block_number <= height)
+    )
+    if not anchored:
+        return AnchoringStatus(
+            digest, AnchoringState.SEALED, batch.root, batch.tree_size, batch.leaf_index
+        )
+    return AnchoringStatus(
+        digest,
+        AnchoringState.ANCHORED,
+        batch.root,
+        batch.tree_size,
+        batch.leaf_index,
+        batch.block_number,
+        batch.block_time,
+    )
+
+
 class CertificateLibrary:
     """The province's certificates by 证照标识, over its credential issuer's store."""
 
@@ -197,10 +230,9 @@ class CertificateLibrary:
         sealed = self._decoy if row is None else row.document
         opened = sm4.open(issuer.data_key, sealed, _DECOY_DIGEST if row is None else probe)
         document: dict[str, Any] = json.loads(opened)
-        try:
-            anchoring: AnchoringStatus | None = issuer.anchoring_status(probe)
-        except UnknownCredentialError:
-            anchoring = None
+        # One index read in every branch, anchored or not, found or not.
+        height = None if issuer.indexed_height is None else issuer.indexed_height()
+        anchoring = None if row is None else _anchoring(probe, row, height)
         requested = DigestStatus.NONE if row is None else row.status
         facts = _facts(document, requested, anchoring, issuer.clock())
         visible = may_see(facts.agency_code)
