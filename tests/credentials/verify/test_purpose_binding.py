@@ -129,6 +129,11 @@ def test_a_presentation_bound_to_another_purpose_is_invalid_at_check_6(
     events = guangdong.audit.events_about(holder.did)
     assert events[-1].event.purpose == "audit.review"
     assert events[-1].event.outcome == "invalid"
+    # The refusal used the challenge up: no probing of purposes with one challenge.
+    again = guangdong.verifier.verify_presentation(presentation, request(1, purpose=ENROLMENT))
+    failure = again.first_failure()
+    assert failure is not None
+    assert (failure.number, failure.reason_code) == (6, Reason.CHALLENGE_USED)
 
 
 def test_an_unbound_presentation_verifies_under_any_declared_purpose(
