@@ -6,10 +6,9 @@ process holds (the socket and the process are ``tests/api/cli/test_wallet_agent.
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
-from api.client.agent import Agent
+from api.client.agent import Agent, now
 from api.client.vault import LocalKeys
 from credentials.verify.offline import holder_proof
 from credentials.verify.outcome import Passed
@@ -17,7 +16,7 @@ from ledger.crypto.sm2 import Sm2PrivateKey
 
 
 def _agent() -> Agent:
-    return Agent("wallet", LocalKeys(Sm2PrivateKey.generate()), time.monotonic() + 60, 0)
+    return Agent("wallet", LocalKeys(Sm2PrivateKey.generate()), now() + 60, 0)
 
 
 def _request(agent: Agent, **extra: Any) -> dict[str, Any]:
