@@ -15,6 +15,8 @@ are free to move. The modules, one job each:
 - ``foreign``: credentials of issuers outside the consortium (their proofs through
   ``credentials.suites``) and presentations that carry them;
 - ``status_list_check``: the Bitstring Status List check, reported beside (4).
+- ``purpose_binding``: check (6)'s purpose binding, a presentation's ``termsOfUse``
+  against the purpose the request declares (docs/purposes.md).
 """
 
 from __future__ import annotations
