@@ -7,11 +7,12 @@ status, anchoring) and nothing of its holder: no claim and no holder DID.
 
 An identifier the caller may not see (``may_see``) is answered exactly as one
 that names nothing: ``find`` does the same work on both paths. It always runs the
-same statements (the identifier's row, a credential row, the chain index's height), opens
-one sealed document and builds one answer: for an identifier that names nothing
-the credential reads are made for a digest no credential has and the document
-opened is a decoy sealed at start-up, so that neither the number of reads nor the
-decryption tells the two apart. ``scripts/bench_zhengzhao_lookup.py`` measures what
+same statements (the identifier's row, a credential row, the chain index's height),
+builds one row, opens one sealed document, parses it and builds one answer: for an
+identifier that names nothing the credential row is read for a digest no credential
+has and a decoy row stands in, its document a decoy shaped and sized like a stored
+degree certificate, sealed at start-up, so that neither the reads nor the
+decryption nor the parsing tells the two apart. ``scripts/bench_zhengzhao_lookup.py`` measures what
 remains (an index hit against a miss).
 
 Claims come only with the holder's authorization: ``disclosed_claims`` gives the
@@ -23,6 +24,7 @@ this province's single-use challenge and domain, every disclosure).
 from __future__ import annotations
 
 import json
+import secrets
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
@@ -69,9 +71,9 @@ LOOKUP_RECORD: Final = "record:zhengzhao_lookup"
 
 # A digest no credential has (SM3 output of a fixed label): the unknown path reads it.
 _DECOY_DIGEST: Final = sm3(b"tongban zhengzhao lookup decoy")
-# About the size of a stored degree certificate (3.2 KB sealed), so
+# The size of a stored degree certificate (3.2 KB), so
 # that opening the decoy costs what opening a credential does.
-_DECOY_SIZE: Final = 3200
+_DECOY_SIZE: Final = 3180
 
 
 class LookupOutcome(StrEnum):
@@ -115,23 +117,57 @@ class Lookup:
 
 
 def _decoy_document() -> bytes:
+    """A stand-in shaped like a stored degree certificate: as many members, as long."""
+
+    def hex_digest() -> str:
+        return secrets.token_hex(32)
+
     member = {
-        "identifier": "1.2.156.3005.2.000000000000000000000.000000000000000000.0.000.0",
+        "identifier": "1.2.156.3005.2." + "0" * 21 + "." + "0" * 18 + ".2026000000000.001.0",
         "typeCode": "0" * 21,
-        "typeName": "证照",
-        "issuingAgency": {"name": "机构", "code": "0" * 18},
+        "typeName": "学位证书",
+        "issuingAgency": {"name": "演示省教育厅", "code": "0" * 18},
         "jurisdiction": "000000",
-        "trustGrade": "D",
+        "trustGrade": "B",
     }
+    entries = [
+        {
+            "id": f"https://province.example/status-lists/1/{purpose}#128984",
+            "type": "BitstringStatusListEntry",
+            "statusPurpose": purpose,
+            "statusListIndex": "128984",
+            "statusListCredential": f"https://province.example/status-lists/1/{purpose}",
+        }
+        for purpose in ("revocation", "suspension")
+    ]
     document: dict[str, Any] = {
+        "@context": ["https://www.w3.org/ns/credentials/v2", "https://w3id.org/tongban/v1"],
+        "id": "urn:uuid:00000000-0000-4000-8000-000000000000",
+        "type": ["VerifiableCredential", "DegreeCertificate"],
         "issuer": "did:tongban:0:0",
         "validFrom": "2000-01-01T00:00:00Z",
-        "credentialSubject": {"id": "did:key:z0", "_sd": []},
+        "credentialSchema": {"id": "https://w3id.org/tongban/schemas/decoy/v1", "type": "S"},
+        "credentialSubject": {
+            "id": "did:key:z" + "0" * 48,
+            "_sd": sorted(hex_digest() for _ in range(12)),
+        },
+        "credentialStatus": entries,
         MEMBER: member,
-        "padding": "",
+        "disclosures": [
+            [secrets.token_urlsafe(16), f"/claim{n}", "演示值" + "0" * 20] for n in range(10)
+        ],
+        "proof": {
+            "type": "DataIntegrityProof",
+            "cryptosuite": "sm2-jcs-2026",
+            "created": "2000-01-01T00:00:00Z",
+            "verificationMethod": "did:tongban:0:0#key-1",
+            "proofPurpose": "assertionMethod",
+            "proofValue": "z" + secrets.token_hex(64),
+        },
     }
-    document["padding"] = "0" * max(0, _DECOY_SIZE - len(json.dumps(document)))
-    return json.dumps(document).encode()
+    text = json.dumps(document, ensure_ascii=False, separators=(",", ":"))
+    document["proof"]["proofValue"] += "0" * max(0, _DECOY_SIZE - len(text.encode()))
+    return json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode()
 
 
 def _status(document: Mapping[str, Any], requested: DigestStatus, now_ms: int) -> str:
@@ -210,7 +246,9 @@ class CertificateLibrary:
     def __init__(self, issuer: CredentialIssuer) -> None:
         """Answer from ``issuer``'s store; seals the decoy with its data key."""
         self.issuer = issuer
-        self._decoy = sm4.seal(issuer.data_key, _decoy_document(), _DECOY_DIGEST)
+        sealed = sm4.seal(issuer.data_key, _decoy_document(), _DECOY_DIGEST)
+        # A row as IssuedRow.COLUMNS reads it: an anchored batch of 1,024, depth 10.
+        self._decoy_row = (sealed, 1, 0, bytes(32 * 10), bytes(32), 1024, "anchored", 1, 0, 0, None)
 
     def find(self, identifier: ZhengzhaoId, may_see: Callable[[str], bool]) -> Lookup:
         """The facts of the certificate ``identifier`` names, if ``may_see`` its agency code.
@@ -223,20 +261,19 @@ class CertificateLibrary:
             bound = zhengzhao_ids.digest_of(tx, str(identifier))
             probe = _DECOY_DIGEST if bound is None else bound
             try:
-                row: IssuedRow | None = IssuedRow.read(tx, probe)
+                row = IssuedRow.read(tx, probe)
+                found = bound is not None
             except UnknownCredentialError:
-                row = None
-        # The decoy stands in for a missing row: open, parse and describe it alike.
-        sealed = self._decoy if row is None else row.document
-        opened = sm4.open(issuer.data_key, sealed, _DECOY_DIGEST if row is None else probe)
+                # The decoy stands in for the missing row: built, opened, parsed and
+                # described like one.
+                row, found = IssuedRow.from_row(self._decoy_row), False
+        opened = sm4.open(issuer.data_key, row.document, probe if found else _DECOY_DIGEST)
         document: dict[str, Any] = json.loads(opened)
         # One index read in every branch, anchored or not, found or not.
         height = None if issuer.indexed_height is None else issuer.indexed_height()
-        anchoring = None if row is None else _anchoring(probe, row, height)
-        requested = DigestStatus.NONE if row is None else row.status
-        facts = _facts(document, requested, anchoring, issuer.clock())
+        facts = _facts(document, row.status, _anchoring(probe, row, height), issuer.clock())
         visible = may_see(facts.agency_code)
-        if row is None or bound is None:
+        if not found or bound is None:
             return Lookup(LookupOutcome.UNKNOWN)
         if not visible:
             # Recorded as an unknown one is, without the credential or its holder: naming
