@@ -67,7 +67,7 @@ LOOKUP_ACTION: Final = "zhengzhao.lookup"
 """The action of every lookup's access event."""
 
 LOOKUP_RECORD: Final = "record:zhengzhao_lookup"
-"""The resource of a lookup that found no credential (unknown or malformed identifier)."""
+"""The resource of a lookup answered 404 or 422 (unknown, not visible, malformed)."""
 
 # A digest no credential has (SM3 output of a fixed label): the unknown path reads it.
 _DECOY_DIGEST: Final = sm3(b"tongban zhengzhao lookup decoy")
