@@ -192,7 +192,7 @@ def lookup(
         check_reason: str | None = None
         claims: Any = None
         if presented:
-            result = verifier.evaluate_presentation(presentation)
+            result = verifier.evaluate_presentation(presentation, purpose=declared.purpose)
             failure = result.first_failure()
             if failure is not None or not result.valid:
                 check_reason = "presentation_invalid" if failure is None else failure.reason_code

@@ -325,6 +325,27 @@ def test_no_claims_from_another_holder_or_a_tampered_presentation(
     assert answer["authorization"]["reason"] == "presentation_invalid"
 
 
+def test_a_presentation_bound_to_another_purpose_gives_no_claims(
+    zhejiang: ServedProvince,
+) -> None:
+    holder = Holder.generate()
+    identifier, credential = _issued(zhejiang, holder)
+
+    def bound(purpose: str) -> dict[str, Any]:
+        challenge = zhejiang.request("POST", "/challenges", Role.VERIFIER).json()["challenge"]
+        return holder.present(
+            [(credential, CHOSEN)], challenge=challenge, domain=zhejiang.did, purpose=purpose
+        )
+
+    # The request declares cross-province.enrolment (X-Purpose): the holder's binding
+    # to it is accepted, a binding to another purpose is not.
+    same = _lookup(zhejiang, identifier, presentation=bound(PERSONAL["X-Purpose"])).json()
+    assert same["authorization"]["accepted"] is True
+    other = _lookup(zhejiang, identifier, presentation=bound("licensing.application")).json()
+    assert "claims" not in other
+    assert other["authorization"]["checkReason"] == "purpose_mismatch"
+
+
 def test_an_unknown_identifier_with_a_presentation_is_the_same_404(
     zhejiang: ServedProvince,
 ) -> None:
