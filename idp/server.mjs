@@ -1,0 +1,96 @@
+// Tongban's demo and test identity provider: panva's oidc-provider (OpenID
+// Certified) with a small configuration. DEMO AND TEST ONLY: it signs in the
+// demo account named by the authorization request's `login_hint` without a
+// password (docs/signin.md, "The demo identity provider").
+//
+// Usage: node idp/server.mjs CONFIG.json
+// It binds 127.0.0.1 on the configured port (0: a free one) and prints one
+// line `issuer <url>` on stdout when it serves.
+import { generateKeyPairSync } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import Provider from 'oidc-provider';
+
+const config = JSON.parse(readFileSync(process.argv[2], 'utf8'));
+const accounts = config.accounts; // { id: { name, groups } }
+
+function signingKeys() {
+  const rsa = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ format: 'jwk' });
+  const ec = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ format: 'jwk' });
+  return { keys: [{ ...rsa, alg: 'RS256', use: 'sig' }, { ...ec, alg: 'ES256', use: 'sig' }] };
+}
+
+const server = createServer();
+server.listen(config.port ?? 0, '127.0.0.1', () => {
+  const { port } = server.address();
+  const issuer = `http://127.0.0.1:${port}`;
+  const resource = config.resource;
+  const provider = new Provider(issuer, {
+    clients: config.clients,
+    jwks: signingKeys(),
+    pkce: { required: () => true },
+    conformIdTokenClaims: false,
+    claims: { openid: ['sub'], profile: ['name', 'groups'] },
+    scopes: ['openid', 'profile', ...(config.apiScopes ?? [])],
+    cookies: { keys: [signingKeys().keys[0].d.slice(0, 32)] },
+    ttl: { IdToken: config.idTokenTtl ?? 300, ClientCredentials: 600, AccessToken: 600 },
+    features: {
+      devInteractions: { enabled: false },
+      clientCredentials: { enabled: true },
+      resourceIndicators: {
+        enabled: true,
+        defaultResource: () => resource,
+        useGrantedResource: () => true,
+        getResourceServerInfo: (_ctx, indicator) => {
+          if (indicator !== resource) throw new Provider.errors.InvalidTarget();
+          return {
+            audience: resource,
+            scope: (config.apiScopes ?? []).join(' '),
+            accessTokenFormat: 'jwt',
+            jwt: { sign: { alg: 'ES256' } },
+          };
+        },
+      },
+    },
+    interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
+    findAccount: (_ctx, sub) => {
+      const account = accounts[sub];
+      if (!account) return undefined;
+      return { accountId: sub, claims: () => ({ sub, name: account.name, groups: account.groups }) };
+    },
+  });
+  provider.proxy = false;
+
+  const finish = async (req, res) => {
+    const details = await provider.interactionDetails(req, res);
+    if (details.prompt.name === 'login') {
+      const hint = details.params.login_hint;
+      if (typeof hint !== 'string' || !accounts[hint]) {
+        return provider.interactionFinished(req, res, {
+          error: 'access_denied', error_description: 'unknown demo account',
+        }, { mergeWithLastSubmission: false });
+      }
+      return provider.interactionFinished(req, res, { login: { accountId: hint } }, { mergeWithLastSubmission: false });
+    }
+    const grant = details.grantId
+      ? await provider.Grant.find(details.grantId)
+      : new provider.Grant({ accountId: details.session.accountId, clientId: details.params.client_id });
+    grant.addOIDCScope(details.params.scope);
+    const grantId = await grant.save();
+    return provider.interactionFinished(req, res, { consent: { grantId } }, { mergeWithLastSubmission: true });
+  };
+
+  const callback = provider.callback();
+  server.on('request', (req, res) => {
+    if (req.method === 'GET' && req.url.startsWith('/interaction/')) {
+      finish(req, res).catch(() => {
+        res.statusCode = 400;
+        res.end('interaction refused');
+      });
+      return;
+    }
+    callback(req, res);
+  });
+  process.stdout.write(`issuer ${issuer}\n`);
+});
+process.on('SIGTERM', () => server.close(() => process.exit(0)));
