@@ -1,0 +1,242 @@
+"""The portal's routes: ``GET /`` and ``POST /`` (the verifier page), ``GET /static/{name}``.
+
+Server-rendered (Jinja2, autoescaped) pages that work as plain forms; the ES module
+under ``static/`` only adds drag-and-drop and the camera. Every page and file goes
+out with ``SECURITY_HEADERS`` (strict CSP: nothing inline, no eval, nothing from
+elsewhere). A page's data comes in a POST body and its result is the POST's own
+answer: nothing personal in a URL; pages are ``no-store``. Static files are named
+by their content's SM3 digest (``portal.<hash>.css``) and cached for a year.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import HTMLResponse, Response
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+
+from api.errors import ProblemCode
+from api.http.auth import check_declaration
+from api.http.deps import context_of, request_id_for
+from api.http.problems import Problem
+from api.http.uploads import FormParts, read_form
+from api.portal.labels import CHECK_TITLES, claim_label, pick_language, text
+from api.portal.reasons_i18n import reason_words
+from api.portal.staff import VERIFIER_STAFF, StaffView, check_form_csrf, staff_caller
+from api.portal.verify_form import PageInputError, Submitted, run_verification, verdict_key
+from credentials.file_binding import MAX_FILE_BYTES
+from credentials.purposes import PURPOSES, label
+from credentials.reasons import Check
+from credentials.verify.vcapi import Malformed
+from ledger.crypto.sm3 import sm3_hex
+
+__all__ = ["CONTENT_SECURITY_POLICY", "SECURITY_HEADERS", "STATIC_FILES", "router"]
+
+CONTENT_SECURITY_POLICY = (
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
+    "media-src 'self'; connect-src 'self'; form-action 'self'; base-uri 'none'; "
+    "frame-ancestors 'none'"
+)
+"""Nothing inline, no eval, nothing from another origin; no framing."""
+
+SECURITY_HEADERS = {
+    "Content-Security-Policy": CONTENT_SECURITY_POLICY,
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "X-Frame-Options": "DENY",
+    "Permissions-Policy": "camera=(self), microphone=(), geolocation=()",
+}
+"""The headers of every portal page and static file."""
+
+_PAGE_CACHE = {"Cache-Control": "no-store"}
+_STATIC_CACHE = {"Cache-Control": "public, max-age=31536000, immutable"}
+_HERE = Path(__file__).resolve().parent
+_TYPES = {".css": "text/css; charset=utf-8", ".js": "text/javascript; charset=utf-8"}
+_DEFAULT_LEGAL_BASIS = "prc.pipl.art13"
+_FORM_TEXT_CAP = 64 * 1024
+
+
+@dataclass(frozen=True)
+class StaticFile:
+    """One static file: its served name, bytes and media type."""
+
+    name: str
+    data: bytes
+    media_type: str
+
+
+def _static_files() -> dict[str, StaticFile]:
+    files: dict[str, StaticFile] = {}
+    for path in sorted((_HERE / "static").iterdir()):
+        if path.suffix not in _TYPES:
+            continue
+        data = path.read_bytes()
+        served = f"{path.stem}.{sm3_hex(data)[:16]}{path.suffix}"
+        files[path.name] = StaticFile(served, data, _TYPES[path.suffix])
+    return files
+
+
+STATIC_FILES = _static_files()
+"""The static files by source name (``portal.css``), each with its hashed served name."""
+_BY_SERVED = {f.name: f for f in STATIC_FILES.values()}
+
+_ENV = Environment(
+    loader=FileSystemLoader(_HERE / "templates"),
+    autoescape=select_autoescape(default=True, default_for_string=True),
+    undefined=StrictUndefined,
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+_ENV.globals["asset"] = lambda name: f"/static/{STATIC_FILES[name].name}"
+
+router = APIRouter()
+StaffDep = Annotated[Any, Depends(VERIFIER_STAFF)]
+
+
+def _language(request: Request) -> str:
+    return pick_language(request.query_params.get("lang"), request.cookies.get("lang"))
+
+
+def _purposes(lang: str) -> list[tuple[str, str]]:
+    return [
+        (p.code, p.en if lang == "en" else p.zh)
+        for p in PURPOSES.values()
+        if not p.issued_by_tongban
+    ]
+
+
+def _render(
+    request: Request, template: str, lang: str, staff: StaffView, status: int = 200, **values: Any
+) -> HTMLResponse:
+    t = text(lang)
+    page = _ENV.get_template(template).render(
+        t=t,
+        lang=lang,
+        other="en" if lang == "zh" else "zh",
+        staff=staff,
+        province=context_of(request).issuer_id,
+        purposes=_purposes(lang),
+        default_basis=_DEFAULT_LEGAL_BASIS,
+        **values,
+    )
+    response = HTMLResponse(page, status_code=status, headers={**SECURITY_HEADERS, **_PAGE_CACHE})
+    if request.query_params.get("lang") == lang:
+        response.set_cookie("lang", lang, max_age=31536000, samesite="lax", httponly=True)
+    return response
+
+
+@router.get("/", include_in_schema=False)
+def verifier_page(request: Request, staff: StaffDep) -> HTMLResponse:
+    """The verifier page: paste, drop or upload a credential, choose the purpose, verify."""
+    return _render(request, "verify.html", _language(request), staff, error=None, chosen=None)
+
+
+_PARTS = ("csrf_token", "lang", "purpose", "legal_basis", "text", "upload", "certificate")
+
+
+def _form_parts(request: Request) -> FormParts:
+    caps = {name: 256 for name in _PARTS}
+    caps.update(text=_FORM_TEXT_CAP, upload=MAX_FILE_BYTES, certificate=MAX_FILE_BYTES)
+    caps["text"] = context_of(request).limits.batch_body_bytes
+    return FormParts(caps, sum(caps.values()) + 64 * 1024)
+
+
+def _string(data: bytearray) -> str:
+    try:
+        return bytes(data).decode("utf-8")
+    except UnicodeDecodeError:
+        raise PageInputError("error_not_json") from None
+
+
+def _check_rows(verified: Any, lang: str) -> list[dict[str, Any]]:
+    rows = []
+    for check in verified.checked.result.checks:
+        zh, en = CHECK_TITLES.get(Check(check.number), (check.name, check.name))
+        rows.append(
+            {
+                "number": check.number,
+                "title": en if lang == "en" else zh,
+                "status": check.status.value,
+                "code": check.reason_code,
+                "words": reason_words(check.reason_code, lang),
+            }
+        )
+    return rows
+
+
+@router.post("/", include_in_schema=False)
+async def verify_on_page(request: Request, staff: StaffDep) -> HTMLResponse:
+    """The form's verification: CSRF-checked, audited as the API's, answered in this response."""
+    parts = await read_form(request, _form_parts(request))
+    check_form_csrf(staff, _string(parts["csrf_token"].data) or None)
+    lang = pick_language(_string(parts["lang"].data), None)
+    purpose = _string(parts["purpose"].data)
+    basis = _string(parts["legal_basis"].data).strip()
+    context = context_of(request)
+    try:
+        declared = check_declaration(purpose, basis)
+    except Problem:
+        return _render(request, "verify.html", lang, staff, 422, error="error_purpose", chosen=None)
+    submitted = Submitted(
+        text=_string(parts["text"].data),
+        upload=bytes(parts["upload"].data),
+        certificate=bytes(parts["certificate"].data),
+        declaration=declared,
+    )
+    del parts
+    caller = staff_caller(staff, f"province-{context.issuer_id}")
+    try:
+        verified = await run_in_threadpool(
+            run_verification, context, caller, request_id_for(request), submitted
+        )
+    except PageInputError as error:
+        return _render(request, "verify.html", lang, staff, 422, error=error.key, chosen=purpose)
+    if isinstance(verified, Malformed):
+        return _render(
+            request,
+            "verify.html",
+            lang,
+            staff,
+            422,
+            error="error_malformed",
+            pointers=[p.pointer for p in verified.problems[:5]],
+            chosen=purpose,
+        )
+    if not verified.checked.decided:
+        raise Problem(ProblemCode.STORE_UNAVAILABLE, "the verifier could not decide; retry later")
+    result = verified.checked.result
+    shown = label(declared.purpose)
+    return _render(
+        request,
+        "result.html",
+        lang,
+        staff,
+        verdict=verdict_key(verified),
+        verdict_class=verdict_key(verified).removeprefix("verdict_"),
+        checks=_check_rows(verified, lang),
+        claims=[(claim_label(name, lang), value) for name, value in verified.claims],
+        certificates=list(result.certificates),
+        issuer=verified.issuer,
+        anchor_block=verified.anchor_block,
+        index_height=result.index_height,
+        file=verified.file,
+        file_words=None if verified.file is None else reason_words(verified.file["reason"], lang),
+        paper=verified.on_paper,
+        purpose_words=shown.en if lang == "en" else shown.zh,
+        purpose_code=shown.code,
+    )
+
+
+@router.get("/static/{name}", include_in_schema=False)
+def static_file(name: str) -> Response:
+    """A static file by its hashed name (404 for anything else: no path is ever joined)."""
+    found = _BY_SERVED.get(name)
+    if found is None:
+        raise Problem(ProblemCode.NOT_FOUND, "no such static file")
+    return Response(
+        found.data, media_type=found.media_type, headers={**SECURITY_HEADERS, **_STATIC_CACHE}
+    )
