@@ -13,6 +13,7 @@ from __future__ import annotations
 import socket
 
 from api.runtime.settings import Settings, SettingsError
+from api.runtime.signin import check_signin_settings
 from ledger.datadir import DataDirLock
 
 __all__ = ["check_http_port", "preflight"]
@@ -26,6 +27,7 @@ def preflight(settings: Settings) -> None:
     with DataDirLock(settings.data_dir):
         pass
     check_http_port(settings)
+    check_signin_settings(settings)
 
 
 def check_http_port(settings: Settings) -> None:

@@ -235,6 +235,35 @@ class Settings(BaseSettings):
         description="Serve plain HTTP on a non-loopback http_host (behind a proxy that "
         "terminates TLS); refused otherwise.",
     )
+    # Staff sign-in (统一身份认证) and JWT access tokens (docs/signin.md).
+    oidc_issuer: str | None = Field(
+        default=None,
+        description="Issuer URL of the province's OpenID provider for staff sign-in "
+        "(unset: no staff sign-in; the portal's pages cannot be used).",
+    )
+    oidc_client_id: str | None = Field(
+        default=None, description="This service's client id at oidc_issuer."
+    )
+    oidc_client_secret: SecretStr | None = Field(
+        default=None, description="The client secret of oidc_client_id (client_secret_basic)."
+    )
+    oidc_group_roles: str = Field(
+        default="",
+        description="Provider groups to Tongban roles: 'group=role[,role];group2=role'. "
+        "A staff member whose groups map to no role is refused.",
+    )
+    oidc_groups_claim: str = Field(
+        default="groups", description="The ID token claim that lists the staff member's groups."
+    )
+    staff_session_idle_seconds: int = Field(
+        default=900, ge=60, le=86_400, description="A staff session ends after this long unused."
+    )
+    staff_session_max_seconds: int = Field(
+        default=28_800,
+        ge=300,
+        le=86_400,
+        description="A staff session ends this long after sign-in, used or not.",
+    )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_format: Literal["json", "text"] = "json"
 

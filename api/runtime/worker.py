@@ -50,9 +50,11 @@ from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol, RequestResp
 from api.http.app import create_app
 from api.http.metrics import share_between_processes
 from api.http.middleware import FRAMING_ERROR
+from api.http.signin import install_signin
 from api.runtime.logs import configure_logging
 from api.runtime.parts import ChainPlan, open_province
 from api.runtime.settings import Settings, SettingsError
+from api.runtime.signin import staff_signin
 from api.runtime.tls import connection_extensions, reload_context, server_context
 from ledger.lifetime import die_with_parent
 
@@ -194,8 +196,17 @@ def run_worker(fd: int, payload: dict[str, Any]) -> None:
     else:
         # A hangup sent to the whole process group must not end a plain worker.
         signal.signal(signal.SIGHUP, signal.SIG_IGN)
+    context = parts.context()
+    app = create_app(context)
+    try:
+        signin = staff_signin(settings, context)
+    except SettingsError as exc:
+        log.error("HTTP worker cannot offer staff sign-in: %s", exc)
+        raise SystemExit(1) from None
+    if signin is not None:
+        install_signin(app, signin)
     config = uvicorn.Config(
-        create_app(parts.context()),
+        app,
         access_log=False,
         lifespan="off",
         # The C parser and loop (pinned dependencies), not the pure-Python h11 and
