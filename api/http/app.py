@@ -25,6 +25,7 @@ from api.http.problems import PROBLEM_MEDIA_TYPE, ProblemDetails, install_proble
 from api.http.routes import api_router
 from api.http.routes.table import app_routes, document_route_table, table_mismatch
 from api.http.schemas.issuing import issue_components
+from api.portal import router as portal_router
 
 __all__ = ["create_app"]
 
@@ -141,6 +142,7 @@ def create_app(context: ProvinceContext) -> FastAPI:
     app.add_middleware(RequestContextMiddleware, metrics=context.metrics)
     observe_audit_appends(context.audit_log, context.metrics.audit_append_seconds)
     app.include_router(api_router)
+    app.include_router(portal_router)  # the counter portal's pages (docs/portal.md)
     missing, stale = table_mismatch(app_routes(app.routes))
     if missing or stale:
         # A route that touches personal data must say so: no route outside the table.

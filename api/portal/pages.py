@@ -23,10 +23,11 @@ from api.errors import ProblemCode
 from api.http.auth import check_declaration
 from api.http.deps import context_of, request_id_for
 from api.http.problems import Problem
+from api.http.signin import StaffSession
 from api.http.uploads import FormParts, read_form
 from api.portal.labels import CHECK_TITLES, claim_label, pick_language, text
 from api.portal.reasons_i18n import reason_words
-from api.portal.staff import VERIFIER_STAFF, StaffView, check_form_csrf, staff_caller
+from api.portal.staff import VERIFIER_STAFF, check_form_csrf, staff_caller
 from api.portal.verify_form import PageInputError, Submitted, run_verification, verdict_key
 from credentials.file_binding import MAX_FILE_BYTES
 from credentials.purposes import PURPOSES, label
@@ -94,7 +95,7 @@ _ENV = Environment(
 _ENV.globals["asset"] = lambda name: f"/static/{STATIC_FILES[name].name}"
 
 router = APIRouter()
-StaffDep = Annotated[Any, Depends(VERIFIER_STAFF)]
+StaffDep = Annotated[StaffSession, Depends(VERIFIER_STAFF)]
 
 
 def _language(request: Request) -> str:
@@ -110,7 +111,12 @@ def _purposes(lang: str) -> list[tuple[str, str]]:
 
 
 def _render(
-    request: Request, template: str, lang: str, staff: StaffView, status: int = 200, **values: Any
+    request: Request,
+    template: str,
+    lang: str,
+    staff: StaffSession,
+    status: int = 200,
+    **values: Any,
 ) -> HTMLResponse:
     t = text(lang)
     page = _ENV.get_template(template).render(
@@ -188,7 +194,7 @@ async def verify_on_page(request: Request, staff: StaffDep) -> HTMLResponse:
         declaration=declared,
     )
     del parts
-    caller = staff_caller(staff, f"province-{context.issuer_id}")
+    caller = staff_caller(staff)
     try:
         verified = await run_in_threadpool(
             run_verification, context, caller, request_id_for(request), submitted

@@ -65,6 +65,10 @@ ROUTE_TABLE: dict[tuple[str, str], RouteUse] = {
     ("GET", "/readyz"): NONE,
     ("GET", "/metrics"): NONE,
     ("GET", "/docs"): NONE,
+    # the counter portal (api.portal, docs/portal.md): the verifier page verifies as the API
+    ("GET", "/"): NONE,
+    ("POST", "/"): _personal("credential.verify", "presentation.verify"),
+    ("GET", "/static/{name}"): NONE,
     # the audit log: appends are the callers' own events; reading events is an access
     ("POST", "/audit/events"): RouteUse(caller_events=True),
     ("POST", "/audit/events/batch"): RouteUse(caller_events=True),

@@ -368,7 +368,11 @@ def test_each_route_records_exactly_the_events_of_its_table_entry(
         _issuer(call, world, len(holders), digest)
         _governance(call, world)
         assert not call.wrong, "\n".join(call.wrong)
-        assert sorted(ROUTE_TABLE.keys() - call.called) == [], "routes the test did not call"
+        # The portal's staff pages take a signed-in session, not a token: their events are
+        # held to the table by tests/portal/test_pages.py (test_the_page_records_...).
+        portal = {("GET", "/"), ("POST", "/"), ("GET", "/static/{name}")}
+        not_called = ROUTE_TABLE.keys() - call.called - portal
+        assert sorted(not_called) == [], "routes the test did not call"
 
 
 WELL_FORMED = {
