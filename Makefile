@@ -51,6 +51,19 @@ $(STAMPS)/fonts:
 	fi
 	@touch $@
 
+# The portal's browser tests (tests/portal/test_browser.py; docs/portal.md) drive Debian's
+# chromium through Playwright (never `playwright install`: no browser downloads).
+$(STAMPS)/chromium:
+	@mkdir -p $(STAMPS)
+	@if command -v chromium >/dev/null 2>&1; then :; \
+	elif [ "$$(id -u)" = 0 ]; then \
+		apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium; \
+	else \
+		echo "Chromium is missing; the portal's browser tests need it: ask an administrator to install Debian's chromium package (apt-get install -y --no-install-recommends chromium)" >&2; \
+		exit 1; \
+	fi
+	@touch $@
+
 # `make run` does not need the font to serve: without it, certificate.pdf answers 503.
 fonts-if-root:
 	@if [ "$$(id -u)" = 0 ]; then $(MAKE) --no-print-directory $(STAMPS)/fonts; \
@@ -65,7 +78,7 @@ run: deps fonts-if-root
 
 ## Lint, type check, contract reproducibility, then the whole test suite, one file per
 ## worker process (TB_TEST_WORKERS, default 2: most tests wait on nodes and servers).
-test: deps $(STAMPS)/postgresql $(STAMPS)/fonts lint typecheck contracts-check
+test: deps $(STAMPS)/postgresql $(STAMPS)/fonts $(STAMPS)/chromium lint typecheck contracts-check
 	$(BIN)/pytest -n $${TB_TEST_WORKERS:-2} --dist loadfile
 
 ## Not part of `make test`: kill -9 the service 50 times (TB_E2E_KILLS) while
