@@ -15,6 +15,12 @@ Rate limits apply first: the client's own bucket, or one bucket shared by all
 requests without a valid token, so a flood of bad tokens is refused with 429
 and cannot flood the log.
 
+A bearer token shaped like a JWT is an OAuth 2.0 client-credentials access
+token (RFC 9068) when the app checks them (``AccessTokenCheck``, installed by
+``api.http.signin``; docs/signin.md): it authenticates as a client named
+``oauth:<client_id>`` with roles mapped from its scope, refused like any
+invalid token otherwise. Opaque ``tb_...`` tokens work as before.
+
 A machine client may instead present a TLS client certificate (docs/tls.md):
 the worker puts the SHA-256 of its SubjectPublicKeyInfo into the scope
 (``CLIENT_CERTIFICATE``), and a certificate bound to a client authenticates as
@@ -35,7 +41,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, Protocol
 
 from api.errors import ProblemCode
 from api.http.context import ProvinceContext
@@ -93,6 +99,18 @@ _HEADERS = (
 )
 
 
+class AccessTokenCheck(Protocol):
+    """Checks a JWT access token: the client it stands for, or None if refused."""
+
+    def client(self, token: str) -> ApiClient | None:
+        """The client behind ``token`` (None: refused)."""
+        ...
+
+
+def _is_jwt(token: str) -> bool:
+    return token.count(".") == 2 and not token.startswith("tb_")
+
+
 @dataclass(frozen=True)
 class Principal:
     """An authenticated, active client that holds a role the route accepts."""
@@ -145,16 +163,21 @@ def authorize(
     roles: Sequence[Role],
     request_id: str,
     certificate: bytes | None = None,
+    access_tokens: AccessTokenCheck | None = None,
 ) -> Principal:
     """The principal behind ``token`` or ``certificate`` if active and holding one of ``roles``.
 
     ``certificate`` is the SPKI fingerprint of a verified TLS client
     certificate; one bound to a client authenticates as it, and with a token
     both must name the same client. ``roles`` empty means any authenticated
-    client. Raises the 401, 403 or 429 problem otherwise, after logging 401
-    and 403 as ``api.denied`` events.
+    client; ``access_tokens`` checks bearer JWTs (RFC 9068). Raises the 401,
+    403 or 429 problem otherwise, after logging 401 and 403 as ``api.denied``
+    events.
     """
-    client = context.clients.find_by_token(token) if token else None
+    if token and access_tokens is not None and _is_jwt(token):
+        client = access_tokens.client(token)
+    else:
+        client = context.clients.find_by_token(token) if token else None
     if certificate is not None and (client is not None or not token):
         bound = context.clients.find_by_certificate(certificate)
         if bound is not None:

@@ -148,7 +148,14 @@ def _authorized(
 ) -> Principal:
     # A token lookup is one indexed read; only a refusal writes (its api.denied event)
     # and waits for that commit, which the rate limits keep rare.
-    principal = authorize(context, token, roles, request_id, client_certificate(request.scope))
+    principal = authorize(
+        context,
+        token,
+        roles,
+        request_id,
+        client_certificate(request.scope),
+        getattr(request.app.state, "access_tokens", None),  # JWT access tokens, if configured
+    )
     request.state.client_id = principal.client.client_id
     return principal
 

@@ -255,6 +255,15 @@ class Settings(BaseSettings):
     oidc_groups_claim: str = Field(
         default="groups", description="The ID token claim that lists the staff member's groups."
     )
+    oidc_api_audience: str | None = Field(
+        default=None,
+        description="This province's API identifier: bearer JWT access tokens (RFC 9068) "
+        "from oidc_issuer with this audience are accepted beside tb_ tokens (unset: none).",
+    )
+    oidc_scope_roles: str = Field(
+        default="",
+        description="Access-token scopes to Tongban roles: 'scope=role[,role];scope2=role'.",
+    )
     staff_session_idle_seconds: int = Field(
         default=900, ge=60, le=86_400, description="A staff session ends after this long unused."
     )

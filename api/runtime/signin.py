@@ -13,7 +13,14 @@ import secrets
 from pathlib import Path
 
 from api.http.context import ProvinceContext
-from api.http.signin import Provider, Signin, SigninConfig, SigninStore, parse_role_map
+from api.http.signin import (
+    AccessTokens,
+    Provider,
+    Signin,
+    SigninConfig,
+    SigninStore,
+    parse_role_map,
+)
 from api.runtime.parts import status_lists_base
 from api.runtime.settings import Settings, SettingsError
 
@@ -39,6 +46,7 @@ def actor_key(data_dir: Path) -> bytes:
 def check_signin_settings(settings: Settings) -> None:
     """Raise the ``SettingsError`` a worker would end with (nothing is written)."""
     signin_config(settings, b"\0" * 32)
+    access_tokens(settings)
 
 
 def signin_config(settings: Settings, subject_key: bytes) -> SigninConfig | None:
@@ -80,3 +88,21 @@ def staff_signin(settings: Settings, context: ProvinceContext) -> Signin | None:
     if config is None:
         return None
     return Signin(config, SigninStore(context.db), context.audit_log, Provider(config.issuer))
+
+
+def access_tokens(settings: Settings) -> AccessTokens | None:
+    """The JWT access-token check of ``oidc_api_audience`` (None: unset, opaque tokens only)."""
+    if settings.oidc_api_audience is None:
+        return None
+    if settings.oidc_issuer is None:
+        raise SettingsError("oidc_api_audience needs oidc_issuer (the tokens' issuer)")
+    try:
+        scope_roles = parse_role_map(settings.oidc_scope_roles)
+    except ValueError as exc:
+        raise SettingsError(f"oidc_scope_roles: {exc}") from None
+    return AccessTokens(
+        Provider(settings.oidc_issuer),
+        settings.oidc_api_audience,
+        str(settings.division_code),
+        scope_roles,
+    )

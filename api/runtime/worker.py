@@ -50,11 +50,11 @@ from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol, RequestResp
 from api.http.app import create_app
 from api.http.metrics import share_between_processes
 from api.http.middleware import FRAMING_ERROR
-from api.http.signin import install_signin
+from api.http.signin import install_access_tokens, install_signin
 from api.runtime.logs import configure_logging
 from api.runtime.parts import ChainPlan, open_province
 from api.runtime.settings import Settings, SettingsError
-from api.runtime.signin import staff_signin
+from api.runtime.signin import access_tokens, staff_signin
 from api.runtime.tls import connection_extensions, reload_context, server_context
 from ledger.lifetime import die_with_parent
 
@@ -200,11 +200,14 @@ def run_worker(fd: int, payload: dict[str, Any]) -> None:
     app = create_app(context)
     try:
         signin = staff_signin(settings, context)
+        checker = access_tokens(settings)
     except SettingsError as exc:
         log.error("HTTP worker cannot offer staff sign-in: %s", exc)
         raise SystemExit(1) from None
     if signin is not None:
         install_signin(app, signin)
+    if checker is not None:
+        install_access_tokens(app, checker)
     config = uvicorn.Config(
         app,
         access_log=False,

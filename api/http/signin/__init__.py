@@ -6,6 +6,7 @@ The interface pages use (issue #17): ``StaffSession``, ``staff_session``,
 ``install_signin``.
 """
 
+from api.http.signin.access import AccessTokens, install_access_tokens
 from api.http.signin.config import SigninConfig, parse_role_map
 from api.http.signin.provider import Provider
 from api.http.signin.routes import install_signin
@@ -23,12 +24,14 @@ from api.http.signin.store import SigninStore
 __all__ = [
     "CSRF_FIELD",
     "CSRF_HEADER",
+    "AccessTokens",
     "Provider",
     "Signin",
     "SigninConfig",
     "SigninStore",
     "StaffSession",
     "check_csrf",
+    "install_access_tokens",
     "install_signin",
     "parse_role_map",
     "require_staff",

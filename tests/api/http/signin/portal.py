@@ -29,11 +29,13 @@ from fastapi import Depends, FastAPI
 
 from api.http.app import create_app
 from api.http.signin import (
+    AccessTokens,
     Provider,
     Signin,
     SigninConfig,
     SigninStore,
     StaffSession,
+    install_access_tokens,
     install_signin,
     require_staff,
 )
@@ -145,7 +147,7 @@ class SigninWorld:
                     "grant_types": ["client_credentials"],
                     "response_types": [],
                     "redirect_uris": [],
-                    "scope": "tongban:verify",
+                    "scope": "tongban:verify tongban:audit",
                 },
             ],
         }
@@ -161,7 +163,10 @@ class SigninWorld:
             subject_key=secrets.token_bytes(32),
             group_roles=GROUP_ROLES,
             api_audience=RESOURCE,
-            scope_roles={"tongban:verify": frozenset({Role.VERIFIER})},
+            scope_roles={
+                "tongban:verify": frozenset({Role.VERIFIER}),
+                "tongban:audit": frozenset({Role.AUDITOR}),
+            },
             secure_cookies=False,
         )
         self.clock_offset = 0.0
@@ -175,6 +180,10 @@ class SigninWorld:
         )
         self.app: FastAPI = create_app(self.province.context)
         install_signin(self.app, self.signin)
+        self.access_tokens = AccessTokens(
+            Provider(self.issuer), RESOURCE, "330000", self.config.scope_roles
+        )
+        install_access_tokens(self.app, self.access_tokens)
 
         # A test page: what a portal page sees through the interface.
         @self.app.get("/probe", include_in_schema=False)
@@ -250,10 +259,10 @@ class SigninWorld:
         assert isinstance(token, str)
         return token
 
-    def client_credentials_token(self) -> str:
+    def client_credentials_token(self, scope: str = "tongban:verify") -> str:
         """An RFC 9068 access token from the real provider's client-credentials grant."""
         body = urllib.parse.urlencode(
-            {"grant_type": "client_credentials", "scope": "tongban:verify", "resource": RESOURCE}
+            {"grant_type": "client_credentials", "scope": scope, "resource": RESOURCE}
         ).encode()
         basic = base64.b64encode(f"{M2M_CLIENT}:{M2M_SECRET}".encode()).decode()
         req = urllib.request.Request(
