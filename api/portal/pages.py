@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
+from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.concurrency import run_in_threadpool
@@ -35,14 +36,24 @@ from credentials.reasons import Check
 from credentials.verify.vcapi import Malformed
 from ledger.crypto.sm3 import sm3_hex
 
-__all__ = ["CONTENT_SECURITY_POLICY", "SECURITY_HEADERS", "STATIC_FILES", "router"]
+__all__ = [
+    "CONTENT_SECURITY_POLICY",
+    "SECURITY_HEADERS",
+    "STATIC_FILES",
+    "page_policy",
+    "router",
+]
 
 CONTENT_SECURITY_POLICY = (
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
     "media-src 'self'; connect-src 'self'; form-action 'self'; base-uri 'none'; "
     "frame-ancestors 'none'"
 )
-"""Nothing inline, no eval, nothing from another origin; no framing."""
+"""Nothing inline, no eval, nothing from another origin; no framing.
+
+A page's forms may also lead to the identity provider (sign-out ends on the
+provider's sign-in, a redirect ``form-action`` governs): ``page_policy``.
+"""
 
 SECURITY_HEADERS = {
     "Content-Security-Policy": CONTENT_SECURITY_POLICY,
@@ -56,7 +67,11 @@ SECURITY_HEADERS = {
 _PAGE_CACHE = {"Cache-Control": "no-store"}
 _STATIC_CACHE = {"Cache-Control": "public, max-age=31536000, immutable"}
 _HERE = Path(__file__).resolve().parent
-_TYPES = {".css": "text/css; charset=utf-8", ".js": "text/javascript; charset=utf-8"}
+_TYPES = {
+    ".css": "text/css; charset=utf-8",
+    ".js": "text/javascript; charset=utf-8",
+    ".svg": "image/svg+xml",
+}
 _DEFAULT_LEGAL_BASIS = "prc.pipl.art13"
 _FORM_TEXT_CAP = 64 * 1024
 
@@ -110,6 +125,20 @@ def _purposes(lang: str) -> list[tuple[str, str]]:
     ]
 
 
+def page_policy(request: Request) -> str:
+    """The page's CSP: ``CONTENT_SECURITY_POLICY`` and, with staff sign-in, the provider.
+
+    The provider's origin is then allowed as a form's destination (sign-out ends there).
+    """
+    signin = getattr(request.app.state, "signin", None)
+    issuer = getattr(getattr(signin, "config", None), "issuer", None)
+    if not isinstance(issuer, str):
+        return CONTENT_SECURITY_POLICY
+    parts = urlsplit(issuer)
+    origin = f"{parts.scheme}://{parts.netloc}"
+    return CONTENT_SECURITY_POLICY.replace("form-action 'self'", f"form-action 'self' {origin}")
+
+
 def _render(
     request: Request,
     template: str,
@@ -129,7 +158,8 @@ def _render(
         default_basis=_DEFAULT_LEGAL_BASIS,
         **values,
     )
-    response = HTMLResponse(page, status_code=status, headers={**SECURITY_HEADERS, **_PAGE_CACHE})
+    headers = {**SECURITY_HEADERS, **_PAGE_CACHE, "Content-Security-Policy": page_policy(request)}
+    response = HTMLResponse(page, status_code=status, headers=headers)
     if request.query_params.get("lang") == lang:
         response.set_cookie("lang", lang, max_age=31536000, samesite="lax", httponly=True)
     return response

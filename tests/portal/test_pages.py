@@ -104,9 +104,13 @@ def test_static_files_have_their_types_hashed_names_and_long_cache(
     province: ServedProvince,
 ) -> None:
     with portal(province) as server:
-        for source, expected in (("portal.css", "text/css"), ("portal.js", "text/javascript")):
+        for source, expected in (
+            ("portal.css", "text/css"),
+            ("portal.js", "text/javascript"),
+            ("favicon.svg", "image/svg+xml"),
+        ):
             served = STATIC_FILES[source]
-            assert re.fullmatch(r"portal\.[0-9a-f]{16}\.(css|js)", served.name)
+            assert re.fullmatch(r"(portal|favicon)\.[0-9a-f]{16}\.(css|js|svg)", served.name)
             reply = server.request("GET", f"/static/{served.name}")
             assert reply.status == 200
             assert (reply.header("Content-Type") or "").startswith(expected)
