@@ -258,6 +258,7 @@ async def verify_on_page(request: Request, staff: StaffDep) -> HTMLResponse:
         certificates=list(result.certificates),
         issuer=verified.issuer,
         anchor_block=verified.anchor_block,
+        anchor_time=verified.anchor_time,
         index_height=result.index_height,
         file=verified.file,
         file_words=None if verified.file is None else reason_words(verified.file["reason"], lang),

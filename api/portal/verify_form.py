@@ -18,6 +18,7 @@ import dataclasses
 import io
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from api.http.context import ProvinceContext
@@ -31,7 +32,7 @@ from credentials.paper.codec import PaperCodecError
 from credentials.paper.codec import decode as decode_tb1
 from credentials.paper.envelope import envelope, scanned_text
 from credentials.paper.printing import on_paper
-from credentials.reasons import CheckStatus
+from credentials.reasons import Check, CheckStatus
 from credentials.verify import CREDENTIAL_VERIFY, PRESENTATION_VERIFY, VerificationRequest
 from credentials.verify.outcome import Failed, Passed
 from credentials.verify.vcapi import Malformed, VcApiVerification, check_request, verify
@@ -47,6 +48,7 @@ __all__ = [
 ]
 
 TB1_PREFIX = "TB1:"
+BEIJING = timezone(timedelta(hours=8), "UTC+8")
 SCAN_DPI = 150
 _JSON_START = (b"{", b"[")
 
@@ -80,6 +82,7 @@ class Verified:
     claims: tuple[tuple[str, Any], ...]
     issuer: str | None
     anchor_block: int | None
+    anchor_time: str | None
 
 
 def _image(data: bytes) -> Any:
@@ -184,10 +187,29 @@ def _first_credential(kind: str, document: Mapping[str, Any]) -> Mapping[str, An
     return {}
 
 
-def _anchor_block(credential: Mapping[str, Any]) -> int | None:
+def _anchored(
+    context: ProvinceContext, checked: VcApiVerification, credential: Mapping[str, Any]
+) -> tuple[int | None, str | None]:
+    """The anchoring block and its time (UTC+8) as the chain index has them.
+
+    Only once check (3) verified the inclusion in a root the issuer anchored: the
+    page never shows an anchor it did not check.
+    """
+    checks = checked.result.checks
+    if len(checks) <= Check.ANCHOR or checks[Check.ANCHOR].status is not CheckStatus.VALID:
+        return None, None
     proof = anchor_proof_of(credential)
-    block = proof.get("blockNumber") if isinstance(proof, Mapping) else None
-    return block if type(block) is int else None
+    if not isinstance(proof, Mapping) or context.index is None:
+        return None, None
+    issuer_id, root = proof.get("issuerId"), proof.get("root")
+    if type(issuer_id) is not int or not isinstance(root, str):
+        return None, None
+    with context.index.view() as view:
+        found = view.anchor(issuer_id, bytes.fromhex(root))
+    if found is None:
+        return None, None
+    when = datetime.fromtimestamp(found.block_time, BEIJING)
+    return found.block_number, when.strftime("%Y-%m-%d %H:%M:%S") + " (UTC+8)"
 
 
 def _file_view(outcome: Passed[Any] | Failed, facts: FileFacts) -> dict[str, Any]:
@@ -230,7 +252,7 @@ def run_verification(
             return signal.malformed
         if not isinstance(checked, VcApiVerification):
             return checked
-        return _view(checked, on_paper_=False, file=None)
+        return _view(context, checked, on_paper_=False, file=None)
     options = check_request("credential", document, None)
     if isinstance(options, Malformed):
         return options
@@ -254,7 +276,7 @@ def run_verification(
         if isinstance(outcome, Failed) and event.outcome is Outcome.SUCCESS:
             event = dataclasses.replace(event, outcome=Outcome.INVALID)
     record_access(context.audit_log, caller, [event], verdict=True)
-    return _view(checked, on_paper_=decoded is not None, file=file_view)
+    return _view(context, checked, on_paper_=decoded is not None, file=file_view)
 
 
 class _MalformedError(Exception):
@@ -264,9 +286,14 @@ class _MalformedError(Exception):
 
 
 def _view(
-    checked: VcApiVerification, *, on_paper_: bool, file: Mapping[str, Any] | None
+    context: ProvinceContext,
+    checked: VcApiVerification,
+    *,
+    on_paper_: bool,
+    file: Mapping[str, Any] | None,
 ) -> Verified:
     credential = _first_credential(checked.kind, checked.document)
+    block, when = _anchored(context, checked, credential)
     issuer = credential.get("issuer")
     if isinstance(issuer, dict):
         issuer = issuer.get("id")
@@ -276,7 +303,8 @@ def _view(
         file=file,
         claims=_claims(credential),
         issuer=issuer if isinstance(issuer, str) else None,
-        anchor_block=_anchor_block(credential),
+        anchor_block=block,
+        anchor_time=when,
     )
 
 

@@ -161,7 +161,8 @@ def test_a_pasted_credential_is_verified_audited_and_shown_with_its_face(
     assert "代码: ok" in page
     assert "统一社会信用代码" in page  # the face's Chinese label of a claim
     assert credential["zhengzhao"]["identifier"] in page
-    assert "区块" in page
+    block = credential["anchor"]["blockNumber"]
+    assert re.search(rf"\d{{4}}-\d\d-\d\d \d\d:\d\d:\d\d \(UTC\+8\), 区块 {block}\b", page), page
     assert "Valid: every check passed" in visible_text(english.text)
     [event, _] = [e for e in events(province) if e.action == "credential.verify"]
     assert event.actor == ACTOR
