@@ -252,3 +252,33 @@ def test_the_page_records_exactly_the_events_of_its_route_table_entries(
         "presentation.verify",
     ]
     assert appended[0].request_id == reply.header("X-Request-Id")
+
+
+def test_a_presentation_shows_only_what_was_disclosed_and_a_replay_is_refused_in_words(
+    province: ServedProvince,
+) -> None:
+    holder = Holder.generate()
+    digest = _issue_licence(province, holder.did)
+    province.anchor_all()
+    credential = _read(province, digest)
+    challenge = province.request("POST", "/challenges", Role.VERIFIER).json()["challenge"]
+    presentation = holder.present(
+        [(credential, ["registeredCapital"])], challenge=challenge, domain=province.did
+    )
+    text = json.dumps(presentation)
+    with portal(province) as server:
+        first = post(server, form(text=text))
+        replay = post(server, form(text=text))
+    page = visible_text(first.text)
+    assert ZH["verdict_valid"] in page, page
+    face = re.search(r'<dl class="face">(.*?)</dl>', first.text, re.S)
+    assert face is not None
+    assert "注册资本" in face.group(1)  # disclosed
+    assert "名称" in face.group(1)  # a clear claim
+    assert "法定代表人" not in face.group(1)  # not disclosed, not shown
+    again = visible_text(replay.text)
+    assert ZH["verdict_invalid"] in again
+    assert "随机挑战已被使用" in again
+    assert "challenge_used" in again
+    actions = [e.action for e in events(province) if e.action == "presentation.verify"]
+    assert actions == ["presentation.verify", "presentation.verify"]
