@@ -29,7 +29,13 @@ from api.http.uploads import FormParts, read_form
 from api.portal.labels import CHECK_TITLES, claim_label, pick_language, text
 from api.portal.reasons_i18n import reason_words
 from api.portal.staff import VERIFIER_STAFF, check_form_csrf, staff_caller
-from api.portal.verify_form import PageInputError, Submitted, run_verification, verdict_key
+from api.portal.verify_form import (
+    PageInputError,
+    Submitted,
+    Verified,
+    run_verification,
+    verdict_key,
+)
 from credentials.file_binding import MAX_FILE_BYTES
 from credentials.purposes import PURPOSES, label
 from credentials.reasons import Check
@@ -41,6 +47,8 @@ __all__ = [
     "SECURITY_HEADERS",
     "STATIC_FILES",
     "page_policy",
+    "render_page",
+    "result_values",
     "router",
 ]
 
@@ -139,6 +147,44 @@ def page_policy(request: Request) -> str:
     return CONTENT_SECURITY_POLICY.replace("form-action 'self'", f"form-action 'self' {origin}")
 
 
+def render_page(template: str, lang: str, staff: StaffSession, province: int, **values: Any) -> str:
+    """The HTML of page ``template`` in ``lang`` for ``staff`` at ``province``."""
+    return _ENV.get_template(template).render(
+        t=text(lang),
+        lang=lang,
+        other="en" if lang == "zh" else "zh",
+        staff=staff,
+        province=province,
+        purposes=_purposes(lang),
+        default_basis=_DEFAULT_LEGAL_BASIS,
+        **values,
+    )
+
+
+def result_values(verified: Verified, lang: str, purpose: str) -> dict[str, Any]:
+    """What the result page shows of ``verified``, in ``lang``."""
+    result = verified.checked.result
+    shown = label(purpose)
+    return {
+        "verdict": verdict_key(verified),
+        "verdict_class": verdict_key(verified).removeprefix("verdict_"),
+        "checks": _check_rows(verified, lang),
+        "claims": [(claim_label(name, lang), value) for name, value in verified.claims],
+        "certificates": list(result.certificates),
+        "issuer": verified.issuer,
+        "anchor_block": verified.anchor_block,
+        "anchor_time": verified.anchor_time,
+        "index_height": result.index_height,
+        "file": verified.file,
+        "file_words": None
+        if verified.file is None
+        else reason_words(verified.file["reason"], lang),
+        "paper": verified.on_paper,
+        "purpose_words": shown.en if lang == "en" else shown.zh,
+        "purpose_code": shown.code,
+    }
+
+
 def _render(
     request: Request,
     template: str,
@@ -147,17 +193,7 @@ def _render(
     status: int = 200,
     **values: Any,
 ) -> HTMLResponse:
-    t = text(lang)
-    page = _ENV.get_template(template).render(
-        t=t,
-        lang=lang,
-        other="en" if lang == "zh" else "zh",
-        staff=staff,
-        province=context_of(request).issuer_id,
-        purposes=_purposes(lang),
-        default_basis=_DEFAULT_LEGAL_BASIS,
-        **values,
-    )
+    page = render_page(template, lang, staff, context_of(request).issuer_id, **values)
     headers = {**SECURITY_HEADERS, **_PAGE_CACHE, "Content-Security-Policy": page_policy(request)}
     response = HTMLResponse(page, status_code=status, headers=headers)
     if request.query_params.get("lang") == lang:
@@ -188,7 +224,7 @@ def _string(data: bytearray) -> str:
         raise PageInputError("error_not_json") from None
 
 
-def _check_rows(verified: Any, lang: str) -> list[dict[str, Any]]:
+def _check_rows(verified: Verified, lang: str) -> list[dict[str, Any]]:
     rows = []
     for check in verified.checked.result.checks:
         zh, en = CHECK_TITLES.get(Check(check.number), (check.name, check.name))
@@ -244,27 +280,8 @@ async def verify_on_page(request: Request, staff: StaffDep) -> HTMLResponse:
         )
     if not verified.checked.decided:
         raise Problem(ProblemCode.STORE_UNAVAILABLE, "the verifier could not decide; retry later")
-    result = verified.checked.result
-    shown = label(declared.purpose)
     return _render(
-        request,
-        "result.html",
-        lang,
-        staff,
-        verdict=verdict_key(verified),
-        verdict_class=verdict_key(verified).removeprefix("verdict_"),
-        checks=_check_rows(verified, lang),
-        claims=[(claim_label(name, lang), value) for name, value in verified.claims],
-        certificates=list(result.certificates),
-        issuer=verified.issuer,
-        anchor_block=verified.anchor_block,
-        anchor_time=verified.anchor_time,
-        index_height=result.index_height,
-        file=verified.file,
-        file_words=None if verified.file is None else reason_words(verified.file["reason"], lang),
-        paper=verified.on_paper,
-        purpose_words=shown.en if lang == "en" else shown.zh,
-        purpose_code=shown.code,
+        request, "result.html", lang, staff, **result_values(verified, lang, declared.purpose)
     )
 
 

@@ -44,6 +44,7 @@ __all__ = [
     "Verified",
     "read_document",
     "run_verification",
+    "scan_qr",
     "verdict_key",
 ]
 
@@ -106,7 +107,8 @@ def _image(data: bytes) -> Any:
     return image
 
 
-def _scan(data: bytes) -> str:
+def scan_qr(data: bytes) -> str:
+    """The one Tongban (``TB1:``) QR text of a PNG/JPEG image or a PDF's first page."""
     import zxingcpp
 
     found = zxingcpp.read_barcodes(_image(data))
@@ -147,7 +149,7 @@ def read_document(submitted: Submitted, context: ProvinceContext) -> Any:
         return _parse(text.encode("utf-8"), context)
     if submitted.upload.lstrip()[:1] in _JSON_START:
         return _parse(submitted.upload, context)
-    return envelope(_scan(submitted.upload))
+    return envelope(scan_qr(submitted.upload))
 
 
 def _kind(document: Any) -> str:
