@@ -243,11 +243,29 @@ def _check_rows(verified: Verified, lang: str) -> list[dict[str, Any]]:
 @router.post("/", include_in_schema=False)
 async def verify_on_page(request: Request, staff: StaffDep) -> HTMLResponse:
     """The form's verification: CSRF-checked, audited as the API's, answered in this response."""
-    parts = await read_form(request, _form_parts(request))
-    check_form_csrf(staff, _string(parts["csrf_token"].data) or None)
-    lang = pick_language(_string(parts["lang"].data), None)
-    purpose = _string(parts["purpose"].data)
-    basis = _string(parts["legal_basis"].data).strip()
+    try:
+        parts = await read_form(request, _form_parts(request))
+    except Problem as refused:
+        # Not the page's form (or over its caps): answered as a page, naming no content.
+        key = "error_too_large" if refused.status == 413 else "error_bad_form"
+        return _render(
+            request,
+            "verify.html",
+            _language(request),
+            staff,
+            refused.status,
+            error=key,
+            chosen=None,
+        )
+    try:
+        check_form_csrf(staff, _string(parts["csrf_token"].data) or None)
+        lang = pick_language(_string(parts["lang"].data), None)
+        purpose = _string(parts["purpose"].data)
+        basis = _string(parts["legal_basis"].data).strip()
+    except (Problem, PageInputError):
+        return _render(
+            request, "verify.html", _language(request), staff, 403, error="error_csrf", chosen=None
+        )
     context = context_of(request)
     try:
         declared = check_declaration(purpose, basis)

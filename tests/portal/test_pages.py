@@ -135,9 +135,21 @@ def test_a_post_without_or_with_a_wrong_csrf_token_is_refused(province: ServedPr
     credential = _read(province, issue(province, Holder.generate().did)["digest"])
     text = json.dumps(credential)
     with portal(province) as server:
-        assert post(server, form(text=text, csrf=None)).status in (400, 403)
-        assert post(server, form(text=text, csrf="")).status == 403
-        assert post(server, form(text=text, csrf=CSRF[:-1] + "0")).status == 403
+        missing = post(server, form(text=text, csrf=None))
+        empty = post(server, form(text=text, csrf=""))
+        wrong = post(server, form(text=text, csrf=CSRF[:-1] + "0"))
+        not_a_form = server.request(
+            "POST", "/", body=text.encode(), headers={"Content-Type": "application/json"}
+        )
+    assert missing.status == 400  # the form's CSRF part is missing: not the page's form
+    assert ZH["error_bad_form"] in missing.text
+    for refused in (empty, wrong):
+        assert refused.status == 403
+        assert ZH["error_csrf"] in refused.text
+        assert (refused.header("Content-Type") or "").startswith("text/html")
+    assert not_a_form.status == 415
+    assert ZH["error_bad_form"] in not_a_form.text
+    assert credential["credentialSubject"]["id"] not in not_a_form.text
     assert not [e for e in events(province) if e.action == "credential.verify"]
 
 
