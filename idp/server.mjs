@@ -61,10 +61,25 @@ server.listen(config.port ?? 0, '127.0.0.1', () => {
   });
   provider.proxy = false;
 
+  // DEMO ONLY: a list of the demo accounts, each a link that signs in as it.
+  const chooser = (res, uid) => {
+    const escape = (text) => String(text).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+    const items = Object.entries(accounts).map(([id, account]) => (
+      `<li><a href="/interaction/${encodeURIComponent(uid)}?account=${encodeURIComponent(id)}">`
+      + `${escape(account.name)} (${escape(id)})</a></li>`)).join('');
+    res.setHeader('Content-Type', 'text/html; charset=utf-8');
+    res.setHeader('Content-Security-Policy', "default-src 'none'");
+    res.setHeader('Cache-Control', 'no-store');
+    res.end(`<!doctype html><html lang="zh-CN"><head><meta charset="utf-8"><title>演示身份认证 Demo sign-in</title></head>`
+      + `<body><main><h1>演示身份认证 (demo only)</h1><p>选择演示账号 / choose a demo account:</p><ul>${items}</ul></main></body></html>`);
+  };
+
   const finish = async (req, res) => {
     const details = await provider.interactionDetails(req, res);
     if (details.prompt.name === 'login') {
-      const hint = details.params.login_hint;
+      const chosen = new URL(req.url, issuer).searchParams.get('account');
+      const hint = chosen ?? details.params.login_hint;
+      if (hint === undefined) return chooser(res, details.uid);
       if (typeof hint !== 'string' || !accounts[hint]) {
         return provider.interactionFinished(req, res, {
           error: 'access_denied', error_description: 'unknown demo account',

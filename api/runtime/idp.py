@@ -17,13 +17,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from api.errors import SettingsError
+from ledger.lifetime import die_with_parent
+
 REPO = Path(__file__).resolve().parents[2]
 SERVER = REPO / "idp" / "server.mjs"
 START_SECONDS = 30.0
 
 
-class IdpError(Exception):
-    """The identity provider could not be started."""
+class IdpError(SettingsError):
+    """The identity provider could not be started (the message names the log and the fix)."""
 
 
 @dataclass
@@ -51,6 +54,8 @@ def start_idp(config: dict[str, Any], config_file: Path, log_file: Path) -> IdpP
     node = shutil.which("node")
     if node is None:
         raise IdpError("node is not installed (the demo identity provider needs Node.js)")
+    # Absolute: node runs from the repository, the data directory may be relative.
+    config_file, log_file = config_file.resolve(), log_file.resolve()
     config_file.touch(mode=0o600)
     config_file.write_text(json.dumps(config))
     env = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG")}
@@ -62,6 +67,8 @@ def start_idp(config: dict[str, Any], config_file: Path, log_file: Path) -> IdpP
             stdout=subprocess.PIPE,
             stderr=log,
             env=env,
+            # The kernel ends the provider when its starter dies (like the chain node).
+            preexec_fn=die_with_parent,
         )
     assert process.stdout is not None  # noqa: S101 - PIPE above
     selector = selectors.DefaultSelector()

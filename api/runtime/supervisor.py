@@ -48,6 +48,8 @@ from api.runtime.demo import (
     governor_keystore_path,
     second_province_command,
 )
+from api.runtime.demo_idp import start_demo_idp
+from api.runtime.idp import IdpProcess
 from api.runtime.parts import ChainPlan, ProvinceParts, open_province
 from api.runtime.provision import ProvisionReport, provision_issuer
 from api.runtime.settings import Settings, SettingsError
@@ -379,9 +381,13 @@ def start_service(settings: Settings) -> Supervisor:
     except BaseException:
         listener.close()
         raise
+    idp: IdpProcess | None = None
     parts: ProvinceParts | None = None
     service: Supervisor | None = None
     try:
+        if settings.demo and settings.oidc_issuer is None:
+            # Demo only (docs/signin.md); after start_chain, which locked the data directory.
+            settings, idp = start_demo_idp(settings)
         metrics_dir = shared_metrics(settings)
         plan = ChainPlan(
             runtime.chain.client.url,
@@ -403,6 +409,8 @@ def start_service(settings: Settings) -> Supervisor:
         parts.keyring.refresh()
         service = Supervisor(settings, runtime, parts, report, listener)
         service.metrics_dir = metrics_dir
+        if idp is not None:
+            service.closers.append(idp.stop)
         if settings.demo:
             service.demo_tokens = ensure_demo_clients(settings)
         service.start_writer()
@@ -415,6 +423,8 @@ def start_service(settings: Settings) -> Supervisor:
             if parts is not None:
                 parts.close()
             runtime.close()
+            if idp is not None:
+                idp.stop()
         raise
     return service
 
