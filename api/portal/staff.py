@@ -1,20 +1,22 @@
 """The signed-in staff member of a portal page, through the sign-in package (``api.http.signin``).
 
-``VERIFIER_STAFF`` is ``require_staff("verifier")``: without a session a page
-request is sent to ``/signin`` (303), anything else gets 401; a session without
-the role 403. ``check_form_csrf`` is the package's constant-time CSRF check. The
-access event of a page action names the staff member as the package maps them
+``VERIFIER_STAFF`` is ``require_staff("verifier")`` on an app with staff sign-in:
+without a session a page request is sent to ``/signin`` (303), anything else gets
+401; a session without the role 403. On an app without staff sign-in (no identity
+provider configured) every staff page is 503, never served unsigned. The access
+event of a page action names the staff member as the package maps them
 (``StaffSession.actor``, a keyed digest of the provider's ``sub``, and
 ``organisation``): ``staff_caller``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from fastapi import Request
 
+from api.errors import ProblemCode
+from api.http.problems import Problem
 from api.http.signin import StaffSession, check_csrf, require_staff
+from api.http.signin.session import signin_of
 from ledger.audit.events import Caller
 
 __all__ = ["VERIFIER_ROLE", "VERIFIER_STAFF", "check_form_csrf", "staff_caller"]
@@ -22,8 +24,14 @@ __all__ = ["VERIFIER_ROLE", "VERIFIER_STAFF", "check_form_csrf", "staff_caller"]
 VERIFIER_ROLE = "verifier"
 """The Tongban role the verifier page requires."""
 
-VERIFIER_STAFF: Callable[[Request], StaffSession] = require_staff(VERIFIER_ROLE)
-"""The page dependency: a signed-in staff member holding the verifier role."""
+_VERIFIER = require_staff(VERIFIER_ROLE)
+
+
+def VERIFIER_STAFF(request: Request) -> StaffSession:  # noqa: N802 - a dependency, named as one
+    """The page dependency: a signed-in staff member holding the verifier role."""
+    if signin_of(request) is None:
+        raise Problem(ProblemCode.UNAVAILABLE, "staff sign-in is not configured in this service")
+    return _VERIFIER(request)
 
 
 def check_form_csrf(session: StaffSession, submitted: str | None) -> None:

@@ -129,6 +129,15 @@ def test_a_clerk_signs_in_verifies_a_pasted_certificate_and_signs_out(
         context.close()
         after = portal.server.request("GET", "/", headers={"Cookie": cookies})
         assert after.status == 401, "sign-out ended the session on the server"
+
+        # A staff member without the verifier role is refused the page.
+        other = browser.new_context(viewport=DESKTOP)
+        refused = other.new_page()
+        answer = refused.goto(f"{portal.base}/signin?next=/&login_hint=nobody1")
+        assert answer is not None
+        assert answer.status == 403, (answer.url, answer.status, refused.content()[:300])
+        assert "verify-form" not in refused.content()
+        other.close()
     assert watch.errors == [], "\n".join(watch.errors + watch.urls)
     _no_personal_data_in(watch.urls, credential)
     [event] = [e for e in events(province) if e.action == "credential.verify"]

@@ -121,13 +121,15 @@ def test_static_files_have_their_types_hashed_names_and_long_cache(
         assert server.request("GET", "/static/..%2Fpages.py").status == 404
 
 
-def test_without_a_staff_session_the_page_is_refused(province: ServedProvince) -> None:
+def test_without_staff_sign_in_configured_the_page_is_refused(province: ServedProvince) -> None:
+    # An app without an identity provider: no staff page, whatever the request accepts.
     with portal(province, signed_in=False) as server:
-        reply = server.request("GET", "/")
+        page = server.request("GET", "/", headers={"Accept": "text/html"})
+        api = server.request("GET", "/")
         posted = post(server, form(text="{}"))
-    assert reply.status == 401, reply.text
-    assert "csrf_token" not in reply.text
-    assert posted.status == 401
+    for reply in (page, api, posted):
+        assert reply.status == 503, reply.text
+        assert "csrf_token" not in reply.text
     assert not [e for e in events(province) if e.action == "credential.verify"]
 
 
