@@ -15,6 +15,7 @@ import urllib.parse
 
 from fastapi import FastAPI, Request
 from fastapi.responses import RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
 from starlette.routing import Route
 
 from api.errors import ProblemCode
@@ -229,12 +230,6 @@ def open_session(
 
 async def signout(request: Request) -> Response:
     """``POST /signout``: CSRF-checked; ends the session on the server, clears the cookie."""
-    signin = _parts(request)
-    session = staff_session(request)
-    if session is None:
-        response = RedirectResponse("/", status_code=303)
-        _clear_cookie(response, signin, SESSION_COOKIE)
-        return response
     submitted = request.headers.get(CSRF_HEADER)
     if submitted is None and request.headers.get("content-type", "").startswith(
         ("application/x-www-form-urlencoded", "multipart/form-data")
@@ -242,6 +237,17 @@ async def signout(request: Request) -> Response:
         form = await request.form()
         value = form.get(CSRF_FIELD)
         submitted = value if isinstance(value, str) else None
+    # The store is blocking: off the event loop, like the API's sync routes.
+    return await run_in_threadpool(_signout, request, submitted)
+
+
+def _signout(request: Request, submitted: str | None) -> Response:
+    signin = _parts(request)
+    session = staff_session(request)
+    if session is None:
+        response = RedirectResponse("/", status_code=303)
+        _clear_cookie(response, signin, SESSION_COOKIE)
+        return response
     check_csrf(session, submitted)
     signin.store.end(session.session_id)
     _audit(

@@ -6,11 +6,12 @@ RFC 9207 (``iss`` in the authorization response).
 
 from __future__ import annotations
 
+import socket
 import urllib.parse
 
 import pytest
 
-from api.http.signin.provider import ProviderError
+from api.http.signin.provider import Provider, ProviderError
 from api.http.signin.routes import SIGNIN_ACTION
 from ledger.audit.events import Outcome
 from tests.api.http.signin.portal import RP_CLIENT, RP_SECRET, Browser, SigninWorld
@@ -165,3 +166,17 @@ def test_provider_error_response_is_refused_cleanly(world: SigninWorld) -> None:
     answer = world.sign_in(browser, "unknown-account")
     assert answer.status == 403
     assert answer.json()["detail"] == "sign-in refused: the identity provider refused"
+
+
+def test_unreachable_provider_is_503_not_a_traceback(world: SigninWorld) -> None:
+    with socket.socket() as closed:
+        closed.bind(("127.0.0.1", 0))
+        dead = f"http://127.0.0.1:{closed.getsockname()[1]}"
+    saved = world.signin.provider
+    world.signin.provider = Provider(dead, timeout=5)
+    try:
+        answer = Browser().request(f"{world.base}/signin")
+    finally:
+        world.signin.provider = saved
+    assert answer.status == 503
+    assert answer.json()["detail"] == "the identity provider is unavailable"
