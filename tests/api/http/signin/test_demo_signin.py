@@ -74,3 +74,7 @@ def test_demo_service_signs_staff_in_and_stops_its_provider(tmp_path: Path) -> N
     finally:
         assert served.stop() == 0
     assert not _port_open(issuer)
+    # Nothing personal in the service's log: not the account (the provider's sub), not its name.
+    service_log = served.log.read_text()
+    assert "330000-clerk" not in service_log
+    assert "窗口核验员" not in service_log

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import urllib.parse
 
 import pytest
@@ -116,3 +117,17 @@ def test_signin_next_must_be_a_local_path(world: SigninWorld) -> None:
         start = browser.request(f"{world.base}/signin?{query}")
         callback = browser.follow_to(start.location, world.callback)
         assert browser.request(callback).location == "/"
+
+
+def test_over_tls_cookies_are_host_prefixed_and_secure(world: SigninWorld) -> None:
+    saved = world.signin.config
+    world.signin.config = dataclasses.replace(saved, secure_cookies=True)
+    try:
+        answer = Browser().request(f"{world.base}/signin?login_hint=clerk1")
+    finally:
+        world.signin.config = saved
+    line = next(c for c in answer.headers.get_all("Set-Cookie") or [] if "tb_signin=" in c)
+    assert line.startswith("__Host-tb_signin=")
+    attributes = {part.strip().split("=")[0].lower() for part in line.split(";")[1:]}
+    assert {"secure", "httponly", "path", "samesite"} <= attributes
+    assert "domain" not in attributes
