@@ -43,6 +43,7 @@ PAGE_TEXT: dict[str, dict[str, str]] = {
         "upload_label": "或上传文件（JSON、二维码图片 PNG/JPEG，或 PDF）",
         "certificate_label": "证照文件（可选，OFD/PDF）：核对是否为证照所指的文件",
         "purpose_label": "用证事由",
+        "purpose_choose": "请选择用证事由",
         "basis_label": "法律依据",
         "basis_hint": "法律依据代码，例如 prc.pipl.art13",
         "submit": "核验",
@@ -113,6 +114,7 @@ PAGE_TEXT: dict[str, dict[str, str]] = {
         "certificate_label": "Certificate file (optional, OFD/PDF): is it the file the "
         "credential names?",
         "purpose_label": "Purpose of use",
+        "purpose_choose": "Choose the purpose of use",
         "basis_label": "Legal basis",
         "basis_hint": "A legal basis code, e.g. prc.pipl.art13",
         "submit": "Verify",

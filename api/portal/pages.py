@@ -37,7 +37,7 @@ from api.portal.verify_form import (
     verdict_key,
 )
 from credentials.file_binding import MAX_FILE_BYTES
-from credentials.purposes import PURPOSES, label
+from credentials.purposes import CATEGORIES, PURPOSES, label
 from credentials.reasons import Check
 from credentials.verify.vcapi import Malformed
 from ledger.crypto.sm3 import sm3_hex
@@ -125,12 +125,18 @@ def _language(request: Request) -> str:
     return pick_language(request.query_params.get("lang"), request.cookies.get("lang"))
 
 
-def _purposes(lang: str) -> list[tuple[str, str]]:
-    return [
-        (p.code, p.en if lang == "en" else p.zh)
-        for p in PURPOSES.values()
-        if not p.issued_by_tongban
-    ]
+def _purposes(lang: str) -> list[tuple[str, list[tuple[str, str]]]]:
+    """The purposes a staff member may declare, grouped by category, in catalogue order."""
+    groups: dict[str, list[tuple[str, str]]] = {}
+    for purpose in PURPOSES.values():
+        if purpose.issued_by_tongban:
+            continue
+        category = CATEGORIES[purpose.category]
+        name = category.en if lang == "en" else category.zh
+        groups.setdefault(name, []).append(
+            (purpose.code, purpose.en if lang == "en" else purpose.zh)
+        )
+    return list(groups.items())
 
 
 def page_policy(request: Request) -> str:

@@ -169,6 +169,7 @@ def test_on_a_phone_a_printed_certificate_pdf_is_uploaded_and_verified(
                 FilePayload(name="certificate.pdf", mimeType="application/pdf", buffer=pdf.body)
             ],
         )
+        page.select_option("#purpose", "audit.review")
         page.click("button.primary")
         page.wait_for_selector("#verdict-h")
         assert ZH["verdict_valid"] in page.locator(".verdict").inner_text()

@@ -75,8 +75,12 @@ def test_the_page_renders_in_chinese_by_default_and_in_english_on_request(
         assert '<html lang="zh-CN">' in zh.text
         assert "核验电子证照" in zh.text
         assert 'name="csrf_token" value="' + CSRF in zh.text
-        # Every purpose a client may declare is offered, with its Chinese words.
+        # Every purpose a staff member may declare is offered, grouped by category, and
+        # none is chosen for them.
+        assert '<option value="">' + ZH["purpose_choose"] in zh.text
         assert 'value="audit.review"' in zh.text
+        assert "<optgroup" in zh.text
+        assert " selected" not in zh.text
         en = server.request("GET", "/?lang=en")
         assert en.status == 200
         assert '<html lang="en">' in en.text
