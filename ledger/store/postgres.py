@@ -109,14 +109,24 @@ class PostgresDatabase:
         busy_timeout_ms: int = 10_000,
         max_connections: int = 8,
         connect_timeout_s: float = 10.0,
+        idle_write_timeout_ms: int | None = None,
     ) -> None:
-        """Connect to ``url`` (``postgresql://...``); fails now if the server is unreachable."""
+        """Connect to ``url`` (``postgresql://...``); fails now if the server is unreachable.
+
+        ``idle_write_timeout_ms`` (default: ``busy_timeout_ms``): the server ends a
+        write transaction whose client sent nothing for that long, releasing the
+        store's write lock. A writer process paused mid-transaction (SIGSTOP, a
+        frozen VM) would otherwise hold the lock for good, and every other host's
+        writes, the writer lease's takeover included, would wait on it forever.
+        """
         self.where = describe(url)
         self.busy_timeout_ms = busy_timeout_ms
+        idle = busy_timeout_ms if idle_write_timeout_ms is None else idle_write_timeout_ms
         self._writing = threading.local()
         self._begin_write = (
             "BEGIN ISOLATION LEVEL READ COMMITTED; "
             f"SET LOCAL lock_timeout = {int(busy_timeout_ms)}; "
+            f"SET LOCAL idle_in_transaction_session_timeout = {int(idle)}; "
             f"SELECT pg_advisory_xact_lock({WRITE_LOCK_KEY})"
         )
         self._pool = ConnectionPool(

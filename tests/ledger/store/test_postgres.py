@@ -77,6 +77,40 @@ def test_a_writer_gives_up_after_its_busy_timeout(
         tx.execute("INSERT INTO things (name) VALUES ('later')")
 
 
+def _pause_inside_a_write(paused: PostgresDatabase, other: PostgresDatabase) -> list[str]:
+    """Write on ``paused``, go silent while ``other`` wants the lock, then write again."""
+    steps = []
+    with paused.write() as tx:
+        tx.execute("INSERT INTO things (name) VALUES ('paused')")
+        # The client goes silent inside its transaction, holding the lock; the
+        # other host's writer waits on it (up to 30 s) and must get it first.
+        with other.write() as later:
+            later.execute("SELECT 1")
+        steps.append("other wrote")
+        tx.execute("INSERT INTO things (name) VALUES ('resumed')")
+    return steps
+
+
+def test_a_writer_paused_inside_its_transaction_loses_it_and_the_write_lock(
+    postgres_database: str,
+) -> None:
+    """A paused writer (SIGSTOP, a frozen VM) cannot hold the write lock, so takeover can win."""
+    paused = PostgresDatabase(postgres_database, busy_timeout_ms=300, idle_write_timeout_ms=200)
+    other = PostgresDatabase(postgres_database, busy_timeout_ms=30_000)
+    migrate(paused, "things", [TABLE])
+    try:
+        with pytest.raises(StoreError, match="failed") as refused:
+            _pause_inside_a_write(paused, other)
+        assert not isinstance(refused.value, StoreBusyError)  # the other writer got the lock
+        with other.write() as later:
+            later.execute("INSERT INTO things (name) VALUES ('other')")
+        with other.read() as tx:
+            assert tx.fetchall("SELECT name FROM things") == [("other",)]
+    finally:
+        paused.close()
+        other.close()
+
+
 def test_a_write_inside_a_write_on_one_thread_is_refused_not_deadlocked(
     pg: PostgresDatabase,
 ) -> None:
