@@ -36,6 +36,7 @@ from api.portal.verify_form import (
     run_verification,
     verdict_key,
 )
+from api.province.access import AccessNotRecordedError
 from credentials.file_binding import MAX_FILE_BYTES
 from credentials.purposes import CATEGORIES, PURPOSES, label
 from credentials.reasons import Check
@@ -291,6 +292,9 @@ async def verify_on_page(request: Request, staff: StaffDep) -> HTMLResponse:
         )
     except PageInputError as error:
         return _render(request, "verify.html", lang, staff, 422, error=error.key, chosen=purpose)
+    except AccessNotRecordedError:
+        # A verdict whose access event is not recorded is not given (as the API: 503).
+        return _render(request, "verify.html", lang, staff, 503, error="error_unavailable")
     if isinstance(verified, Malformed):
         return _render(
             request,
@@ -303,7 +307,7 @@ async def verify_on_page(request: Request, staff: StaffDep) -> HTMLResponse:
             chosen=purpose,
         )
     if not verified.checked.decided:
-        raise Problem(ProblemCode.STORE_UNAVAILABLE, "the verifier could not decide; retry later")
+        return _render(request, "verify.html", lang, staff, 503, error="error_unavailable")
     return _render(
         request, "result.html", lang, staff, **result_values(verified, lang, declared.purpose)
     )

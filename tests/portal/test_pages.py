@@ -300,3 +300,23 @@ def test_a_presentation_shows_only_what_was_disclosed_and_a_replay_is_refused_in
     assert "challenge_used" in again
     actions = [e.action for e in events(province) if e.action == "presentation.verify"]
     assert actions == ["presentation.verify", "presentation.verify"]
+
+
+def test_no_verdict_on_the_page_without_its_access_event(
+    province: ServedProvince, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    credential = _read(province, _issue_licence(province, Holder.generate().did))
+    log = province.parts.audit_log
+    before = log.size()
+
+    def refuse(*args: Any, **kwargs: Any) -> Any:
+        raise OSError("the disk is full")
+
+    with portal(province) as server:
+        monkeypatch.setattr(log, "submit", refuse)
+        reply = post(server, form(text=json.dumps(credential)))
+        monkeypatch.undo()
+    assert reply.status == 503
+    assert ZH["error_unavailable"] in reply.text
+    assert 'id="verdict-h"' not in reply.text
+    assert log.size() == before
