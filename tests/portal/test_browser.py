@@ -104,7 +104,18 @@ def test_a_clerk_signs_in_verifies_a_pasted_certificate_and_signs_out(
         _accessible(page)
         screenshot(page, "verify-desktop")
 
-        page.fill("#text", json.dumps(credential))
+        # The ES module (loaded under the page's CSP) takes a JSON file dropped on the box.
+        dropped = page.evaluate_handle(
+            """(text) => {
+                const data = new DataTransfer();
+                data.items.add(new File([text], "credential.json", {type: "application/json"}));
+                return data;
+            }""",
+            json.dumps(credential),
+        )
+        page.dispatch_event("#text", "drop", {"dataTransfer": dropped})
+        page.wait_for_function("document.getElementById('text').value.length > 0")
+        assert json.loads(page.input_value("#text")) == credential
         page.select_option("#purpose", "audit.review")
         page.click("button.primary")
         page.wait_for_selector("#verdict-h")
