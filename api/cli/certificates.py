@@ -22,7 +22,7 @@ from credentials.file_binding import MAX_FILE_BYTES, FileBindingError, describe_
 from credentials.zhengzhao.check_characters import validate_uscc
 from credentials.zhengzhao.errors import IdentifierError
 
-__all__ = ["agency_code", "certificate_file_member", "certificate_lines"]
+__all__ = ["agency_code", "certificate_file_member", "certificate_lines", "read_certificate_file"]
 
 
 def agency_code(value: str) -> str:
@@ -34,7 +34,12 @@ def agency_code(value: str) -> str:
         raise click.UsageError(f"--agency is not a 统一社会信用代码: {exc}") from None
 
 
-def _read(path: Path) -> bytes:
+def read_certificate_file(path: Path) -> bytes:
+    """The bytes of the certificate file at ``path``; ``InputFileError`` if unusable.
+
+    Missing, a directory, unreadable, empty or over ``MAX_FILE_BYTES``: each its own
+    one-line error naming the path, never the content.
+    """
     try:
         with path.open("rb") as handle:
             data = handle.read(MAX_FILE_BYTES + 1)
@@ -59,7 +64,7 @@ def certificate_file_member(path: Path, media_type: str | None = None) -> dict[s
     ``media_type`` defaults to what the bytes show; a file that is neither PDF nor
     OFD, empty, unreadable or over the cap is an ``InputFileError``.
     """
-    data = _read(path)
+    data = read_certificate_file(path)
     try:
         return describe_file(data, media_type).to_request_json()
     except FileBindingError:

@@ -18,6 +18,7 @@ from typing import Annotated, Any
 
 import typer
 
+from api.cli.certificates import read_certificate_file
 from api.cli.common import JsonOption, print_json_line, print_text
 from api.cli.options import (
     InputFileError,
@@ -28,7 +29,7 @@ from api.cli.options import (
     remote,
 )
 from api.client.documents import verify_document
-from credentials.file_binding import MAX_FILE_BYTES, FileBindingError, describe_file
+from credentials.file_binding import FileBindingError, describe_file
 
 __all__ = ["MediaType", "digest_command", "document_app", "verify_command"]
 
@@ -46,25 +47,6 @@ class MediaType(StrEnum):
 
     OFD = "application/ofd"
     PDF = "application/pdf"
-
-
-def _read_file(path: Path) -> bytes:
-    try:
-        with path.open("rb") as handle:
-            data = handle.read(MAX_FILE_BYTES + 1)
-    except FileNotFoundError:
-        raise InputFileError(f"file {path} does not exist") from None
-    except IsADirectoryError:
-        raise InputFileError(f"{path} is a directory, not a file") from None
-    except OSError as exc:
-        raise InputFileError(f"cannot read {path}: {exc.strerror}") from None
-    if len(data) > MAX_FILE_BYTES:
-        raise InputFileError(
-            f"{path} is larger than a certificate file may be ({MAX_FILE_BYTES} bytes)"
-        )
-    if not data:
-        raise InputFileError(f"{path} is empty")
-    return data
 
 
 FileArgument = Annotated[
@@ -89,7 +71,7 @@ def digest_command(
 
     The member is JSON either way (``--json`` is accepted like every command's).
     """
-    data = _read_file(file)
+    data = read_certificate_file(file)
     try:
         named = describe_file(data, None if media_type is None else media_type.value)
     except FileBindingError:
@@ -141,7 +123,7 @@ def verify_command(
     not, 2 when the input or the API could not be used.
     """
     api = remote(url, token, what="the verifying province's API")
-    data = _read_file(file)
+    data = read_certificate_file(file)
     document = read_json(credential)
     answer = verify_document(api, data, document, declaration(purpose, legal_basis))
     if as_json:
