@@ -12,6 +12,7 @@ rules), no personal data in any URL the browser asked for. Screenshots at deskto
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -80,10 +81,11 @@ def _no_personal_data_in(urls: list[str], credential: dict[str, Any]) -> None:
 
 
 def test_a_clerk_signs_in_verifies_a_pasted_certificate_and_signs_out(
-    province: ServedProvince, tmp_path: Path
+    province: ServedProvince, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     _, credential = _licence(province)
     watch = PageWatch()
+    caplog.set_level(logging.DEBUG)
     with portal_with_signin(province, tmp_path) as portal, chromium() as browser:
         context = browser.new_context(viewport=DESKTOP, locale="zh-CN")
         page = context.new_page()
@@ -102,6 +104,11 @@ def test_a_clerk_signs_in_verifies_a_pasted_certificate_and_signs_out(
         assert page.locator("h1").inner_text() == ZH["verify_title"]
         assert "窗口一号" in page.locator("header").inner_text()
         _accessible(page)
+        # Keyboard: the first Tab reaches the skip link, which leads to the main content.
+        page.keyboard.press("Tab")
+        assert page.evaluate("document.activeElement.className") == "skip"
+        page.keyboard.press("Enter")
+        assert page.evaluate("document.activeElement.id") == "main"
         screenshot(page, "verify-desktop")
 
         # The ES module (loaded under the page's CSP) takes a JSON file dropped on the box.
@@ -151,6 +158,7 @@ def test_a_clerk_signs_in_verifies_a_pasted_certificate_and_signs_out(
         other.close()
     assert watch.errors == [], "\n".join(watch.errors + watch.urls)
     _no_personal_data_in(watch.urls, credential)
+    _no_personal_data_in([r.getMessage() for r in caplog.records], credential)
     [event] = [e for e in events(province) if e.action == "credential.verify"]
     assert event.actor.startswith("staff:")
     assert event.purpose == "audit.review"
