@@ -114,11 +114,15 @@ def require_staff(*roles: Role | str) -> Callable[[Request], StaffSession]:
 
     Without a session a page request (GET accepting HTML) is redirected (303) to
     ``/signin?next=<path>``, anything else gets the 401 problem; a session
-    without the role gets the 403 problem. Each use extends the idle deadline.
+    without the role gets the 403 problem; an app without sign-in, 503. Each
+    use extends the idle deadline.
     """
     wanted = frozenset(str(r) for r in roles)
 
     def dependency(request: Request) -> StaffSession:
+        if signin_of(request) is None:
+            # No handler for SigninRequired either: say what is missing instead.
+            raise Problem(ProblemCode.UNAVAILABLE, "staff sign-in is not configured")
         found = _lookup(request)
         if found is None:
             if _wants_page(request):

@@ -6,13 +6,14 @@ import dataclasses
 import urllib.parse
 
 import pytest
-from fastapi import Request
+from fastapi import FastAPI, Request
 
 from api.errors import ProblemCode
 from api.http.problems import Problem
-from api.http.signin import StaffSession, check_csrf
+from api.http.signin import StaffSession, check_csrf, require_staff
 from api.http.signin.routes import SIGNOUT_ACTION, open_session
 from api.http.signin.store import Pending
+from api.province.clients import Role
 from tests.api.http.signin.portal import Browser, SigninWorld
 
 
@@ -131,3 +132,11 @@ def test_over_tls_cookies_are_host_prefixed_and_secure(world: SigninWorld) -> No
     attributes = {part.strip().split("=")[0].lower() for part in line.split(";")[1:]}
     assert {"secure", "httponly", "path", "samesite"} <= attributes
     assert "domain" not in attributes
+
+
+def test_require_staff_on_an_app_without_sign_in_is_503() -> None:
+    app = FastAPI()
+    app.state.signin = None
+    with pytest.raises(Problem) as raised:
+        require_staff(Role.VERIFIER)(Request({"type": "http", "app": app, "headers": []}))
+    assert raised.value.code == ProblemCode.UNAVAILABLE
