@@ -92,6 +92,7 @@ PAGE_TEXT: dict[str, dict[str, str]] = {
         "error_not_tb1": "二维码内容不是有效的 TB1 证照。",
         "error_malformed": "这不是证照或出示件：",
         "error_purpose": "用证事由或法律依据无效。",
+        "error_file_with_presentation": "证照文件只能与单份证照一起核对，不能与出示件一起核对。",
         "error_unavailable": "核验服务暂时无法给出结论（链上索引或审计日志不可用），请稍后重试。",
         "error_csrf": "表单已失效或不是本页提交的，请重新填写后提交。",
         "error_too_large": "提交的内容或文件过大。",
@@ -165,6 +166,8 @@ PAGE_TEXT: dict[str, dict[str, str]] = {
         "error_not_tb1": "The QR code is not a valid TB1 certificate.",
         "error_malformed": "This is not a credential or presentation: ",
         "error_purpose": "The purpose or legal basis is invalid.",
+        "error_file_with_presentation": "A certificate file is checked with a single credential, "
+        "not with a presentation.",
         "error_unavailable": "The verifier cannot give a verdict now (chain index or audit log "
         "unavailable): try again later.",
         "error_csrf": "The form has expired or was not sent from this page: fill it in again.",

@@ -240,7 +240,7 @@ def run_verification(
     request = VerificationRequest(caller, declared.purpose, declared.legal_basis, request_id)
     if kind == "presentation":
         if submitted.certificate:
-            raise PageInputError("error_both_inputs")
+            raise PageInputError("error_file_with_presentation")
 
         def evaluate() -> tuple[VcApiVerification | Malformed, Any]:
             checked = verify(verifier, "presentation", document, None, purpose=declared.purpose)

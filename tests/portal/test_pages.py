@@ -285,8 +285,11 @@ def test_a_presentation_shows_only_what_was_disclosed_and_a_replay_is_refused_in
     )
     text = json.dumps(presentation)
     with portal(province) as server:
+        with_file = post(server, form(text=text, certificate=sample_pdf()))
         first = post(server, form(text=text))
         replay = post(server, form(text=text))
+    assert with_file.status == 422
+    assert ZH["error_file_with_presentation"] in with_file.text  # and the challenge is not used
     page = visible_text(first.text)
     assert ZH["verdict_valid"] in page, page
     face = re.search(r'<dl class="face">(.*?)</dl>', first.text, re.S)
