@@ -204,7 +204,10 @@ def _render(
     headers = {**SECURITY_HEADERS, **_PAGE_CACHE, "Content-Security-Policy": page_policy(request)}
     response = HTMLResponse(page, status_code=status, headers=headers)
     if request.query_params.get("lang") == lang:
-        response.set_cookie("lang", lang, max_age=31536000, samesite="lax", httponly=True)
+        secure = request.url.scheme == "https"
+        response.set_cookie(
+            "lang", lang, max_age=31536000, samesite="lax", httponly=True, secure=secure
+        )
     return response
 
 
