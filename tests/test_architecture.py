@@ -52,6 +52,7 @@ IMPORT_RULES: dict[str, tuple[str, ...]] = {
     "api.runtime": ("api.cli", "api.client"),
     "api.cli": ("api.http",),
     "api.paper": ("api.http", "api.province", "api.runtime", "api.cli", "api.client"),
+    "api.portal": ("api.runtime", "api.cli", "api.client"),
     "api.client": ("api.http", "api.cli", "api.runtime", "api.province"),
 }
 API_ROOT_FILES = {"__init__.py", "errors.py", "py.typed"}
@@ -166,6 +167,9 @@ def test_imports_point_down_only() -> None:
         ("api.paper.render", "from api.http.problems import Problem\n"),
         ("api.paper.render", "from api.cli.paper import app\n"),
         ("api.paper.render", "from api.province.keys import ProvinceKeys\n"),
+        ("api.portal.pages", "from api.runtime.settings import Settings\n"),
+        ("api.portal.verify_form", "from api.client.remote import RemoteApi\n"),
+        ("api.http.signin.routes", "from api.cli.common import print_text\n"),
     ],
 )
 def test_a_forbidden_import_is_found(module: str, source: str) -> None:
@@ -191,6 +195,9 @@ def test_a_forbidden_import_is_found(module: str, source: str) -> None:
         ("credentials.zhengzhao.agencies", "from ledger.store.database import Database\n"),
         ("credentials.zhengzhao.division", "import urllib.parse\n"),
         ("credentials.zhengzhao.profile", "import httpsig\n"),
+        ("api.portal.staff", "from api.http.signin import require_staff\n"),
+        ("api.portal.verify_form", "from api.province.audited import record_access\n"),
+        ("api.http.app", "from api.portal import router\n"),
     ],
 )
 def test_an_allowed_import_passes(module: str, source: str) -> None:
