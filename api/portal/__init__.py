@@ -1,11 +1,15 @@
 """The counter portal (issue #17): server-rendered pages for staff, served by ``tongban serve``.
 
 ``router`` holds the pages (``api.portal.pages``): the verifier page at ``/``
-and the static files at ``/static/…``. The sign-in it requires comes from
+and the static files at ``/static/…``; asking the citizen to present
+(``api.portal.ask``, OpenID4VP ``direct_post``, docs/oid4vp.md). The sign-in it requires comes from
 ``api.http.signin`` (``api.portal.staff``). docs/portal.md says why the pages are
 plain server-rendered forms with a small ES module, and how they are secured.
 """
 
+from api.portal.ask import router as _ask_router
 from api.portal.pages import router
+
+router.include_router(_ask_router)  # "ask the citizen to present" (api.portal.ask)
 
 __all__ = ["router"]

@@ -69,6 +69,15 @@ ROUTE_TABLE: dict[tuple[str, str], RouteUse] = {
     ("GET", "/"): NONE,
     ("POST", "/"): _personal("credential.verify", "presentation.verify"),
     ("GET", "/static/{name}"): NONE,
+    # asking the citizen to present (api.portal.ask, docs/oid4vp.md): the wallet's answer is
+    # the one access; the clerk's own session then reads the outcome it recorded
+    ("GET", "/ask"): NONE,
+    ("POST", "/ask"): NONE,
+    ("GET", "/ask/{request_id}"): NONE,
+    ("GET", "/ask/{request_id}/qr.svg"): NONE,
+    ("GET", "/oid4vp/requests/{request_id}"): NONE,
+    ("GET", "/oid4vp/requests/{request_id}/result"): NONE,
+    ("POST", "/oid4vp/responses/{request_id}"): _personal("presentation.verify"),
     # the audit log: appends are the callers' own events; reading events is an access
     ("POST", "/audit/events"): RouteUse(caller_events=True),
     ("POST", "/audit/events/batch"): RouteUse(caller_events=True),
