@@ -489,6 +489,32 @@ def wallet_present(
     print_text(f"presentation for {chosen_domain} written to {out_file}", console=err)
 
 
+@wallet_app.command("respond")
+def wallet_respond(
+    url: Annotated[str, typer.Argument(help="The request: an openid4vp:// link or its URL.")],
+    claims: Annotated[
+        str, typer.Option(help="Disclose only these of the claims asked for, comma-separated.")
+    ] = "",
+    force: Annotated[
+        bool, typer.Option("--force", help="Present even a credential last reported revoked.")
+    ] = False,
+    wallet: WalletOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Answer a verifier's presentation request (OpenID4VP direct_post, docs/oid4vp.md)."""
+    from api.client.oid4vp import read_request, respond
+
+    opened = _open(wallet)
+    request = read_request(url)
+    names = tuple(n.strip() for n in claims.split(",") if n.strip()) or None
+    answer = respond(opened, request, names, force=force)
+    verdict = answer.get("tongban_verdict")
+    if as_json:
+        print_json_line({"answered": True, "verdict": verdict})
+        return
+    print_text(f"answered the verifier's request; its verdict: {verdict}")
+
+
 def _print_history(history: AccessHistory) -> None:
     anchored = (
         f"anchored up to event {history.anchored_tree_size}"
