@@ -311,7 +311,8 @@ def request_object(asked: AskedRequest, origin: str) -> dict[str, Any]:
             "credentials": [
                 {
                     "id": "credential",
-                    "format": "ldp_vp",
+                    "format": "ldp_vc",
+                    "meta": {"type_values": [["VerifiableCredential"]]},
                     "claims": [{"path": ["credentialSubject", name]} for name in asked.claims],
                 }
             ]
@@ -320,7 +321,7 @@ def request_object(asked: AskedRequest, origin: str) -> dict[str, Any]:
             "tongban_domain": asked.domain,
             "tongban_purpose": asked.declaration.purpose,
             "tongban_legal_basis": asked.declaration.legal_basis,
-            "vp_formats_supported": {"ldp_vp": {"proof_type_values": ["DataIntegrityProof"]}},
+            "vp_formats_supported": {"ldp_vc": {"proof_type_values": ["DataIntegrityProof"]}},
         },
         "exp": asked.expires_at_ms // 1000,
     }
