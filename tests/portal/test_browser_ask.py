@@ -1,0 +1,160 @@
+"""Asking the citizen to present, in headless Chromium over the real service, chain and provider.
+
+A clerk signs in through the province's OpenID provider, asks for two claims on
+``/ask``, and the page shows the QR code (served from its own origin) and the
+``openid4vp://`` link. The CLI wallet (``tongban wallet respond``, a real process)
+answers with those two claims; after "刷新" the page shows VALID with exactly the
+credential's clear claims and those two. The issuer revokes through the API; once
+the status is revoked on chain, the same flow shows INVALID with "证照已被撤销".
+On every page: no console error (CSP), no serious axe-core violation, no personal
+data in any URL the browser asked for.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.sync_api import Page
+
+from api.client.wallet import Wallet
+from api.portal.ask_text import ASK_TEXT
+from api.portal.labels import PAGE_TEXT, claim_label
+from api.province.clients import Role
+from tests.helpers.contracts import World
+from tests.helpers.credentials import CLAIMS_BY_TEMPLATE
+from tests.helpers.processes import TONGBAN, tongban_env, wait_for
+from tests.helpers.provinces import FAST, PERSONAL, ServedProvince, served_province
+from tests.helpers.routes import issue
+from tests.portal.browser import (
+    DESKTOP,
+    PageWatch,
+    PortalServer,
+    axe_violations,
+    chromium,
+    portal_with_signin,
+    serious,
+)
+
+ZH = PAGE_TEXT["zh"]
+ASK = ASK_TEXT["zh"]
+LICENCE = "business-licence"
+PASSPHRASE = "correct horse battery staple"
+ASKED = ("registeredCapital", "legalRepresentative")
+
+
+@pytest.fixture
+def province(world: World, tmp_path: Path) -> Iterator[ServedProvince]:
+    with served_province(world, tmp_path) as served:
+        yield served
+
+
+def _wallet_with_licence(province: ServedProvince, home: Path) -> tuple[str, dict[str, Any]]:
+    wallet = Wallet.create(home, PASSPHRASE, kdf=FAST)
+    claims = dict(CLAIMS_BY_TEMPLATE[LICENCE])
+    digest: str = issue(province, wallet.did, template=LICENCE, claims=claims)["digest"]
+    province.anchor_all()
+    reply = province.request("GET", f"/credentials/{digest}", Role.HOLDER, headers=PERSONAL)
+    assert reply.status == 200, reply.text
+    credential: dict[str, Any] = reply.json()["credential"]
+    wallet.receive(credential)
+    return digest, credential
+
+
+def _respond(link: str, home: Path) -> None:
+    environment = tongban_env(TONGBAN_WALLET=str(home), TONGBAN_WALLET_PASSPHRASE=PASSPHRASE)
+    done = subprocess.run(
+        [TONGBAN, "wallet", "respond", link],
+        capture_output=True,
+        text=True,
+        env=environment,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def _accessible(page: Page) -> None:
+    found = axe_violations(page)
+    assert serious(found) == [], found
+
+
+def _ask(page: Page, portal: PortalServer) -> str:
+    """Fill the ask form; the link the waiting page shows."""
+    page.goto(f"{portal.base}/ask")
+    assert page.locator("h1").inner_text() == ASK["ask_title"]
+    _accessible(page)
+    page.fill("#claims", ",".join(ASKED))
+    page.select_option("#purpose", "audit.review")
+    page.click("button.primary")
+    page.wait_for_url(re.compile(r".*/ask/[A-Za-z0-9_-]+(\?.*)?$"))
+    assert page.locator("h1").inner_text() == ASK["wait_title"]
+    assert page.evaluate("document.getElementById('ask-qr').naturalWidth") > 0
+    _accessible(page)
+    link = page.locator("#ask-link").get_attribute("href")
+    assert link is not None
+    assert link.startswith("openid4vp://")
+    return link
+
+
+def _result(page: Page) -> str:
+    """Refresh until the result is shown (a condition with a deadline, not a timed assertion)."""
+
+    def shown() -> str | None:
+        if page.locator("#verdict-h").count():
+            return page.locator("main").inner_text()
+        page.click("#ask-refresh")
+        page.wait_for_load_state()
+        return None
+
+    return wait_for("the result on the clerk's page", shown, timeout=30, interval=0.2)
+
+
+def test_the_clerk_asks_the_cli_wallet_answers_valid_then_revoked_invalid_in_words(
+    province: ServedProvince, tmp_path: Path
+) -> None:
+    home = tmp_path / "wallet"
+    digest, credential = _wallet_with_licence(province, home)
+    clear = [k for k in credential["credentialSubject"] if k not in ("id", "_sd")]
+    watch = PageWatch()
+    with portal_with_signin(province, tmp_path) as portal, chromium() as browser:
+        page = browser.new_context(viewport=DESKTOP, locale="zh-CN").new_page()
+        watch.attach(page)
+        page.goto(f"{portal.base}/signin?next=/ask&login_hint=clerk1")
+        page.wait_for_url(f"{portal.base}/ask")
+
+        _respond(_ask(page, portal), home)
+        text = _result(page)
+        assert ZH["verdict_valid"] in text
+        face = page.locator("dl.face").first.locator("dt").all_inner_texts()
+        expected = {claim_label(name, "zh") for name in (*clear, *ASKED)}
+        assert set(face) == expected
+        assert len(face) == len(expected)
+        _accessible(page)
+
+        change = {"action": "revoke", "digests": [digest]}
+        revoked = province.request("POST", "/credentials/status", Role.ISSUER, json_body=change)
+        assert revoked.status == 202, revoked.text
+        province.anchor_all()
+
+        def is_revoked() -> bool | None:
+            reply = province.request("GET", f"/credentials/{digest}/status", Role.ISSUER)
+            return True if reply.json()["onChain"]["status"] == "revoked" else None
+
+        wait_for("the revocation on chain", is_revoked, timeout=60)
+
+        _respond(_ask(page, portal), home)
+        text = _result(page)
+        assert ZH["verdict_invalid"] in text
+        assert "证照已被撤销" in text
+        _accessible(page)
+    assert watch.errors == []
+    subject = credential["credentialSubject"]
+    values = [subject["id"], *(str(v) for _, _, v in credential.get("disclosures", []))]
+    for url in watch.urls:
+        for value in values:
+            assert value not in url, url
