@@ -86,3 +86,25 @@ if (form) {
     enableCamera(text);
   }
 }
+
+// The "ask the citizen" page (api/portal/ask.py): reload once the citizen has answered.
+// Without this file the page's refresh button does the same.
+const status = document.getElementById("ask-status");
+if (status && status.dataset.poll) {
+  const poll = async () => {
+    try {
+      const reply = await fetch(status.dataset.poll, {
+        credentials: "same-origin",
+        cache: "no-store",
+      });
+      if (reply.ok && (await reply.json()).answered) {
+        window.location.reload();
+        return;
+      }
+    } catch (error) {
+      // A lost connection: try again at the next tick.
+    }
+    window.setTimeout(poll, 2000);
+  };
+  window.setTimeout(poll, 2000);
+}
