@@ -56,7 +56,12 @@ BEIJING = timezone(timedelta(hours=8), "UTC+8")
 _PAGE_CACHE = {"Cache-Control": "no-store"}
 _FORM_CAP = 4 * 1024
 _RESPONSE_CAP = 1024 * 1024
-_VERDICT_KEYS = {"VALID": "verdict_valid", "INVALID": "verdict_invalid", "ERROR": "verdict_error"}
+_VERDICT_KEYS = {
+    "VALID": "verdict_valid",
+    "INVALID": "verdict_invalid",
+    "ERROR": "verdict_error",
+    "UNDECIDED": "verdict_error",
+}
 
 router = APIRouter()
 StaffDep = Annotated[StaffSession, Depends(VERIFIER_STAFF)]

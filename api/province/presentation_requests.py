@@ -29,9 +29,11 @@ from typing import Any
 
 from api.errors import ApiError, ProblemCode
 from api.province.access import Declaration, record_presentation
+from credentials import ijson
 from credentials.disclosure import reveal
+from credentials.errors import InputRejectedError
 from credentials.verify import PRESENTATION_VERIFY, VerificationRequest
-from credentials.verify.vcapi import Malformed, VcApiVerification, verify
+from credentials.verify.vcapi import Malformed, VcApiVerification, check_request, verify
 from credentials.verify.verifier import Verifier
 from ledger.audit.events import Caller
 from ledger.audit.log import AuditLog
@@ -42,6 +44,7 @@ from ledger.store.migrations import Migration, migrate
 __all__ = [
     "MAX_CLAIMS",
     "MIGRATIONS",
+    "UNDECIDED",
     "AskedRequest",
     "Outcome",
     "PresentationRequests",
@@ -86,6 +89,7 @@ _COLUMNS = (
     "request_id, session_digest, actor, organisation, purpose, legal_basis, claims, nonce, "
     "domain, state, expires_at_ms, answered_at_ms, result"
 )
+_TOKEN_LIMITS = ijson.Limits(1024 * 1024, 32, 1000)
 _CLAIM_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_")
 
 
@@ -165,6 +169,10 @@ class Outcome:
         )
 
 
+UNDECIDED = Outcome(verdict="UNDECIDED", checks=(), claims=(), issuer=None)
+"""The outcome kept when a used-up request's answer could not be decided or recorded."""
+
+
 def session_digest(session_id: str) -> str:
     """The stored form of a sign-in session id (the id itself is never stored)."""
     return sm3_hex(b"tongban/oid4vp/session\x00" + session_id.encode("utf-8"))
@@ -208,22 +216,26 @@ class PresentationRequests:
             )
         return None if row is None else AskedRequest.from_row(row)
 
-    def claim(self, request_id: str, state: str, now_ms: int) -> AskedRequest:
-        """Mark the request answered now, once; or raise ``RequestRefusedError`` saying why."""
+    def open_request(self, request_id: str, state: str) -> AskedRequest:
+        """The request ``request_id`` if ``state`` is its own; else ``RequestRefusedError``."""
         found = self.get(request_id)
         if found is None:
             raise RequestRefusedError("unknown", ProblemCode.NOT_FOUND)
         if not hmac.compare_digest(found.state.encode(), state.encode()):
             raise RequestRefusedError("state_mismatch")
+        return found
+
+    def claim(self, found: AskedRequest, now_ms: int) -> None:
+        """Mark the request answered now, once; or raise ``RequestRefusedError`` saying why."""
         with self.db.write() as tx:
             changed = tx.execute(
                 "UPDATE presentation_requests SET answered_at_ms = ? WHERE request_id = ? "
                 "AND answered_at_ms IS NULL AND expires_at_ms > ?",
-                (now_ms, request_id, now_ms),
+                (now_ms, found.request_id, now_ms),
             )
         if changed == 1:
-            return found
-        if found.expires_at_ms <= now_ms:
+            return
+        if found.answered_at_ms is None and found.expires_at_ms <= now_ms:
             raise RequestRefusedError("expired")
         raise RequestRefusedError("already_answered", ProblemCode.CONFLICT)
 
@@ -327,13 +339,11 @@ def request_object(asked: AskedRequest, origin: str) -> dict[str, Any]:
     }
 
 
-def _presentation(vp_token: str, limit: int) -> Mapping[str, Any]:
+def _presentation(vp_token: str, limits: ijson.Limits) -> Mapping[str, Any]:
     """The one presentation of a ``vp_token``: a DCQL object ``{"credential": [VP]}`` or a VP."""
-    if len(vp_token) > limit:
-        raise RequestRefusedError("vp_token_too_large", ProblemCode.BODY_TOO_LARGE)
     try:
-        token = json.loads(vp_token)
-    except ValueError:
+        token = ijson.parse(vp_token, limits)
+    except InputRejectedError:
         raise RequestRefusedError("vp_token_not_json") from None
     if isinstance(token, dict) and set(token) == {"credential"}:
         inner = token["credential"]
@@ -376,21 +386,25 @@ def answer(
     log_request_id: str,
     *,
     now_ms: int,
-    limit: int = 1024 * 1024,
+    limits: ijson.Limits = _TOKEN_LIMITS,
 ) -> Outcome:
     """Verify the wallet's ``direct_post`` answer to ``request_id``, once, as its clerk.
 
-    Raises ``RequestRefusedError`` (unknown, expired, already answered, state or
-    nonce mismatch, a token that is no presentation) and ``AccessNotRecordedError``.
-    A refused answer records no access event and leaves the request unanswered only
-    when it was refused before the claim (unknown, state).
+    Raises ``RequestRefusedError`` (unknown, wrong state, a token that is no
+    presentation or over another nonce, expired, already answered) and
+    ``AccessNotRecordedError``. What can be refused without the verifier (state,
+    token shape, nonce, a malformed presentation) is refused before the request is
+    used up; a refused answer records no access event.
     """
     store = requests_of(db)
-    asked = store.claim(request_id, state, now_ms)
-    presentation = _presentation(vp_token, limit)
+    asked = store.open_request(request_id, state)
+    presentation = _presentation(vp_token, limits)
     proof = presentation.get("proof")
     if not isinstance(proof, dict) or proof.get("challenge") != asked.nonce:
         raise RequestRefusedError("nonce_mismatch")
+    if isinstance(check_request("presentation", dict(presentation), None), Malformed):
+        raise RequestRefusedError("vp_token_malformed")
+    store.claim(asked, now_ms)
     declared = asked.declaration
     request = VerificationRequest(
         asked.caller, declared.purpose, declared.legal_basis, log_request_id
@@ -404,7 +418,12 @@ def answer(
             raise RequestRefusedError("vp_token_malformed")
         return checked, verifier.access_event(checked.result, request, PRESENTATION_VERIFY)
 
-    checked = record_presentation(audit_log, asked.caller, evaluate)
+    try:
+        checked = record_presentation(audit_log, asked.caller, evaluate)
+    except Exception:
+        # Used up but undecided: the clerk's page says so (and they ask again).
+        store.keep_result(request_id, UNDECIDED)
+        raise
     result = checked.result
     outcome = Outcome(
         verdict=result.verdict.value,

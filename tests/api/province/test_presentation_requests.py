@@ -15,9 +15,10 @@ from typing import Any
 
 import pytest
 
-from api.province.access import Declaration
+from api.province.access import AccessNotRecordedError, Declaration
 from api.province.clients import Role
 from api.province.presentation_requests import (
+    UNDECIDED,
     AskedRequest,
     RequestRefusedError,
     answer,
@@ -185,3 +186,44 @@ def test_bad_claim_names_are_refused(province: ServedProvince) -> None:
     for claims in ((), ("a b",), tuple(f"c{i}" for i in range(40))):
         with pytest.raises(RequestRefusedError):
             ask(province.context.db, verifier, "s", CLERK, DECLARED, claims)
+
+
+def test_a_malformed_answer_is_refused_before_the_request_is_used_up(
+    province: ServedProvince,
+) -> None:
+    holder = Holder.generate()
+    credential = _credential(province, holder)
+    asked = _ask(province)
+    broken = {"proof": {"challenge": asked.nonce}, "type": ["VerifiablePresentation"]}
+    for token, reason in (
+        ("not json", "vp_token_not_json"),
+        ('{"a": 1, "a": 2}', "vp_token_not_json"),  # I-JSON: no duplicate member
+        ("[1]", "vp_token_shape"),
+        (json.dumps({"credential": [broken]}), "vp_token_malformed"),
+    ):
+        with pytest.raises(RequestRefusedError) as refused:
+            _answer(province, asked, token)
+        assert refused.value.reason == reason
+    assert _answer(province, asked, _token(holder, credential, asked)).verdict == "VALID"
+
+
+def test_an_answer_whose_event_cannot_be_recorded_leaves_an_undecided_outcome(
+    province: ServedProvince, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    holder = Holder.generate()
+    credential = _credential(province, holder)
+    asked = _ask(province)
+    token = _token(holder, credential, asked)
+
+    def refuse(*args: Any, **kwargs: Any) -> Any:
+        raise OSError("the disk is full")
+
+    monkeypatch.setattr(province.parts.audit_log, "submit", refuse)
+    with pytest.raises(AccessNotRecordedError):
+        _answer(province, asked, token)
+    monkeypatch.undo()
+    seen = result_for(province.context.db, asked.request_id, "session-a")
+    assert seen.result == UNDECIDED.to_json()
+    with pytest.raises(RequestRefusedError) as again:
+        _answer(province, asked, token)
+    assert again.value.reason == "already_answered"
