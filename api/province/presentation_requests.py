@@ -54,6 +54,7 @@ __all__ = [
     "request_object",
     "requests_of",
     "result_for",
+    "session_digest",
 ]
 
 MIGRATIONS = (
