@@ -165,3 +165,16 @@ def test_bad_answers_are_refused_in_openid4vp_error_form(province: ServedProvinc
     assert garbage.json()["error_description"] == "refused: vp_token_not_json"
     assert "not json" not in garbage.text
     assert [e for e in events(province) if e.action == "presentation.verify"] == []
+
+
+def test_the_ask_pages_have_the_same_words_in_both_languages_and_render_in_english(
+    province: ServedProvince,
+) -> None:
+    assert ASK_TEXT["zh"].keys() == ASK_TEXT["en"].keys()
+    with portal(province) as server:
+        english = server.request("GET", "/ask?lang=en")
+        chinese = server.request("GET", "/")
+    assert english.status == 200
+    assert ASK_TEXT["en"]["ask_title"] in visible_text(english.text)
+    assert 'href="/ask"' in chinese.text  # the verifier page leads to 请出示
+    assert ZH["nav_ask"] in visible_text(chinese.text)
