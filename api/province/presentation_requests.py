@@ -12,9 +12,9 @@ in one commit (``record_presentation``), the actor the clerk who asked. The cler
 session alone reads the result (``result_for``).
 
 The outcome kept for the clerk (verdict, the numbered checks' reason codes, the
-disclosed claims, the issuer) is personal data in the store until the request is
-purged (``purge``): a request lives minutes, its result as long as the store's
-retention runs ``purge``.
+disclosed claims, the issuer) is personal data in the store: a request and its
+outcome are purged ``RESULT_RETENTION_MS`` after the request expired, whenever a
+clerk asks again (``purge``, as sign-in purges its own records at each sign-in).
 """
 
 from __future__ import annotations
@@ -44,6 +44,7 @@ from ledger.store.migrations import Migration, migrate
 __all__ = [
     "MAX_CLAIMS",
     "MIGRATIONS",
+    "RESULT_RETENTION_MS",
     "UNDECIDED",
     "AskedRequest",
     "Outcome",
@@ -84,6 +85,9 @@ MIGRATIONS = (
 
 MAX_CLAIMS = 32
 """At most this many claims in one request."""
+
+RESULT_RETENTION_MS = 60 * 60 * 1000
+"""How long after its expiry a request and its outcome (personal data) are kept."""
 
 _ID_BYTES = 18  # 144 bits, base64url: 24 characters
 _COLUMNS = (
@@ -287,6 +291,8 @@ def ask(
 ) -> AskedRequest:
     """A new request from the clerk of ``session_id`` (``caller``), stored, single use."""
     chosen = _check_claims(claims)
+    store = requests_of(db)
+    store.purge(verifier.clock() - RESULT_RETENTION_MS)
     challenge = verifier.issue_challenge()
     asked = AskedRequest(
         request_id=secrets.token_urlsafe(_ID_BYTES),
@@ -301,7 +307,7 @@ def ask(
         answered_at_ms=None,
         result=None,
     )
-    requests_of(db).add(asked)
+    store.add(asked)
     return asked
 
 

@@ -8,6 +8,7 @@ cannot read the result; the request object is OpenID4VP's and names no person.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,6 +19,7 @@ import pytest
 from api.province.access import AccessNotRecordedError, Declaration
 from api.province.clients import Role
 from api.province.presentation_requests import (
+    RESULT_RETENTION_MS,
     UNDECIDED,
     AskedRequest,
     RequestRefusedError,
@@ -227,3 +229,19 @@ def test_an_answer_whose_event_cannot_be_recorded_leaves_an_undecided_outcome(
     with pytest.raises(RequestRefusedError) as again:
         _answer(province, asked, token)
     assert again.value.reason == "already_answered"
+
+
+def test_requests_long_expired_are_purged_with_their_outcomes_when_a_clerk_asks(
+    province: ServedProvince,
+) -> None:
+    db = province.context.db
+    now = province.context.clock()
+    old = dataclasses.replace(
+        _ask(province), request_id="old-request", expires_at_ms=now - RESULT_RETENTION_MS - 1
+    )
+    recent = dataclasses.replace(old, request_id="recent-request", expires_at_ms=now - 1000)
+    requests_of(db).add(old)
+    requests_of(db).add(recent)
+    _ask(province)
+    assert requests_of(db).get("old-request") is None
+    assert requests_of(db).get("recent-request") is not None
