@@ -11,13 +11,17 @@ rules), no personal data in any URL the browser asked for. Screenshots at deskto
 
 from __future__ import annotations
 
+import io
 import json
 import logging
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import pypdfium2
 import pytest
+import zxingcpp
+from PIL import Image, ImageFilter
 from playwright.sync_api import FilePayload, Page
 
 from api.portal.labels import PAGE_TEXT
@@ -59,6 +63,24 @@ def _licence(province: ServedProvince) -> tuple[str, dict[str, Any]]:
     assert reply.status == 200, reply.text
     credential: dict[str, Any] = reply.json()["credential"]
     return digest, credential
+
+
+def _phone_photo(pdf: bytes) -> tuple[bytes, tuple[int, int]]:
+    """A phone photo of the printed page's QR: cropped with a margin, crooked, soft, JPEG."""
+    page = pypdfium2.PdfDocument(pdf)[0].render(scale=200 / 72).to_pil().convert("RGB")
+    [code] = [r for r in zxingcpp.read_barcodes(page) if r.text.startswith("TB1:")]
+    corners = code.position
+    xs = [corners.top_left.x, corners.top_right.x, corners.bottom_left.x, corners.bottom_right.x]
+    ys = [corners.top_left.y, corners.top_right.y, corners.bottom_left.y, corners.bottom_right.y]
+    margin = (max(xs) - min(xs)) // 3
+    box = (min(xs) - margin, min(ys) - margin, max(xs) + margin, max(ys) + margin)
+    photo = page.crop(box).rotate(
+        4, resample=Image.Resampling.BICUBIC, expand=True, fillcolor=(236, 232, 224)
+    )
+    photo = photo.filter(ImageFilter.GaussianBlur(0.8))
+    stored = io.BytesIO()
+    photo.save(stored, "JPEG", quality=60)
+    return stored.getvalue(), page.size
 
 
 def _sign_in(page: Page, portal: PortalServer) -> None:
@@ -164,7 +186,7 @@ def test_a_clerk_signs_in_verifies_a_pasted_certificate_and_signs_out(
     assert event.purpose == "audit.review"
 
 
-def test_on_a_phone_a_printed_certificate_pdf_is_uploaded_and_verified(
+def test_on_a_phone_a_printed_certificate_pdf_and_a_photo_of_its_qr_are_verified(
     province: ServedProvince, tmp_path: Path
 ) -> None:
     digest, credential = _licence(province)
@@ -196,6 +218,24 @@ def test_on_a_phone_a_printed_certificate_pdf_is_uploaded_and_verified(
         assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
         _accessible(page)
         screenshot(page, "result-phone")
+
+        # A phone photo of the printed QR (not the PDF): uploaded as a JPEG file, VALID.
+        photo_file = tmp_path / "qr-photo.jpg"
+        taken, (page_width, page_height) = _phone_photo(pdf.body)
+        photo_file.write_bytes(taken)
+        with Image.open(photo_file) as photo:
+            assert photo.format == "JPEG"
+            width, height = photo.size
+            assert width * height < page_width * page_height / 2, "the QR's region, not the page"
+        page.goto(f"{portal.base}/")
+        page.set_input_files("#upload", files=str(photo_file))
+        page.select_option("#purpose", "audit.review")
+        page.click("button.primary")
+        page.wait_for_selector("#verdict-h")
+        assert ZH["verdict_valid"] in page.locator(".verdict").inner_text()
+        assert ZH["paper"] in page.locator(".verdict").inner_text()
+        assert "统一社会信用代码" in page.locator(".face").first.inner_text()
+        assert credential["zhengzhao"]["identifier"] in page.locator("main").inner_text()
         context.close()
     assert watch.errors == [], "\n".join(watch.errors + watch.urls)
     _no_personal_data_in(watch.urls, credential)
