@@ -32,7 +32,7 @@ from api.http.problems import Problem
 from api.http.signin import StaffSession
 from api.portal.ask_text import ASK_TEXT
 from api.portal.labels import CHECK_TITLES, claim_label, pick_language
-from api.portal.pages import SECURITY_HEADERS, page_policy, render_page
+from api.portal.pages import SECURITY_HEADERS, PortalRoute, page_policy, render_page
 from api.portal.reasons_i18n import reason_words
 from api.portal.staff import VERIFIER_STAFF, check_form_csrf, staff_caller
 from api.province.access import AccessNotRecordedError
@@ -63,7 +63,7 @@ _VERDICT_KEYS = {
     "UNDECIDED": "verdict_error",
 }
 
-router = APIRouter()
+router = APIRouter(route_class=PortalRoute)
 StaffDep = Annotated[StaffSession, Depends(VERIFIER_STAFF)]
 
 

@@ -98,6 +98,11 @@ PAGE_TEXT: dict[str, dict[str, str]] = {
         "error_csrf": "表单已失效或不是本页提交的，请重新填写后提交。",
         "error_too_large": "提交的内容或文件过大。",
         "error_bad_form": "提交的表单不完整或格式不对，请在本页重新提交。",
+        "page_forbidden_title": "无权访问此页",
+        "page_forbidden": "您已登录，但您的角色不能使用此页。如需使用，请联系本单位的管理员。",
+        "page_not_found_title": "找不到此页",
+        "page_not_found": "没有这个页面，或它不属于您当前的登录会话。",
+        "page_home": "回到核验页",
         "lang_name": "中文",
     },
     "en": {
@@ -175,6 +180,12 @@ PAGE_TEXT: dict[str, dict[str, str]] = {
         "error_csrf": "The form has expired or was not sent from this page: fill it in again.",
         "error_too_large": "The text or a file is too large.",
         "error_bad_form": "The form arrived incomplete or malformed: send it again from this page.",
+        "page_forbidden_title": "Not allowed",
+        "page_forbidden": "You are signed in, but your roles do not allow this page. Ask your "
+        "organisation's administrator if you need it.",
+        "page_not_found_title": "Page not found",
+        "page_not_found": "There is no such page, or it belongs to another signed-in session.",
+        "page_home": "Back to the verifier page",
         "lang_name": "English",
     },
 }

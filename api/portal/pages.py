@@ -10,6 +10,7 @@ by their content's SM3 digest (``portal.<hash>.css``) and cached for a year.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
@@ -18,6 +19,7 @@ from urllib.parse import urlsplit
 from fastapi import APIRouter, Depends, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, Response
+from fastapi.routing import APIRoute
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from api.errors import ProblemCode
@@ -25,6 +27,7 @@ from api.http.auth import check_declaration
 from api.http.deps import context_of, request_id_for
 from api.http.problems import Problem
 from api.http.signin import StaffSession
+from api.http.signin.session import staff_session
 from api.http.uploads import FormParts, read_form
 from api.portal.labels import CHECK_TITLES, claim_label, pick_language, text
 from api.portal.reasons_i18n import reason_words
@@ -47,6 +50,8 @@ __all__ = [
     "CONTENT_SECURITY_POLICY",
     "SECURITY_HEADERS",
     "STATIC_FILES",
+    "PortalRoute",
+    "error_page",
     "page_policy",
     "render_page",
     "result_values",
@@ -118,7 +123,59 @@ _ENV = Environment(
 )
 _ENV.globals["asset"] = lambda name: f"/static/{STATIC_FILES[name].name}"
 
-router = APIRouter()
+_ERROR_PAGES = {
+    403: ("page_forbidden_title", "page_forbidden"),
+    404: ("page_not_found_title", "page_not_found"),
+}
+
+
+def _wants_page(request: Request) -> bool:
+    return "text/html" in request.headers.get("accept", "")
+
+
+def error_page(request: Request, status: int) -> HTMLResponse:
+    """The 403 or 404 of a portal page as a page: the portal's layout, headers and CSP.
+
+    The problem's own words are not shown (they are for API clients); the page
+    says what the staff member can do, in their language.
+    """
+    title_key, body_key = _ERROR_PAGES[status]
+    page = render_page(
+        "error.html",
+        _language(request),
+        staff_session(request),
+        context_of(request).issuer_id,
+        title_key=title_key,
+        body_key=body_key,
+        status=status,
+    )
+    headers = {**SECURITY_HEADERS, **_PAGE_CACHE, "Content-Security-Policy": page_policy(request)}
+    return HTMLResponse(page, status_code=status, headers=headers)
+
+
+class PortalRoute(APIRoute):
+    """A portal route: a 403 or 404 problem (its dependencies' too) is a page for a browser.
+
+    Only when the request accepts HTML; the wallet's and the page script's JSON
+    requests, and every API route, keep their JSON problems.
+    """
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        """The route's handler, answering a page request's 403/404 problem with ``error_page``."""
+        handler = super().get_route_handler()
+
+        async def handle(request: Request) -> Response:
+            try:
+                return await handler(request)
+            except Problem as refused:
+                if refused.status in _ERROR_PAGES and _wants_page(request):
+                    return error_page(request, refused.status)
+                raise
+
+        return handle
+
+
+router = APIRouter(route_class=PortalRoute)
 StaffDep = Annotated[StaffSession, Depends(VERIFIER_STAFF)]
 
 
@@ -154,7 +211,9 @@ def page_policy(request: Request) -> str:
     return CONTENT_SECURITY_POLICY.replace("form-action 'self'", f"form-action 'self' {origin}")
 
 
-def render_page(template: str, lang: str, staff: StaffSession, province: int, **values: Any) -> str:
+def render_page(
+    template: str, lang: str, staff: StaffSession | None, province: int, **values: Any
+) -> str:
     """The HTML of page ``template`` in ``lang`` for ``staff`` at ``province``."""
     return _ENV.get_template(template).render(
         t=text(lang),
