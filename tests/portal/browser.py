@@ -46,6 +46,7 @@ SECRET = "rp-" + "p" * 40
 ACCOUNTS = {
     "clerk1": {"name": "窗口一号", "groups": ["counter-verifiers"]},
     "nobody1": {"name": "No Role", "groups": ["visitors"]},
+    "auditor1": {"name": "Audit Desk", "groups": ["ledger-auditors"]},
 }
 DESKTOP = ViewportSize(width=1366, height=768)
 PHONE = ViewportSize(width=390, height=844)
@@ -90,7 +91,10 @@ def portal_with_signin(province: ServedProvince, tmp: Path) -> Iterator[PortalSe
             redirect_uri=f"{base}/signin/callback",
             organisation="330000",
             subject_key=secrets.token_bytes(32),
-            group_roles={"counter-verifiers": frozenset({Role.VERIFIER})},
+            group_roles={
+                "counter-verifiers": frozenset({Role.VERIFIER}),
+                "ledger-auditors": frozenset({Role.AUDITOR}),
+            },
             secure_cookies=False,  # plain HTTP on loopback in tests
         )
         context = province.context

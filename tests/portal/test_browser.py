@@ -178,6 +178,25 @@ def test_a_clerk_signs_in_verifies_a_pasted_certificate_and_signs_out(
         assert answer.status == 403, (answer.url, answer.status, refused.content()[:300])
         assert "verify-form" not in refused.content()
         other.close()
+
+        # Signed in with another Tongban role (auditor): the page's 403 is a page in the
+        # portal's layout, not the API's JSON problem.
+        auditor = browser.new_context(viewport=DESKTOP, locale="zh-CN")
+        desk = auditor.new_page()
+        refused_watch = PageWatch()
+        refused_watch.attach(desk)
+        answer = desk.goto(f"{portal.base}/signin?next=/&login_hint=auditor1")
+        assert answer is not None
+        assert answer.status == 403, (answer.url, answer.status, desk.content()[:300])
+        assert answer.url == f"{portal.base}/"
+        assert desk.locator("h1").inner_text() == ZH["page_forbidden_title"]
+        assert ZH["page_forbidden"] in desk.locator("main").inner_text()
+        assert "Audit Desk" in desk.locator("header").inner_text()
+        assert "verify-form" not in desk.content()
+        _accessible(desk)
+        auditor.close()
+        # The browser logs the 403 itself; nothing else (no CSP violation, no script error).
+        assert [e for e in refused_watch.errors if "status of 403" not in e] == []
     assert watch.errors == [], "\n".join(watch.errors + watch.urls)
     _no_personal_data_in(watch.urls, credential)
     _no_personal_data_in([r.getMessage() for r in caplog.records], credential)
