@@ -6,6 +6,8 @@ out with ``SECURITY_HEADERS`` (strict CSP: nothing inline, no eval, nothing from
 elsewhere). A page's data comes in a POST body and its result is the POST's own
 answer: nothing personal in a URL; pages are ``no-store``. Static files are named
 by their content's SM3 digest (``portal.<hash>.css``) and cached for a year.
+On the portal's routes (``PortalRoute``) a 403 or 404 problem asked for by a
+browser (``Accept: text/html``) is answered by ``error_page``, status kept.
 """
 
 from __future__ import annotations
