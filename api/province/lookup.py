@@ -33,12 +33,11 @@ from typing import Any, Final
 from credentials.disclosure import reveal
 from credentials.errors import UnknownCredentialError
 from credentials.issuance import (
-    AnchoringState,
     AnchoringStatus,
     CredentialIssuer,
     zhengzhao_ids,
 )
-from credentials.issuance.store import IssuedRow
+from credentials.issuance.store import IssuedRow, anchoring_of
 from credentials.times import parse_ms
 from credentials.verify.outcome import Passed
 from credentials.verify.parse import load_presentation
@@ -212,34 +211,6 @@ def _facts(
     )
 
 
-def _anchoring(digest: bytes, row: IssuedRow, height: int | None) -> AnchoringStatus:
-    """What ``CredentialIssuer.anchoring_status`` answers, from ``row`` and a height read once.
-
-    A final batch counts as anchored once the index holds its block (the issuer's rule).
-    """
-    batch = row.batch
-    if batch is None:
-        return AnchoringStatus(digest, AnchoringState.PENDING)
-    anchored = (
-        batch.anchored
-        and batch.block_number is not None
-        and (height is None or batch.block_number <= height)
-    )
-    if not anchored:
-        return AnchoringStatus(
-            digest, AnchoringState.SEALED, batch.root, batch.tree_size, batch.leaf_index
-        )
-    return AnchoringStatus(
-        digest,
-        AnchoringState.ANCHORED,
-        batch.root,
-        batch.tree_size,
-        batch.leaf_index,
-        batch.block_number,
-        batch.block_time,
-    )
-
-
 class CertificateLibrary:
     """The province's certificates by 证照标识, over its credential issuer's store."""
 
@@ -271,7 +242,7 @@ class CertificateLibrary:
         document: dict[str, Any] = json.loads(opened)
         # One index read in every branch, anchored or not, found or not.
         height = None if issuer.indexed_height is None else issuer.indexed_height()
-        facts = _facts(document, row.status, _anchoring(probe, row, height), issuer.clock())
+        facts = _facts(document, row.status, anchoring_of(probe, row, height), issuer.clock())
         visible = may_see(facts.agency_code)
         if not found or bound is None:
             return Lookup(LookupOutcome.UNKNOWN)

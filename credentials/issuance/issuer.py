@@ -35,7 +35,6 @@ from credentials.issuance import (
 )
 from credentials.issuance.idempotency import Idempotency, KeyedIssue, Replay, StoredKey
 from credentials.issuance.records import (
-    AnchoringState,
     AnchoringStatus,
     CompromiseReport,
     IssuerConfig,
@@ -43,7 +42,7 @@ from credentials.issuance.records import (
     StatusRequestProgress,
 )
 from credentials.issuance.status_slots import Slot
-from credentials.issuance.store import BatchPlacement, IssuedRow, prepare
+from credentials.issuance.store import IssuedRow, anchoring_of, prepare
 from credentials.signing import SigningPool, sign_in_process
 from credentials.status import DigestStatus, StatusAction, StatusReason
 from credentials.submitted import CredentialRequest, SubmittedCredential
@@ -313,7 +312,8 @@ class CredentialIssuer:
 
     def anchoring_status(self, digest: bytes) -> AnchoringStatus:
         """Whether ``digest`` is pending, sealed into a batch, or anchored (final)."""
-        return self._status(digest, self._read(digest))
+        row = self._read(digest)
+        return anchoring_of(digest, row, self._indexed([row]))
 
     def answers(self, digests: Sequence[bytes]) -> list[tuple[dict[str, Any], AnchoringStatus]]:
         """Each credential (its anchor proof in, once final) and its anchoring, in one snapshot.
@@ -323,40 +323,34 @@ class CredentialIssuer:
         """
         with self.db.read() as tx:
             rows = [(bytes(d), IssuedRow.read(tx, d)) for d in digests]
+        indexed = self._indexed([row for _, row in rows])
         return [
-            (self._document(row, d, require_anchor=False), self._status(d, row)) for d, row in rows
+            (
+                self._document(row, d, indexed, require_anchor=False),
+                anchoring_of(d, row, indexed),
+            )
+            for d, row in rows
         ]
 
-    def _anchored(self, batch: BatchPlacement) -> bool:
-        """Final on chain and, with ``indexed_height``, in this province's chain index."""
-        if not batch.anchored or batch.block_number is None:
-            return False
-        # The outbox and the index follow the chain separately: the batch can be final
-        # a moment before the index syncs its block, and the verifier reads the index.
-        return self.indexed_height is None or batch.block_number <= self.indexed_height()
+    def _indexed(self, rows: Iterable[IssuedRow]) -> int | None:
+        """The chain index height to judge ``rows`` by: read once, only if a batch is final.
 
-    def _status(self, digest: bytes, row: IssuedRow) -> AnchoringStatus:
-        batch = row.batch
-        if batch is None:
-            return AnchoringStatus(bytes(digest), AnchoringState.PENDING)
-        anchored = self._anchored(batch)
-        return AnchoringStatus(
-            bytes(digest),
-            AnchoringState.ANCHORED if anchored else AnchoringState.SEALED,
-            batch.root,
-            batch.tree_size,
-            batch.leaf_index,
-            batch.block_number if anchored else None,
-            batch.block_time if anchored else None,
-        )
+        None (no ``indexed_height``, or nothing final) lets finality alone decide.
+        """
+        if self.indexed_height is None:
+            return None
+        if not any(row.batch is not None and row.batch.anchored for row in rows):
+            return None
+        return self.indexed_height()
 
     def anchor_proof(self, digest: bytes) -> AnchorProof:
         """The anchor proof of ``digest``; ``AnchorPendingError`` until its batch is final."""
-        return self._proof(self._read(digest))
+        row = self._read(digest)
+        return self._proof(row, self._indexed([row]))
 
-    def _proof(self, row: IssuedRow) -> AnchorProof:
+    def _proof(self, row: IssuedRow, indexed: int | None) -> AnchorProof:
         batch = row.batch
-        if batch is None or batch.block_number is None or not self._anchored(batch):
+        if batch is None or batch.block_number is None or not batch.anchored_at(indexed):
             raise AnchorPendingError("the credential's batch is not anchored on chain yet")
         return AnchorProof(
             chain_id=self.config.chain_id,
@@ -379,12 +373,17 @@ class CredentialIssuer:
         With ``require_anchor`` (the default) an unanchored credential raises
         ``AnchorPendingError``; otherwise it is returned with the issuer proof only.
         """
-        return self._document(self._read(digest), bytes(digest), require_anchor=require_anchor)
+        row = self._read(digest)
+        return self._document(
+            row, bytes(digest), self._indexed([row]), require_anchor=require_anchor
+        )
 
-    def _document(self, row: IssuedRow, digest: bytes, *, require_anchor: bool) -> dict[str, Any]:
+    def _document(
+        self, row: IssuedRow, digest: bytes, indexed: int | None, *, require_anchor: bool
+    ) -> dict[str, Any]:
         document = self._open(row.document, digest)
         try:
-            proof = self._proof(row)
+            proof = self._proof(row, indexed)
         except AnchorPendingError:
             if require_anchor:
                 raise

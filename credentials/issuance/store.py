@@ -12,6 +12,7 @@ from typing import ClassVar
 from credentials.errors import ConfigurationError, UnknownCredentialError
 from credentials.issuance.records import (
     AnchoringState,
+    AnchoringStatus,
     IssuerConfig,
     StatusRequest,
     StatusRequestState,
@@ -146,6 +147,33 @@ class BatchPlacement:
     anchored: bool
     block_number: int | None
     block_time: int | None
+
+    def anchored_at(self, indexed: int | None) -> bool:
+        """Final on chain and, unless ``indexed`` is None, within the chain index's height.
+
+        The outbox and the index follow the chain separately: a batch can be final a
+        moment before the index syncs its block, and verifiers read the index.
+        """
+        if not self.anchored or self.block_number is None:
+            return False
+        return indexed is None or self.block_number <= indexed
+
+
+def anchoring_of(digest: bytes, row: IssuedRow, indexed: int | None) -> AnchoringStatus:
+    """``row``'s anchoring: pending, sealed, or anchored (``BatchPlacement.anchored_at``)."""
+    batch = row.batch
+    if batch is None:
+        return AnchoringStatus(bytes(digest), AnchoringState.PENDING)
+    anchored = batch.anchored_at(indexed)
+    return AnchoringStatus(
+        bytes(digest),
+        AnchoringState.ANCHORED if anchored else AnchoringState.SEALED,
+        batch.root,
+        batch.tree_size,
+        batch.leaf_index,
+        batch.block_number if anchored else None,
+        batch.block_time if anchored else None,
+    )
 
 
 @dataclass(frozen=True)
