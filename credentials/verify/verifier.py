@@ -88,6 +88,7 @@ from credentials.verify.result import (
     finish,
     only_unregistered,
     parse_failure,
+    skipped,
     unavailable,
 )
 from credentials.verify.status_list_check import (
@@ -428,12 +429,22 @@ class Verifier:
             return unavailable("presentation", digests, parsed.holder)
         # (6) presentation: outside the index's read transaction, since consuming the
         # challenge writes to the store.
-        run_check(
-            results,
-            Check.PRESENTATION,
-            lambda: self._presentation(parsed, now, expected, purpose),
-            unreadable="the challenge store could not be read",
-        )
+        if any(r.reason_code == Reason.ANCHOR_NOT_YET_INDEXED for r in results.values()):
+            # Undecided until the index catches up: the holder's challenge must survive
+            # for the same presentation to be sent again (the answer says retry).
+            results[Check.PRESENTATION] = skipped(
+                Check.PRESENTATION,
+                Reason.PREREQUISITE_FAILED,
+                "not checked yet: the chain index has not reached an anchor's block; "
+                "the challenge stays usable for a retry",
+            )
+        else:
+            run_check(
+                results,
+                Check.PRESENTATION,
+                lambda: self._presentation(parsed, now, expected, purpose),
+                unreadable="the challenge store could not be read",
+            )
         unregistered = only_unregistered(
             [each for each, _, _ in checked], results[Check.PRESENTATION]
         )

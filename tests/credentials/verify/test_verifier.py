@@ -153,6 +153,27 @@ def test_unanchored_and_not_yet_indexed_credentials(
     assert fresh.index_height == zhejiang.world.client.block_number()
 
 
+def test_an_undecided_presentation_keeps_its_challenge_for_the_retry(
+    zhejiang: IssuingProvince, guangdong: VerifyingProvince, holder: Holder
+) -> None:
+    issued = zhejiang.issuer.issue(degree_request(holder))
+    guangdong.sync()  # the issuer and its key, not yet the anchor
+    zhejiang.anchor_all()
+    anchored = zhejiang.issuer.credential(issued.digest)
+    challenge = guangdong.verifier.issue_challenge()
+    presentation = holder.present(
+        [(anchored, ["degreeName"])], challenge=challenge.value, domain=guangdong.config.did
+    )
+    undecided = guangdong.verifier.verify_presentation(presentation, request())
+    assert undecided.verdict is CheckStatus.ERROR
+    assert _reason(undecided, 3) == Reason.ANCHOR_NOT_YET_INDEXED
+    assert undecided.check(6).status is CheckStatus.SKIPPED
+    guangdong.sync()
+    # The same presentation, sent again once the index caught up, decides.
+    decided = guangdong.verifier.verify_presentation(presentation, request())
+    assert decided.valid, decided.checks
+
+
 def test_garbage_is_rejected_at_parse_and_logged_without_content(
     guangdong: VerifyingProvince,
 ) -> None:
