@@ -69,6 +69,9 @@ ROUTE_TABLE: dict[tuple[str, str], RouteUse] = {
     ("GET", "/"): NONE,
     ("POST", "/"): _personal("credential.verify", "presentation.verify"),
     ("GET", "/static/{name}"): NONE,
+    # a camera frame's QR text handed back to the clerk who sent it: nothing verified, read
+    # or kept; the verification that follows (POST /) is the audited access
+    ("POST", "/scan"): NONE,
     # asking the citizen to present (api.portal.ask, docs/oid4vp.md): the wallet's answer is
     # the one access; the clerk's own session then reads the outcome it recorded
     ("GET", "/ask"): NONE,
