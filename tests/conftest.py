@@ -12,11 +12,7 @@ from pathlib import Path
 import pytest
 
 from ledger.audit.pseudonyms import PseudonymKeys
-from ledger.chain.contracts.consortium import (
-    ConsortiumAddresses,
-    bind_consortium,
-    deploy_consortium,
-)
+from ledger.chain.contracts.consortium import ConsortiumAddresses
 from ledger.chain.node.accounts import create_account
 from ledger.chain.node.client import ChainClient
 from ledger.chain.node.processes import NodeProcess, start_anvil
@@ -25,17 +21,7 @@ from ledger.crypto.signer import LocalSigner
 from ledger.crypto.sm2 import Sm2PrivateKey
 from ledger.store.database import Database
 from ledger.store.sqlite import SqliteDatabase
-from tests.helpers.contracts import (
-    GD,
-    GD_CODE,
-    SM2_G,
-    ZJ,
-    ZJ_CODE,
-    Accounts,
-    World,
-    fund,
-    random_point,
-)
+from tests.helpers.contracts import Accounts, World, deploy_test_consortium
 from tests.helpers.postgres import PostgresCluster, PostgresMissingError, start_cluster
 from tests.helpers.stores import ENGINES, StoreTarget
 
@@ -80,31 +66,7 @@ def new_sender(anvil: ChainClient) -> Callable[[], NonceManager]:
 @pytest.fixture(scope="session")
 def consortium_setup(anvil_node: NodeProcess) -> tuple[Accounts, ConsortiumAddresses]:
     """Deploy the consortium once and admit the two issuers, each with a writer and a key."""
-    client = ChainClient(anvil_node.url, ANVIL_CHAIN_ID)
-    accounts = Accounts(
-        deployer=fund(client),
-        governors=tuple(fund(client) for _ in range(3)),
-        outsider=fund(client),
-        zj_admin=fund(client),
-        zj_writer=fund(client),
-        gd_admin=fund(client),
-        gd_writer=fund(client),
-    )
-    deployer = NonceManager(client, accounts.deployer)
-    addresses = deploy_consortium(deployer, [g.address for g in accounts.governors], 2)
-    consortium = bind_consortium(client, addresses)
-    registry = consortium.registry
-    g0, g1 = (NonceManager(client, g) for g in accounts.governors[:2])
-    for issuer_id, code, name, admin, writer, key in (
-        (ZJ, ZJ_CODE, "浙江省", accounts.zj_admin, accounts.zj_writer, SM2_G),
-        (GD, GD_CODE, "广东省", accounts.gd_admin, accounts.gd_writer, random_point()),
-    ):
-        proposed = registry.propose_admit_issuer(g0, issuer_id, code, name, admin.address)
-        registry.approve(g1, proposed.proposal_id)
-        admin_sender = NonceManager(client, admin)
-        registry.add_writer(admin_sender, issuer_id, writer.address)
-        registry.add_key(admin_sender, issuer_id, "key-1", key)
-    return accounts, addresses
+    return deploy_test_consortium(ChainClient(anvil_node.url, ANVIL_CHAIN_ID))
 
 
 @pytest.fixture

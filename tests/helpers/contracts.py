@@ -12,7 +12,12 @@ import pytest
 from eth_account.signers.local import LocalAccount
 
 from ledger.chain.contracts.calls import TxOutcome
-from ledger.chain.contracts.consortium import Consortium, ConsortiumAddresses, bind_consortium
+from ledger.chain.contracts.consortium import (
+    Consortium,
+    ConsortiumAddresses,
+    bind_consortium,
+    deploy_consortium,
+)
 from ledger.chain.contracts.errors import ConsortiumRevertError
 from ledger.chain.contracts.registry import ProposalOutcome
 from ledger.chain.node.accounts import create_account
@@ -118,6 +123,35 @@ class World:
         finally:
             self.client.rpc("evm_revert", snap)
             self.refresh()
+
+
+def deploy_test_consortium(client: ChainClient) -> tuple[Accounts, ConsortiumAddresses]:
+    """Deploy the test consortium on ``client``'s chain: 3 governors (M = 2), issuers Zhejiang
+    (``ZJ``, key-1 = ``SM2_G``) and Guangdong (``GD``, key-1 a bare point), each admitted
+    with an admin, a writer and that key."""
+    accounts = Accounts(
+        deployer=fund(client),
+        governors=tuple(fund(client) for _ in range(3)),
+        outsider=fund(client),
+        zj_admin=fund(client),
+        zj_writer=fund(client),
+        gd_admin=fund(client),
+        gd_writer=fund(client),
+    )
+    deployer = NonceManager(client, accounts.deployer)
+    addresses = deploy_consortium(deployer, [g.address for g in accounts.governors], 2)
+    registry = bind_consortium(client, addresses).registry
+    g0, g1 = (NonceManager(client, g) for g in accounts.governors[:2])
+    for issuer_id, code, name, admin, writer, key in (
+        (ZJ, ZJ_CODE, "浙江省", accounts.zj_admin, accounts.zj_writer, SM2_G),
+        (GD, GD_CODE, "广东省", accounts.gd_admin, accounts.gd_writer, random_point()),
+    ):
+        proposed = registry.propose_admit_issuer(g0, issuer_id, code, name, admin.address)
+        registry.approve(g1, proposed.proposal_id)
+        admin_sender = NonceManager(client, admin)
+        registry.add_writer(admin_sender, issuer_id, writer.address)
+        registry.add_key(admin_sender, issuer_id, "key-1", key)
+    return accounts, addresses
 
 
 E = TypeVar("E", bound=ConsortiumRevertError)
