@@ -8,6 +8,13 @@ province (clerk/verifier, issuer, auditor, operator), each in a group of its
 province only. The accounts and the machine client are written to
 ``<data dir>/demo/<division>/staff.json`` (mode 0600); the banner is not
 changed (one log line names the file). The provider stops with the service.
+
+The demo's second province (started by hand from ``demo/440000/tongban.toml``)
+signs its staff in at the same provider: it is registered as a client too, and
+its sign-in settings are appended to that file at each start (a fresh secret
+each time; the file is made 0600). It needs a fixed ``http_port`` (its
+redirect URI is built from it); with port 0 it gets no sign-in, and a log line
+says so.
 """
 
 from __future__ import annotations
@@ -20,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from api.province.clients import Role
-from api.runtime.demo import DEMO_PROVINCES
+from api.runtime.demo import DEMO_PROVINCES, DemoProvince, second_province_config
 from api.runtime.idp import IdpProcess, start_idp
 from api.runtime.parts import status_lists_base
 from api.runtime.settings import Settings, SettingsError
@@ -52,6 +59,57 @@ def _accounts() -> dict[str, dict[str, Any]]:
     return accounts
 
 
+SIGNIN_BLOCK = "# -- demo staff sign-in (rewritten at each start of the first province) --\n"
+
+
+def _group_roles(division: int) -> str:
+    return ";".join(f"{division}-{role.value}s={role.value}" for _, _, role in STAFF)
+
+
+def _code_flow_client(client_id: str, secret: str, base: str) -> dict[str, Any]:
+    return {
+        "client_id": client_id,
+        "client_secret": secret,
+        "redirect_uris": [base.rstrip("/") + "/signin/callback"],
+        "grant_types": ["authorization_code"],
+        "response_types": ["code"],
+    }
+
+
+def _second_provinces(settings: Settings) -> list[tuple[DemoProvince, str]]:
+    """The other demo provinces with the base URL each will serve on (fixed ports only)."""
+    found = []
+    for province in DEMO_PROVINCES:
+        if province.division_code == settings.division_code:
+            continue
+        if not settings.http_port:
+            log.info(
+                "the demo's province %s gets no staff sign-in: http_port 0 leaves its "
+                "redirect URI unknown",
+                province.division_code,
+            )
+            continue
+        port = settings.http_port + province.http_port_offset
+        found.append((province, f"http://127.0.0.1:{port}"))
+    return found
+
+
+def _append_signin(config: Path, issuer: str, client_id: str, secret: str, division: int) -> None:
+    """Replace the sign-in block of the second province's TOML file (which holds a secret)."""
+    kept = config.read_text("utf-8").split(SIGNIN_BLOCK)[0] if config.exists() else ""
+    block = (
+        f"{SIGNIN_BLOCK}"
+        f'oidc_issuer = "{issuer}"\n'
+        f'oidc_client_id = "{client_id}"\n'
+        f'oidc_client_secret = "{secret}"\n'
+        f'oidc_group_roles = "{_group_roles(division)}"\n'
+    )
+    config.parent.mkdir(parents=True, exist_ok=True)
+    config.touch(mode=0o600)
+    config.chmod(0o600)
+    config.write_text(kept + block, "utf-8")
+
+
 def start_demo_idp(settings: Settings) -> tuple[Settings, IdpProcess]:
     """Start the demo provider; ``settings`` with the sign-in settings that use it."""
     base = status_lists_base(settings)
@@ -62,19 +120,19 @@ def start_demo_idp(settings: Settings) -> tuple[Settings, IdpProcess]:
     machine_id, machine_secret = f"demo-machine-{division}", secrets.token_urlsafe(32)
     resource = f"urn:tongban:{division}"
     scopes = [f"tongban:{role.value}" for _, _, role in STAFF]
+    others = _second_provinces(settings)
+    other_secrets = [secrets.token_urlsafe(32) for _ in others]
     config = {
         "port": 0,
         "resource": resource,
         "apiScopes": scopes,
         "accounts": _accounts(),
         "clients": [
-            {
-                "client_id": client_id,
-                "client_secret": secret,
-                "redirect_uris": [base.rstrip("/") + "/signin/callback"],
-                "grant_types": ["authorization_code"],
-                "response_types": ["code"],
-            },
+            _code_flow_client(client_id, secret, base),
+            *(
+                _code_flow_client(f"tongban-{other.division_code}", other_secret, other_base)
+                for (other, other_base), other_secret in zip(others, other_secrets, strict=True)
+            ),
             {
                 "client_id": machine_id,
                 "client_secret": machine_secret,
@@ -88,7 +146,7 @@ def start_demo_idp(settings: Settings) -> tuple[Settings, IdpProcess]:
     directory = settings.data_dir / "demo" / "idp"
     directory.mkdir(parents=True, exist_ok=True)
     idp = start_idp(config, directory / "config.json", directory / "idp.log")
-    group_roles = ";".join(f"{division}-{role.value}s={role.value}" for _, _, role in STAFF)
+    group_roles = _group_roles(division)
     scope_roles = ";".join(f"tongban:{role.value}={role.value}" for _, _, role in STAFF)
     updated = settings.model_copy(
         update={
@@ -100,7 +158,17 @@ def start_demo_idp(settings: Settings) -> tuple[Settings, IdpProcess]:
             "oidc_scope_roles": scope_roles,
         }
     )
-    _write_staff(settings, base, idp.issuer, resource, machine_id, machine_secret)
+    _write_staff(settings, division, base, idp.issuer, (resource, machine_id, machine_secret))
+    for (other, other_base), other_secret in zip(others, other_secrets, strict=True):
+        other_id = f"tongban-{other.division_code}"
+        _append_signin(
+            second_province_config(settings),
+            idp.issuer,
+            other_id,
+            other_secret,
+            other.division_code,
+        )
+        _write_staff(settings, other.division_code, other_base, idp.issuer, None)
     log.info(
         "demo staff sign-in at %s/signin; accounts in %s", base, staff_path(settings, division)
     )
@@ -108,22 +176,28 @@ def start_demo_idp(settings: Settings) -> tuple[Settings, IdpProcess]:
 
 
 def _write_staff(
-    settings: Settings, base: str, issuer: str, resource: str, machine: str, secret: str
+    settings: Settings,
+    division: int,
+    base: str,
+    issuer: str,
+    machine: tuple[str, str, str] | None,
 ) -> None:
-    division = settings.division_code
-    staff = {
+    """Write ``division``'s staff.json; ``machine``: (resource, client id, secret) or None."""
+    staff: dict[str, Any] = {
         "signIn": base.rstrip("/") + "/signin",
         "identityProvider": issuer,
         "note": "DEMO ONLY: choose an account on the provider's page; no password.",
         "accounts": {f"{division}-{suffix}": role.value for suffix, _name, role in STAFF},
-        "machineClient": {
-            "clientId": machine,
+    }
+    if machine is not None:
+        resource, machine_id, secret = machine
+        staff["machineClient"] = {
+            "clientId": machine_id,
             "clientSecret": secret,
             "tokenEndpoint": issuer + "/token",
             "resource": resource,
             "scopes": [f"tongban:{role.value}" for _, _, role in STAFF],
-        },
-    }
+        }
     path = staff_path(settings, division)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.unlink(missing_ok=True)  # a fresh secret each start
