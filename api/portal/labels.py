@@ -49,6 +49,11 @@ PAGE_TEXT: dict[str, dict[str, str]] = {
         "submit": "核验",
         "scan": "用摄像头扫码",
         "scan_stop": "停止扫码",
+        "scan_looking": "请将纸质证照上的二维码对准摄像头。",
+        "scan_found": "已读到二维码。请选择用证事由，然后点击“核验”。",
+        "scan_timeout": "60 秒内未读到二维码，摄像头已关闭。可以再扫一次，或上传二维码的照片。",
+        "scan_refused": "无法打开摄像头（未获允许或没有摄像头）。可以上传二维码的照片。",
+        "scan_failed": "扫码已中断。请刷新页面后再试，或上传二维码的照片。",
         "result_title": "核验结果",
         "verdict": "结论",
         "verdict_valid": "有效：全部检查通过",
@@ -128,6 +133,14 @@ PAGE_TEXT: dict[str, dict[str, str]] = {
         "submit": "Verify",
         "scan": "Scan with the camera",
         "scan_stop": "Stop scanning",
+        "scan_looking": "Hold the QR code of the printed certificate up to the camera.",
+        "scan_found": "QR code read. Choose the purpose of use, then press Verify.",
+        "scan_timeout": "No QR code was read within 60 seconds; the camera is off. "
+        "Scan again, or upload a photo of the QR code.",
+        "scan_refused": "The camera could not be opened (not allowed, or no camera). "
+        "Upload a photo of the QR code instead.",
+        "scan_failed": "Scanning stopped. Reload the page and try again, "
+        "or upload a photo of the QR code.",
         "result_title": "Verification result",
         "verdict": "Verdict",
         "verdict_valid": "Valid: every check passed",
