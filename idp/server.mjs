@@ -20,6 +20,33 @@ function signingKeys() {
   return { keys: [{ ...rsa, alg: 'RS256', use: 'sig' }, { ...ec, alg: 'ES256', use: 'sig' }] };
 }
 
+const escapeHtml = (text) => String(text).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+
+// No form-action here: the confirmation's answer is a redirect to the relying
+// party's post_logout_redirect_uri, which form-action would also govern.
+const PAGE_POLICY = "default-src 'none'; base-uri 'none'; frame-ancestors 'none'";
+
+function page(ctx, title, body) {
+  ctx.type = 'html';
+  ctx.set('Content-Security-Policy', PAGE_POLICY);
+  ctx.set('Cache-Control', 'no-store');
+  ctx.body = `<!doctype html><html lang="zh-CN"><head><meta charset="utf-8">`
+    + `<meta name="viewport" content="width=device-width, initial-scale=1">`
+    + `<title>${escapeHtml(title)}</title></head><body><main>${body}</main></body></html>`;
+}
+
+// The provider's own confirmation (oidc-provider gives the hidden form): a click-through.
+async function logoutSource(ctx, form) {
+  page(ctx, '退出统一身份认证 Sign out', `<h1>退出统一身份认证？ Sign out of the identity provider?</h1>${form}`
+    + '<p><button type="submit" form="op.logoutForm" name="logout" value="yes">退出 Sign out</button> '
+    + '<button type="submit" form="op.logoutForm">保持登录 Stay signed in</button></p>');
+}
+
+// Shown only when the relying party named no post_logout_redirect_uri.
+async function postLogoutSuccessSource(ctx) {
+  page(ctx, '已退出 Signed out', '<h1>已退出统一身份认证 Signed out of the identity provider</h1>');
+}
+
 const server = createServer();
 server.listen(config.port ?? 0, '127.0.0.1', () => {
   const { port } = server.address();
@@ -51,6 +78,9 @@ server.listen(config.port ?? 0, '127.0.0.1', () => {
           };
         },
       },
+      // OpenID Connect RP-Initiated Logout 1.0: the provider's own pages, plain
+      // forms under a strict CSP (the defaults pull a web font from elsewhere).
+      rpInitiatedLogout: { enabled: true, logoutSource, postLogoutSuccessSource },
     },
     interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
     findAccount: (_ctx, sub) => {
@@ -63,7 +93,7 @@ server.listen(config.port ?? 0, '127.0.0.1', () => {
 
   // DEMO ONLY: a list of the demo accounts, each a link that signs in as it.
   const chooser = (res, uid) => {
-    const escape = (text) => String(text).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+    const escape = escapeHtml;
     const items = Object.entries(accounts).map(([id, account]) => (
       `<li><a href="/interaction/${encodeURIComponent(uid)}?account=${encodeURIComponent(id)}">`
       + `${escape(account.name)} (${escape(id)})</a></li>`)).join('');

@@ -23,6 +23,9 @@ from ledger.lifetime import die_with_parent
 REPO = Path(__file__).resolve().parents[2]
 SERVER = REPO / "idp" / "server.mjs"
 START_SECONDS = 30.0
+CALLBACK_PATH = "/signin/callback"
+SIGNED_OUT_PATH = "/signed-out"
+"""Tongban's sign-in callback and the page RP-Initiated Logout returns to (docs/signin.md)."""
 
 
 class IdpError(SettingsError):
@@ -49,15 +52,35 @@ class IdpProcess:
             self.process.stdout.close()
 
 
+def with_signed_out_pages(config: dict[str, Any]) -> dict[str, Any]:
+    """``config`` with each Tongban client's signed-out page as its post-logout redirect URI.
+
+    A client is Tongban's when a redirect URI ends in ``/signin/callback``; its
+    ``post_logout_redirect_uris`` (RP-Initiated Logout 1.0) become the same
+    origin's ``/signed-out`` unless the configuration names them already.
+    """
+    clients = []
+    for client in config.get("clients", []):
+        uris = [u for u in client.get("redirect_uris", []) if u.endswith(CALLBACK_PATH)]
+        if uris and "post_logout_redirect_uris" not in client:
+            signed_out = [u.removesuffix(CALLBACK_PATH) + SIGNED_OUT_PATH for u in uris]
+            client = {**client, "post_logout_redirect_uris": signed_out}
+        clients.append(client)
+    return {**config, "clients": clients}
+
+
 def start_idp(config: dict[str, Any], config_file: Path, log_file: Path) -> IdpProcess:
-    """Write ``config`` to ``config_file`` (mode 0600) and start the provider on it."""
+    """Write ``config`` to ``config_file`` (mode 0600) and start the provider on it.
+
+    Tongban's clients are given their signed-out page (``with_signed_out_pages``).
+    """
     node = shutil.which("node")
     if node is None:
         raise IdpError("node is not installed (the demo identity provider needs Node.js)")
     # Absolute: node runs from the repository, the data directory may be relative.
     config_file, log_file = config_file.resolve(), log_file.resolve()
     config_file.touch(mode=0o600)
-    config_file.write_text(json.dumps(config))
+    config_file.write_text(json.dumps(with_signed_out_pages(config)))
     env = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG")}
     env["NODE_PATH"] = str(REPO / "node_modules")
     with log_file.open("ab") as log:

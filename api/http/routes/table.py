@@ -72,6 +72,9 @@ ROUTE_TABLE: dict[tuple[str, str], RouteUse] = {
     # a camera frame's QR text handed back to the clerk who sent it: nothing verified, read
     # or kept; the verification that follows (POST /) is the audited access
     ("POST", "/scan"): NONE,
+    # staff sign-in's pages in the portal's layout (api.portal.signin_pages): they name nobody
+    ("GET", "/signed-out"): NONE,
+    ("GET", "/signin/refused"): NONE,
     # asking the citizen to present (api.portal.ask, docs/oid4vp.md): the wallet's answer is
     # the one access; the clerk's own session then reads the outcome it recorded
     ("GET", "/ask"): NONE,

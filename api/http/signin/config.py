@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import urllib.parse
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -11,6 +12,9 @@ from api.province.clients import Role
 
 ALLOWED_ALGORITHMS = ("RS256", "PS256", "ES256")
 """Asymmetric only: ``none`` and every HS* are refused (alg confusion)."""
+
+SIGNED_OUT_PATH = "/signed-out"
+"""Where sign-out lands: the provider's ``post_logout_redirect_uri`` or directly."""
 
 
 @dataclass(frozen=True)
@@ -46,6 +50,11 @@ class SigninConfig:
         unsafe = [a for a in self.algorithms if a not in ALLOWED_ALGORITHMS]
         if unsafe:
             raise ValueError(f"signin algorithms not allowed: {unsafe}")
+
+    @property
+    def signed_out_uri(self) -> str:
+        """The signed-out page beside the redirect URI: RP-Initiated Logout's return address."""
+        return urllib.parse.urljoin(self.redirect_uri, SIGNED_OUT_PATH)
 
     def actor(self, subject: str) -> str:
         """The audit log's actor for the provider's ``subject``: a keyed digest."""

@@ -37,6 +37,8 @@ class ProviderMetadata:
     authorization_endpoint: str
     token_endpoint: str
     jwks_uri: str
+    end_session_endpoint: str | None = None
+    """RP-Initiated Logout 1.0; None when the provider offers none."""
 
 
 def _get_json(
@@ -89,6 +91,7 @@ class Provider:
                     authorization_endpoint=str(doc["authorization_endpoint"]),
                     token_endpoint=str(doc["token_endpoint"]),
                     jwks_uri=str(doc["jwks_uri"]),
+                    end_session_endpoint=_optional_url(doc.get("end_session_endpoint")),
                 )
             except KeyError:
                 raise ProviderError("discovery document lacks an endpoint") from None
@@ -137,6 +140,12 @@ class Provider:
         if not isinstance(answer, dict):
             raise ProviderError("token response is not an object")
         return answer
+
+
+def _optional_url(value: object) -> str | None:
+    if isinstance(value, str) and value.startswith(("https://", "http://")):
+        return value
+    return None
 
 
 def _by_kid(keys: KeySet, kid: str) -> Any | None:

@@ -21,7 +21,9 @@ from starlette.routing import Route
 from api.errors import ProblemCode
 from api.http.auth import ANONYMOUS
 from api.http.problems import Problem, request_id_of
+from api.http.signin.config import SIGNED_OUT_PATH
 from api.http.signin.provider import ProviderError
+from api.http.signin.refusal import RefusalKind, SigninRefused, answer_refusal
 from api.http.signin.session import (
     CSRF_FIELD,
     CSRF_HEADER,
@@ -110,7 +112,9 @@ def begin(request: Request) -> Response:
         endpoint = signin.provider.metadata().authorization_endpoint
     except ProviderError as exc:
         log.warning("sign-in: identity provider unavailable (%s)", exc)
-        raise Problem(ProblemCode.UNAVAILABLE, "the identity provider is unavailable") from None
+        raise SigninRefused(
+            RefusalKind.UNAVAILABLE, "the identity provider is unavailable", ProblemCode.UNAVAILABLE
+        ) from None
     now = signin.now_ms()
     signin.store.purge(now)
     handle = new_secret()
@@ -131,16 +135,20 @@ def begin(request: Request) -> Response:
     hint = request.query_params.get("login_hint")
     if hint and len(hint) <= 64:
         params["login_hint"] = hint
+    if request.query_params.get("prompt") == "login":
+        params["prompt"] = "login"  # "sign in with another account" after a refusal
     response = RedirectResponse(f"{endpoint}?{urllib.parse.urlencode(params)}", status_code=303)
     _set_cookie(response, signin, PRELOGIN_COOKIE, handle, config.login_seconds)
     response.headers["Cache-Control"] = "no-store"
     return response
 
 
-def _refuse(signin: Signin, request: Request, reason: str) -> Problem:
+def _refuse(
+    signin: Signin, request: Request, reason: str, kind: RefusalKind = RefusalKind.UNTRUSTED
+) -> SigninRefused:
     log.info("sign-in refused: %s", reason)
     _audit(signin, request, ANONYMOUS, SIGNIN_ACTION, Outcome.DENIED)
-    return Problem(ProblemCode.FORBIDDEN, f"sign-in refused: {reason}")
+    return SigninRefused(kind, f"sign-in refused: {reason}")
 
 
 def finish(request: Request) -> Response:
@@ -152,7 +160,9 @@ def finish(request: Request) -> Response:
     handle = request.cookies.get(signin.cookie_name(PRELOGIN_COOKIE))
     pending = signin.store.take(handle, now) if handle and len(handle) <= 128 else None
     if pending is None:
-        raise _refuse(signin, request, "no sign-in in progress (start again)")
+        raise _refuse(
+            signin, request, "no sign-in in progress (start again)", RefusalKind.NOT_STARTED
+        )
     state = query.get("state")
     if state is None or not hmac.compare_digest(state.encode(), pending.state.encode()):
         raise _refuse(signin, request, "state mismatch")
@@ -160,7 +170,9 @@ def finish(request: Request) -> Response:
     if query.get("iss") != config.issuer:
         raise _refuse(signin, request, "issuer mismatch in the authorization response")
     if "error" in query:
-        raise _refuse(signin, request, "the identity provider refused")
+        raise _refuse(
+            signin, request, "the identity provider refused", RefusalKind.PROVIDER_REFUSED
+        )
     code = query.get("code")
     if not code:
         raise _refuse(signin, request, "no authorization code")
@@ -197,9 +209,14 @@ def open_session(
         raise _refuse(signin, request, "ID token replayed")
     roles = config.roles_for_groups(claims.get(config.groups_claim))
     if not roles:
-        raise _refuse(signin, request, "no Tongban role for this account")
+        raise _refuse(signin, request, "no Tongban role for this account", RefusalKind.NO_ROLE)
     name = claims.get("name")
-    session_id = new_secret()  # never the pre-login value: the session id rotates at login
+    # The session rotates at login: a fresh id (never the pre-login value), and a
+    # session this browser already had ends here, so a planted or stolen id dies too.
+    previous = request.cookies.get(signin.cookie_name(SESSION_COOKIE))
+    if previous and len(previous) <= 128:
+        signin.store.end(previous)
+    session_id = new_secret()
     idle = now_ms + config.idle_seconds * 1000
     expires = now_ms + config.absolute_seconds * 1000
     signin.store.create_session(
@@ -245,7 +262,7 @@ def _signout(request: Request, submitted: str | None) -> Response:
     signin = _parts(request)
     session = staff_session(request)
     if session is None:
-        response = RedirectResponse("/", status_code=303)
+        response = RedirectResponse(SIGNED_OUT_PATH, status_code=303)
         _clear_cookie(response, signin, SESSION_COOKIE)
         return response
     check_csrf(session, submitted)
@@ -257,9 +274,35 @@ def _signout(request: Request, submitted: str | None) -> Response:
         SIGNOUT_ACTION,
         Outcome.SUCCESS,
     )
-    response = RedirectResponse("/", status_code=303)
+    response = RedirectResponse(provider_logout(signin) or SIGNED_OUT_PATH, status_code=303)
     _clear_cookie(response, signin, SESSION_COOKIE)
+    response.headers["Cache-Control"] = "no-store"
     return response
+
+
+def provider_logout(signin: Signin) -> str | None:
+    """The provider's ``end_session_endpoint`` request (RP-Initiated Logout 1.0 section 2).
+
+    ``client_id``, not ``id_token_hint``: the ID token carries the staff member's
+    name and groups, and this URL passes through the browser (history, the
+    provider's access log); nothing personal goes into a URL. None when the
+    provider offers no ``end_session_endpoint`` or cannot be reached: the
+    Tongban session has ended either way.
+    """
+    try:
+        endpoint = signin.provider.metadata().end_session_endpoint
+    except ProviderError as exc:
+        log.warning("sign-out: identity provider unavailable (%s)", exc)
+        return None
+    if endpoint is None:
+        return None
+    params = {
+        "client_id": signin.config.client_id,
+        "post_logout_redirect_uri": signin.config.signed_out_uri,
+        "state": new_secret(),
+    }
+    separator = "&" if urllib.parse.urlsplit(endpoint).query else "?"
+    return f"{endpoint}{separator}{urllib.parse.urlencode(params)}"
 
 
 def _to_signin(_request: Request, exc: Exception) -> Response:
@@ -279,3 +322,4 @@ def install_signin(app: FastAPI, signin: Signin) -> None:
         ]
     )
     app.add_exception_handler(SigninRequired, _to_signin)
+    app.add_exception_handler(SigninRefused, answer_refusal)

@@ -349,6 +349,9 @@ def test_each_route_records_exactly_the_events_of_its_table_entry(
         call = Calls(province)
         for health in ("/healthz", "/readyz", "/metrics", "/docs"):
             call("GET", health)
+        # Staff sign-in's pages (api.portal.signin_pages): public, no event.
+        call("GET", "/signed-out")
+        call("GET", "/signin/refused", path="/signin/refused?reason=no-role", status=403)
         call(
             "GET",
             "/status-lists/{list_number}/{purpose}",
