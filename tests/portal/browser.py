@@ -1,19 +1,17 @@
-"""The portal in a real browser: a province on the test chain, staff sign-in over the real
-identity provider, and Debian's Chromium driven by Playwright.
+"""The portal in a real browser: Debian's Chromium driven by Playwright, and what tests check.
 
-``portal_with_signin`` serves the province's app with ``install_signin`` against the
-demo OpenID provider (``idp/server.mjs``, oidc-provider on loopback; account
-``clerk1`` in group ``counter-verifiers`` -> role verifier). ``chromium`` launches
-``/usr/bin/chromium`` (never a downloaded browser; missing: the test fails, it does
-not skip). ``PageWatch`` collects console errors (CSP violations among them),
-uncaught page errors and every URL the page asked for; ``axe_violations`` runs
-axe-core from ``node_modules`` in the page.
+The world the browser tests run in (two provinces, one chain, one provider, this
+browser) is ``tests/portal/world.py``; this module holds the browser's parts.
+``launch_chromium`` launches ``/usr/bin/chromium`` (never a downloaded browser;
+missing: the test fails, it does not skip). ``PageWatch`` collects console errors
+(CSP violations among them), uncaught page errors and every URL the page asked
+for; ``axe_violations`` runs axe-core from ``node_modules`` in the page;
+``screenshot`` saves a page for docs/portal.md.
 """
 
 from __future__ import annotations
 
 import os
-import secrets
 import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -25,24 +23,19 @@ from playwright.sync_api import (
     Browser,
     ConsoleMessage,
     Page,
+    Playwright,
     Request,
     ViewportSize,
     sync_playwright,
 )
 
-from api.http.app import create_app
-from api.http.signin import Provider, Signin, SigninConfig, SigninStore, install_signin
-from api.province.clients import Role
-from api.runtime.idp import start_idp
-from tests.helpers.provinces import ServedProvince
 from tests.helpers.server import ApiServer
 
 REPO = Path(__file__).resolve().parents[2]
 AXE = REPO / "node_modules" / "axe-core" / "axe.min.js"
-IMAGES = REPO / "docs" / "images"
+SCREENSHOTS = "TONGBAN_SCREENSHOTS"
+"""Where ``screenshot`` writes (``make screenshots``: docs/images); unset: build/screenshots."""
 CHROMIUM = "/usr/bin/chromium"
-CLIENT = "tongban-portal-test"
-SECRET = "rp-" + "p" * 40
 ACCOUNTS = {
     "clerk1": {"name": "窗口一号", "groups": ["counter-verifiers"]},
     "nobody1": {"name": "No Role", "groups": ["visitors"]},
@@ -61,67 +54,22 @@ class PortalServer:
     base: str
 
 
-@contextmanager
-def portal_with_signin(province: ServedProvince, tmp: Path) -> Iterator[PortalServer]:
-    """``province``'s app with staff sign-in over the real demo provider."""
-    app = create_app(province.context)
-    server = ApiServer(app)
-    base = f"http://127.0.0.1:{server.port}"
-    config = {
-        "port": 0,
-        "resource": "urn:tongban:portal-test",
-        "apiScopes": ["tongban:verify"],
-        "accounts": ACCOUNTS,
-        "clients": [
-            {
-                "client_id": CLIENT,
-                "client_secret": SECRET,
-                "redirect_uris": [f"{base}/signin/callback"],
-                "grant_types": ["authorization_code"],
-                "response_types": ["code"],
-            }
-        ],
-    }
-    idp = start_idp(config, tmp / "idp.json", tmp / "idp.log")
-    try:
-        signin = SigninConfig(
-            issuer=idp.issuer,
-            client_id=CLIENT,
-            client_secret=SECRET,
-            redirect_uri=f"{base}/signin/callback",
-            organisation="330000",
-            subject_key=secrets.token_bytes(32),
-            group_roles={
-                "counter-verifiers": frozenset({Role.VERIFIER}),
-                "ledger-auditors": frozenset({Role.AUDITOR}),
-            },
-            secure_cookies=False,  # plain HTTP on loopback in tests
-        )
-        context = province.context
-        install_signin(
-            app,
-            Signin(signin, SigninStore(context.db), context.audit_log, Provider(idp.issuer)),
-        )
-        server.start()
-        try:
-            yield PortalServer(server, base)
-        finally:
-            server.stop()
-    finally:
-        idp.stop()
-
-
-@contextmanager
-def chromium() -> Iterator[Browser]:
-    """Debian's Chromium, headless, through Playwright (fails when it is not installed)."""
+def launch_chromium(playwright: Playwright, extra_args: list[str]) -> Browser:
+    """Debian's Chromium, headless, with ``extra_args`` (fails when it is not installed)."""
     assert shutil.which("chromium") or Path(CHROMIUM).exists(), (
         "Debian's chromium is missing: apt-get install -y --no-install-recommends chromium "
         "(make test does it as root)"
     )
     # Root (the CI container) cannot use Chromium's user-namespace sandbox.
-    args = ["--no-sandbox"] if os.geteuid() == 0 else []
+    sandbox = ["--no-sandbox"] if os.geteuid() == 0 else []
+    return playwright.chromium.launch(executable_path=CHROMIUM, args=[*sandbox, *extra_args])
+
+
+@contextmanager
+def chromium(extra_args: list[str] | None = None) -> Iterator[Browser]:
+    """A Chromium of its own for one test (``launch_chromium``), closed afterwards."""
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=args)
+        browser = launch_chromium(playwright, extra_args or [])
         try:
             yield browser
         finally:
@@ -173,6 +121,8 @@ def serious(violations: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def screenshot(page: Page, name: str) -> None:
-    """Save the whole page as ``docs/images/portal-<name>.png`` (shown in docs/portal.md)."""
-    IMAGES.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(IMAGES / f"portal-{name}.png"), full_page=True)
+    """Save the whole page as ``portal-<name>.png`` in ``$TONGBAN_SCREENSHOTS``, else in
+    build/screenshots (``make screenshots`` refreshes docs/images, shown in docs/portal.md)."""
+    folder = Path(os.environ.get(SCREENSHOTS) or REPO / "build" / "screenshots")
+    folder.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(folder / f"portal-{name}.png"), full_page=True)

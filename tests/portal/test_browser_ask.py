@@ -1,67 +1,47 @@
 """Asking the citizen to present, in headless Chromium over the real service, chain and provider.
 
-A clerk signs in through the province's OpenID provider, asks for two claims on
-``/ask``, and the page shows the QR code (served from its own origin) and the
+In the shared two-province world (``portal_world``, tests/portal/world.py): Zhejiang
+(330000) issues a business licence into the citizen's CLI wallet; a clerk of
+Guangdong (440000) signs in through the provider, asks for two claims on ``/ask``,
+and the page shows the QR code (served from its own origin) and the
 ``openid4vp://`` link. The CLI wallet (``tongban wallet respond``, a real process)
-answers with those two claims; the page's ES module polls and shows VALID with exactly
-the credential's clear claims and those two. The issuer revokes through the API; once
-the status is revoked on chain, the same flow in a browser without script (the
-"刷新" button) shows INVALID with "证照已被撤销".
+answers with those two claims; the page's ES module polls and shows VALID with
+exactly the credential's clear claims and those two. The issuer revokes through its
+API; once 440000's index has the revocation, the same flow in a browser without
+script (the "刷新" button) shows INVALID with "证照已被撤销".
 On every page: no console error (CSP), no serious axe-core violation, no personal
-data in any URL the browser asked for.
+data in any URL the browser asked for; the verifications are 440000's access events,
+by a ``staff:`` actor.
 """
 
 from __future__ import annotations
 
 import re
 import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import pytest
 from playwright.sync_api import Page
 
 from api.client.wallet import Wallet
 from api.portal.ask_text import ASK_TEXT
 from api.portal.labels import PAGE_TEXT, claim_label
 from api.province.clients import Role
-from tests.helpers.contracts import World
-from tests.helpers.credentials import CLAIMS_BY_TEMPLATE
 from tests.helpers.processes import TONGBAN, tongban_env, wait_for
-from tests.helpers.provinces import FAST, PERSONAL, ServedProvince, served_province
-from tests.helpers.routes import issue
-from tests.portal.browser import (
-    DESKTOP,
-    PageWatch,
-    PortalServer,
-    axe_violations,
-    chromium,
-    portal_with_signin,
-    serious,
-)
+from tests.helpers.provinces import FAST
+from tests.helpers.routes import events
+from tests.portal.browser import DESKTOP, PageWatch, PortalServer, axe_violations, serious
+from tests.portal.world import PortalWorld
 
 ZH = PAGE_TEXT["zh"]
 ASK = ASK_TEXT["zh"]
-LICENCE = "business-licence"
 PASSPHRASE = "correct horse battery staple"
 ASKED = ("registeredCapital", "legalRepresentative")
 
 
-@pytest.fixture
-def province(world: World, tmp_path: Path) -> Iterator[ServedProvince]:
-    with served_province(world, tmp_path) as served:
-        yield served
-
-
-def _wallet_with_licence(province: ServedProvince, home: Path) -> tuple[str, dict[str, Any]]:
+def _wallet_with_licence(world: PortalWorld, home: Path) -> tuple[str, dict[str, Any]]:
     wallet = Wallet.create(home, PASSPHRASE, kdf=FAST)
-    claims = dict(CLAIMS_BY_TEMPLATE[LICENCE])
-    digest: str = issue(province, wallet.did, template=LICENCE, claims=claims)["digest"]
-    province.anchor_all()
-    reply = province.request("GET", f"/credentials/{digest}", Role.HOLDER, headers=PERSONAL)
-    assert reply.status == 200, reply.text
-    credential: dict[str, Any] = reply.json()["credential"]
+    digest, credential = world.issue_licence(wallet.did)
     wallet.receive(credential)
     return digest, credential
 
@@ -117,56 +97,65 @@ def _result(page: Page) -> str:
     return wait_for("the result on the clerk's page", shown, timeout=30, interval=0.2)
 
 
-def test_the_clerk_asks_the_cli_wallet_answers_valid_then_revoked_invalid_in_words(
-    province: ServedProvince, tmp_path: Path
+def test_a_clerk_at_the_second_province_asks_the_cli_wallet_answers_valid_then_revoked_invalid(
+    portal_world: PortalWorld, tmp_path: Path
 ) -> None:
+    world = portal_world
+    portal = world.portal
     home = tmp_path / "wallet"
-    digest, credential = _wallet_with_licence(province, home)
+    digest, credential = _wallet_with_licence(world, home)
     clear = [k for k in credential["credentialSubject"] if k not in ("id", "_sd")]
+    logged = len(events(world.verifying))
     watch = PageWatch()
-    with portal_with_signin(province, tmp_path) as portal, chromium() as browser:
-        page = browser.new_context(viewport=DESKTOP, locale="zh-CN").new_page()
-        watch.attach(page)
-        page.goto(f"{portal.base}/signin?next=/&login_hint=clerk1")
-        page.wait_for_url(f"{portal.base}/")
-        page.click("#ask-nav")
-        page.wait_for_url(f"{portal.base}/ask")
+    page = world.new_page(DESKTOP, signed_in_as=None)
+    watch.attach(page)
+    world.sign_in(page, "clerk1")
+    page.click("#ask-nav")
+    page.wait_for_url(f"{portal.base}/ask")
 
-        # With script: the page's ES module polls and shows the result by itself.
-        _respond(_ask(page, portal), home)
-        page.wait_for_selector("#verdict-h", timeout=30_000)
-        text = page.locator("main").inner_text()
-        assert ZH["verdict_valid"] in text
-        face = page.locator("dl.face").first.locator("dt").all_inner_texts()
-        expected = {claim_label(name, "zh") for name in (*clear, *ASKED)}
-        assert set(face) == expected
-        assert len(face) == len(expected)
-        _accessible(page)
+    # With script: the page's ES module polls and shows the result by itself.
+    _respond(_ask(page, portal), home)
+    page.wait_for_selector("#verdict-h", timeout=30_000)
+    text = page.locator("main").inner_text()
+    assert ZH["verdict_valid"] in text
+    face = page.locator("dl.face").first.locator("dt").all_inner_texts()
+    expected = {claim_label(name, "zh") for name in (*clear, *ASKED)}
+    assert set(face) == expected
+    assert len(face) == len(expected)
+    _accessible(page)
+    page.context.close()
 
-        change = {"action": "revoke", "digests": [digest]}
-        revoked = province.request("POST", "/credentials/status", Role.ISSUER, json_body=change)
-        assert revoked.status == 202, revoked.text
-        province.anchor_all()
+    # The issuer revokes at 330000; 440000 sees it once its index has the status change.
+    change = {"action": "revoke", "digests": [digest]}
+    revoked = world.issuing.request("POST", "/credentials/status", Role.ISSUER, json_body=change)
+    assert revoked.status == 202, revoked.text
 
-        def is_revoked() -> bool | None:
-            reply = province.request("GET", f"/credentials/{digest}/status", Role.ISSUER)
-            return True if reply.json()["onChain"]["status"] == "revoked" else None
+    def is_revoked() -> bool | None:
+        world.anchor()
+        reply = world.issuing.request("GET", f"/credentials/{digest}/status", Role.ISSUER)
+        return True if reply.json()["onChain"]["status"] == "revoked" else None
 
-        wait_for("the revocation on chain", is_revoked, timeout=60)
+    wait_for("the revocation on chain", is_revoked, timeout=60)
+    world.verifying.sync()
 
-        # Without script (an old counter PC): the refresh button shows the result.
-        plain = browser.new_context(viewport=DESKTOP, locale="zh-CN", java_script_enabled=False)
-        page = plain.new_page()
-        watch.attach(page)
-        page.goto(f"{portal.base}/signin?next=/ask&login_hint=clerk1")
-        page.wait_for_url(f"{portal.base}/ask")
-        _respond(_ask(page, portal, script=False), home)
-        text = _result(page)
-        assert ZH["verdict_invalid"] in text
-        assert "证照已被撤销" in text
+    # Without script (an old counter PC): the refresh button shows the result.
+    page = world.new_page(DESKTOP, signed_in_as=None, java_script_enabled=False)
+    watch.attach(page)
+    world.sign_in(page, "clerk1", "/ask")
+    _respond(_ask(page, portal, script=False), home)
+    text = _result(page)
+    assert ZH["verdict_invalid"] in text
+    assert "证照已被撤销" in text
+    page.context.close()
     assert watch.errors == []
     subject = credential["credentialSubject"]
     values = [subject["id"], *(str(v) for _, _, v in credential.get("disclosures", []))]
     for url in watch.urls:
         for value in values:
             assert value not in url, url
+    # The two answers were verified at 440000, by the signed-in clerk.
+    verified = [e for e in events(world.verifying)[logged:] if e.action == "presentation.verify"]
+    assert len(verified) == 2, [(e.action, e.actor) for e in verified]
+    for event in verified:
+        assert event.actor.startswith("staff:"), event.actor
+        assert event.actor_org == "440000", event.actor_org
