@@ -69,7 +69,7 @@ def test_signing_twice_gives_different_signatures_that_both_verify() -> None:
 
 def test_public_keys_of_python_keys_match() -> None:
     keys = [sm2.generate_private_key() for _ in range(ROUNDS)]
-    calls = [["publicKeyOf", k.to_bytes().hex()] for k in keys]
+    calls: list[list[object]] = [["publicKeyOf", k.to_bytes().hex()] for k in keys]
     calls += [["publicKeyOf", k.to_bytes().hex(), False] for k in keys]
     expected = [k.public_key.compressed().hex() for k in keys]
     expected += [k.public_key.uncompressed().hex() for k in keys]

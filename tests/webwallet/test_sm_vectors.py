@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from ledger.crypto import sm2
+from ledger.crypto._curve import SM2P256V1
 from tests.webwallet.jsside import JsError, run_js, run_one
 
 VECTORS = Path(__file__).resolve().parents[1] / "vectors" / "sm" / "vectors.json"
@@ -27,6 +28,7 @@ def _vectors() -> dict[str, Any]:
 
 def _recommended_sign_vector() -> dict[str, Any]:
     (vector,) = [v for v in _vectors()["sm2_sign"] if v["curve"] == "sm2p256v1"]
+    assert isinstance(vector, dict)
     assert vector["id_hex"] == sm2.DEFAULT_USER_ID.hex()
     return vector
 
@@ -87,7 +89,7 @@ def test_openssl_sm2_key1_verify_cases_over_a_supplied_digest() -> None:
 
 @pytest.mark.parametrize(
     ("scalar", "why"),
-    [(0, "zero"), (sm2.SM2P256V1.n - 1, "n-1: 1 + d is not invertible"), (sm2.SM2P256V1.n, "n")],
+    [(0, "zero"), (SM2P256V1.n - 1, "n-1: 1 + d is not invertible"), (SM2P256V1.n, "n")],
 )
 def test_private_keys_outside_1_to_n_minus_2_are_refused(scalar: int, why: str) -> None:
     result = run_one("publicKeyOf", scalar.to_bytes(32, "big").hex())
@@ -99,7 +101,7 @@ def test_malformed_inputs_give_clear_errors_or_false() -> None:
     pub = "04" + v["pub_x"] + v["pub_y"]
     off_curve = "04" + v["pub_x"] + v["pub_x"]
     signature = v["r"] + v["s"]
-    n = sm2.SM2P256V1.n.to_bytes(32, "big").hex()
+    n = SM2P256V1.n.to_bytes(32, "big").hex()
     assert run_js(
         [
             ["publicKeyOf", v["d"][:62]],

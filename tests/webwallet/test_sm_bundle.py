@@ -1,0 +1,77 @@
+"""The committed bundle is reproducible from the lock file and safe to serve under a strict CSP.
+
+- A rebuild with the pinned esbuild over the pinned @noble packages equals the committed
+  ``api/webwallet/static/sm.js`` byte for byte (scripts/build_webwallet.py).
+- The bundle imports nothing (one self-contained module: no CDN, no build step for the user).
+- It has no ``Math.random`` (every random byte comes from ``crypto.getRandomValues``) and no
+  ``eval``, ``new Function`` or string timers, which ``script-src`` without ``'unsafe-eval'``
+  and Trusted Types (``require-trusted-types-for 'script'``) would block.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import re
+from pathlib import Path
+
+from api.webwallet import SM_MODULE
+
+REPO = Path(__file__).resolve().parents[2]
+PINNED = {"esbuild": "0.28.2", "@noble/curves": "2.4.0", "@noble/hashes": "2.4.0"}
+
+
+def _build() -> bytes:
+    """Run scripts/build_webwallet.py's ``build`` (scripts/ is not a package)."""
+    spec = importlib.util.spec_from_file_location(
+        "build_webwallet", REPO / "scripts" / "build_webwallet.py"
+    )
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    bundle = module.build()
+    assert isinstance(bundle, bytes)
+    return bundle
+
+
+def test_bundle_rebuilds_byte_for_byte_from_the_lock_file() -> None:
+    assert _build() == SM_MODULE.read_bytes()
+
+
+def test_bundle_inputs_are_pinned_exactly_in_package_json_and_the_lock_file() -> None:
+    manifest = json.loads((REPO / "package.json").read_text("utf-8"))
+    lock = json.loads((REPO / "package-lock.json").read_text("utf-8"))
+    for name, version in PINNED.items():
+        assert manifest["dependencies"][name] == version, name
+        assert lock["packages"][f"node_modules/{name}"]["version"] == version, name
+        installed = json.loads((REPO / "node_modules" / name / "package.json").read_text("utf-8"))
+        assert installed["version"] == version, f"{name}: run npm ci"
+
+
+def test_bundle_is_one_module_that_imports_nothing() -> None:
+    text = SM_MODULE.read_text("utf-8")
+    assert not re.search(r"^\s*import[\s{*]", text, re.MULTILINE)
+    assert not re.search(r"\bimport\s*\(", text)
+    assert not re.search(r"\brequire\s*\(", text)
+    exported = re.search(r"^export \{([^}]*)\};", text, re.MULTILINE)
+    assert exported is not None
+    names = {name.strip().split(" as ")[-1] for name in exported.group(1).split(",")}
+    assert {
+        "sm3",
+        "generateKey",
+        "publicKeyOf",
+        "sign",
+        "verify",
+        "bytesToHex",
+        "hexToBytes",
+    } <= names
+
+
+def test_bundle_uses_no_math_random_eval_or_function_constructor() -> None:
+    text = SM_MODULE.read_text("utf-8")
+    assert "Math.random" not in text
+    assert not re.search(r"\beval\s*\(", text)
+    assert not re.search(r"\bnew\s+Function\b|\bFunction\s*\(", text)
+    assert not re.search(r"\bset(Timeout|Interval)\s*\(\s*['\"`]", text)
+    assert "getRandomValues" in text
