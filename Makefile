@@ -7,7 +7,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMPS := .make
 
-.PHONY: run test lint typecheck contracts contracts-check deps bench clean soak fonts-if-root
+.PHONY: run test lint typecheck contracts contracts-check deps bench clean soak fonts-if-root webwallet-bundle
 
 $(STAMPS)/venv: pyproject.toml constraints.txt
 	@mkdir -p $(STAMPS)
@@ -101,6 +101,11 @@ contracts: deps
 
 contracts-check: deps
 	$(BIN)/python scripts/build_contracts.py --check
+
+## Rebuild the browser wallet's SM2/SM3 module api/webwallet/static/sm.js with the pinned
+## esbuild (commit the result; tests/webwallet/test_sm_bundle.py checks it is reproducible).
+webwallet-bundle: deps
+	$(BIN)/python scripts/build_webwallet.py
 
 clean:
 	rm -rf $(VENV) node_modules $(STAMPS) .mypy_cache .pytest_cache .ruff_cache .hypothesis
