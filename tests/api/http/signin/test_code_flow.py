@@ -17,6 +17,10 @@ from ledger.audit.events import Outcome
 from tests.api.http.signin.portal import RP_CLIENT, RP_SECRET, Browser, SigninWorld
 
 
+API = {"Accept": "application/json"}
+"""An API client's request: refusals stay problem details (a browser's are pages)."""
+
+
 def _with(url: str, **changes: str) -> str:
     parts = urllib.parse.urlsplit(url)
     query = dict(urllib.parse.parse_qsl(parts.query))
@@ -90,7 +94,7 @@ def test_session_without_the_role_is_403(world: SigninWorld) -> None:
 
 def test_account_whose_groups_map_to_no_role_is_refused(world: SigninWorld) -> None:
     browser = Browser()
-    answer = world.sign_in(browser, "nobody1")
+    answer = browser.request(world.to_callback(browser, "nobody1"), headers=API)
     assert answer.status == 403
     assert "no Tongban role" in answer.json()["detail"]
     assert browser.cookie("tb_session") is None
@@ -99,7 +103,7 @@ def test_account_whose_groups_map_to_no_role_is_refused(world: SigninWorld) -> N
 def test_state_mismatch_is_refused(world: SigninWorld) -> None:
     browser = Browser()
     callback = world.to_callback(browser, "clerk1")
-    answer = browser.request(_with(callback, state="forged-state-value"))
+    answer = browser.request(_with(callback, state="forged-state-value"), headers=API)
     assert answer.status == 403
     assert answer.json()["detail"] == "sign-in refused: state mismatch"
     assert browser.cookie("tb_session") is None
@@ -107,7 +111,9 @@ def test_state_mismatch_is_refused(world: SigninWorld) -> None:
 
 def test_callback_without_a_started_sign_in_is_refused(world: SigninWorld) -> None:
     callback = world.to_callback(Browser(), "clerk1")
-    answer = Browser().request(callback)  # another browser: no pre-login cookie (login CSRF)
+    answer = Browser().request(
+        callback, headers=API
+    )  # another browser: no pre-login cookie (login CSRF)
     assert answer.status == 403
     assert "no sign-in in progress" in answer.json()["detail"]
 
@@ -116,7 +122,7 @@ def test_issuer_mix_up_rfc9207_is_refused(world: SigninWorld) -> None:
     browser = Browser()
     callback = world.to_callback(browser, "clerk1")
     assert urllib.parse.parse_qs(urllib.parse.urlsplit(callback).query)["iss"] == [world.issuer]
-    answer = browser.request(_with(callback, iss="http://127.0.0.1:1/other-provider"))
+    answer = browser.request(_with(callback, iss="http://127.0.0.1:1/other-provider"), headers=API)
     assert answer.status == 403
     assert "issuer mismatch" in answer.json()["detail"]
 
@@ -127,7 +133,7 @@ def test_nonce_mismatch_is_refused(world: SigninWorld) -> None:
     # An attacker swaps the nonce on the way to the provider; the provider signs it.
     to_provider = _with(start.location, nonce="attacker-chosen-nonce")
     callback = browser.follow_to(to_provider, world.callback)
-    answer = browser.request(callback)
+    answer = browser.request(callback, headers=API)
     assert answer.status == 403
     assert answer.json()["detail"] == "sign-in refused: nonce mismatch"
 
@@ -148,7 +154,7 @@ def test_wrong_pkce_verifier_is_refused_by_the_provider_and_reported(world: Sign
     callback = world.to_callback(browser, "clerk1")
     with world.province.db.write() as tx:
         tx.execute("UPDATE signin_pending SET verifier = ?", ("x" * 43,))
-    answer = browser.request(callback)
+    answer = browser.request(callback, headers=API)
     assert answer.status == 403
     assert answer.json()["detail"] == (
         "sign-in refused: code exchange failed (provider refused: invalid_grant)"
@@ -163,7 +169,7 @@ def test_code_exchange_without_pkce_verifier_is_refused_by_the_provider(world: S
 
 def test_provider_error_response_is_refused_cleanly(world: SigninWorld) -> None:
     browser = Browser()
-    answer = world.sign_in(browser, "unknown-account")
+    answer = browser.request(world.to_callback(browser, "unknown-account"), headers=API)
     assert answer.status == 403
     assert answer.json()["detail"] == "sign-in refused: the identity provider refused"
 
@@ -175,7 +181,7 @@ def test_unreachable_provider_is_503_not_a_traceback(world: SigninWorld) -> None
     saved = world.signin.provider
     world.signin.provider = Provider(dead, timeout=5)
     try:
-        answer = Browser().request(f"{world.base}/signin")
+        answer = Browser().request(f"{world.base}/signin", headers=API)
     finally:
         world.signin.provider = saved
     assert answer.status == 503
