@@ -7,7 +7,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMPS := .make
 
-.PHONY: run test lint typecheck contracts contracts-check deps bench clean soak fonts-if-root webwallet-bundle
+.PHONY: run test screenshots lint typecheck contracts contracts-check deps bench clean soak fonts-if-root webwallet-bundle
 
 $(STAMPS)/venv: pyproject.toml constraints.txt
 	@mkdir -p $(STAMPS)
@@ -80,6 +80,11 @@ run: deps fonts-if-root
 ## worker process (TB_TEST_WORKERS, default 2: most tests wait on nodes and servers).
 test: deps $(STAMPS)/postgresql $(STAMPS)/fonts $(STAMPS)/chromium lint typecheck contracts-check
 	$(BIN)/pytest -n $${TB_TEST_WORKERS:-2} --dist loadfile
+
+## Refresh the portal's screenshots in docs/images (docs/portal.md) from the browser tests,
+## on purpose: a plain test run writes them to build/screenshots instead.
+screenshots: deps $(STAMPS)/fonts $(STAMPS)/chromium
+	TONGBAN_SCREENSHOTS=$(CURDIR)/docs/images $(BIN)/pytest -q -p no:cacheprovider tests/portal/test_browser*.py
 
 ## Not part of `make test`: kill -9 the service 50 times (TB_E2E_KILLS) while
 ## `tongban issue --batch` issues a file; every line must be issued exactly once. Then
