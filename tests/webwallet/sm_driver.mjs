@@ -4,6 +4,11 @@
 // The bundle is imported from a data: URL, which only works if it imports nothing.
 import { readFileSync } from "node:fs";
 
+// As in the browser test: the module must never need Math.random.
+Math.random = () => {
+  throw new Error("Math.random called");
+};
+
 const request = JSON.parse(readFileSync(0, "utf8"));
 const source = readFileSync(request.bundle);
 const sm = await import("data:text/javascript;base64," + source.toString("base64"));

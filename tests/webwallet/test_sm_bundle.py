@@ -14,6 +14,9 @@ import importlib.util
 import json
 import re
 from pathlib import Path
+from types import ModuleType
+
+import pytest
 
 from api.webwallet import SM_MODULE
 
@@ -22,15 +25,8 @@ PINNED = {"esbuild": "0.28.2", "@noble/curves": "2.4.0", "@noble/hashes": "2.4.0
 
 
 def _build() -> bytes:
-    """Run scripts/build_webwallet.py's ``build`` (scripts/ is not a package)."""
-    spec = importlib.util.spec_from_file_location(
-        "build_webwallet", REPO / "scripts" / "build_webwallet.py"
-    )
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    bundle = module.build()
+    """Run scripts/build_webwallet.py's ``build``."""
+    bundle = _script().build()
     assert isinstance(bundle, bytes)
     return bundle
 
@@ -75,3 +71,42 @@ def test_bundle_uses_no_math_random_eval_or_function_constructor() -> None:
     assert not re.search(r"\bnew\s+Function\b|\bFunction\s*\(", text)
     assert not re.search(r"\bset(Timeout|Interval)\s*\(\s*['\"`]", text)
     assert "getRandomValues" in text
+
+
+def _script() -> ModuleType:
+    """scripts/build_webwallet.py as a module (scripts/ is not a package)."""
+    spec = importlib.util.spec_from_file_location(
+        "build_webwallet_check", REPO / "scripts" / "build_webwallet.py"
+    )
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_check_reports_a_stale_bundle_in_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    script = _script()
+    stale = tmp_path / "api" / "webwallet" / "static" / "sm.js"
+    stale.parent.mkdir(parents=True)
+    stale.write_bytes(SM_MODULE.read_bytes() + b"// edited by hand\n")
+    monkeypatch.setattr(script, "REPO", tmp_path)
+    monkeypatch.setattr(script, "BUNDLE", stale)
+    monkeypatch.setattr(script, "build", SM_MODULE.read_bytes)
+    assert script.main(["--check"]) == 1
+    err = capsys.readouterr().err
+    assert "api/webwallet/static/sm.js differs from a rebuild" in err
+    assert "Traceback" not in err
+
+
+def test_missing_esbuild_is_a_clear_error_not_a_traceback(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    script = _script()
+    monkeypatch.setattr(script, "ESBUILD", tmp_path / "no-esbuild")
+    assert script.main(["--check"]) == 2
+    assert capsys.readouterr().err == (
+        "error: node_modules/.bin/esbuild is missing: run `npm ci` first\n"
+    )
