@@ -6,8 +6,9 @@
 The source is ``api/webwallet/src/sm.js``; it imports ``@noble/curves`` and ``@noble/hashes``
 from ``node_modules``, which ``npm ci`` installs at the versions ``package-lock.json`` pins.
 The pinned ``esbuild`` bundles them into one self-contained ES module (no imports, no build
-step for the user). esbuild is run from the repository root with fixed flags, so a clone in any
-folder reproduces the bundle byte for byte (docs/browser-crypto.md).
+step for the user). All three are devDependencies: needed to build, never at run time.
+esbuild runs from the repository root with fixed flags, so a clone in any folder reproduces
+the bundle byte for byte (docs/browser-crypto.md).
 """
 
 from __future__ import annotations
@@ -45,9 +46,7 @@ class BuildError(Exception):
 def pinned_esbuild_version() -> str:
     """The esbuild version ``package.json`` pins."""
     manifest = json.loads((REPO / "package.json").read_text("utf-8"))
-    version = manifest.get("dependencies", {}).get("esbuild") or manifest.get(
-        "devDependencies", {}
-    ).get("esbuild")
+    version = manifest.get("devDependencies", {}).get("esbuild")
     if not isinstance(version, str):
         raise BuildError("package.json does not pin esbuild")
     return version

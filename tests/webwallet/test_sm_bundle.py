@@ -35,12 +35,18 @@ def test_bundle_rebuilds_byte_for_byte_from_the_lock_file() -> None:
     assert _build() == SM_MODULE.read_bytes()
 
 
-def test_bundle_inputs_are_pinned_exactly_in_package_json_and_the_lock_file() -> None:
+def test_bundle_inputs_are_pinned_exactly_as_dev_dependencies_in_package_json_and_the_lock() -> (
+    None
+):
     manifest = json.loads((REPO / "package.json").read_text("utf-8"))
     lock = json.loads((REPO / "package-lock.json").read_text("utf-8"))
     for name, version in PINNED.items():
-        assert manifest["dependencies"][name] == version, name
-        assert lock["packages"][f"node_modules/{name}"]["version"] == version, name
+        # Build-time only: devDependencies, so an image can `npm ci --omit=dev`.
+        assert manifest["devDependencies"][name] == version, name
+        assert name not in manifest.get("dependencies", {}), name
+        locked = lock["packages"][f"node_modules/{name}"]
+        assert locked["version"] == version, name
+        assert locked.get("dev") is True, name
         installed = json.loads((REPO / "node_modules" / name / "package.json").read_text("utf-8"))
         assert installed["version"] == version, f"{name}: run npm ci"
 
