@@ -46,6 +46,9 @@ from tests.helpers.server import Province
 RESOURCE = "urn:tongban:test-province"
 RP_CLIENT = "tongban-test"
 RP_SECRET = "rp-" + "s" * 40
+OTHER_CLIENT = "another-relying-party"
+OTHER_SECRET = "other-" + "o" * 40
+"""A second relying party at the same provider: its ID tokens are not for Tongban."""
 M2M_CLIENT = "verifier-system"
 M2M_SECRET = "m2m-" + "m" * 40
 ACCOUNTS = {
@@ -142,6 +145,13 @@ class SigninWorld:
                     "response_types": ["code"],
                 },
                 {
+                    "client_id": OTHER_CLIENT,
+                    "client_secret": OTHER_SECRET,
+                    "redirect_uris": [self.callback],
+                    "grant_types": ["authorization_code"],
+                    "response_types": ["code"],
+                },
+                {
                     "client_id": M2M_CLIENT,
                     "client_secret": M2M_SECRET,
                     "grant_types": ["client_credentials"],
@@ -228,14 +238,16 @@ class SigninWorld:
         """The whole code flow as ``account``; the callback's answer."""
         return browser.request(self.to_callback(browser, account))
 
-    def direct_code(self, nonce: str, account: str = "clerk1") -> tuple[str, str]:
+    def direct_code(
+        self, nonce: str, account: str = "clerk1", client_id: str = RP_CLIENT
+    ) -> tuple[str, str]:
         """Act as the client ourselves (own state, nonce, PKCE): a code and its verifier."""
         verifier = secrets.token_urlsafe(32)
         challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest())
         query = urllib.parse.urlencode(
             {
                 "response_type": "code",
-                "client_id": RP_CLIENT,
+                "client_id": client_id,
                 "redirect_uri": self.callback,
                 "scope": "openid profile",
                 "state": "s" * 20,
@@ -249,11 +261,13 @@ class SigninWorld:
         code = urllib.parse.parse_qs(urllib.parse.urlsplit(url).query)["code"][0]
         return code, verifier
 
-    def real_id_token(self, nonce: str, account: str = "clerk1") -> str:
-        """An ID token the real provider issued to our client for ``nonce``."""
-        code, verifier = self.direct_code(nonce, account)
+    def real_id_token(
+        self, nonce: str, account: str = "clerk1", client: tuple[str, str] = (RP_CLIENT, RP_SECRET)
+    ) -> str:
+        """An ID token the real provider issued to ``client`` (default: ours) for ``nonce``."""
+        code, verifier = self.direct_code(nonce, account, client[0])
         answer = self.signin.provider.exchange_code(
-            code, verifier, self.callback, RP_CLIENT, RP_SECRET
+            code, verifier, self.callback, client[0], client[1]
         )
         token = answer["id_token"]
         assert isinstance(token, str)

@@ -16,7 +16,6 @@ from api.http.signin.routes import SIGNIN_ACTION
 from ledger.audit.events import Outcome
 from tests.api.http.signin.portal import RP_CLIENT, RP_SECRET, Browser, SigninWorld
 
-
 API = {"Accept": "application/json"}
 """An API client's request: refusals stay problem details (a browser's are pages)."""
 
