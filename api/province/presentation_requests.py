@@ -13,8 +13,11 @@ session alone reads the result (``result_for``).
 
 The outcome kept for the clerk (verdict, the numbered checks' reason codes, the
 disclosed claims, the issuer) is personal data in the store: a request and its
-outcome are purged ``RESULT_RETENTION_MS`` after the request expired, whenever a
-clerk asks again (``purge``, as sign-in purges its own records at each sign-in).
+outcome are purged ``RESULT_RETENTION_MS`` after the request expired
+(``purge_expired``), by the writer's periodic duty ``presentation-requests-purge``
+(``api.runtime.writer``) whether or not any clerk asks again, and also whenever a
+clerk asks. The purge is one ``DELETE`` by expiry: running it twice, or on two
+hosts at once, deletes nothing more.
 """
 
 from __future__ import annotations
@@ -271,6 +274,14 @@ def requests_of(db: Database) -> PresentationRequests:
     return found
 
 
+def purge_expired(db: Database, now_ms: int) -> int:
+    """Delete the requests (and outcomes) kept past ``RESULT_RETENTION_MS`` after expiry.
+
+    How many rows went; idempotent (a second run at the same time deletes none).
+    """
+    return requests_of(db).purge(now_ms - RESULT_RETENTION_MS)
+
+
 def _check_claims(claims: Sequence[str]) -> tuple[str, ...]:
     chosen = tuple(dict.fromkeys(claims))
     if not chosen or len(chosen) > MAX_CLAIMS:
@@ -292,7 +303,7 @@ def ask(
     """A new request from the clerk of ``session_id`` (``caller``), stored, single use."""
     chosen = _check_claims(claims)
     store = requests_of(db)
-    store.purge(verifier.clock() - RESULT_RETENTION_MS)
+    purge_expired(db, verifier.clock())
     challenge = verifier.issue_challenge()
     asked = AskedRequest(
         request_id=secrets.token_urlsafe(_ID_BYTES),

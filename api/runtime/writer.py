@@ -38,6 +38,7 @@ from eth_account.signers.local import LocalAccount
 from api.http.metrics import ANCHOR_KINDS, WriterMetrics
 from api.province.governance import load_governor_account
 from api.province.operations import WRITER_LEASE
+from api.province.presentation_requests import purge_expired
 from api.province.status_lists import StatusListPublisher
 from api.runtime.logs import code_locations, error_detail
 from api.runtime.parts import ProvinceParts, status_lists_base
@@ -58,6 +59,10 @@ log = logging.getLogger(__name__)
 
 REPEAT_LOG_SECONDS = 60.0
 """A duty that keeps failing the same way is logged again at most this often."""
+
+
+PRESENTATION_PURGE_SECONDS = 60.0
+"""How often the writer purges OpenID4VP requests past their retention (docs/oid4vp.md)."""
 
 
 def nothing_done(result: object) -> bool:
@@ -444,6 +449,12 @@ def province_duties(
         Duty("signing-keys", 1.0, parts.keyring.refresh),
         Duty("index-prune", 300.0, parts.index.prune_block_hashes),
         Duty("idempotency-prune", 3600.0, parts.issuer.prune_idempotency_keys),
+        # OpenID4VP requests and their outcomes (personal data), whether or not a clerk asks.
+        Duty(
+            "presentation-requests-purge",
+            PRESENTATION_PURGE_SECONDS,
+            lambda: purge_expired(parts.db, parts.verifier.clock()),
+        ),
     ]
     return duties
 
