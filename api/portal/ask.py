@@ -11,12 +11,16 @@ Wallet (public, no personal data asked for): ``GET /oid4vp/requests/{request_id}
 (the request object, by reference) and ``POST /oid4vp/responses/{request_id}``
 (``direct_post``: form-encoded ``vp_token`` and ``state``), verified by
 ``api.province.presentation_requests.answer``; errors as OpenID4VP's JSON
-``{"error", "error_description"}``, never naming what was sent.
+``{"error", "error_description"}``, never naming what was sent. Both are
+rate-limited per client address (``wallet_limiter``: ``WALLET_RATE``, the
+project's token buckets, per worker process): over it, 429 with ``Retry-After``
+and ``{"error": "temporarily_unavailable", ...}``, before any store access.
 """
 
 from __future__ import annotations
 
 import io
+import threading
 from datetime import datetime, timedelta, timezone
 from typing import Annotated, Any
 from urllib.parse import parse_qs, quote
@@ -29,6 +33,7 @@ from api.errors import ProblemCode
 from api.http.auth import check_declaration
 from api.http.deps import context_of, request_id_for
 from api.http.problems import Problem
+from api.http.ratelimit import RateLimiter, RatePolicy, retry_after
 from api.http.signin import StaffSession
 from api.portal.ask_text import ASK_TEXT
 from api.portal.labels import CHECK_TITLES, claim_label, pick_language
@@ -49,7 +54,7 @@ from api.province.presentation_requests import (
 from credentials.purposes import label
 from credentials.reasons import Check
 
-__all__ = ["router", "wallet_link"]
+__all__ = ["WALLET_RATE", "router", "wallet_limiter", "wallet_link"]
 
 
 BEIJING = timezone(timedelta(hours=8), "UTC+8")
@@ -63,7 +68,12 @@ _VERDICT_KEYS = {
     "UNDECIDED": "verdict_error",
 }
 
+WALLET_RATE = RatePolicy(rate=5.0, burst=30)
+"""Per client address on the two public OpenID4VP routes: a wallet needs two requests
+per answer; a burst of 30 leaves room for citizens behind one carrier's NAT."""
+
 router = APIRouter(route_class=PortalRoute)
+_LIMITER_LOCK = threading.Lock()
 StaffDep = Annotated[StaffSession, Depends(VERIFIER_STAFF)]
 
 
@@ -226,17 +236,50 @@ def request_result(request: Request, request_id: str, staff: StaffDep) -> JSONRe
     )
 
 
-def _oid4vp_error(status: int, error: str, description: str) -> JSONResponse:
+def _oid4vp_error(
+    status: int, error: str, description: str, headers: dict[str, str] | None = None
+) -> JSONResponse:
     return JSONResponse(
         {"error": error, "error_description": description},
         status_code=status,
-        headers={"Cache-Control": "no-store"},
+        headers={"Cache-Control": "no-store", **(headers or {})},
+    )
+
+
+def wallet_limiter(request: Request) -> RateLimiter:
+    """The app's token buckets for the public OpenID4VP routes, keyed by client address."""
+    state = request.app.state
+    found = getattr(state, "oid4vp_rate", None)
+    if not isinstance(found, RateLimiter):
+        with _LIMITER_LOCK:
+            found = getattr(state, "oid4vp_rate", None)
+            if not isinstance(found, RateLimiter):
+                found = state.oid4vp_rate = RateLimiter(WALLET_RATE)
+    return found
+
+
+def _over_rate(request: Request) -> JSONResponse | None:
+    """The 429 answer when the caller's address has used its bucket up, else None."""
+    # The peer address as the socket saw it: behind a reverse proxy, the proxy's.
+    address = request.client.host if request.client is not None else "unknown"
+    wait = wallet_limiter(request).take(address)
+    if wait <= 0:
+        return None
+    context_of(request).metrics.rate_limited.inc("wallet")
+    return _oid4vp_error(
+        429,
+        "temporarily_unavailable",
+        "too many requests from this address; retry after the time in Retry-After",
+        {"Retry-After": retry_after(wait)},
     )
 
 
 @router.get("/oid4vp/requests/{request_id}", include_in_schema=False)
 def request_by_reference(request: Request, request_id: str) -> JSONResponse:
     """The request object (public: it names no person; unsigned, docs/oid4vp.md)."""
+    limited = _over_rate(request)
+    if limited is not None:
+        return limited
     found = None
     if 0 < len(request_id) <= 64:
         found = requests_of(context_of(request).db).get(request_id)
@@ -252,6 +295,9 @@ def request_by_reference(request: Request, request_id: str) -> JSONResponse:
 @router.post("/oid4vp/responses/{request_id}", include_in_schema=False)
 async def direct_post(request: Request, request_id: str) -> JSONResponse:
     """The wallet's ``direct_post`` answer, verified once and audited as the clerk's."""
+    limited = _over_rate(request)
+    if limited is not None:
+        return limited
     if request.headers.get("content-type", "").split(";")[0].strip() != (
         "application/x-www-form-urlencoded"
     ):

@@ -3,7 +3,8 @@
 The clerk asks on ``/ask``; the request object is public and names no person; the
 wallet's ``direct_post`` answer is verified once, its one access event the clerk's; the
 clerk's page then shows the verdict and exactly the disclosed claims; a replay, a
-request of another session and a POST without its CSRF token are refused.
+request of another session and a POST without its CSRF token are refused; the two
+public OpenID4VP routes are rate-limited per client address (429, ``Retry-After``).
 """
 
 from __future__ import annotations
@@ -16,7 +17,10 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
 
+from api.http.app import create_app
+from api.http.ratelimit import RateLimiter, RatePolicy
 from api.http.routes.table import ROUTE_TABLE
+from api.portal.ask import WALLET_RATE
 from api.portal.ask_text import ASK_TEXT
 from api.portal.labels import PAGE_TEXT
 from api.province.clients import Role
@@ -178,3 +182,53 @@ def test_the_ask_pages_have_the_same_words_in_both_languages_and_render_in_engli
     assert ASK_TEXT["en"]["ask_title"] in visible_text(english.text)
     assert 'href="/ask"' in chinese.text  # the verifier page leads to 请出示
     assert ZH["nav_ask"] in visible_text(chinese.text)
+
+
+def test_the_public_openid4vp_routes_are_rate_limited_per_address_with_retry_after(
+    province: ServedProvince,
+) -> None:
+    now = [1000.0]
+    app = create_app(province.context)
+    limiter = RateLimiter(RatePolicy(rate=1.0, burst=3), clock=lambda: now[0])
+    app.state.oid4vp_rate = limiter  # the policy of the test; the clock the test's
+    server = ApiServer(app)
+    server.start()
+    try:
+        within = [server.request("GET", "/oid4vp/requests/no-such-request") for _ in range(3)]
+        over = server.request("GET", "/oid4vp/requests/no-such-request")
+        # The wallet's answer takes from the same address's bucket.
+        over_post = _respond(server, "no-such-request", "{}", "s")
+        now[0] += 1.0  # one token back
+        again = server.request("GET", "/oid4vp/requests/no-such-request")
+        metrics = server.request("GET", "/metrics").text
+    finally:
+        server.stop()
+    assert [r.status for r in within] == [404, 404, 404]
+    for refused in (over, over_post):
+        assert refused.status == 429
+        assert refused.header("Retry-After") == "1"
+        assert refused.json() == {
+            "error": "temporarily_unavailable",
+            "error_description": "too many requests from this address; "
+            "retry after the time in Retry-After",
+        }
+    assert again.status == 404
+    assert len(limiter) == 1  # one bucket: the loopback address, not one per request
+    assert 'tongban_rate_limited_total{bucket="wallet"} 2.0' in metrics
+
+
+def test_by_default_the_wallet_routes_take_from_one_bucket_per_address_of_wallet_rate(
+    province: ServedProvince,
+) -> None:
+    app = create_app(province.context)
+    server = ApiServer(app)
+    server.start()
+    try:
+        assert server.request("GET", "/oid4vp/requests/no-such-request").status == 404
+        assert _respond(server, "no-such-request", "{}", "s").status == 404
+    finally:
+        server.stop()
+    limiter = app.state.oid4vp_rate
+    assert isinstance(limiter, RateLimiter)
+    assert limiter.policy == WALLET_RATE
+    assert len(limiter) == 1
