@@ -13,6 +13,7 @@ from api.http.routes import (
     audit,
     citizen,
     clients,
+    consoles,
     credentials,
     dids,
     docs,
@@ -36,6 +37,8 @@ api_router = APIRouter()
 api_router.include_router(health.router)
 api_router.include_router(docs.router)
 api_router.include_router(audit.router)
+api_router.include_router(consoles.audit_router)
+api_router.include_router(consoles.operator_router)
 api_router.include_router(citizen.router)
 api_router.include_router(clients.router)
 api_router.include_router(agencies.router)

@@ -92,6 +92,11 @@ ROUTE_TABLE: dict[tuple[str, str], RouteUse] = {
     ("GET", "/audit/checkpoints"): NONE,
     ("GET", "/audit/proofs/inclusion"): NONE,
     ("GET", "/audit/proofs/consistency"): NONE,
+    # the consoles' data (api.http.routes.consoles): searching the log and its anomaly
+    # views are reads of the log; the operator's overview names nobody
+    ("GET", "/audit/events"): _personal("audit.read"),
+    ("GET", "/audit/anomalies"): _personal("audit.read"),
+    ("GET", "/operator/overview"): NONE,
     # the citizen view (its event is appended by ledger.audit.citizen.CitizenView.answer)
     ("POST", "/citizen/challenge"): NONE,
     ("POST", "/citizen/access-history"): _personal("audit.citizen_view"),
