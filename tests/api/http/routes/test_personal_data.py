@@ -253,6 +253,12 @@ def _citizen_and_audit(call: Calls, holder: Holder) -> None:
     consistency = "/audit/proofs/consistency?from=1&to=1"
     call("GET", "/audit/proofs/consistency", Role.AUDITOR, path=consistency)
     call("GET", "/audit/export", Role.AUDITOR, headers=PERSONAL)
+    # The consoles' data (api.http.routes.consoles): the search and the anomaly report
+    # read the log (audit.read); the overview names nobody.
+    search = "/audit/events?purpose=cross-province.enrolment&limit=5"
+    call("GET", "/audit/events", Role.AUDITOR, path=search, headers=PERSONAL)
+    call("GET", "/audit/anomalies", Role.AUDITOR, headers=PERSONAL)
+    call("GET", "/operator/overview", Role.OPERATOR)
 
 
 def _clients(call: Calls) -> None:
