@@ -25,11 +25,11 @@ SIGNIN_TEXT: dict[str, dict[str, str]] = {
         "provider-refused_do": "请重新登录；如果仍不成功，请联系本单位的管理员。",
         "untrusted_title": "登录未通过安全检查",
         "untrusted_what": "统一身份认证的回应未通过通办的安全检查，没有建立登录会话。",
-        "untrusted_do": "请重新登录；如果反复出现，请把下面的代码告诉管理员。",
+        "untrusted_do": "请重新登录；如果反复出现，请把下面的请求编号告诉管理员。",
         "unavailable_title": "统一身份认证暂不可用",
         "unavailable_what": "通办暂时无法连接统一身份认证。",
         "unavailable_do": "请稍后重新登录；如果持续不可用，请联系本单位的管理员。",
-        "refusal_code": "代码",
+        "refusal_code": "请求编号",
         "signin_again": "重新登录",
         "signin_other": "换一个账号登录",
         "signed_out_title": "已退出登录",
@@ -53,12 +53,12 @@ SIGNIN_TEXT: dict[str, dict[str, str]] = {
         "untrusted_what": "The identity provider's answer failed one of Tongban's security "
         "checks; no session was opened.",
         "untrusted_do": "Please sign in again; if this keeps happening, tell your administrator "
-        "the code below (the request id).",
+        "the request id below.",
         "unavailable_title": "The identity provider is unavailable",
         "unavailable_what": "Tongban cannot reach the identity provider at the moment.",
         "unavailable_do": "Please sign in again later; if it stays unavailable, ask your "
         "administrator.",
-        "refusal_code": "Code",
+        "refusal_code": "Request id",
         "signin_again": "Sign in again",
         "signin_other": "Sign in with another account",
         "signed_out_title": "Signed out",
