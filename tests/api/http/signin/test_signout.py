@@ -13,6 +13,7 @@ import base64
 import hashlib
 import re
 import secrets
+import socket
 import urllib.parse
 
 from api.http.signin.provider import Provider
@@ -166,3 +167,36 @@ def test_signing_in_again_rotates_the_session_and_ends_the_previous_one(
     old = Browser().request(f"{world.base}/probe", headers={"Cookie": f"tb_session={first}"})
     assert old.status == 303, "the browser's previous session ended at login"
     assert browser.request(f"{world.base}/probe").status == 200
+
+
+def test_with_the_provider_unreachable_signout_still_ends_the_session(world: SigninWorld) -> None:
+    browser, csrf = _signed_in(world)
+    with socket.socket() as closed:
+        closed.bind(("127.0.0.1", 0))
+        dead = f"http://127.0.0.1:{closed.getsockname()[1]}"
+    saved = world.signin.provider
+    world.signin.provider = Provider(dead, timeout=5)
+    try:
+        location = _sign_out(world, browser, csrf)
+    finally:
+        world.signin.provider = saved
+    assert location == "/signed-out"
+    assert browser.request(f"{world.base}/probe").status == 303
+
+
+def test_sign_in_with_another_account_makes_the_provider_ask_again(world: SigninWorld) -> None:
+    browser = Browser()
+    assert world.sign_in(browser, "nobody1").status == 403  # signed in at the provider, no role
+    silent = browser.request(f"{world.base}/signin")
+    assert browser.follow_to(silent.location, world.callback)  # passes the provider silently
+    again = browser.request(f"{world.base}/signin?prompt=login")
+    assert urllib.parse.parse_qs(urllib.parse.urlsplit(again.location).query)["prompt"] == ["login"]
+    url = again.location
+    for _ in range(10):  # to the provider's login step, not back to Tongban
+        answer = browser.request(url)
+        if answer.status not in (302, 303):
+            break
+        url = urllib.parse.urljoin(url, answer.location)
+    assert answer.status == 200
+    assert url.startswith(f"{world.issuer}/interaction/")
+    assert "clerk1" in answer.body.decode()  # the demo provider's account list
