@@ -1,8 +1,9 @@
 """The citizen's wallet in the browser (issue #18): its static ES modules.
 
-For now this holds the SM2/SM3 module only: ``static/sm.js``, the committed esbuild bundle of
-``src/sm.js`` over the pinned ``@noble/curves`` (``scripts/build_webwallet.py``;
-docs/browser-crypto.md). The wallet's pages and routes will grow here.
+For now this holds two committed esbuild bundles (``scripts/build_webwallet.py``;
+docs/browser-crypto.md): ``static/sm.js``, SM2/SM3 from ``src/sm.js`` over the pinned
+``@noble/curves``, and ``static/checks.js``, the credential checks a wallet makes without the
+chain, from ``src/checks.js``. The wallet's pages and routes will grow here.
 """
 
 from __future__ import annotations
@@ -14,3 +15,7 @@ STATIC_DIR = Path(__file__).resolve().parent / "static"
 
 SM_MODULE = STATIC_DIR / "sm.js"
 """The self-contained SM2/SM3 ES module (``sm3``, ``generateKey``, ``sign``, ``verify``, ...)."""
+
+CHECKS_MODULE = STATIC_DIR / "checks.js"
+"""The wallet's offline credential checks (``checkOffline``, ``checkHolderProof``): a port of
+``credentials.verify.offline``, self-contained (it carries the SM2/SM3 code and the schemas)."""

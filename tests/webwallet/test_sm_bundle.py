@@ -99,8 +99,8 @@ def test_check_reports_a_stale_bundle_in_one_line(
     stale.parent.mkdir(parents=True)
     stale.write_bytes(SM_MODULE.read_bytes() + b"// edited by hand\n")
     monkeypatch.setattr(script, "REPO", tmp_path)
-    monkeypatch.setattr(script, "BUNDLE", stale)
-    monkeypatch.setattr(script, "build", SM_MODULE.read_bytes)
+    monkeypatch.setattr(script, "BUNDLES", {script.SOURCE: stale})
+    monkeypatch.setattr(script, "build", lambda source: SM_MODULE.read_bytes())
     assert script.main(["--check"]) == 1
     err = capsys.readouterr().err
     assert "api/webwallet/static/sm.js differs from a rebuild" in err
