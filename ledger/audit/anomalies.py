@@ -23,6 +23,7 @@ in a fixed order.
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -137,6 +138,12 @@ def _totals(counts: Iterable[DayCount]) -> dict[Verifier, dict[date, int]]:
     return totals
 
 
+def _first_seen(active: list[date], start: date, day: date) -> date | None:
+    """The earliest of the sorted ``active`` days in ``[start, day)``, or None."""
+    at = bisect_left(active, start)
+    return active[at] if at < len(active) and active[at] < day else None
+
+
 def spikes(
     counts: Iterable[DayCount], first: date, last: date, rules: AnomalyRules = DEFAULT_RULES
 ) -> list[Spike]:
@@ -147,15 +154,15 @@ def spikes(
     """
     found: list[Spike] = []
     for verifier, per_day in sorted(_totals(counts).items()):
+        active = sorted(per_day)
         for day in _days(first, last):
             count = per_day.get(day, 0)
             if count < rules.min_count:
                 continue
-            start = day - timedelta(days=rules.window)
-            seen = [d for d in per_day if start <= d < day]
-            if not seen:
+            since = _first_seen(active, day - timedelta(days=rules.window), day)
+            if since is None:
                 continue
-            history = _days(min(seen), day - timedelta(days=1))
+            history = _days(since, day - timedelta(days=1))
             if len(history) < rules.min_history:
                 continue
             middle = float(median(per_day.get(d, 0) for d in history))
@@ -174,14 +181,9 @@ def _by_purpose(counts: Iterable[DayCount]) -> dict[Verifier, dict[date, dict[st
     return table
 
 
-def _trailing(per_day: dict[date, dict[str, int]], day: date, window: int) -> dict[str, int]:
-    start = day - timedelta(days=window)
-    purposes: dict[str, int] = defaultdict(int)
-    for seen, counts in per_day.items():
-        if start <= seen < day:
-            for purpose, count in counts.items():
-                purposes[purpose] += count
-    return purposes
+def _add(into: dict[str, int], counts: dict[str, int] | None, sign: int) -> None:
+    for purpose, count in (counts or {}).items():
+        into[purpose] += sign * count
 
 
 def unusual_purposes(
@@ -189,19 +191,22 @@ def unusual_purposes(
 ) -> list[UnusualPurpose]:
     """Unusual purposes on the days ``first`` to ``last``, by day, verifier, purpose."""
     found: list[UnusualPurpose] = []
+    window = timedelta(days=rules.window)
     for verifier, per_day in sorted(_by_purpose(counts).items()):
+        # The window's sums per purpose, slid one day at a time (not re-added per day).
+        trailing: dict[str, int] = defaultdict(int)
+        for day in _days(first - window, first - timedelta(days=1)):
+            _add(trailing, per_day.get(day), 1)
         for day in _days(first, last):
             today = per_day.get(day)
-            if not today:
-                continue
-            trailing = _trailing(per_day, day, rules.window)
             total = sum(trailing.values())
-            if total == 0:
-                continue  # a new verifier: see new_verifiers
-            for purpose, count in sorted(today.items()):
-                before = trailing.get(purpose, 0)
-                if before < rules.share * total:
-                    found.append(UnusualPurpose(day, verifier, purpose, count, before, total))
+            if today and total > 0:  # total 0: a new verifier, see new_verifiers
+                for purpose, count in sorted(today.items()):
+                    before = trailing.get(purpose, 0)
+                    if before < rules.share * total:
+                        found.append(UnusualPurpose(day, verifier, purpose, count, before, total))
+            _add(trailing, today, 1)
+            _add(trailing, per_day.get(day - window), -1)
     return sorted(found, key=lambda u: (u.day, u.verifier, u.purpose))
 
 
@@ -211,11 +216,9 @@ def new_verifiers(
     """Verifiers with accesses on a day of ``first`` to ``last`` and none in the window before."""
     found: list[NewVerifier] = []
     for verifier, per_day in sorted(_totals(counts).items()):
+        active = sorted(per_day)
         for day in _days(first, last):
             count = per_day.get(day, 0)
-            if count == 0:
-                continue
-            start = day - timedelta(days=rules.window)
-            if not any(start <= d < day for d in per_day):
+            if count and _first_seen(active, day - timedelta(days=rules.window), day) is None:
                 found.append(NewVerifier(day, verifier, count))
     return sorted(found, key=lambda n: (n.day, n.verifier))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 from datetime import date, timedelta
 
 import pytest
@@ -174,3 +175,46 @@ def test_the_default_rules_are_the_documented_ones() -> None:
 def test_rules_that_mean_nothing_are_refused(kwargs: dict[str, float]) -> None:
     with pytest.raises(ValueError, match=r"must|required"):
         AnomalyRules(**kwargs)  # type: ignore[arg-type]
+
+
+def _naive_unusual(counts: list[DayCount], first: date, last: date) -> list[tuple[object, ...]]:
+    """The unusual-purpose rule read literally: re-sum the window for every day."""
+    rules = DEFAULT_RULES
+    found: list[tuple[object, ...]] = []
+    day = first
+    while day <= last:
+        start = day - timedelta(days=rules.window)
+        for verifier in sorted({c.verifier for c in counts}):
+            today: dict[str, int] = {}
+            window: dict[str, int] = {}
+            for c in counts:
+                if c.count == 0:
+                    continue  # no access: no purpose used that day
+                if c.verifier == verifier and c.day == day:
+                    today[c.purpose] = today.get(c.purpose, 0) + c.count
+                if c.verifier == verifier and start <= c.day < day:
+                    window[c.purpose] = window.get(c.purpose, 0) + c.count
+            total = sum(window.values())
+            for purpose, count in sorted(today.items()):
+                if total and window.get(purpose, 0) < rules.share * total:
+                    found.append((day, verifier, purpose, count, window.get(purpose, 0), total))
+        day += timedelta(days=1)
+    return found
+
+
+def test_the_sliding_window_gives_what_the_rule_says_on_random_logs() -> None:
+    rng = random.Random(19)
+    purposes = [ENROL, TAX, "medical.treatment", "social.security"]
+    for _ in range(20):
+        counts = [
+            DayCount(DAY - timedelta(days=rng.randrange(60)), rng.choice([V, W]), p, n)
+            for p in purposes
+            for n in [rng.choice([0, 1, 1, 2, 5, 30])]
+            for _ in range(rng.randrange(1, 15))
+        ]
+        first = DAY - timedelta(days=20)
+        got = [
+            (u.day, u.verifier, u.purpose, u.count, u.trailing_count, u.trailing_total)
+            for u in unusual_purposes(counts, first, DAY)
+        ]
+        assert got == _naive_unusual(counts, first, DAY)
