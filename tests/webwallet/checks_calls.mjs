@@ -31,6 +31,7 @@ const CALLS = {
       clear: t.clear,
       sdSlots: t.sdSlots,
       schema: t.schema,
+      national: t.national,
     })),
     contexts: [...checks.CONTEXT_URLS].sort(),
     maxPresented: checks.MAX_PRESENTED_CREDENTIALS,

@@ -102,6 +102,9 @@ def test_check_zero_reads_pythons_templates_contexts_and_caps() -> None:
             "clear": list(t.clear),
             "sdSlots": t.sd_slots,
             "schema": t.schema,
+            "national": None
+            if t.national is None
+            else {"typeCode": t.national.type_code, "typeName": t.national.type_name},
         }
         for t in TEMPLATES.values()
     ]

@@ -1,6 +1,7 @@
 /**
  * The checks a wallet can make without the chain, ported from credentials/verify/offline.py:
- * (0) parse, (1) the issuer proof's form and, given its verification method's key, its SM2
+ * (0) parse (parse.js: I-JSON caps, the VC Data Model, Tongban's structure, the template's
+ * schema, the 电子证照 member), (1) the issuer proof's form and, given its verification method's key, its SM2
  * signature, (3) the anchor proof's audit path to the root it states, (7) every disclosure
  * listed in ``_sd``; and (6) a presentation's holder signature. Each returns the first failure
  * as {check, reason, message} with the frozen reason codes of credentials/reasons.py, or
@@ -23,7 +24,6 @@ import {
   saltLength,
 } from "./parse.js";
 
-export { NotPorted } from "./parse.js";
 
 /** The check numbers of credentials/reasons.py ``Check``. */
 export const CHECK = Object.freeze({ PARSE: 0, ISSUER_PROOF: 1, ANCHOR: 3, PRESENTATION: 6, DISCLOSURES: 7 });

@@ -16,6 +16,7 @@ import {
 import { sm3 } from "./sm.js";
 import { SchemaViolation, validate } from "./schema.js";
 import { CONTEXT_URLS, templateBySchema, templateByType } from "./templates.js";
+import { checkMember } from "./zhengzhao.js";
 import { CREDENTIALS_V2, ModelViolation, asList, checkCredential, checkPresentation } from "./vcdm.js";
 
 export const TONGBAN_V1 = "https://w3id.org/tongban/credentials/v1";
@@ -33,14 +34,6 @@ export class CheckFailed extends Error {
     this.name = "CheckFailed";
     this.reason = reason;
     this.at = at;
-  }
-}
-
-/** A rule this port does not have yet: the caller reports it, never a verdict. */
-export class NotPorted extends Error {
-  constructor(message) {
-    super(message);
-    this.name = "NotPorted";
   }
 }
 
@@ -399,7 +392,7 @@ export function securedForm(value) {
 
 /**
  * credentials.verify.parse.parse_credential: check (0) of one decoded credential. Returns the
- * parsed credential; throws CheckFailed (or NotPorted for a 电子证照 ``zhengzhao`` member).
+ * parsed credential; throws CheckFailed.
  */
 export function parseCredential(value, where = "credential", at = "") {
   if (!isObject(value)) throw new CheckFailed("structure_invalid", `the ${where} is not a JSON object`, at || null);
@@ -420,7 +413,9 @@ export function parseCredential(value, where = "credential", at = "") {
   }
   const found = templateOf(value, model, where, at);
   if (has(value, ZHENGZHAO_MEMBER)) {
-    throw new NotPorted("the zhengzhao member's check (0) is not in the browser yet");
+    checkMember(value[ZHENGZHAO_MEMBER], found === null ? null : found.national, (reason, message) =>
+      new CheckFailed(reason, `the ${where}'s ${message}`, `${at}/${ZHENGZHAO_MEMBER}`),
+    );
   }
   let chain;
   let issuerId;

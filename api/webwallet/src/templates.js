@@ -1,6 +1,7 @@
 /**
  * The certificate templates of credentials/templates.py: their types, claim lists and the very
- * schema files the Python package ships (credentials/schemas/*.json, bundled as they are).
+ * schema files the Python package ships (credentials/schemas/*.json, bundled as they are), and
+ * each template's GB/T 36903 type code and name (the ``zhengzhao`` member must repeat them).
  * tests/webwallet/test_checks_tables.py asserts that these lists equal Python's.
  */
 import birth from "../../../credentials/schemas/birth-medical-certificate-v1.json";
@@ -9,7 +10,7 @@ import degree from "../../../credentials/schemas/degree-certificate-v1.json";
 import marriage from "../../../credentials/schemas/marriage-certificate-v1.json";
 import resident from "../../../credentials/schemas/resident-certificate-v1.json";
 
-function template(name, credentialType, schema, disclosable, clear = []) {
+function template(name, credentialType, schema, national, disclosable, clear = []) {
   const slots = 4 * Math.floor((disclosable.length + 2 + 3) / 4);
   return {
     name,
@@ -20,12 +21,13 @@ function template(name, credentialType, schema, disclosable, clear = []) {
     disclosable,
     clear,
     sdSlots: slots,
+    national,
   };
 }
 
 /** Every packaged template, in credentials/templates.py's order. */
 export const TEMPLATES = [
-  template("degree-certificate", "DegreeCertificate", degree, [
+  template("degree-certificate", "DegreeCertificate", degree, { typeCode: "11100000TB000001XB001", typeName: "学位证书" }, [
     "holderName",
     "gender",
     "dateOfBirth",
@@ -40,7 +42,7 @@ export const TEMPLATES = [
   template(
     "business-licence",
     "BusinessLicence",
-    business,
+    business, { typeCode: "11100000TB0000028B001", typeName: "营业执照" },
     [
       "enterpriseType",
       "legalRepresentative",
@@ -53,7 +55,7 @@ export const TEMPLATES = [
     ],
     ["unifiedSocialCreditCode", "enterpriseName"],
   ),
-  template("birth-medical-certificate", "BirthMedicalCertificate", birth, [
+  template("birth-medical-certificate", "BirthMedicalCertificate", birth, { typeCode: "11100000TB00000366001", typeName: "出生医学证明" }, [
     "childName",
     "childGender",
     "dateOfBirth",
@@ -65,7 +67,7 @@ export const TEMPLATES = [
     "issuingInstitution",
     "certificateNumber",
   ]),
-  template("marriage-certificate", "MarriageCertificate", marriage, [
+  template("marriage-certificate", "MarriageCertificate", marriage, { typeCode: "11100000TB00000441001", typeName: "结婚证" }, [
     "holderName",
     "holderDateOfBirth",
     "holderNationality",
@@ -76,7 +78,7 @@ export const TEMPLATES = [
     "registrationAuthority",
     "certificateNumber",
   ]),
-  template("resident-certificate", "ResidentCertificate", resident, [
+  template("resident-certificate", "ResidentCertificate", resident, { typeCode: "11100000TB0000052U001", typeName: "居民身份证明" }, [
     "holderName",
     "gender",
     "dateOfBirth",

@@ -3451,7 +3451,7 @@ var resident_certificate_v1_default = {
 };
 
 // api/webwallet/src/templates.js
-function template(name, credentialType, schema, disclosable, clear = []) {
+function template(name, credentialType, schema, national, disclosable, clear = []) {
   const slots = 4 * Math.floor((disclosable.length + 2 + 3) / 4);
   return {
     name,
@@ -3461,11 +3461,12 @@ function template(name, credentialType, schema, disclosable, clear = []) {
     subjectSchema: schema.properties.credentialSubject,
     disclosable,
     clear,
-    sdSlots: slots
+    sdSlots: slots,
+    national
   };
 }
 var TEMPLATES = [
-  template("degree-certificate", "DegreeCertificate", degree_certificate_v1_default, [
+  template("degree-certificate", "DegreeCertificate", degree_certificate_v1_default, { typeCode: "11100000TB000001XB001", typeName: "学位证书" }, [
     "holderName",
     "gender",
     "dateOfBirth",
@@ -3481,6 +3482,7 @@ var TEMPLATES = [
     "business-licence",
     "BusinessLicence",
     business_licence_v1_default,
+    { typeCode: "11100000TB0000028B001", typeName: "营业执照" },
     [
       "enterpriseType",
       "legalRepresentative",
@@ -3493,7 +3495,7 @@ var TEMPLATES = [
     ],
     ["unifiedSocialCreditCode", "enterpriseName"]
   ),
-  template("birth-medical-certificate", "BirthMedicalCertificate", birth_medical_certificate_v1_default, [
+  template("birth-medical-certificate", "BirthMedicalCertificate", birth_medical_certificate_v1_default, { typeCode: "11100000TB00000366001", typeName: "出生医学证明" }, [
     "childName",
     "childGender",
     "dateOfBirth",
@@ -3505,7 +3507,7 @@ var TEMPLATES = [
     "issuingInstitution",
     "certificateNumber"
   ]),
-  template("marriage-certificate", "MarriageCertificate", marriage_certificate_v1_default, [
+  template("marriage-certificate", "MarriageCertificate", marriage_certificate_v1_default, { typeCode: "11100000TB00000441001", typeName: "结婚证" }, [
     "holderName",
     "holderDateOfBirth",
     "holderNationality",
@@ -3516,7 +3518,7 @@ var TEMPLATES = [
     "registrationAuthority",
     "certificateNumber"
   ]),
-  template("resident-certificate", "ResidentCertificate", resident_certificate_v1_default, [
+  template("resident-certificate", "ResidentCertificate", resident_certificate_v1_default, { typeCode: "11100000TB0000052U001", typeName: "居民身份证明" }, [
     "holderName",
     "gender",
     "dateOfBirth",
@@ -3545,6 +3547,135 @@ var CONTEXT_URLS = /* @__PURE__ */ new Set([
   "https://w3id.org/security/multikey/v1",
   "https://w3id.org/security/suites/ed25519-2020/v1"
 ]);
+
+// api/webwallet/src/zhengzhao.js
+var ROOT_ARC = "1.2.156.3005.2";
+var ALPHANUMERIC = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ";
+var USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY";
+var DIGITS = "0123456789";
+var USCC_WEIGHTS = Array.from({ length: 17 }, (_, i) => Number(3n ** BigInt(i) % 31n));
+var PROVINCES = new Set(
+  "11 12 13 14 15 21 22 23 31 32 33 34 35 36 37 41 42 43 44 45 46 50 51 52 53 54 61 62 63 64 65 71 81 82".split(" ")
+);
+var TRUST_GRADES = ["A", "B", "C", "D"];
+var REQUIRED = ["identifier", "typeCode", "typeName", "issuingAgency", "jurisdiction", "trustGrade"];
+var ALLOWED = /* @__PURE__ */ new Set([...REQUIRED, "usageNote"]);
+var TEXT_CAPS = { typeName: 64, usageNote: 256, identifier: 256 };
+var IdentifierError = class extends Error {
+  constructor(field) {
+    super(`${field} is malformed`);
+    this.name = "IdentifierError";
+  }
+};
+function within(chars, alphabet, field) {
+  if (!chars.every((c) => alphabet.includes(c))) throw new IdentifierError(field);
+}
+function validateUscc(value, field = "unifiedSocialCreditCode") {
+  if (typeof value !== "string") throw new IdentifierError(field);
+  const chars = [...value];
+  if (chars.length !== 18) throw new IdentifierError(field);
+  within(chars, USCC_ALPHABET, field);
+  within(chars.slice(2, 8), DIGITS, field);
+  const total = chars.slice(0, 17).reduce((sum, c, i) => sum + USCC_ALPHABET.indexOf(c) * USCC_WEIGHTS[i], 0);
+  if (USCC_ALPHABET[(31 - total % 31) % 31] !== chars[17]) throw new IdentifierError(field);
+}
+function validateTypeCode(value, field = "typeCode") {
+  if (typeof value !== "string") throw new IdentifierError(field);
+  const chars = [...value];
+  if (chars.length !== 21) throw new IdentifierError(field);
+  validateUscc(chars.slice(0, 18).join(""), field);
+  within(chars.slice(18), DIGITS, field);
+}
+function parseDivisionCode(value) {
+  const field = "jurisdiction";
+  if (typeof value !== "string" || pyLength(value) !== 6) throw new IdentifierError(field);
+  within([...value], DIGITS, field);
+  if (value === "100000") return;
+  if (!PROVINCES.has(value.slice(0, 2))) throw new IdentifierError(field);
+  if (value.slice(2) === "0000") return;
+  if (value.slice(2, 4) === "00") throw new IdentifierError(field);
+}
+function mod37x36(data) {
+  let product = 36;
+  for (const char of data) {
+    const total = (product + ALPHANUMERIC.indexOf(char)) % 36 || 36;
+    product = 2 * total % 37;
+  }
+  return ALPHANUMERIC[(37 - product) % 36];
+}
+function parseZhengzhaoId(text) {
+  if (typeof text !== "string" || pyLength(text) > 256) throw new IdentifierError("zhengzhaoId");
+  if (!text.startsWith(`${ROOT_ARC}.`)) throw new IdentifierError("rootArc");
+  const fields = text.slice(ROOT_ARC.length + 1).split(".");
+  if (fields.length !== 5) throw new IdentifierError("zhengzhaoId");
+  const [typeCode, agency, serial, version, check] = fields;
+  if (pyLength(version) !== 3) throw new IdentifierError("version");
+  within([...version], DIGITS, "version");
+  const serialChars = [...serial];
+  if (serialChars.length < 1 || serialChars.length > 32) throw new IdentifierError("serialNumber");
+  within(serialChars, ALPHANUMERIC, "serialNumber");
+  validateTypeCode(typeCode);
+  validateUscc(agency, "issuingAgencyCode");
+  if (pyLength(check) !== 1) throw new IdentifierError("checkCharacter");
+  within([...check], ALPHANUMERIC, "checkCharacter");
+  if (check !== mod37x36(typeCode + agency + serial + version)) throw new IdentifierError("checkCharacter");
+  return { typeCode, agency };
+}
+function structure(member, fail2) {
+  const keys = isObject(member) ? Object.keys(member) : [];
+  if (!isObject(member) || !REQUIRED.every((k) => has(member, k)) || !keys.every((k) => ALLOWED.has(k))) {
+    throw fail2("zhengzhao_malformed", "the zhengzhao member must hold exactly its members");
+  }
+  for (const name of keys.filter((k) => k !== "issuingAgency")) {
+    const value = member[name];
+    if (typeof value !== "string" || !(pyLength(value) > 0 && pyLength(value) <= (TEXT_CAPS[name] ?? 64))) {
+      throw fail2("zhengzhao_malformed", `zhengzhao.${name} is not a non-empty string within its cap`);
+    }
+  }
+  const agency = member.issuingAgency;
+  if (!isObject(agency) || Object.keys(agency).length !== 2 || !has(agency, "name") || !has(agency, "code") || typeof agency.name !== "string" || typeof agency.code !== "string" || !(pyLength(agency.name) > 0 && pyLength(agency.name) <= 128)) {
+    throw fail2("zhengzhao_malformed", "zhengzhao.issuingAgency must be {name, code}, both strings");
+  }
+  for (const [name, validate2] of [
+    ["issuingAgency.code", () => validateUscc(agency.code)],
+    ["typeCode", () => validateTypeCode(member.typeCode)],
+    ["jurisdiction", () => parseDivisionCode(member.jurisdiction)]
+  ]) {
+    try {
+      validate2();
+    } catch (error) {
+      if (!(error instanceof IdentifierError)) throw error;
+      throw fail2("zhengzhao_malformed", `zhengzhao.${name} is malformed`);
+    }
+  }
+}
+function checkMember(member, national, fail2) {
+  structure(member, fail2);
+  const grade = member.trustGrade;
+  if (!TRUST_GRADES.includes(grade)) throw fail2("zhengzhao_trust_grade_invalid", "zhengzhao.trustGrade is not one of A-D");
+  if (has(member, "usageNote") !== (grade === "A")) {
+    throw fail2("zhengzhao_trust_grade_invalid", "zhengzhao.usageNote goes with trust grade A, and only with it");
+  }
+  let identifier;
+  try {
+    identifier = parseZhengzhaoId(member.identifier);
+  } catch (error) {
+    if (!(error instanceof IdentifierError)) throw error;
+    throw fail2("zhengzhao_identifier_invalid", `the 证照标识 is invalid: ${error.message}`);
+  }
+  if (identifier.typeCode !== member.typeCode) {
+    throw fail2("zhengzhao_type_code_mismatch", "the 证照标识 names another type code than zhengzhao.typeCode");
+  }
+  if (identifier.agency !== member.issuingAgency.code) {
+    throw fail2("zhengzhao_agency_mismatch", "the 证照标识 names another agency than zhengzhao.issuingAgency.code");
+  }
+  if (national === null) {
+    throw fail2("zhengzhao_template_mismatch", "the type has no national metadata, yet it carries a zhengzhao member");
+  }
+  for (const name of ["typeCode", "typeName"]) {
+    if (member[name] !== national[name]) throw fail2("zhengzhao_template_mismatch", `zhengzhao.${name} is not its template's`);
+  }
+}
 
 // api/webwallet/src/vcdm.js
 var CREDENTIALS_V2 = "https://www.w3.org/ns/credentials/v2";
@@ -3891,12 +4022,6 @@ var CheckFailed = class extends Error {
     this.at = at;
   }
 };
-var NotPorted = class extends Error {
-  constructor(message) {
-    super(message);
-    this.name = "NotPorted";
-  }
-};
 var MAX_SAFE_INTEGER = 2 ** 53 - 1;
 var CREDENTIAL_LIMITS = { maxBytes: 64 * 1024, maxDepth: 16, maxArray: 1e3 };
 var PRESENTATION_LIMITS = { maxBytes: 1024 * 1024, maxDepth: 16, maxArray: 1e3 };
@@ -4221,7 +4346,11 @@ function parseCredential(value, where = "credential", at = "") {
   }
   const found = templateOf(value, model, where, at);
   if (has(value, ZHENGZHAO_MEMBER)) {
-    throw new NotPorted("the zhengzhao member's check (0) is not in the browser yet");
+    checkMember(
+      value[ZHENGZHAO_MEMBER],
+      found === null ? null : found.national,
+      (reason, message) => new CheckFailed(reason, `the ${where}'s ${message}`, `${at}/${ZHENGZHAO_MEMBER}`)
+    );
   }
   let chain;
   let issuerId;
@@ -4575,7 +4704,6 @@ export {
   CONTEXT_URLS,
   CRYPTOSUITE,
   MAX_PRESENTED_CREDENTIALS,
-  NotPorted,
   TEMPLATES,
   anchorPath,
   canonicalText,
