@@ -23,7 +23,7 @@ from credentials.zhengzhao.agencies import event_org
 from ledger.audit.events import Caller, EventInput, Outcome
 from ledger.audit.search import DAY_MS, UTC8_OFFSET_MS
 from tests.helpers.agencies import TEST_AGENCY
-from tests.helpers.contracts import World
+from tests.helpers.contracts import GD, World
 from tests.helpers.provinces import PERSONAL, served_province
 from tests.helpers.routes import issue, problem, verify_at
 from tests.helpers.server import Province, event_body, running_province
@@ -266,9 +266,15 @@ def test_an_anomaly_report_over_a_bad_span_is_refused(
     assert parameter in reply.text
 
 
-def test_the_overview_shows_the_province_from_its_own_sources(world: World, tmp_path: Path) -> None:
-    with served_province(world, tmp_path) as province:
+def test_the_overview_shows_the_province_from_its_own_sources(
+    world: World, tmp_path: Path, store_target: StoreTarget
+) -> None:
+    url = None if store_target.engine == "sqlite" else str(store_target.where)
+    with served_province(world, tmp_path, database_url=url) as province:
         context = province.context
+        # This service acts for governor 0; governor 1 proposes, governor 0 has not approved.
+        context.governor_account = world.accounts.governors[0].address
+        proposal = world.registry.propose_suspend_issuer(world.governors[1], GD).proposal_id
         assert context.leases.acquire(
             context.writer_lease, "writer-host-1", 60_000, context.clock()
         )
@@ -313,5 +319,36 @@ def test_the_overview_shows_the_province_from_its_own_sources(world: World, tmp_
     purposes = {h["key"] for h in view["auditEventsPerPurposePerHour"]}
     assert PERSONAL["X-Purpose"] in purposes
     assert any(name.startswith("tongban_api_denied_total{") for name in view["counters"])
-    assert view["proposalsAwaitingGovernor"] is None  # this service acts for no governor
+    assert view["proposalsAwaitingGovernor"] == [proposal]
     assert view["unavailable"] == []
+
+
+def test_the_overview_of_a_process_without_chain_or_issuer_leaves_those_sections_null(
+    engine_province: Province,
+) -> None:
+    province = engine_province
+    _append(province, 0)
+    _append(province, 1, purpose="tax.review", action="presentation.verify")
+    _append(province, 2, action="audit.note")
+    reply = province.request("GET", "/operator/overview", Role.OPERATOR)
+    assert reply.status == 200, reply.text
+    view = reply.json()
+    assert OverviewOut.model_validate(view).model_dump(mode="json") == view
+    assert view["chain"] == {"head": None, "indexHeight": None, "lag": None, "error": None}
+    assert (view["keys"], view["writers"], view["batches"]) == (None, None, None)
+    assert view["proposalsAwaitingGovernor"] is None  # this service acts for no governor
+    assert set(view["outboxByState"].values()) == {0}
+    assert all(c == {"active": 1, "revoked": 0} for c in view["clientsByRole"].values())
+    assert sum(h["count"] for h in view["verifiedPerHour"]) == 2
+    per_purpose: dict[str, int] = {}
+    for h in view["auditEventsPerPurposePerHour"]:
+        per_purpose[h["key"]] = per_purpose.get(h["key"], 0) + h["count"]
+    assert per_purpose == {"cross-province.enrolment": 2, "tax.review": 1}
+    assert view["issuedPerHour"] == []
+
+
+def test_utc8_days_turn_at_16_00_utc() -> None:
+    midnight = datetime(2026, 12, 6, 16, 0, tzinfo=UTC)
+    ms = int(midnight.timestamp() * 1000)
+    assert utc8_day(ms - 1) == date(2026, 12, 6)
+    assert utc8_day(ms) == date(2026, 12, 7)
