@@ -14,7 +14,9 @@ store upgraded from a version without the facets fills them on its first
 search. The facets are read when the event is indexed; an event altered in
 the store afterwards keeps its old facets, and a search answers the event's
 stored body, whose receipt no longer verifies: proving an event is the
-receipt's job, not the search's.
+receipt's job, not the search's. A body that is no JSON object at all is
+listed with ``event`` None (and indexed with empty fields), so one altered
+row neither hides itself nor stops the search.
 
 Pages are keyset pages over the event index (``seq``), newest first: the
 cursor is the index of the last event of a page, and the next page is the
@@ -31,7 +33,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from ledger.audit.errors import AuditError
+from ledger.audit.errors import AuditError, LogCorruptedError
 from ledger.audit.tables import event_json
 from ledger.store.database import Database, Transaction
 from ledger.store.migrations import Migration, migrate
@@ -151,10 +153,15 @@ class EventFilter:
 
 @dataclass(frozen=True)
 class FoundEvent:
-    """One event of a page: its index in the log and its JSON as stored."""
+    """One event of a page: its index in the log and its JSON as stored.
+
+    ``event`` is None when the stored body is not a JSON object (the store was
+    altered): the page still lists it, so the console can flag it, and the
+    pages around it stay readable.
+    """
 
     index: int
-    event: dict[str, Any]
+    event: dict[str, Any] | None
 
 
 @dataclass(frozen=True)
@@ -236,7 +243,7 @@ class AuditSearch:
                 "ORDER BY f.seq DESC LIMIT ?",
                 [*params, limit + 1],
             )
-        found = [FoundEvent(int(seq), event_json(bytes(body))) for seq, body in rows[:limit]]
+        found = [FoundEvent(int(seq), _readable(bytes(body))) for seq, body in rows[:limit]]
         more = len(rows) > limit
         return EventPage(found, str(found[-1].index) if more else None)
 
@@ -292,9 +299,18 @@ def _newest(tx: Transaction) -> int:
     return -1 if row is None or row[0] is None else int(row[0])
 
 
+def _readable(body: bytes) -> dict[str, Any] | None:
+    try:
+        return event_json(body)
+    except (ValueError, LogCorruptedError):
+        return None
+
+
 def _facets(row: tuple[Any, ...]) -> tuple[Any, ...]:
     seq, time_ms, actor, body = row
-    event = event_json(bytes(body))
+    # An unreadable body is indexed by its columns alone (empty fields): one altered
+    # event must not stop the search of the rest of the log.
+    event = _readable(bytes(body)) or {}
     return (
         int(seq),
         int(time_ms),

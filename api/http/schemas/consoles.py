@@ -29,7 +29,10 @@ class FoundEventOut(ApiModel):
     """One event of a page: its index in the log (read its receipt at /audit/events/{index})."""
 
     index: int
-    event: EventOut
+    event: EventOut | None = Field(
+        description="Null when the stored event is unreadable (the store was altered): "
+        "check it at /audit/events/{index}."
+    )
 
 
 class EventPageOut(ApiModel):

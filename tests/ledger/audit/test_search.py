@@ -115,6 +115,7 @@ def test_found_events_carry_pseudonyms_never_the_subject_identifier(
 ) -> None:
     append_at(timed_log, clock, T0, A, event(0))
     [found] = AuditSearch(db).search(EventFilter()).events
+    assert found.event is not None
     assert found.event["subject"]["pseudonym"] == timed_log.pseudonyms.subject(HOLDER).pseudonym
     assert HOLDER not in repr(found.event)
     assert found.event == timed_log.event(0).event.to_json()  # type: ignore[union-attr]
@@ -271,3 +272,45 @@ def test_a_time_range_uses_the_time_index_on_sqlite(
     finally:
         log.close()
         store.close()
+
+
+def test_an_event_altered_into_garbage_is_listed_unreadable_and_the_rest_stays_searchable(
+    db: Database, timed_log: AuditLog, clock: Clock
+) -> None:
+    for n in range(3):
+        append_at(timed_log, clock, T0 + n, A, event(n))
+    with db.write() as tx:
+        tx.execute("UPDATE audit_events SET body = ? WHERE seq = ?", (b"\xffnot json", 1))
+    search = AuditSearch(db)
+    page = search.search(EventFilter())
+    assert [(f.index, f.event is None) for f in page.events] == [(2, False), (1, True), (0, False)]
+    assert [
+        f.index for f in search.search(EventFilter(actor="verifier-a", purpose=None)).events
+    ] == [
+        2,
+        1,
+        0,
+    ]
+    assert [
+        f.index for f in search.search(EventFilter(purpose="cross-province.enrolment")).events
+    ] == [
+        2,
+        0,
+    ]
+
+
+def test_an_event_altered_after_indexing_keeps_its_facets_and_shows_its_altered_body(
+    db: Database, timed_log: AuditLog, clock: Clock
+) -> None:
+    append_at(timed_log, clock, T0, A, event(0))
+    search = AuditSearch(db)
+    search.refresh()
+    with db.read() as tx:
+        row = tx.fetchone("SELECT body FROM audit_events WHERE seq = 0")
+    assert row is not None
+    altered = bytes(row[0]).replace(b"cross-province.enrolment", b"tax.review")
+    with db.write() as tx:
+        tx.execute("UPDATE audit_events SET body = ? WHERE seq = 0", (altered,))
+    [found] = search.search(EventFilter(purpose="cross-province.enrolment")).events
+    assert found.event is not None
+    assert found.event["purpose"] == "tax.review"  # what the store holds now; its receipt fails
