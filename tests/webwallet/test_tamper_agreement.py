@@ -76,11 +76,11 @@ def corpus_file(
         client.rpc("evm_revert", snapshot)
 
 
-def _run_node(corpus: Path) -> dict[str, Any]:
+def _run_node(corpus: Path, *, bundle: Path = CHECKS_MODULE) -> dict[str, Any]:
     node = shutil.which("node")
     assert node, "node is missing: the wallet's checks run under node here"
     completed = subprocess.run(
-        [node, str(DRIVER), str(CHECKS_MODULE), str(corpus)],
+        [node, str(DRIVER), str(bundle), str(corpus)],
         capture_output=True,
         text=True,
         timeout=900,
@@ -145,13 +145,21 @@ def test_node_checks_give_pythons_verdict_on_every_case_of_the_tamper_corpus(
     )
 
 
-def test_the_comparison_can_fail_a_wrong_verdict_is_reported(corpus_file: CorpusFile) -> None:
+def test_the_comparison_catches_a_wallet_that_skips_the_issuer_signature(
+    corpus_file: CorpusFile, tmp_path: Path
+) -> None:
+    # The committed bundle with the issuer signature's verdict ignored, as a careless port might.
+    text = CHECKS_MODULE.read_text("utf-8")
+    skipped = "if (!verify(publicKey, data, signature)) {"
+    assert text.count(skipped) == 1
+    lenient = tmp_path / "lenient-checks.js"
+    lenient.write_text(text.replace(skipped, "if (false) {"), "utf-8")
     corpus = corpus_file.corpus
-    index = next(i for i, v in enumerate(corpus.verdicts) if v == [1, "signature_invalid"])
-    wrong = [None]
-    assert _differences(corpus, [index], wrong) == [
-        (index, corpus.categories[index], [1, "signature_invalid"], None)
-    ]
+    verdicts = _run_node(corpus_file.path, bundle=lenient)["verdicts"]
+    differences = _differences(corpus, list(range(len(verdicts))), verdicts)
+    assert differences
+    assert {expected[1] for _, _, expected, _ in differences} == {"signature_invalid"}
+    assert len(differences) == sum(v == [1, "signature_invalid"] for v in corpus.verdicts)
 
 
 # ---------------------------------------------------------------------------- Chromium
