@@ -6,6 +6,7 @@ Every test with ``db`` runs on SQLite and on PostgreSQL (tests/ledger/audit/conf
 from __future__ import annotations
 
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -25,6 +26,7 @@ from ledger.crypto.signer import LocalSigner
 from ledger.store.database import Database
 from ledger.store.sqlite import SqliteDatabase
 from tests.helpers.audit import LOG_ID
+from tests.helpers.stores import StoreTarget
 
 T0 = 1_764_000_000_000  # 2025-11-24T16:00:00Z, which is midnight in UTC+8
 HOLDER = "did:key:zSearchHolder"
@@ -314,3 +316,22 @@ def test_an_event_altered_after_indexing_keeps_its_facets_and_shows_its_altered_
     [found] = search.search(EventFilter(purpose="cross-province.enrolment")).events
     assert found.event is not None
     assert found.event["purpose"] == "tax.review"  # what the store holds now; its receipt fails
+
+
+def test_two_workers_catching_up_at_once_index_every_event_once(
+    db: Database, timed_log: AuditLog, store_target: StoreTarget
+) -> None:
+    timed_log.append_many(A, [event(n) for n in range(4500)])  # three refresh chunks
+    other = store_target.open()
+    try:
+        searches = [AuditSearch(db), AuditSearch(other)]
+        with ThreadPoolExecutor(2) as pool:
+            added = list(pool.map(lambda s: s.refresh(), searches))
+        assert sum(added) == 4500  # each chunk read under the write lock: none twice
+        with db.read() as tx:
+            row = tx.fetchone("SELECT COUNT(*), COUNT(DISTINCT seq), MAX(seq) FROM audit_facets")
+        assert row is not None
+        assert tuple(int(v) for v in row) == (4500, 4500, 4499)
+        assert [f.index for f in searches[1].search(EventFilter(), limit=2).events] == [4499, 4498]
+    finally:
+        other.close()
