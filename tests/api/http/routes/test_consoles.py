@@ -14,6 +14,8 @@ from urllib.parse import urlencode
 import pytest
 
 from api.errors import ProblemCode
+from api.http.metrics import Metrics
+from api.http.routes.consoles import counters_of
 from api.http.schemas.consoles import AnomaliesOut, EventPageOut, OverviewOut
 from api.province.audit_views import utc8_day
 from api.province.clients import Role
@@ -352,3 +354,18 @@ def test_utc8_days_turn_at_16_00_utc() -> None:
     ms = int(midnight.timestamp() * 1000)
     assert utc8_day(ms - 1) == date(2026, 12, 6)
     assert utc8_day(ms) == date(2026, 12, 7)
+
+
+def test_the_overview_counters_are_read_from_the_metrics_rendering() -> None:
+    metrics = Metrics()
+    metrics.rate_limited.inc("clients")
+    metrics.rate_limited.inc("clients")
+    metrics.denied.inc("bad_token")
+    metrics.observe_request("/credentials/verify", 200, 0.01)
+    metrics.observe_request("/credentials/verify", 500, 0.01)
+    metrics.observe_request("/audit/events", 503, 0.01)
+    assert counters_of(metrics.render()) == {
+        "tongban_rate_limited_total{bucket=clients}": 2.0,
+        "tongban_api_denied_total{reason=bad_token}": 1.0,
+        "tongban_http_requests_total{status=5xx}": 2.0,
+    }
