@@ -24,6 +24,9 @@ from ledger.store.sqlite import SqliteDatabase
 from tests.helpers.contracts import Accounts, World, deploy_test_consortium
 from tests.helpers.postgres import PostgresCluster, PostgresMissingError, start_cluster
 from tests.helpers.stores import ENGINES, StoreTarget
+from tests.portal.xdist_scope import (  # noqa: F401 - the controller's xdist hook
+    pytest_xdist_make_scheduler,
+)
 
 ANVIL_CHAIN_ID = 31337
 FUNDING_WEI = 10**24

@@ -45,6 +45,10 @@ def actor_key(data_dir: Path) -> bytes:
 
 def check_signin_settings(settings: Settings) -> None:
     """Raise the ``SettingsError`` a worker would end with (nothing is written)."""
+    if settings.http_port == 0:
+        # Port 0 picks a free port when the supervisor binds, before any worker builds
+        # its redirect URI from it (as for the status list URLs): any port stands in here.
+        settings = settings.model_copy(update={"http_port": 1})
     signin_config(settings, b"\0" * 32)
     access_tokens(settings)
 
