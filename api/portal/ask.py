@@ -37,7 +37,13 @@ from api.http.ratelimit import RateLimiter, RatePolicy, retry_after
 from api.http.signin import StaffSession
 from api.portal.ask_text import ASK_TEXT
 from api.portal.labels import CHECK_TITLES, claim_label, pick_language
-from api.portal.pages import SECURITY_HEADERS, PortalRoute, page_policy, render_page
+from api.portal.pages import (
+    SECURITY_HEADERS,
+    PortalRoute,
+    division_of,
+    page_policy,
+    render_page,
+)
 from api.portal.reasons_i18n import reason_words
 from api.portal.staff import VERIFIER_STAFF, check_form_csrf, staff_caller
 from api.province.access import AccessNotRecordedError
@@ -84,7 +90,7 @@ def _language(request: Request) -> str:
 def _page(
     request: Request, template: str, lang: str, staff: StaffSession, status: int = 200, **v: Any
 ) -> HTMLResponse:
-    html = render_page(template, lang, staff, context_of(request).issuer_id, a=ASK_TEXT[lang], **v)
+    html = render_page(template, lang, staff, division_of(request), a=ASK_TEXT[lang], **v)
     headers = {**SECURITY_HEADERS, **_PAGE_CACHE, "Content-Security-Policy": page_policy(request)}
     return HTMLResponse(html, status_code=status, headers=headers)
 

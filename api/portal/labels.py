@@ -31,7 +31,6 @@ PAGE_TEXT: dict[str, dict[str, str]] = {
     "zh": {
         "html_lang": "zh-CN",
         "app": "通办 · 电子证照核验",
-        "province": "省级服务节点",
         "skip": "跳到主要内容",
         "switch": "English",
         "signed_in_as": "当前用户",
@@ -113,7 +112,6 @@ PAGE_TEXT: dict[str, dict[str, str]] = {
     "en": {
         "html_lang": "en",
         "app": "Tongban · certificate verification",
-        "province": "Province service",
         "skip": "Skip to main content",
         "switch": "中文",
         "signed_in_as": "Signed in as",

@@ -46,6 +46,7 @@ from credentials.file_binding import MAX_FILE_BYTES
 from credentials.purposes import CATEGORIES, PURPOSES, label
 from credentials.reasons import Check
 from credentials.verify.vcapi import Malformed
+from credentials.zhengzhao.division import province_name
 from ledger.crypto.sm3 import sm3_hex
 
 __all__ = [
@@ -146,7 +147,7 @@ def error_page(request: Request, status: int) -> HTMLResponse:
         "error.html",
         _language(request),
         staff_session(request),
-        context_of(request).issuer_id,
+        division_of(request),
         title_key=title_key,
         body_key=body_key,
         status=status,
@@ -213,10 +214,28 @@ def page_policy(request: Request) -> str:
     return CONTENT_SECURITY_POLICY.replace("form-action 'self'", f"form-action 'self' {origin}")
 
 
+def division_of(request: Request) -> str:
+    """The GB/T 2260 code of the province serving ``request`` (its sign-in organisation).
+
+    Without staff sign-in the pages only say so; the issuer id stands in there.
+    """
+    signin = getattr(request.app.state, "signin", None)
+    organisation = getattr(getattr(signin, "config", None), "organisation", None)
+    return organisation if isinstance(organisation, str) else str(context_of(request).issuer_id)
+
+
+def _province_label(division: str, lang: str) -> str:
+    name = province_name(division, lang) if division.isdigit() and len(division) == 6 else None
+    if name is None:
+        return division
+    return f"{name} · {division}"
+
+
 def render_page(
-    template: str, lang: str, staff: StaffSession | None, province: int, **values: Any
+    template: str, lang: str, staff: StaffSession | None, division: str, **values: Any
 ) -> str:
-    """The HTML of page ``template`` in ``lang`` for ``staff`` at ``province``."""
+    """The HTML of page ``template`` in ``lang`` for ``staff`` at the province ``division``."""
+    province = _province_label(division, lang)
     return _ENV.get_template(template).render(
         t=text(lang),
         lang=lang,
@@ -261,7 +280,7 @@ def _render(
     status: int = 200,
     **values: Any,
 ) -> HTMLResponse:
-    page = render_page(template, lang, staff, context_of(request).issuer_id, **values)
+    page = render_page(template, lang, staff, division_of(request), **values)
     headers = {**SECURITY_HEADERS, **_PAGE_CACHE, "Content-Security-Policy": page_policy(request)}
     response = HTMLResponse(page, status_code=status, headers=headers)
     if request.query_params.get("lang") == lang:

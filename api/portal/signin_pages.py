@@ -19,11 +19,10 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
 from api.errors import ProblemCode
-from api.http.deps import context_of
 from api.http.problems import Problem, request_id_of
 from api.http.signin.refusal import RefusalKind, render_refusals_with
 from api.portal.labels import pick_language
-from api.portal.pages import SECURITY_HEADERS, PortalRoute, page_policy, render_page
+from api.portal.pages import SECURITY_HEADERS, PortalRoute, division_of, page_policy, render_page
 from api.portal.signin_text import SIGNIN_TEXT
 
 __all__ = ["REFUSED_PATH", "SIGNED_OUT_PATH", "refusal_page", "router"]
@@ -46,7 +45,7 @@ def _page(request: Request, status: int, switch_href: str, **values: object) -> 
         "signin_status.html",
         lang,
         None,  # never the staff member's name: this page is about not being signed in
-        context_of(request).issuer_id,
+        division_of(request),
         s=SIGNIN_TEXT[lang],
         switch_href=f"{switch_href}{'&' if '?' in switch_href else '?'}lang={other}",
         **values,

@@ -109,6 +109,7 @@ def test_a_clerk_at_the_second_province_signs_in_verifies_a_pasted_certificate_a
     assert page.locator("html").get_attribute("lang") == "zh-CN"
     assert page.locator("h1").inner_text() == ZH["verify_title"]
     assert "窗口一号" in page.locator("header").inner_text()
+    assert "广东省 · 440000" in page.locator("header").inner_text(), "the clerk's own province"
     _accessible(page)
     # Keyboard: the first Tab reaches the skip link, which leads to the main content.
     page.keyboard.press("Tab")

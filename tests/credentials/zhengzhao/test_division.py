@@ -6,8 +6,10 @@ import pytest
 
 from credentials.zhengzhao.division import (
     PROVINCE_CODES,
+    PROVINCE_NAMES,
     DivisionLevel,
     parse_division_code,
+    province_name,
 )
 from credentials.zhengzhao.errors import IdentifierError
 
@@ -57,3 +59,16 @@ def test_refusals(bad: object, reason: str, position: int | None) -> None:
         reason,
         position,
     )
+
+
+def test_every_province_pair_has_a_chinese_and_an_english_name() -> None:
+    assert set(PROVINCE_NAMES) == PROVINCE_CODES
+    assert len(PROVINCE_NAMES) == 34
+    assert province_name("440000") == "广东省"
+    assert province_name(330000, "en") == "Zhejiang"
+    assert province_name("330106", "zh") == "浙江省", "a county lies in its province"
+    assert province_name("990000") is None
+    for zh, en in PROVINCE_NAMES.values():
+        assert zh.endswith(("省", "市", "自治区", "特别行政区")), zh
+        assert en.isascii(), en
+        assert en, zh
