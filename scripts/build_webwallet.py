@@ -27,6 +27,7 @@ BUNDLE = REPO / "api" / "webwallet" / "static" / "sm.js"
 BUNDLES = {
     SOURCE: BUNDLE,
     "api/webwallet/src/checks.js": REPO / "api" / "webwallet" / "static" / "checks.js",
+    "api/webwallet/src/auditproof.js": REPO / "api" / "webwallet" / "static" / "auditproof.js",
 }
 """Each entry point and the bundle it becomes."""
 ESBUILD = REPO / "node_modules" / ".bin" / "esbuild"
