@@ -19,3 +19,8 @@ SM_MODULE = STATIC_DIR / "sm.js"
 CHECKS_MODULE = STATIC_DIR / "checks.js"
 """The wallet's offline credential checks (``checkOffline``, ``checkHolderProof``): a port of
 ``credentials.verify.offline``, self-contained (it carries the SM2/SM3 code and the schemas)."""
+
+WALLET_MODULE = STATIC_DIR / "wallet.js"
+"""The browser wallet's keys and presentations (``wrapKey``, ``unwrapKey``, ``exportWallet``,
+``importWallet``, ``present``, ``answerRequest``): CLI-wallet-compatible key files and
+presentations signed as ``credentials.holder`` signs them, self-contained."""
