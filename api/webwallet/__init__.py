@@ -24,3 +24,8 @@ WALLET_MODULE = STATIC_DIR / "wallet.js"
 """The browser wallet's keys and presentations (``wrapKey``, ``unwrapKey``, ``exportWallet``,
 ``importWallet``, ``present``, ``answerRequest``): CLI-wallet-compatible key files and
 presentations signed as ``credentials.holder`` signs them, self-contained."""
+
+AUDITPROOF_MODULE = STATIC_DIR / "auditproof.js"
+"""An audit event's receipt and inclusion proof, and a run of checkpoints, checked against the
+roots AuditAnchor holds, read over the JSON-RPC node the auditor names
+(``verifyEventInBrowser``, ``verifyCheckpointTimeline``; docs/consoles.md "Browser proof")."""
