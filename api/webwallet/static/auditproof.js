@@ -2909,13 +2909,13 @@ async function verifyCheckpointTimeline(options) {
       );
     }
     const anchored = await anchorAndFinality(steps, chain, checkpoint, head, checkpoint.root);
-    entries.push({ treeSize: Number(checkpoint.treeSize), anchored, ...steps.result({ anchored: describe(anchored, head) }) });
+    entries.push({ treeSize: Number(checkpoint.treeSize), ...steps.result({ anchored: describe(anchored, head) }), raw: anchored });
   }
   const links = [];
-  const anchoredEntries = entries.filter((e) => e.anchored);
+  const anchoredEntries = entries.filter((e) => e.raw);
   for (let i = 1; i < anchoredEntries.length; i++) {
-    const older = anchoredEntries[i - 1].anchored;
-    const newer = anchoredEntries[i].anchored;
+    const older = anchoredEntries[i - 1].raw;
+    const newer = anchoredEntries[i].raw;
     const key = `${older.treeSize}:${newer.treeSize}`;
     const link = { from: Number(older.treeSize), to: Number(newer.treeSize), ok: false, code: "ok" };
     const path = proofs.get(key);
@@ -2928,7 +2928,7 @@ async function verifyCheckpointTimeline(options) {
     }
     links.push(link);
   }
-  for (const entry of entries) delete entry.anchored;
+  for (const entry of entries) delete entry.raw;
   const badEntry = entries.find((e) => !e.ok);
   const badLink = links.find((l) => !l.ok);
   const result = top.result({ checkpoints: entries, links });
