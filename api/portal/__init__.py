@@ -10,6 +10,7 @@ plain server-rendered forms with a small ES module, and how they are secured.
 """
 
 from api.portal.ask import router as _ask_router
+from api.portal.console import router as _console_router
 from api.portal.pages import router
 from api.portal.scan import router as _scan_router
 from api.portal.signin_pages import router as _signin_pages_router
@@ -17,5 +18,6 @@ from api.portal.signin_pages import router as _signin_pages_router
 router.include_router(_ask_router)  # "ask the citizen to present" (api.portal.ask)
 router.include_router(_scan_router)  # one camera frame's QR decoded (api.portal.scan)
 router.include_router(_signin_pages_router)  # signed out, a refused sign-in (signin_pages)
+router.include_router(_console_router)  # the auditor's and operator's consoles (console/)
 
 __all__ = ["router"]

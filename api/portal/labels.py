@@ -107,6 +107,8 @@ PAGE_TEXT: dict[str, dict[str, str]] = {
         "page_not_found_title": "找不到此页",
         "page_not_found": "没有这个页面，或它不属于您当前的登录会话。",
         "page_home": "回到核验页",
+        "nav_console_audit": "审计控制台",
+        "nav_console_operator": "运维控制台",
         "lang_name": "中文",
     },
     "en": {
@@ -197,6 +199,8 @@ PAGE_TEXT: dict[str, dict[str, str]] = {
         "page_not_found_title": "Page not found",
         "page_not_found": "There is no such page, or it belongs to another signed-in session.",
         "page_home": "Back to the verifier page",
+        "nav_console_audit": "Audit console",
+        "nav_console_operator": "Operator console",
         "lang_name": "English",
     },
 }

@@ -75,6 +75,22 @@ ROUTE_TABLE: dict[tuple[str, str], RouteUse] = {
     # staff sign-in's pages in the portal's layout (api.portal.signin_pages): they name nobody
     ("GET", "/signed-out"): NONE,
     ("GET", "/signin/refused"): NONE,
+    # the consoles (api.portal.console, docs/consoles.md): reading the log is an audit.read
+    # access as on /audit/*; the operator's actions record the API routes' events
+    ("GET", "/console/"): NONE,
+    ("GET", "/console/audit"): NONE,
+    ("POST", "/console/audit/search"): _personal("audit.read"),
+    ("GET", "/console/audit/events/{index}"): _personal("audit.read"),
+    ("POST", "/console/audit/anomalies"): _personal("audit.read"),
+    ("POST", "/console/audit/export"): _personal("audit.read"),
+    ("POST", "/console/audit/export/verify"): NONE,
+    ("GET", "/console/operator"): NONE,
+    ("POST", "/console/operator/clients"): _administrative("api.client_create"),
+    ("POST", "/console/operator/clients/{client_id}/revoke"): _administrative("api.client_revoke"),
+    ("POST", "/console/operator/keys"): _administrative("issuer.key.rotate"),
+    ("POST", "/console/operator/proposals/{proposal_id}/approve"): _administrative(
+        "governance.approve"
+    ),
     # asking the citizen to present (api.portal.ask, docs/oid4vp.md): the wallet's answer is
     # the one access; the clerk's own session then reads the outcome it recorded
     ("GET", "/ask"): NONE,
