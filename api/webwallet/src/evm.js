@@ -88,7 +88,8 @@ export class JsonRpc {
     }
     if (typeof fetcher !== "function") throw new RpcError("rpc.unreachable", "no fetch here");
     this.url = parsed.href;
-    this.fetch = fetcher;
+    // Called as a plain function: window.fetch refuses a `this` that is not the window.
+    this.send = (target, init) => fetcher(target, init);
     this.timeoutMs = timeoutMs;
     this.nextId = 1;
   }
@@ -98,7 +99,7 @@ export class JsonRpc {
     const id = this.nextId++;
     let response;
     try {
-      response = await this.fetch(this.url, {
+      response = await this.send(this.url, {
         method: "POST",
         headers: { "Content-Type": "application/json" },
         body: JSON.stringify({ jsonrpc: "2.0", id, method, params }),
@@ -106,9 +107,10 @@ export class JsonRpc {
         credentials: "omit",
         redirect: "error",
       });
-    } catch {
+    } catch (error) {
       // A refused connection, a CORS refusal or a CSP block all look alike from here.
-      throw new RpcError("rpc.unreachable", "the chain node could not be reached");
+      const why = error?.name === "TimeoutError" ? "no answer in time" : "connection, CORS or CSP refused";
+      throw new RpcError("rpc.unreachable", `the chain node could not be reached (${why})`);
     }
     let body;
     try {

@@ -535,7 +535,7 @@ var JsonRpc = class {
     }
     if (typeof fetcher !== "function") throw new RpcError("rpc.unreachable", "no fetch here");
     this.url = parsed.href;
-    this.fetch = fetcher;
+    this.send = (target, init) => fetcher(target, init);
     this.timeoutMs = timeoutMs;
     this.nextId = 1;
   }
@@ -544,7 +544,7 @@ var JsonRpc = class {
     const id = this.nextId++;
     let response;
     try {
-      response = await this.fetch(this.url, {
+      response = await this.send(this.url, {
         method: "POST",
         headers: { "Content-Type": "application/json" },
         body: JSON.stringify({ jsonrpc: "2.0", id, method, params }),
@@ -552,8 +552,9 @@ var JsonRpc = class {
         credentials: "omit",
         redirect: "error"
       });
-    } catch {
-      throw new RpcError("rpc.unreachable", "the chain node could not be reached");
+    } catch (error) {
+      const why = error?.name === "TimeoutError" ? "no answer in time" : "connection, CORS or CSP refused";
+      throw new RpcError("rpc.unreachable", `the chain node could not be reached (${why})`);
     }
     let body;
     try {
