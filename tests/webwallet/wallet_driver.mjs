@@ -43,6 +43,10 @@ const CALLS = {
   },
   keyFileInfo: (text) => w.keyFileInfo(text),
   didOf: (pub) => w.didOf(bytes(pub)),
+  newKey: () => {
+    const privateKey = w.generateKey();
+    return { privateKey: hex(privateKey), did: w.didOf(w.publicKeyOf(privateKey)) };
+  },
   // A fresh key made and wrapped here, exported as a CLI wallet with these entries sealed.
   newWallet: async (passphrase, params, entries) => {
     const privateKey = w.generateKey();
