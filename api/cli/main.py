@@ -52,6 +52,7 @@ COMMANDS: tuple[Command, ...] = (
     Command("clients", "api.cli.clients", "clients_app", group=True),
     Command("agencies", "api.cli.agencies", "agencies_app", group=True),
     Command("wallet", "api.cli.wallet", "wallet_app", group=True),
+    Command("offers", "api.cli.offers", "offers_app", group=True),
     Command("governance", "api.cli.governance", "governance_app", group=True),
     Command("keys", "api.cli.keys", "keys_app", group=True),
     Command("backup", "api.cli.backup", "backup_command"),

@@ -489,6 +489,21 @@ def wallet_present(
     print_text(f"presentation for {chosen_domain} written to {out_file}", console=err)
 
 
+@wallet_app.command("redeem")
+def wallet_redeem(
+    offer: Annotated[str, typer.Argument(help="An openid-credential-offer:// link or its URL.")],
+    tx_code: Annotated[
+        str | None, typer.Option(help="The code sent separately (or TONGBAN_TX_CODE).")
+    ] = None,
+    wallet: WalletOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Redeem an issuer's credential offer (OpenID4VCI); creates the wallet if need be."""
+    from api.cli.offers import redeem_into_wallet
+
+    redeem_into_wallet(offer, tx_code, wallet, as_json)
+
+
 @wallet_app.command("respond")
 def wallet_respond(
     url: Annotated[str, typer.Argument(help="The request: an openid4vp:// link or its URL.")],

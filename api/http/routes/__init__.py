@@ -21,6 +21,7 @@ from api.http.routes import (
     governance,
     health,
     issuer_admin,
+    oid4vci,
     operations,
     paper,
     purposes,
@@ -48,6 +49,8 @@ api_router.include_router(verification_batch.router)
 api_router.include_router(documents.router)
 api_router.include_router(credentials.router)
 api_router.include_router(paper.router)
+api_router.include_router(oid4vci.issuer_router)
+api_router.include_router(oid4vci.wallet_router)
 api_router.include_router(dids.router)
 api_router.include_router(templates.router)
 api_router.include_router(purposes.router)

@@ -136,6 +136,15 @@ ROUTE_TABLE: dict[tuple[str, str], RouteUse] = {
     ("GET", "/credentials/{digest}/status"): NONE,
     ("POST", "/credentials/status"): NONE,
     ("GET", "/credentials/status-requests/{request_id}"): NONE,
+    # the credential offer (OpenID4VCI pre-authorized code, docs/oid4vci.md): the issuer
+    # system hands over the claims (kept sealed); the wallet's redemption is the issuance
+    ("POST", "/credential-offers"): _personal("credential.offer"),
+    ("GET", "/credential-offers/{handle}"): NONE,
+    ("GET", "/.well-known/openid-credential-issuer"): NONE,
+    ("GET", "/.well-known/oauth-authorization-server"): NONE,
+    ("POST", "/token"): NONE,
+    ("POST", "/nonce"): NONE,
+    ("POST", "/credential"): _personal("credential.issue"),
     # verification
     ("POST", "/challenges"): NONE,
     ("POST", "/credentials/verify"): _personal("credential.verify"),

@@ -74,6 +74,7 @@ def test_the_walk_sees_every_command_group() -> None:
         "document",
         "governance",
         "keys",
+        "offers",
         "wallet",
         "zhengzhao",
     }

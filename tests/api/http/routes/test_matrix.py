@@ -104,6 +104,7 @@ ROUTES: list[tuple[str, str, dict[str, Any], set[Role] | None]] = [
         {VER},
     ),
     ("POST", "/credentials/issue", {"json_body": {}, "headers": PERSONAL}, {ISS}),
+    ("POST", "/credential-offers", {"json_body": {}, "headers": PERSONAL}, {ISS}),
     (
         "POST",
         "/credentials/issue/batch",

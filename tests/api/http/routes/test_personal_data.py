@@ -386,8 +386,22 @@ def test_each_route_records_exactly_the_events_of_its_table_entry(
         # The consoles (api.portal.console): tests/portal/test_console_pages.py holds them
         # to the table.
         portal |= {k for k in ROUTE_TABLE if k[1].startswith("/console/")}
+        # The credential offer (OpenID4VCI): tests/e2e/test_credential_offer.py holds them
+        # to the table (an offer, its redemption with a key proof, and the public routes).
+        portal |= {k for k in ROUTE_TABLE if k[1] in OID4VCI_PATHS}
         not_called = ROUTE_TABLE.keys() - call.called - portal
         assert sorted(not_called) == [], "routes the test did not call"
+
+
+OID4VCI_PATHS = {
+    "/credential-offers",
+    "/credential-offers/{handle}",
+    "/.well-known/openid-credential-issuer",
+    "/.well-known/oauth-authorization-server",
+    "/token",
+    "/nonce",
+    "/credential",
+}
 
 
 WELL_FORMED = {
