@@ -36,6 +36,7 @@ from dataclasses import dataclass, field
 from eth_account.signers.local import LocalAccount
 
 from api.http.metrics import ANCHOR_KINDS, WriterMetrics
+from api.province import credential_offers
 from api.province.governance import load_governor_account
 from api.province.operations import WRITER_LEASE
 from api.province.presentation_requests import purge_expired
@@ -63,6 +64,9 @@ REPEAT_LOG_SECONDS = 60.0
 
 PRESENTATION_PURGE_SECONDS = 60.0
 """How often the writer purges OpenID4VP requests past their retention (docs/oid4vp.md)."""
+
+OFFER_PURGE_SECONDS = 60.0
+"""How often the writer deletes expired credential offers and their claims (docs/oid4vci.md)."""
 
 
 def nothing_done(result: object) -> bool:
@@ -454,6 +458,12 @@ def province_duties(
             "presentation-requests-purge",
             PRESENTATION_PURGE_SECONDS,
             lambda: purge_expired(parts.db, parts.verifier.clock()),
+        ),
+        # OpenID4VCI offers past expiry: their sealed claims go whether or not anyone redeems.
+        Duty(
+            "credential-offers-purge",
+            OFFER_PURGE_SECONDS,
+            lambda: credential_offers.purge(parts.db, parts.verifier.clock()),
         ),
     ]
     return duties

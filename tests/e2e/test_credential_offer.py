@@ -21,6 +21,7 @@ from api.client.errors import WalletError
 from api.client.oid4vci import key_proof, read_offer, redeem
 from api.province import credential_offers as offers
 from api.province.clients import Role
+from api.runtime.writer import OFFER_PURGE_SECONDS, province_duties
 from credentials.holder import Holder
 from tests.helpers.contracts import World
 from tests.helpers.credentials import CLAIMS_BY_TEMPLATE
@@ -313,3 +314,25 @@ def test_the_claims_are_not_in_clear_in_the_store_file(province: ServedProvince)
     for value in PERSONAL_VALUES:
         assert value.encode("utf-8") not in stored
     assert access.encode() not in stored
+
+
+def test_the_writer_deletes_expired_offers_and_their_claims_with_nobody_redeeming(
+    province: ServedProvince,
+) -> None:
+    parts = province.parts
+    duties = {d.name: d for d in province_duties(parts, [], province.batches)}
+    purge = duties["credential-offers-purge"]
+    assert purge.interval == OFFER_PURGE_SECONDS
+    assert parts.issuer is not None
+    wanted = offers.OfferRequest(
+        "issuer-app", "credential.issuance", "prc.pipl.art13", LICENCE, None, CLAIMS
+    )
+    now = parts.verifier.clock()
+    stale = offers.create(parts.db, parts.issuer.data_key, wanted, now_ms=now - offers.OFFER_TTL_MS)
+    fresh = offers.create(parts.db, parts.issuer.data_key, wanted, now_ms=now)
+    assert purge.run() == 1
+    assert purge.run() == 0
+    with parts.db.read() as tx:
+        left = [str(r[0]) for r in tx.fetchall("SELECT offer_hash FROM credential_offers")]
+    assert left == [fresh.offer_hash]
+    assert stale.offer_hash not in left

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from api.errors import ApiError
 from api.province import credential_offers as offers
 from ledger.crypto import sm4
 from ledger.store.database import Database
@@ -156,7 +157,7 @@ def test_a_retried_creation_with_the_same_key_answers_the_same_offer(any_db: Dat
     again = offers.create(any_db, KEY, OFFER, now_ms=NOW + 5, idempotency_key="k-1")
     assert (again.handle, again.tx_code, again.replayed) == (first.handle, first.tx_code, True)
     other = offers.OfferRequest(**{**OFFER.__dict__, "claims": {"registeredCapital": "1元"}})
-    with pytest.raises(offers.ApiError) as reused:
+    with pytest.raises(ApiError) as reused:
         offers.create(any_db, KEY, other, now_ms=NOW + 6, idempotency_key="k-1")
     assert reused.value.code.value == "idempotency-key-reused"
     another_client = offers.OfferRequest(**{**OFFER.__dict__, "client_id": "other-app"})
