@@ -59,6 +59,8 @@ const CALLS = {
     const opened = await w.importWallet(filesIn(files), passphrase);
     return { did: opened.did, privateKey: hex(opened.privateKey), credentials: opened.credentials };
   },
+  derive: (credential, claims) => w.deriveCredential(credential, claims),
+  isPurposeCode: (value) => w.isPurposeCode(value),
   present: (priv, selections, options) => w.present(bytes(priv), selections, options),
   readRequest: (document, uri) => w.readRequest(document, uri),
   requestUriOf: (link) => w.requestUriOf(link),
