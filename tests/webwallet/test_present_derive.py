@@ -62,10 +62,14 @@ def test_a_js_presentation_is_holder_presents_but_for_its_id_and_signature() -> 
         "purpose": "cross-province.enrolment",
         "createdMs": 1_765_000_000_123,
     }
-    selections = [[credential, ["z", "\U0001f600"]], [credential, []]]
+    chosen: list[tuple[dict[str, Any], list[str]]] = [
+        (credential, ["z", "\U0001f600"]),
+        (credential, []),
+    ]
+    selections = [[c, claims] for c, claims in chosen]
     made = wallet_one("present", key.to_bytes().hex(), selections, options)
     expected = Holder(key).present(
-        [(c, claims) for c, claims in selections],
+        chosen,
         challenge="nonce-1",
         domain="did:tongban:1:440000",
         purpose="cross-province.enrolment",
