@@ -487,7 +487,7 @@ export async function verifyCheckpointTimeline(options) {
 }
 
 function json(text, what) {
-  if (text === undefined) return undefined;
+  if (text === undefined || text === "") return undefined;
   try {
     return JSON.parse(text);
   } catch {
@@ -495,23 +495,44 @@ function json(text, what) {
   }
 }
 
+function present(text) {
+  return text === undefined || text === "" ? undefined : text;
+}
+
 /**
- * The arguments of verifyEventInBrowser (and, when present, verifyCheckpointTimeline) from the
- * console's `<section id="browser-proof" data-...>` (names in docs/consoles.md).
+ * The arguments of verifyEventInBrowser and verifyCheckpointTimeline from the console's
+ * `<section id="browser-proof" data-...>` (attribute names in docs/consoles.md, "Browser
+ * proof"). `auditor` holds what the auditor configured in this browser (rpcUrl, chainId,
+ * anchorAddress, confirmations); it wins over the page's data attributes, which the audited
+ * province's server wrote.
  */
-export function optionsFromElement(element) {
+export function optionsFromElement(element, auditor = {}) {
   const d = element.dataset;
+  const treeSize = present(d.treeSize);
+  const proof = present(d.proof);
+  const chosen = (name) => (auditor[name] !== undefined && auditor[name] !== "" ? auditor[name] : present(d[name]));
   return {
-    rpcUrl: d.rpcUrl,
-    chainId: d.chainId,
-    anchorAddress: d.anchorAddress,
-    logId: d.logId,
-    confirmations: d.confirmations ?? 1,
-    provincePublicKey: d.provinceKey,
+    rpcUrl: chosen("rpcUrl"),
+    chainId: chosen("chainId"),
+    anchorAddress: chosen("anchorAddress"),
+    confirmations: chosen("confirmations") ?? 1,
+    logId: present(d.logId),
+    provincePublicKey: present(d.provinceKey),
     event: json(d.event, "event"),
     receipt: json(d.receipt, "receipt"),
-    inclusionProof: json(d.inclusionProof, "inclusionProof"),
-    checkpoint: json(d.checkpoint, "checkpoint"),
+    inclusionProof:
+      treeSize === undefined
+        ? undefined
+        : {
+            index: present(d.index),
+            treeSize,
+            leafHash: present(d.leafHash),
+            proof: proof === undefined ? [] : proof.split(","),
+          },
+    checkpoint:
+      treeSize === undefined
+        ? undefined
+        : { treeSize, root: present(d.root), note: present(d.note), blockNumber: present(d.block) ?? null },
     checkpoints: json(d.checkpoints, "checkpoints"),
     consistencyProofs: json(d.consistencyProofs, "consistencyProofs"),
   };

@@ -2940,26 +2940,37 @@ async function verifyCheckpointTimeline(options) {
   return result;
 }
 function json(text, what) {
-  if (text === void 0) return void 0;
+  if (text === void 0 || text === "") return void 0;
   try {
     return JSON.parse(text);
   } catch {
     return { malformed: what };
   }
 }
-function optionsFromElement(element) {
+function present(text) {
+  return text === void 0 || text === "" ? void 0 : text;
+}
+function optionsFromElement(element, auditor = {}) {
   const d = element.dataset;
+  const treeSize = present(d.treeSize);
+  const proof = present(d.proof);
+  const chosen = (name) => auditor[name] !== void 0 && auditor[name] !== "" ? auditor[name] : present(d[name]);
   return {
-    rpcUrl: d.rpcUrl,
-    chainId: d.chainId,
-    anchorAddress: d.anchorAddress,
-    logId: d.logId,
-    confirmations: d.confirmations ?? 1,
-    provincePublicKey: d.provinceKey,
+    rpcUrl: chosen("rpcUrl"),
+    chainId: chosen("chainId"),
+    anchorAddress: chosen("anchorAddress"),
+    confirmations: chosen("confirmations") ?? 1,
+    logId: present(d.logId),
+    provincePublicKey: present(d.provinceKey),
     event: json(d.event, "event"),
     receipt: json(d.receipt, "receipt"),
-    inclusionProof: json(d.inclusionProof, "inclusionProof"),
-    checkpoint: json(d.checkpoint, "checkpoint"),
+    inclusionProof: treeSize === void 0 ? void 0 : {
+      index: present(d.index),
+      treeSize,
+      leafHash: present(d.leafHash),
+      proof: proof === void 0 ? [] : proof.split(",")
+    },
+    checkpoint: treeSize === void 0 ? void 0 : { treeSize, root: present(d.root), note: present(d.note), blockNumber: present(d.block) ?? null },
     checkpoints: json(d.checkpoints, "checkpoints"),
     consistencyProofs: json(d.consistencyProofs, "consistencyProofs")
   };
