@@ -40,6 +40,7 @@ ACCOUNTS = {
     "clerk1": {"name": "窗口一号", "groups": ["counter-verifiers"]},
     "nobody1": {"name": "No Role", "groups": ["visitors"]},
     "auditor1": {"name": "Audit Desk", "groups": ["ledger-auditors"]},
+    "operator1": {"name": "Ops Desk", "groups": ["province-operators"]},
 }
 DESKTOP = ViewportSize(width=1366, height=768)
 PHONE = ViewportSize(width=390, height=844)

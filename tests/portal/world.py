@@ -50,6 +50,7 @@ SECRET = "rp-" + "p" * 40
 GROUP_ROLES = {
     "counter-verifiers": frozenset({Role.VERIFIER}),
     "ledger-auditors": frozenset({Role.AUDITOR}),
+    "province-operators": frozenset({Role.OPERATOR}),
 }
 
 
