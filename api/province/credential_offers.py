@@ -356,38 +356,48 @@ def exchange(db: Database, data_key: bytes, code: str, tx_code: str | None, *, n
     refusal: OfferRefusedError | None = None
     with db.write() as tx:
         row = tx.fetchone(
-            "SELECT offer_hash, salt, state, tx_tries, expires_at_ms FROM credential_offers "
+            "SELECT offer_hash, salt, state, expires_at_ms FROM credential_offers "
             "WHERE code_hash = ?",
             (_hash("code", code),),
         )
         if row is None:
             raise OfferRefusedError("invalid_grant", "unknown pre-authorized code")
-        offer_hash, salt, state, tries = str(row[0]), str(row[1]), str(row[2]), int(row[3])
+        offer_hash, salt, state = str(row[0]), str(row[1]), str(row[2])
         if state != "offered":
             raise OfferRefusedError("invalid_grant", "the pre-authorized code was already used")
-        if int(row[4]) <= now_ms:
+        if int(row[3]) <= now_ms:
             raise OfferRefusedError("invalid_grant", "the pre-authorized code has expired")
         expected = _tx_code(data_key, bytes.fromhex(salt))
         if hmac.compare_digest(expected.encode(), tx_code.encode()):
-            tx.execute(
+            # Guarded by the state: of two requests racing with one code, one gets a token.
+            changed = tx.execute(
                 "UPDATE credential_offers SET state = 'token_issued', token_hash = ?, "
                 "token_expires_ms = ? WHERE offer_hash = ? AND state = 'offered'",
                 (_hash("token", token), now_ms + TOKEN_TTL_MS, offer_hash),
             )
-        elif tries + 1 >= MAX_TX_TRIES:
-            # Committed, then refused: the wrong try counts even though the call fails.
-            tx.execute(
-                "UPDATE credential_offers SET tx_tries = ?, state = 'burnt', sealed = NULL "
-                "WHERE offer_hash = ?",
-                (tries + 1, offer_hash),
-            )
-            refusal = OfferRefusedError("invalid_grant", "wrong tx_code; the offer is now void")
+            if changed != 1:
+                refusal = OfferRefusedError(
+                    "invalid_grant", "the pre-authorized code was already used"
+                )
         else:
+            # Counted in the row (not from the value read), so racing wrong tries all count.
             tx.execute(
-                "UPDATE credential_offers SET tx_tries = ? WHERE offer_hash = ?",
-                (tries + 1, offer_hash),
+                "UPDATE credential_offers SET tx_tries = tx_tries + 1 "
+                "WHERE offer_hash = ? AND state = 'offered'",
+                (offer_hash,),
+            )
+            counted = tx.fetchone(
+                "SELECT tx_tries FROM credential_offers WHERE offer_hash = ?", (offer_hash,)
             )
             refusal = OfferRefusedError("invalid_grant", "wrong tx_code")
+            if counted is not None and int(counted[0]) >= MAX_TX_TRIES:
+                # Committed, then refused: the offer is void and its claims are gone.
+                tx.execute(
+                    "UPDATE credential_offers SET state = 'burnt', sealed = NULL "
+                    "WHERE offer_hash = ?",
+                    (offer_hash,),
+                )
+                refusal = OfferRefusedError("invalid_grant", "wrong tx_code; the offer is now void")
     if refusal is not None:
         raise refusal
     return token

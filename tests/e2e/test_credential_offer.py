@@ -4,7 +4,7 @@ A province built by the service's own assembly on the test chain serves the
 routes; the wallet side is ``api.client.oid4vci`` (the CLI wallet's code) or raw
 requests for the refusals. Section numbers are OpenID4VCI 1.0's: §4.1 credential
 offer, §6 token endpoint (§6.3 errors), §7 nonce endpoint, §8 credential endpoint
-(§8.3.1 errors), Appendix F.2 ``di_vp`` proofs; §12.2 issuer metadata.
+(§8.3.1 errors), Appendix F.2 ``di_vp`` proofs; the Credential Issuer Metadata.
 """
 
 from __future__ import annotations

@@ -285,7 +285,7 @@ def _configuration(template: str) -> dict[str, Any]:
 
 @wallet_router.get("/.well-known/openid-credential-issuer")
 def issuer_metadata(request: Request) -> JSONResponse:
-    """Credential Issuer Metadata (OpenID4VCI 1.0 §12.2): endpoints and one entry per template."""
+    """Credential Issuer Metadata (OpenID4VCI 1.0): the endpoints and one entry per template."""
     origin = _origin(request)
     return JSONResponse(
         {

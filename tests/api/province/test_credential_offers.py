@@ -7,6 +7,7 @@ claims sealed, codes as hashes, everything gone after redemption or expiry.
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 import pytest
@@ -16,6 +17,7 @@ from api.province import credential_offers as offers
 from ledger.crypto import sm4
 from ledger.store.database import Database
 from ledger.store.sqlite import SqliteDatabase
+from tests.helpers.stores import StoreTarget
 
 KEY = sm4.generate_key()
 NOW = 1_800_000_000_000
@@ -177,3 +179,32 @@ def test_claims_and_codes_are_not_in_clear_in_the_sqlite_file(tmp_path: Path) ->
     # The tx_code is six digits: any timestamp could hold them, so it is checked by the
     # schema instead (no column keeps it: the salt and the data key derive it).
     assert b"credential_offers" in stored  # the file read is the store
+
+
+def test_s6_1_token_requests_racing_with_one_code_get_one_working_token(
+    any_db: Database, store_target: StoreTarget
+) -> None:
+    created = offers.create(any_db, KEY, OFFER, now_ms=NOW)
+    code = _code_of(any_db, created)
+    others = [store_target.open() for _ in range(4)]
+    start = threading.Barrier(len(others))
+    tokens: list[str] = []
+    refusals: list[str] = []
+
+    def race(db: Database) -> None:
+        start.wait()
+        try:
+            tokens.append(offers.exchange(db, KEY, code, created.tx_code, now_ms=NOW + 1))
+        except offers.OfferRefusedError as refused:
+            refusals.append(refused.error)
+
+    threads = [threading.Thread(target=race, args=(db,)) for db in others]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    for db in others:
+        db.close()
+    assert len(tokens) == 1
+    assert refusals == ["invalid_grant"] * (len(others) - 1)
+    assert offers.pending_for_token(any_db, KEY, tokens[0], now_ms=NOW + 2).claims == OFFER.claims
