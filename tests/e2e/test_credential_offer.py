@@ -19,6 +19,9 @@ import pytest
 
 from api.client.errors import WalletError
 from api.client.oid4vci import key_proof, read_offer, redeem
+from api.http.app import create_app
+from api.http.ratelimit import RateLimiter, RatePolicy
+from api.http.routes.oid4vci import WALLET_RATE
 from api.province import credential_offers as offers
 from api.province.clients import Role
 from api.runtime.writer import OFFER_PURGE_SECONDS, province_duties
@@ -27,7 +30,7 @@ from tests.helpers.contracts import World
 from tests.helpers.credentials import CLAIMS_BY_TEMPLATE
 from tests.helpers.provinces import PERSONAL, ServedProvince, served_province
 from tests.helpers.routes import events, verify_at
-from tests.helpers.server import Reply
+from tests.helpers.server import ApiServer, Reply
 
 LICENCE = "business-licence"
 CLAIMS = dict(CLAIMS_BY_TEMPLATE[LICENCE])
@@ -336,3 +339,52 @@ def test_the_writer_deletes_expired_offers_and_their_claims_with_nobody_redeemin
         left = [str(r[0]) for r in tx.fetchall("SELECT offer_hash FROM credential_offers")]
     assert left == [fresh.offer_hash]
     assert stale.offer_hash not in left
+
+
+def test_the_public_offer_routes_share_a_rate_limit_per_address_with_retry_after(
+    province: ServedProvince,
+) -> None:
+    now = [1000.0]
+    app = create_app(province.context)
+    limiter = RateLimiter(RatePolicy(rate=1.0, burst=3), clock=lambda: now[0])
+    app.state.oid4vci_rate = limiter  # the test's policy and clock
+    server = ApiServer(app)
+    server.start()
+    try:
+        within = [
+            server.request("GET", "/credential-offers/no-such-offer"),
+            server.request("POST", "/nonce"),
+            server.request("POST", "/token", body=b"grant_type=x", headers=FORM),
+        ]
+        over = [
+            server.request("POST", "/credential", json_body={}, token="made-up"),
+            server.request("GET", "/credential-offers/no-such-offer"),
+        ]
+        now[0] += 1.0  # one token back
+        again = server.request("POST", "/nonce")
+    finally:
+        server.stop()
+    assert [r.status for r in within] == [404, 200, 400]
+    for refused in over:
+        assert refused.status == 429
+        assert refused.header("Retry-After") == "1"
+        assert refused.json()["error"] == "temporarily_unavailable"
+    assert again.status == 200
+    assert len(limiter) == 1  # one bucket: the loopback address
+
+
+def test_by_default_the_offer_routes_take_from_one_bucket_per_address_of_wallet_rate(
+    province: ServedProvince,
+) -> None:
+    app = create_app(province.context)
+    server = ApiServer(app)
+    server.start()
+    try:
+        assert server.request("POST", "/nonce").status == 200
+        assert server.request("GET", "/credential-offers/no-such-offer").status == 404
+    finally:
+        server.stop()
+    limiter = app.state.oid4vci_rate
+    assert isinstance(limiter, RateLimiter)
+    assert limiter.policy == WALLET_RATE
+    assert len(limiter) == 1
