@@ -486,6 +486,9 @@ def test_the_english_page_has_no_chinese_words_and_the_chinese_page_no_english_o
     assert '<html lang="zh-CN">' in zh.text
     leftover = set(CJK.findall(visible_text(en.text.split("<main")[1]))) - ALLOWED_CJK
     assert leftover == set()
+    for page in (en.text, zh.text):
+        assert "built-in method" not in page  # a word looked up as a Mapping method
+        assert " object at 0x" not in page
     english_words = {v for v in CONSOLE_TEXT["en"].values() if len(v) > 4}
     zh_text = visible_text(zh.text)
     assert [v for v in english_words if v in zh_text] == []
