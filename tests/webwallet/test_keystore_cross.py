@@ -199,3 +199,16 @@ def test_the_storage_key_is_the_cli_wallets() -> None:
     key = Sm2PrivateKey.generate()
     expected = hmac_sm3(key.to_bytes(), b"tongban-wallet/v1/storage")[:16].hex()
     assert wallet_one("storageKey", key.to_bytes().hex()) == expected
+
+
+def test_a_key_id_beyond_ascii_is_escaped_as_python_escapes_it() -> None:
+    key = Sm2PrivateKey.generate()
+    key_id = '证照 \U0001f600 \u007f\t"\\ key'
+    js_file = wallet_one(
+        "wrapKey", key.to_bytes().hex(), PASSPHRASE, {"keyId": key_id, "params": CHEAP}
+    )
+    entry = decrypt_key(js_file.encode("ascii"), PASSPHRASE)
+    assert entry.key_id == key_id
+    assert js_file == json.dumps(json.loads(js_file), sort_keys=True, ensure_ascii=True) + "\n"
+    python_file = encrypt_key(key, key_id, PASSPHRASE, kdf=FAST).decode("ascii")
+    assert wallet_one("unwrapKey", python_file, PASSPHRASE)["keyId"] == key_id

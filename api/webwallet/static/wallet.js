@@ -5700,7 +5700,7 @@ function pythonJson(value, { item = ", ", key = ": " } = {}) {
     return String(value);
   }
   if (typeof value === "string") {
-    return JSON.stringify(value).replace(/[^\x20-\x7e]/gu, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
+    return JSON.stringify(value).replace(/[^\x20-\x7e]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
   }
   if (Array.isArray(value)) return `[${value.map((v) => pythonJson(v, { item, key })).join(item)}]`;
   const names = Object.keys(value).sort();
