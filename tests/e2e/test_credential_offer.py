@@ -388,3 +388,19 @@ def test_by_default_the_offer_routes_take_from_one_bucket_per_address_of_wallet_
     assert isinstance(limiter, RateLimiter)
     assert limiter.policy == WALLET_RATE
     assert len(limiter) == 1
+
+
+def test_a_tx_code_description_with_a_phone_number_is_refused_since_the_offer_is_public(
+    province: ServedProvince,
+) -> None:
+    for hint in ("短信发送至13812345678", "发送至尾号5678的手机", "mail to li.si@example.cn"):
+        reply = _offer(province, txCodeDescription=hint)
+        assert reply.status == 422, reply.text
+        assert reply.json()["errors"] == [
+            {
+                "field": "/txCodeDescription",
+                "rule": "must name no number of 4 or more digits and no e-mail address",
+            }
+        ]
+        assert hint not in reply.text
+    assert _offer(province, txCodeDescription="短信发送至预留手机号").status == 201

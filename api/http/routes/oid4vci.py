@@ -21,6 +21,7 @@ of any issuance.
 from __future__ import annotations
 
 import json
+import re
 import threading
 from collections.abc import Mapping
 from typing import Annotated, Any
@@ -68,6 +69,8 @@ _CREDENTIAL_CAP = 256 * 1024
 # Validating the claims when offered needs a holder: any valid SM2 did:key will do.
 _PLACEHOLDER_HOLDER = holder_did(Sm2PrivateKey.from_bytes((7).to_bytes(32, "big")).public_key)
 _LIMITER_LOCK = threading.Lock()
+# \d is any Unicode digit (full-width ones too); \uff20 is the full-width at sign.
+_PERSONAL_HINT = re.compile("\\d{4,}|[@\uff20]")
 
 issuer_router = APIRouter(tags=["credential offers"])
 wallet_router = APIRouter(include_in_schema=False)
@@ -120,6 +123,13 @@ def _data_key(context: ProvinceContext) -> bytes:
 
 def _check_offer(context: ProvinceContext, principal: Principal, body: OfferIn) -> IssueRequest:
     """The issue request the offer stands for, checked now as the issue route would."""
+    if body.tx_code_description is not None and _PERSONAL_HINT.search(body.tx_code_description):
+        # The offer is public: a phone number or an address in the hint would publish it.
+        raise Problem.validation(
+            "/txCodeDescription",
+            "must name no number of 4 or more digits and no e-mail address",
+            "the tx_code description must name no person",
+        )
     request = IssueRequest(template=body.template, holder=_PLACEHOLDER_HOLDER, claims=body.claims)
     request = with_agency(context.db, principal.client, request, body.agency, "/agency")
     try:
