@@ -42,7 +42,7 @@ from api.province.clients import Role
 from credentials.holder import Holder
 from ledger.audit.events import AccessEvent
 from tests.helpers.certificate_files import form_body
-from tests.helpers.contracts import World
+from tests.helpers.contracts import GD, World
 from tests.helpers.credentials import CLAIMS_BY_TEMPLATE
 from tests.helpers.provinces import PERSONAL, ServedProvince, served_province
 from tests.helpers.routes import events, issue
@@ -492,3 +492,23 @@ def test_the_english_page_has_no_chinese_words_and_the_chinese_page_no_english_o
     english_words = {v for v in CONSOLE_TEXT["en"].values() if len(v) > 4}
     zh_text = visible_text(zh.text)
     assert [v for v in english_words if v in zh_text] == []
+
+
+def test_the_operator_approves_a_proposal_awaiting_this_services_governor(
+    province: ServedProvince, world: World
+) -> None:
+    province.context.governor_account = world.accounts.governors[0].address
+    proposal = world.registry.propose_suspend_issuer(world.governors[1], GD).proposal_id
+    before = _size(province)
+    with console(province, OPERATOR) as server:
+        page = server.request("GET", "/console/operator", headers=HTML)
+        action = f'action="/console/operator/proposals/{proposal}/approve"'
+        assert action in page.text
+        approved = _post(
+            server, f"/console/operator/proposals/{proposal}/approve", {"csrf_token": CSRF}
+        )
+    assert approved.status == 200, approved.text
+    assert 'id="console-notice"' in approved.text
+    recorded = _new_events(province, before)
+    _as_table(("POST", "/console/operator/proposals/{proposal_id}/approve"), recorded)
+    assert recorded[0].outcome == "success"
