@@ -92,7 +92,7 @@ def main() -> None:
 
     def page() -> str:
         values = result_values(verified, "zh", "audit.review")
-        return render_page("result.html", "zh", STAFF, 1, **values)
+        return render_page("result.html", "zh", STAFF, "330000", **values)
 
     def api_json() -> str:
         return json.dumps(verified.checked.to_json())
