@@ -294,6 +294,7 @@ def test_a_retried_offer_with_the_same_idempotency_key_is_the_same_offer(
     assert first.status == again.status == 201
     assert again.json() == first.json()
     assert again.header("Idempotent-Replayed") == "true"
+    assert [e.action for e in events(province)] == ["credential.offer"]  # once, not per retry
     other = _offer(province, key="offer-1", claims={**CLAIMS, "registeredCapital": "1元"})
     assert other.status == 409, other.text
     assert other.json()["code"] == "idempotency-key-reused"

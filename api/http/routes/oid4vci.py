@@ -24,6 +24,7 @@ import json
 import re
 import threading
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Annotated, Any
 from urllib.parse import parse_qs, quote
 
@@ -188,6 +189,8 @@ def create_offer(
     event = access_event(
         headers.declared, request_id, "credential.offer", "record:credential-offer"
     )
+    # Keyed by the offer (the audit log's own idempotency): a replayed offer appends none.
+    event = replace(event, idempotency_key=f"credential.offer:{created.offer_hash}")
     record_access(context.audit_log, principal.caller, [event])
     uri = f"{_origin(request)}/credential-offers/{created.handle}"
     answer = {
