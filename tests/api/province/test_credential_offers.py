@@ -208,3 +208,34 @@ def test_s6_1_token_requests_racing_with_one_code_get_one_working_token(
     assert len(tokens) == 1
     assert refusals == ["invalid_grant"] * (len(others) - 1)
     assert offers.pending_for_token(any_db, KEY, tokens[0], now_ms=NOW + 2).claims == OFFER.claims
+
+
+def _sealed_blob(db: Database) -> bytes:
+    with db.read() as tx:
+        row = tx.fetchone("SELECT sealed FROM credential_offers")
+    assert row is not None
+    return bytes(row[0])
+
+
+def test_the_sealed_claims_leave_the_sqlite_file_on_redemption_and_on_purge(
+    tmp_path: Path,
+) -> None:
+    redeemed_dir, purged_dir = tmp_path / "redeemed", tmp_path / "purged"
+    for directory in (redeemed_dir, purged_dir):
+        directory.mkdir()
+    db = SqliteDatabase(redeemed_dir / "store.sqlite")
+    created = offers.create(db, KEY, OFFER, now_ms=NOW)
+    sealed = _sealed_blob(db)
+    token = offers.exchange(db, KEY, _code_of(db, created), created.tx_code, now_ms=NOW)
+    assert offers.redeemed(
+        db, offers.pending_for_token(db, KEY, token, now_ms=NOW).offer_hash, "ab" * 32
+    )
+    db.close()
+    assert sealed[:32] not in b"".join(p.read_bytes() for p in redeemed_dir.iterdir())
+
+    db = SqliteDatabase(purged_dir / "store.sqlite")
+    offers.create(db, KEY, OFFER, now_ms=NOW)
+    sealed = _sealed_blob(db)
+    assert offers.purge(db, NOW + offers.OFFER_TTL_MS) == 1
+    db.close()
+    assert sealed[:32] not in b"".join(p.read_bytes() for p in purged_dir.iterdir())
