@@ -152,7 +152,7 @@ def test_chromium_under_the_console_csp_reads_the_anchor_from_anvil_and_verifies
     report = _run(browser, page_origin, _handoff(province, world))
     event, timeline = report["event"], report["timeline"]
     assert (event["ok"], event["code"]) == (True, "ok"), event
-    assert [step["code"] for step in event["steps"]] == ["ok"] * 8
+    assert [step["code"] for step in event["steps"]] == ["ok"] * 9
     assert event["anchored"]["root"] == world.audit.checkpoints(ZJ)[1].root.hex()
     assert (timeline["ok"], [link["ok"] for link in timeline["links"]]) == (True, [True, True])
     assert not [line for line in report["console"] if "Content Security Policy" in line]

@@ -22,7 +22,7 @@ from tests.helpers.audit import AnchoredAuditLog
 from tests.helpers.contracts import ZJ, World
 from tests.webwallet.auditproof_side import run_calls
 
-STEPS = ["input", "event", "receipt", "note", "chain", "anchor", "finality", "inclusion"]
+STEPS = ["input", "chain", "key", "event", "receipt", "note", "anchor", "finality", "inclusion"]
 
 
 def _closed_port() -> int:
@@ -120,7 +120,10 @@ def test_an_event_verifies_against_the_root_read_from_anvil_over_json_rpc(
     for result, chained in zip(results, expected, strict=True):
         assert result["ok"] is True, result
         assert result["code"] == "ok"
-        assert _codes(result) == dict.fromkeys(STEPS, "ok")
+        assert [(step["step"], step["code"]) for step in result["steps"]] == [
+            (step, "ok") for step in STEPS
+        ]
+        assert result["keySource"] == "caller"
         assert result["anchored"]["root"] == chained.root.hex()
         assert result["anchored"]["treeSize"] == chained.tree_size
         assert result["anchored"]["blockNumber"] == chained.block_number
@@ -227,3 +230,34 @@ def test_a_checkpoint_timeline_is_anchored_and_consistent_and_a_broken_link_is_f
     assert [link["ok"] for link in bad["links"]] == [False, True]
     assert (missing["ok"], missing["code"]) == (False, "consistency.missing")
     assert (skipping["ok"], skipping["code"]) == (False, "consistency.missing")
+
+
+def test_without_a_key_given_the_receipt_key_is_read_from_the_registry_the_anchor_names(
+    province: Province, world: World, signer: LocalSigner
+) -> None:
+    checkpoints = province.checkpoints()
+    newest = checkpoints[-1]
+    options = province.options(11, newest, provincePublicKey=None)
+    unknown = {**options, "receipt": {**options["receipt"], "keyId": "key-that-is-not-there"}}
+    timeline = {
+        "rpcUrl": world.client.url,
+        "chainId": world.client.chain_id,
+        "anchorAddress": world.addresses.audit_anchor,
+        "logId": ZJ,
+        "checkpoints": checkpoints,
+        "consistencyProofs": [province.consistency(5, 17), province.consistency(17, 33)],
+    }
+    from_chain, not_listed, timeline_from_chain = run_calls(
+        [["verifyEvent", options], ["verifyEvent", unknown], ["timeline", timeline]]
+    )
+    assert (from_chain["ok"], from_chain["keySource"]) == (True, "chain"), from_chain
+    assert (not_listed["ok"], _codes(not_listed)["key"]) == (False, "key.unknown")
+    assert _codes(not_listed)["receipt"] == "skipped"
+    assert timeline_from_chain["ok"] is True, timeline_from_chain
+    assert [c["steps"][0]["step"] for c in timeline_from_chain["checkpoints"]] == ["note"] * 3
+
+    # Marked compromised from before the receipt: refused; the registry keeps the key listed.
+    world.registry.mark_key_compromised(world.zj_admin, ZJ, signer.key_id, 1)
+    [compromised] = run_calls([["verifyEvent", options]])
+    assert (compromised["ok"], compromised["code"]) == (False, "key.compromised")
+    assert _codes(compromised)["inclusion"] == "ok", "the chain's root still holds the event"

@@ -17,11 +17,13 @@
 import { canonicalize } from "./jcs.js";
 import { JsonRpc, RpcError, callData, keccakHex, wordBytes, wordUint } from "./evm.js";
 import { hashLeaf, sameBytes, verifyConsistency, verifyInclusion } from "./merkle.js";
+import { readProvinceKey } from "./registry.js";
 import { bytesToHex, hexToBytes, sm3, utf8ToBytes, verify as sm2Verify } from "./sm.js";
 import { sha256 } from "@noble/hashes/sha2.js";
 
 export { hashLeaf, hashChildren, rootFromInclusionProof, verifyConsistency, verifyInclusion } from "./merkle.js";
 export { JsonRpc, RpcError, callData, selector, keccakHex } from "./evm.js";
+export { decodeKeyRecord, keyFragment, readProvinceKey } from "./registry.js";
 
 /** What the province signs for a receipt (ledger/audit/receipts.py RECEIPT_DOMAIN). */
 export const RECEIPT_DOMAIN = "tongban/audit-receipt/v1";
@@ -34,6 +36,9 @@ export const ABI = Object.freeze({
   epochOf: "epochOf(uint32)",
   checkpointAppended: "CheckpointAppended(uint32,uint32,uint256,uint64,bytes32)",
 });
+
+/** The steps of verifyEventInBrowser, in the order they are reported. */
+export const EVENT_STEPS = Object.freeze(["input", "chain", "key", "event", "receipt", "note", "anchor", "finality", "inclusion"]);
 
 const HEX32 = /^[0-9a-f]{64}$/;
 const ADDRESS = /^0x[0-9a-fA-F]{40}$/;
@@ -319,11 +324,30 @@ async function headOf(steps, chain) {
   return connected.ok ? connected.value : null;
 }
 
+/** The key to check signatures with: the caller's, else IssuerRegistry's over the chain. */
+async function provinceKey(steps, chain, given, keyId, timeText) {
+  if (given) {
+    await steps.run("key", () => {});
+    return { key: given, source: "caller" };
+  }
+  if (!chain) {
+    steps.skip("key", "no key given and the chain could not be read");
+    return { key: null, source: null };
+  }
+  const read = await steps.run("key", async () => {
+    const seconds = Math.floor(Date.parse(timeText) / 1000);
+    if (!Number.isSafeInteger(seconds) || seconds < 0) fail("input.malformed", "the receipt's time is not a time");
+    return compressedKey(await readProvinceKey(chain, keyId, seconds));
+  });
+  return read.ok ? { key: read.value, source: "chain" } : { key: null, source: null };
+}
+
 /**
  * Verify one audit event end to end. Arguments (JSON as the province's API returns them):
- * rpcUrl, chainId, anchorAddress, logId — the auditor's own configuration; event, receipt
+ * rpcUrl, chainId, anchorAddress — the auditor's own configuration; logId; event, receipt
  * (GET /audit/events/{index}); inclusionProof (GET /audit/proofs/inclusion?size=<checkpoint's>);
- * checkpoint (an anchored entry of GET /audit/checkpoints); provincePublicKey (hex);
+ * checkpoint (an anchored entry of GET /audit/checkpoints); provincePublicKey (hex; leave it
+ * out to read the receipt's key from IssuerRegistry, the registry AuditAnchor names);
  * confirmations (default 1); fetch, timeoutMs (optional).
  */
 export async function verifyEventInBrowser(options) {
@@ -333,9 +357,10 @@ export async function verifyEventInBrowser(options) {
     const logId = count(options?.logId, "logId");
     const proof = object(options.inclusionProof, "the inclusion proof");
     const checkpoint = object(options.checkpoint, "the checkpoint");
+    const given = options.provincePublicKey;
     input = {
       logId,
-      publicKey: compressedKey(options.provincePublicKey),
+      publicKey: given === undefined || given === null || given === "" ? null : compressedKey(given),
       event: object(options.event, "the event"),
       receipt: object(options.receipt, "the receipt"),
       checkpoint: {
@@ -353,11 +378,21 @@ export async function verifyEventInBrowser(options) {
     };
   });
   if (!parsed.ok) {
-    for (const step of ["event", "receipt", "note", "chain", "anchor", "finality", "inclusion"]) steps.skip(step, "bad input");
-    return steps.result({ anchored: null });
+    for (const step of EVENT_STEPS.slice(1)) steps.skip(step, "bad input");
+    return steps.result({ anchored: null, keySource: null });
   }
-  const { logId, publicKey, event, receipt, checkpoint, proof } = input;
+  const { logId, event, receipt, checkpoint, proof } = input;
   let chain = null;
+  const configured = await steps.run("chain", () => {
+    chain = chainInputs(options);
+  });
+  let head = null;
+  if (configured.ok) {
+    steps.steps.pop(); // "chain" is reported once, with the node's answers
+    head = await headOf(steps, chain);
+  }
+  const reachable = head === null ? null : chain;
+  const { key: publicKey, source } = await provinceKey(steps, reachable, input.publicKey, receipt.keyId, receipt.time);
   await steps.run("event", () => {
     if (event.logId !== Number(logId)) fail("event.log_mismatch", `the event is of log ${event.logId}`);
     let leaf;
@@ -369,25 +404,22 @@ export async function verifyEventInBrowser(options) {
     if (receipt.leafHash !== bytesToHex(leaf)) fail("event.leaf_mismatch", "the event's leaf hash is not the receipt's");
     if (!sameBytes(proof.leafHash, leaf)) fail("event.leaf_mismatch", "the event's leaf hash is not the proof's");
   });
-  await steps.run("receipt", () => {
-    const vouched = checkReceipt(receipt, publicKey, logId);
-    if (vouched.index !== proof.index) fail("receipt.index_mismatch", "the receipt's index is not the proof's");
-  });
-  const chainId = options.chainId;
-  if (typeof checkpoint.note === "string") {
-    await steps.run("note", () =>
-      checkNote(checkpoint.note, { chainId: String(count(chainId, "chainId")), logId, ...checkpoint, publicKey }),
-    );
+  if (publicKey) {
+    await steps.run("receipt", () => {
+      const vouched = checkReceipt(receipt, publicKey, logId);
+      if (vouched.index !== proof.index) fail("receipt.index_mismatch", "the receipt's index is not the proof's");
+    });
   } else {
-    steps.skip("note", "the checkpoint carries no signed note");
+    steps.skip("receipt", "no key to check the signature with");
   }
-  const connected = await steps.run("chain", () => {
-    chain = chainInputs(options);
-  });
-  let head = null;
-  if (connected.ok) {
-    steps.steps.pop(); // "chain" is reported once, with the node's answers
-    head = await headOf(steps, chain);
+  if (typeof checkpoint.note !== "string") {
+    steps.skip("note", "the checkpoint carries no signed note");
+  } else if (!publicKey) {
+    steps.skip("note", "no key to check the signature with");
+  } else {
+    await steps.run("note", () =>
+      checkNote(checkpoint.note, { chainId: String(count(options.chainId, "chainId")), logId, ...checkpoint, publicKey }),
+    );
   }
   let anchored = null;
   if (head !== null) {
@@ -406,12 +438,24 @@ export async function verifyEventInBrowser(options) {
   } else {
     steps.skip("inclusion", "no root read from the chain to check against");
   }
-  return steps.result({ anchored: describe(anchored, head ?? 0n) });
+  return steps.result({ anchored: describe(anchored, head ?? 0n), keySource: source });
+}
+
+/** The key a note names (`— <origin>#<keyId> ...`), read from IssuerRegistry once per key id. */
+async function noteKey(chain, checkpoint, cache) {
+  const named = /\n\u2014 (\S+) /.exec(checkpoint.note);
+  if (!named) fail("note.malformed", "the note names no key");
+  const seconds = Math.floor(Date.parse(checkpoint.createdAt ?? "") / 1000);
+  const at = Number.isSafeInteger(seconds) && seconds >= 0 ? seconds : Math.floor(Date.now() / 1000);
+  const fragment = named[1].slice(named[1].lastIndexOf("#") + 1);
+  const slot = `${fragment}@${at}`;
+  if (!cache.has(slot)) cache.set(slot, compressedKey(await readProvinceKey(chain, fragment, at)));
+  return cache.get(slot);
 }
 
 /**
  * Verify a timeline of checkpoints: each one anchored on chain with the root the province
- * states (and its note, when a key is given), at least `confirmations` deep, and each proved
+ * states (and its signed note, with the key given or else the one IssuerRegistry holds), at least `confirmations` deep, and each proved
  * consistent with the one before by `consistencyProofs` (GET /audit/proofs/consistency answers)
  * against the roots read from the chain. Checkpoints that are not anchored (no blockNumber) are
  * reported and left out of the links.
@@ -430,6 +474,7 @@ export async function verifyCheckpointTimeline(options) {
         treeSize: count(object(c, `checkpoint ${i}`).treeSize, `checkpoint ${i}'s treeSize`, { min: 1n }),
         root: hash32(c.root, `checkpoint ${i}'s root`),
         note: c.note,
+        createdAt: c.createdAt,
         blockNumber: c.blockNumber,
       }))
       .sort((a, b) => (a.treeSize < b.treeSize ? -1 : a.treeSize > b.treeSize ? 1 : 0));
@@ -448,12 +493,14 @@ export async function verifyCheckpointTimeline(options) {
   const head = await headOf(top, chain);
   if (head === null) return top.result({ checkpoints: [], links: [] });
   const entries = [];
+  const registryKeys = new Map();
   for (const checkpoint of checkpoints) {
     const steps = new Steps();
-    if (publicKey && typeof checkpoint.note === "string") {
-      await steps.run("note", () =>
-        checkNote(checkpoint.note, { chainId: String(chain.chainId), logId: chain.logId, ...checkpoint, publicKey }),
-      );
+    if (typeof checkpoint.note === "string") {
+      await steps.run("note", async () => {
+        const key = publicKey ?? (await noteKey(chain, checkpoint, registryKeys));
+        checkNote(checkpoint.note, { chainId: String(chain.chainId), logId: chain.logId, ...checkpoint, publicKey: key });
+      });
     }
     const anchored = await anchorAndFinality(steps, chain, checkpoint, head, checkpoint.root);
     entries.push({ treeSize: Number(checkpoint.treeSize), ...steps.result({ anchored: describe(anchored, head) }), raw: anchored });

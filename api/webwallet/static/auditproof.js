@@ -2263,6 +2263,66 @@ function verifyConsistency(size1, size2, path, root1, root2) {
   return sameBytes(neu, root2) ? null : "new_root_mismatch";
 }
 
+// api/webwallet/src/registry.js
+var KEY_ID = /^[A-Za-z0-9._-]{1,32}$/;
+function keyFragment(keyId) {
+  const fragment = typeof keyId === "string" ? keyId.slice(keyId.lastIndexOf("#") + 1) : "";
+  return KEY_ID.test(fragment) ? fragment : null;
+}
+function keyIdWord(fragment) {
+  let hex = "";
+  for (const char of fragment) hex += char.charCodeAt(0).toString(16).padStart(2, "0");
+  return hex.padEnd(64, "0");
+}
+function bad(what) {
+  return new RpcError("rpc.bad_response", `IssuerRegistry.key returned ${what}`);
+}
+function wordIndex(words2, word, base) {
+  const offset = wordUint(word);
+  if (offset % 32n !== 0n) throw bad("an offset that is not whole words");
+  const at = base + Number(offset / 32n);
+  if (!Number.isSafeInteger(at) || at >= words2.length) throw bad("an offset past its end");
+  return at;
+}
+function decodeKeyRecord(words2) {
+  if (words2.length < 8) throw bad("too few words");
+  const tuple = wordIndex(words2, words2[0], 0);
+  if (tuple + 6 > words2.length) throw bad("a truncated record");
+  const tail = wordIndex(words2, words2[tuple + 1], tuple);
+  const length = wordUint(words2[tail]);
+  if (length > 65n || tail + 1 + Math.ceil(Number(length) / 32) > words2.length) throw bad("a bad key length");
+  const publicKey = words2.slice(tail + 1).join("").slice(0, Number(length) * 2);
+  return {
+    publicKey,
+    validFrom: wordUint(words2[tuple + 2], 64),
+    retiredAt: wordUint(words2[tuple + 3], 64),
+    compromised: wordUint(words2[tuple + 4], 8) === 1n,
+    compromisedFrom: wordUint(words2[tuple + 5], 64)
+  };
+}
+async function readProvinceKey(chain, keyId, atSeconds) {
+  const fragment = keyFragment(keyId);
+  if (!fragment) throw new RpcError("key.unknown", "the key id is not one the registry can hold");
+  const [registryWord] = await chain.rpc.ethCall(chain.anchor, selector("registry()"));
+  if (!registryWord || !registryWord.startsWith("0".repeat(24))) throw bad("no registry address");
+  const registry = `0x${registryWord.slice(24)}`;
+  let words2;
+  try {
+    words2 = await chain.rpc.ethCall(
+      registry,
+      selector("key(uint32,bytes32)") + encodeUint(chain.logId, 32) + keyIdWord(fragment)
+    );
+  } catch (error) {
+    if (error.code === "rpc.error") throw new RpcError("key.unknown", "the registry lists no such key for the log's issuer");
+    throw error;
+  }
+  const record = decodeKeyRecord(words2);
+  if (record.compromised && record.compromisedFrom <= BigInt(atSeconds)) {
+    throw new RpcError("key.compromised", "the registry marks this key compromised at that time");
+  }
+  return record.publicKey;
+}
+
 // node_modules/@noble/hashes/_md.js
 function Chi(a, b, c) {
   return a & b ^ ~a & c;
@@ -2549,6 +2609,7 @@ var ABI = Object.freeze({
   epochOf: "epochOf(uint32)",
   checkpointAppended: "CheckpointAppended(uint32,uint32,uint256,uint64,bytes32)"
 });
+var EVENT_STEPS = Object.freeze(["input", "chain", "key", "event", "receipt", "note", "anchor", "finality", "inclusion"]);
 var HEX32 = /^[0-9a-f]{64}$/;
 var ADDRESS = /^0x[0-9a-fA-F]{40}$/;
 var Failure = class extends Error {
@@ -2788,6 +2849,23 @@ async function headOf(steps, chain) {
   });
   return connected.ok ? connected.value : null;
 }
+async function provinceKey(steps, chain, given, keyId, timeText) {
+  if (given) {
+    await steps.run("key", () => {
+    });
+    return { key: given, source: "caller" };
+  }
+  if (!chain) {
+    steps.skip("key", "no key given and the chain could not be read");
+    return { key: null, source: null };
+  }
+  const read = await steps.run("key", async () => {
+    const seconds = Math.floor(Date.parse(timeText) / 1e3);
+    if (!Number.isSafeInteger(seconds) || seconds < 0) fail("input.malformed", "the receipt's time is not a time");
+    return compressedKey(await readProvinceKey(chain, keyId, seconds));
+  });
+  return read.ok ? { key: read.value, source: "chain" } : { key: null, source: null };
+}
 async function verifyEventInBrowser(options) {
   const steps = new Steps();
   let input;
@@ -2795,9 +2873,10 @@ async function verifyEventInBrowser(options) {
     const logId2 = count(options?.logId, "logId");
     const proof2 = object(options.inclusionProof, "the inclusion proof");
     const checkpoint2 = object(options.checkpoint, "the checkpoint");
+    const given = options.provincePublicKey;
     input = {
       logId: logId2,
-      publicKey: compressedKey(options.provincePublicKey),
+      publicKey: given === void 0 || given === null || given === "" ? null : compressedKey(given),
       event: object(options.event, "the event"),
       receipt: object(options.receipt, "the receipt"),
       checkpoint: {
@@ -2815,11 +2894,21 @@ async function verifyEventInBrowser(options) {
     };
   });
   if (!parsed.ok) {
-    for (const step of ["event", "receipt", "note", "chain", "anchor", "finality", "inclusion"]) steps.skip(step, "bad input");
-    return steps.result({ anchored: null });
+    for (const step of EVENT_STEPS.slice(1)) steps.skip(step, "bad input");
+    return steps.result({ anchored: null, keySource: null });
   }
-  const { logId, publicKey, event, receipt, checkpoint, proof } = input;
+  const { logId, event, receipt, checkpoint, proof } = input;
   let chain = null;
+  const configured = await steps.run("chain", () => {
+    chain = chainInputs(options);
+  });
+  let head = null;
+  if (configured.ok) {
+    steps.steps.pop();
+    head = await headOf(steps, chain);
+  }
+  const reachable = head === null ? null : chain;
+  const { key: publicKey, source } = await provinceKey(steps, reachable, input.publicKey, receipt.keyId, receipt.time);
   await steps.run("event", () => {
     if (event.logId !== Number(logId)) fail("event.log_mismatch", `the event is of log ${event.logId}`);
     let leaf;
@@ -2831,26 +2920,23 @@ async function verifyEventInBrowser(options) {
     if (receipt.leafHash !== bytesToHex3(leaf)) fail("event.leaf_mismatch", "the event's leaf hash is not the receipt's");
     if (!sameBytes(proof.leafHash, leaf)) fail("event.leaf_mismatch", "the event's leaf hash is not the proof's");
   });
-  await steps.run("receipt", () => {
-    const vouched = checkReceipt(receipt, publicKey, logId);
-    if (vouched.index !== proof.index) fail("receipt.index_mismatch", "the receipt's index is not the proof's");
-  });
-  const chainId = options.chainId;
-  if (typeof checkpoint.note === "string") {
+  if (publicKey) {
+    await steps.run("receipt", () => {
+      const vouched = checkReceipt(receipt, publicKey, logId);
+      if (vouched.index !== proof.index) fail("receipt.index_mismatch", "the receipt's index is not the proof's");
+    });
+  } else {
+    steps.skip("receipt", "no key to check the signature with");
+  }
+  if (typeof checkpoint.note !== "string") {
+    steps.skip("note", "the checkpoint carries no signed note");
+  } else if (!publicKey) {
+    steps.skip("note", "no key to check the signature with");
+  } else {
     await steps.run(
       "note",
-      () => checkNote(checkpoint.note, { chainId: String(count(chainId, "chainId")), logId, ...checkpoint, publicKey })
+      () => checkNote(checkpoint.note, { chainId: String(count(options.chainId, "chainId")), logId, ...checkpoint, publicKey })
     );
-  } else {
-    steps.skip("note", "the checkpoint carries no signed note");
-  }
-  const connected = await steps.run("chain", () => {
-    chain = chainInputs(options);
-  });
-  let head = null;
-  if (connected.ok) {
-    steps.steps.pop();
-    head = await headOf(steps, chain);
   }
   let anchored = null;
   if (head !== null) {
@@ -2869,7 +2955,17 @@ async function verifyEventInBrowser(options) {
   } else {
     steps.skip("inclusion", "no root read from the chain to check against");
   }
-  return steps.result({ anchored: describe(anchored, head ?? 0n) });
+  return steps.result({ anchored: describe(anchored, head ?? 0n), keySource: source });
+}
+async function noteKey(chain, checkpoint, cache) {
+  const named = /\n\u2014 (\S+) /.exec(checkpoint.note);
+  if (!named) fail("note.malformed", "the note names no key");
+  const seconds = Math.floor(Date.parse(checkpoint.createdAt ?? "") / 1e3);
+  const at = Number.isSafeInteger(seconds) && seconds >= 0 ? seconds : Math.floor(Date.now() / 1e3);
+  const fragment = named[1].slice(named[1].lastIndexOf("#") + 1);
+  const slot = `${fragment}@${at}`;
+  if (!cache.has(slot)) cache.set(slot, compressedKey(await readProvinceKey(chain, fragment, at)));
+  return cache.get(slot);
 }
 async function verifyCheckpointTimeline(options) {
   const top = new Steps();
@@ -2884,6 +2980,7 @@ async function verifyCheckpointTimeline(options) {
       treeSize: count(object(c, `checkpoint ${i}`).treeSize, `checkpoint ${i}'s treeSize`, { min: 1n }),
       root: hash32(c.root, `checkpoint ${i}'s root`),
       note: c.note,
+      createdAt: c.createdAt,
       blockNumber: c.blockNumber
     })).sort((a, b) => a.treeSize < b.treeSize ? -1 : a.treeSize > b.treeSize ? 1 : 0);
     const given = Array.isArray(options.consistencyProofs) ? options.consistencyProofs : fail("input.malformed", "consistencyProofs is not a list");
@@ -2901,13 +2998,14 @@ async function verifyCheckpointTimeline(options) {
   const head = await headOf(top, chain);
   if (head === null) return top.result({ checkpoints: [], links: [] });
   const entries = [];
+  const registryKeys = /* @__PURE__ */ new Map();
   for (const checkpoint of checkpoints) {
     const steps = new Steps();
-    if (publicKey && typeof checkpoint.note === "string") {
-      await steps.run(
-        "note",
-        () => checkNote(checkpoint.note, { chainId: String(chain.chainId), logId: chain.logId, ...checkpoint, publicKey })
-      );
+    if (typeof checkpoint.note === "string") {
+      await steps.run("note", async () => {
+        const key = publicKey ?? await noteKey(chain, checkpoint, registryKeys);
+        checkNote(checkpoint.note, { chainId: String(chain.chainId), logId: chain.logId, ...checkpoint, publicKey: key });
+      });
     }
     const anchored = await anchorAndFinality(steps, chain, checkpoint, head, checkpoint.root);
     entries.push({ treeSize: Number(checkpoint.treeSize), ...steps.result({ anchored: describe(anchored, head) }), raw: anchored });
@@ -2977,6 +3075,7 @@ function optionsFromElement(element, auditor = {}) {
 }
 export {
   ABI,
+  EVENT_STEPS,
   JsonRpc,
   RECEIPT_DOMAIN,
   RpcError,
@@ -2984,12 +3083,15 @@ export {
   checkNote,
   checkReceipt,
   compressedKey,
+  decodeKeyRecord,
   eventLeafHash,
   hashChildren,
   hashLeaf,
   keccakHex,
+  keyFragment,
   optionsFromElement,
   readAnchoredCheckpoint,
+  readProvinceKey,
   rootFromInclusionProof,
   selector,
   verifyCheckpointTimeline,
