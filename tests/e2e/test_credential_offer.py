@@ -127,9 +127,15 @@ def test_an_offer_is_redeemed_by_a_new_holder_key_and_issued_like_any_credential
         ).json()["credential"],
     )
     assert verdict["verdict"] == "VALID"
-    actions = [(e.action, e.actor) for e in events(province)]
-    assert ("credential.offer", "issuer-app") in actions
-    assert ("credential.issue", "issuer-app") in actions
+    # Exactly: the offer, the issuance (as the offering client, with its purpose), then
+    # this test's own read and verification; the token and nonce routes record nothing.
+    logged = [(e.action, e.actor, e.purpose) for e in events(province)]
+    assert logged == [
+        ("credential.offer", "issuer-app", PERSONAL["X-Purpose"]),
+        ("credential.issue", "issuer-app", PERSONAL["X-Purpose"]),
+        ("credential.read", "issuer-app", PERSONAL["X-Purpose"]),
+        ("credential.verify", "verifier-app", PERSONAL["X-Purpose"]),
+    ]
     # The claims are gone from the offer once redeemed; the redemption is not repeatable.
     with province.context.db.read() as tx:
         row = tx.fetchone("SELECT state, sealed, credential_digest FROM credential_offers")
