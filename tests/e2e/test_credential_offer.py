@@ -411,3 +411,20 @@ def test_a_tx_code_description_with_a_phone_number_is_refused_since_the_offer_is
         ]
         assert hint not in reply.text
     assert _offer(province, txCodeDescription="短信发送至预留手机号").status == 201
+
+
+def test_an_offer_is_redeemed_once_on_a_postgresql_store(
+    world: World, tmp_path: Path, postgres_database: str
+) -> None:
+    with served_province(world, tmp_path, database_url=postgres_database) as province:
+        uri, tx_code = _created(province)
+        offer = read_offer(uri)
+        holder = Holder.generate()
+        credential = redeem(offer, tx_code, holder)
+        assert credential["credentialSubject"]["id"] == holder.did
+        with pytest.raises(WalletError, match="already used"):
+            redeem(offer, tx_code, holder)
+        with province.context.db.read() as tx:
+            row = tx.fetchone("SELECT state, sealed FROM credential_offers")
+        assert row is not None
+        assert (row[0], row[1]) == ("redeemed", None)
