@@ -35,6 +35,15 @@ const CALLS = {
   selector: (signature) => ap.selector(signature),
   topic: (signature) => ap.keccakHex(signature),
   callData: (signature, ...args) => ap.callData(signature, ...args),
+  decodeKey: (words) => {
+    try {
+      const record = ap.decodeKeyRecord(words);
+      return { publicKey: record.publicKey, compromised: record.compromised, compromisedFrom: Number(record.compromisedFrom) };
+    } catch (error) {
+      return error.code;
+    }
+  },
+  keyFragment: (keyId) => ap.keyFragment(keyId),
   verifyEvent: (options) => ap.verifyEventInBrowser(options),
   timeline: (options) => ap.verifyCheckpointTimeline(options),
 };

@@ -15,6 +15,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, ClassVar
 
 import pytest
+from eth_abi.abi import encode
 
 from tests.webwallet.auditproof_side import run_calls
 
@@ -145,3 +146,39 @@ def test_bad_options_are_input_codes() -> None:
         "input.malformed",
     ]
     assert all(r["ok"] is False for r in results)
+
+
+def _key_record_words(public_key: bytes, *, compromised_from: int = 0) -> list[str]:
+    """``abi.encode(KeyRecord)`` as the registry returns it, as 32-byte hex words."""
+    record = (b"key-1".ljust(32, b"\0"), public_key, 10, 0, compromised_from > 0, compromised_from)
+    raw = encode(["(bytes32,bytes,uint64,uint64,bool,uint64)"], [record])
+    return [raw[i : i + 32].hex() for i in range(0, len(raw), 32)]
+
+
+def test_key_records_decode_as_eth_abi_encodes_them_and_bad_offsets_are_refused() -> None:
+    key = bytes([2]) + bytes(range(32))
+    good = _key_record_words(key)
+    flagged = _key_record_words(key, compromised_from=99)
+    past_end = list(good)
+    past_end[2] = f"{32 * 40:064x}"  # the bytes member's offset, relative to the tuple
+    unaligned = list(good)
+    unaligned[2] = f"{33:064x}"
+    too_long = list(good)
+    too_long[7] = f"{66:064x}"  # the bytes member's length
+    results = run_calls(
+        [
+            ["decodeKey", good],
+            ["decodeKey", flagged],
+            ["decodeKey", past_end],
+            ["decodeKey", unaligned],
+            ["decodeKey", too_long],
+            ["decodeKey", good[:5]],
+            ["keyFragment", "did:tongban:31337:1#key-1"],
+            ["keyFragment", "key-1"],
+            ["keyFragment", "did:tongban:31337:1#bad key"],
+        ]
+    )
+    assert results[0] == {"publicKey": key.hex(), "compromised": False, "compromisedFrom": 0}
+    assert results[1] == {"publicKey": key.hex(), "compromised": True, "compromisedFrom": 99}
+    assert results[2:6] == ["rpc.bad_response"] * 4
+    assert results[6:] == ["key-1", "key-1", None]
