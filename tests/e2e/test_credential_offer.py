@@ -428,3 +428,56 @@ def test_an_offer_is_redeemed_once_on_a_postgresql_store(
             row = tx.fetchone("SELECT state, sealed FROM credential_offers")
         assert row is not None
         assert (row[0], row[1]) == ("redeemed", None)
+
+
+def test_s8_3_1_hostile_credential_requests_are_refused_never_a_server_error(
+    province: ServedProvince,
+) -> None:
+    access, _ = _access(province)
+    holder = Holder.generate()
+    good = key_proof(holder, _nonce(province), _origin(province))
+    bodies: list[bytes] = [
+        b"not json",
+        b'{"a": 1, "a": 2}',
+        b"[" * 40 + b"]" * 40,
+        b'{"n": 1e400}',
+        json.dumps({"credential_configuration_id": LICENCE, "proofs": []}).encode(),
+        json.dumps({"credential_configuration_id": LICENCE, "proofs": {"jwt": ["x"]}}).encode(),
+        json.dumps(
+            {"credential_configuration_id": LICENCE, "proofs": {"di_vp": [{**good, "type": 5}]}}
+        ).encode(),
+        json.dumps(
+            {
+                "credential_configuration_id": LICENCE,
+                "proofs": {"di_vp": [{**good, "proof": {**good["proof"], "proofValue": 7}}]},
+            }
+        ).encode(),
+        json.dumps(
+            {
+                "credential_configuration_id": LICENCE,
+                "proofs": {
+                    "di_vp": [{**good, "proof": {**good["proof"], "verificationMethod": 1}}]
+                },
+            }
+        ).encode(),
+    ]
+    json_type = {"Content-Type": "application/json"}
+    for body in bodies:
+        reply = province.server.request(
+            "POST", "/credential", body=body, token=access, headers=json_type
+        )
+        assert reply.status == 400, (body[:40], reply.text)
+        assert reply.json()["error"] in {"invalid_credential_request", "invalid_proof"}
+    wrong_type = province.server.request(
+        "POST", "/credential", body=b"x=1", token=access, headers=FORM
+    )
+    _error(wrong_type, 400, "invalid_credential_request")
+    for form in (b"", b"grant_type=password", b"grant_type=" + GRANT.encode() + b"&tx_code=1"):
+        _error(
+            province.request("POST", "/token", body=form, headers=FORM),
+            400,
+            "invalid_request" if b"tx_code" in form else "unsupported_grant_type",
+        )
+    _error(province.request("POST", "/token", body=b"{}", headers={}), 400, "invalid_request")
+    # After all that the offer still redeems: nothing above spent it.
+    assert _credential(province, access, good).status == 200

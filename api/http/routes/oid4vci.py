@@ -20,7 +20,6 @@ of any issuance.
 
 from __future__ import annotations
 
-import json
 import re
 import threading
 from collections.abc import Mapping
@@ -47,10 +46,11 @@ from api.http.schemas.common import ApiModel, InputModel
 from api.province import credential_offers as offers
 from api.province.access import Declaration, access_event, record_access
 from api.province.clients import Role
+from credentials import ijson
 from credentials.credential import IssueRequest, build_credential
 from credentials.cryptosuite import AUTHENTICATION, CRYPTOSUITE, PROOF_TYPE, verify_proof
 from credentials.did import holder_did, parse_holder_verification_method
-from credentials.errors import CredentialError
+from credentials.errors import CredentialError, InputRejectedError
 from credentials.templates import TEMPLATES
 from ledger.crypto.errors import CryptoError
 from ledger.crypto.sm2 import Sm2PrivateKey
@@ -67,6 +67,7 @@ PRE_AUTHORIZED_GRANT = "urn:ietf:params:oauth:grant-type:pre-authorized_code"
 _NO_STORE = {"Cache-Control": "no-store"}
 _FORM_CAP = 4 * 1024
 _CREDENTIAL_CAP = 256 * 1024
+_CREDENTIAL_LIMITS = ijson.Limits(_CREDENTIAL_CAP, 16, 100)
 # Validating the claims when offered needs a holder: any valid SM2 did:key will do.
 _PLACEHOLDER_HOLDER = holder_did(Sm2PrivateKey.from_bytes((7).to_bytes(32, "big")).public_key)
 _LIMITER_LOCK = threading.Lock()
@@ -445,7 +446,8 @@ def _key_proof(body: Mapping[str, Any], issuer: str) -> tuple[str, str]:
     challenge = proof.get("challenge")
     if not isinstance(challenge, str) or not challenge or len(challenge) > 128:
         raise offers.OfferRefusedError("invalid_nonce", "the proof has no c_nonce challenge")
-    if "VerifiablePresentation" not in (presentation.get("type") or ()):
+    kinds = presentation.get("type")
+    if not isinstance(kinds, list) or "VerifiablePresentation" not in kinds:
         raise offers.OfferRefusedError("invalid_proof", "the proof is not a presentation")
     try:
         did, public_key = parse_holder_verification_method(proof.get("verificationMethod"))
@@ -456,7 +458,7 @@ def _key_proof(body: Mapping[str, Any], issuer: str) -> tuple[str, str]:
     unsecured = {name: value for name, value in presentation.items() if name != "proof"}
     try:
         verify_proof(unsecured, proof, public_key)
-    except (ValueError, CryptoError):
+    except (ValueError, TypeError, CryptoError):
         raise offers.OfferRefusedError(
             "invalid_proof", "the proof's signature does not verify"
         ) from None
@@ -531,9 +533,9 @@ async def credential(
     except offers.OfferRefusedError as refusal:
         return _refused(refusal)
     try:
-        body = json.loads(raw)
-    except ValueError:
-        return _error(400, "invalid_credential_request", "the request is not JSON")
+        body = ijson.parse(raw, _CREDENTIAL_LIMITS)
+    except InputRejectedError:
+        return _error(400, "invalid_credential_request", "the request is not acceptable I-JSON")
     if not isinstance(body, dict):
         return _error(400, "invalid_credential_request", "the request is not a JSON object")
     try:
