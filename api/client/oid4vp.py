@@ -7,7 +7,7 @@
 state, a DCQL query naming claims. ``respond`` picks the one stored credential
 holding every claim asked for, presents it (disclosing just those of its
 selectively disclosable claims) over the request's nonce with the verifier's DID as
-domain, and posts ``vp_token`` and ``state`` form-encoded. Errors name no claim value.
+domain and the request's purpose bound into the proof (``termsOfUse``), and posts ``vp_token`` and ``state`` form-encoded. Errors name no claim value.
 """
 
 from __future__ import annotations
@@ -190,6 +190,8 @@ def respond(
         challenge=request.nonce,
         domain=request.domain,
         force=force,
+        # Bound into the proof, so the answer cannot be replayed for another purpose.
+        purpose=request.purpose,
     )
     token = json.dumps({"credential": [presentation]}, ensure_ascii=False, separators=(",", ":"))
     body = urlencode({"vp_token": token, "state": request.state}).encode("ascii")

@@ -15,10 +15,11 @@ import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
 
+from api.client import oid4vp
 from api.client.wallet import Wallet
 from api.portal.labels import PAGE_TEXT
 from api.province.clients import Role
@@ -118,6 +119,32 @@ def test_the_cli_wallet_answers_with_two_claims_then_a_revoked_credential_shows_
         page = visible_text(server.request("GET", page_path).text)
     assert ZH["verdict_invalid"] in page
     assert "证照已被撤销" in page
+
+
+def test_the_answer_binds_the_requests_purpose_into_the_proof(
+    province: ServedProvince, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    wallet, _ = _wallet_with_licence(province, tmp_path / "wallet")
+    posted: list[bytes] = []
+    real_exchange = oid4vp._exchange
+
+    def recording(method: str, url: str, body: bytes | None = None, kind: str | None = None) -> Any:
+        if method == "POST" and body is not None:
+            posted.append(body)
+        return real_exchange(method, url, body, kind)
+
+    # A recording pass-through: the real request goes to the real province.
+    monkeypatch.setattr(oid4vp, "_exchange", recording)
+    with portal(province) as server:
+        _, link = _ask(server)
+        request = oid4vp.read_request(link)
+        assert request.purpose == PURPOSE
+        answer = oid4vp.respond(wallet, request)
+    assert answer["tongban_verdict"] == "VALID"
+    [body] = posted
+    [token] = parse_qs(body.decode())["vp_token"]
+    [presentation] = json.loads(token)["credential"]
+    assert presentation["termsOfUse"] == {"type": "TongbanPurposeOfUse", "purpose": PURPOSE}
 
 
 def test_a_bad_link_is_refused_in_words(tmp_path: Path) -> None:
