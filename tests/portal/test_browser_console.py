@@ -225,6 +225,18 @@ def test_a_verifier_is_refused_both_consoles_each_refusal_an_audited_event(
     assert [e for e in watch.errors if "status of 403" not in e] == [], watch.errors
 
 
+def test_an_unsigned_visitor_is_sent_to_sign_in(portal_world: PortalWorld) -> None:
+    world = portal_world
+    page = world.new_page(DESKTOP, signed_in_as=None)
+    watch = PageWatch()
+    watch.attach(page)
+    page.goto(f"{world.portal.base}/console/")
+    # Tongban's /signin, then the provider's own login step (no session there yet).
+    page.wait_for_url(f"{world.idp.issuer}/**")
+    assert f"{world.portal.base}/signin?next=%2Fconsole%2F" in watch.urls
+    page.context.close()
+
+
 def _body(store: Path, index: int) -> bytes:
     with sqlite3.connect(store, timeout=30) as connection:
         row = connection.execute("SELECT body FROM audit_events WHERE seq = ?", (index,)).fetchone()
