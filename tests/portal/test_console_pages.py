@@ -23,10 +23,12 @@ real provider in test_browser_console.py):
 
 from __future__ import annotations
 
+import html
 import json
 import re
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from itertools import pairwise
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -283,7 +285,12 @@ def test_the_event_page_lays_out_the_receipt_and_proof_for_the_browser(
     assert attributes["data-proof"].split(",") == [
         n.hex() for n in log.inclusion_proof(index, size)
     ]
-    receipt = json.loads(attributes["data-receipt"].replace("&#34;", '"'))
+    receipt = json.loads(html.unescape(attributes["data-receipt"]))
+    assert json.loads(html.unescape(attributes["data-event"])) == stored.event.to_json()
+    assert attributes["data-log-id"] == str(province.issuer_id)
+    latest = province.parts.checkpoints.latest()
+    assert latest is not None
+    assert html.unescape(attributes["data-note"]) == latest.note
     assert receipt["leafHash"] == stored.receipt.leaf_hash.hex()
     assert attributes["data-block"].isdigit()
     assert missing.status == 404
@@ -389,6 +396,15 @@ def test_the_checkpoint_timeline_marks_consistency_checked_on_the_server(
     table = reply.text.split('id="checkpoints"')[1].split("</table>")[0]
     rows = re.findall(r'<tr data-tree-size="(\d+)"', table)
     assert len(rows) >= 2
+    section = re.search(r'<section[^>]*id="checkpoint-timeline"([^>]*)>', reply.text)
+    assert section is not None
+    data = dict(re.findall(r'(data-[a-z-]+)="([^"]*)"', section.group(1)))
+    listed = json.loads(html.unescape(data["data-checkpoints"]))
+    proofs = json.loads(html.unescape(data["data-consistency-proofs"]))
+    assert sorted(str(c["treeSize"]) for c in listed) == sorted(rows)
+    assert [(p["from"], p["to"]) for p in proofs] == [
+        (a["treeSize"], b["treeSize"]) for a, b in pairwise(listed)
+    ]
     assert "一致（服务器核对）" in table
     assert "第一个检查点" in table
     assert "不一致" not in table

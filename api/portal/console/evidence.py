@@ -14,6 +14,8 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from api.http.schemas.audit import ConsistencyProofOut
+from api.http.schemas.common import checkpoint_out
 from ledger.audit.anchoring import CheckpointAnchorer, CheckpointState, StoredCheckpoint
 from ledger.audit.errors import AuditError
 from ledger.audit.events import format_time
@@ -21,7 +23,13 @@ from ledger.audit.log import AuditLog
 from ledger.merkle.errors import MerkleError
 from ledger.merkle.verify import verify_consistency, verify_inclusion
 
-__all__ = ["EventEvidence", "TimelineEntry", "checkpoint_timeline", "event_evidence"]
+__all__ = [
+    "EventEvidence",
+    "Timeline",
+    "TimelineEntry",
+    "checkpoint_timeline",
+    "event_evidence",
+]
 
 TIMELINE_LENGTH = 50
 """Newest checkpoints the timeline shows."""
@@ -54,6 +62,25 @@ class EventEvidence:
     block: int | None
     proof: list[str]
     proof_checked: bool
+    event_json: str = "{}"
+    """The event as stored (``AccessEvent.to_json()``), compact JSON, for the browser."""
+    note: str = ""
+    """The covering checkpoint's signed note (empty without one)."""
+    log_id: int | None = None
+
+
+@dataclass(frozen=True)
+class Timeline:
+    """The timeline's rows, and its data for the in-browser check as JSON.
+
+    ``checkpoints_json`` lists the checkpoints as ``GET /audit/checkpoints`` does;
+    ``proofs_json`` the consistency proofs between consecutive ones as
+    ``GET /audit/proofs/consistency`` answers them.
+    """
+
+    entries: list[TimelineEntry]
+    checkpoints_json: str
+    proofs_json: str
 
 
 def _covering(anchorer: CheckpointAnchorer | None, index: int) -> StoredCheckpoint | None:
@@ -109,11 +136,12 @@ def event_evidence(
             checked = False
     shown = result.event.to_json()
     receipt_doc = receipt.to_json()
+    compact = (",", ":")
     return EventEvidence(
         index=index,
         event=shown,
         receipt=receipt_doc,
-        receipt_json=json.dumps(receipt_doc, separators=(",", ":"), sort_keys=True),
+        receipt_json=json.dumps(receipt_doc, separators=compact, sort_keys=True),
         matches_receipt=matches,
         leaf_hash=receipt.leaf_hash.hex(),
         tree_size=None if covering is None else covering.tree_size,
@@ -121,23 +149,34 @@ def event_evidence(
         block=None if covering is None else covering.block_number,
         proof=[node.hex() for node in proof],
         proof_checked=checked,
+        event_json=json.dumps(shown, separators=compact, ensure_ascii=False),
+        note="" if covering is None else covering.note,
+        log_id=audit_log.log_id,
     )
 
 
-def checkpoint_timeline(
-    anchorer: CheckpointAnchorer | None, audit_log: AuditLog
-) -> list[TimelineEntry]:
+def checkpoint_timeline(anchorer: CheckpointAnchorer | None, audit_log: AuditLog) -> Timeline:
     """The newest stored checkpoints, oldest first, each checked against the one before."""
     if anchorer is None:
-        return []
+        return Timeline([], "[]", "[]")
     stored = list(reversed(anchorer.checkpoints(limit=TIMELINE_LENGTH, newest_first=True)))
     entries: list[TimelineEntry] = []
+    proofs: list[dict[str, Any]] = []
     previous: StoredCheckpoint | None = None
     for checkpoint in stored:
         consistent: bool | None = None
         if previous is not None:
             try:
                 proof = audit_log.consistency_proof(previous.tree_size, checkpoint.tree_size)
+                proofs.append(
+                    ConsistencyProofOut(
+                        from_size=previous.tree_size,
+                        to_size=checkpoint.tree_size,
+                        from_root=previous.root.hex(),
+                        to_root=checkpoint.root.hex(),
+                        proof=[node.hex() for node in proof],
+                    ).model_dump(mode="json")
+                )
                 verify_consistency(
                     audit_log.hasher,
                     previous.tree_size,
@@ -160,4 +199,8 @@ def checkpoint_timeline(
             )
         )
         previous = checkpoint
-    return entries
+    listed = [checkpoint_out(c).model_dump(mode="json") for c in stored]
+    compact = (",", ":")
+    return Timeline(
+        entries, json.dumps(listed, separators=compact), json.dumps(proofs, separators=compact)
+    )
