@@ -352,6 +352,8 @@ def test_an_export_checks_and_an_event_altered_in_the_store_is_flagged(
             "GET", f"/console/audit/events/{victim}?{urlencode(DECLARED)}", headers=HTML
         )
     assert 'data-valid="false"' in bad.text
+    # The language switch of a form's answer leads to its console (a GET), not the POST.
+    assert 'href="/console/audit?lang=zh"' in bad.text
     finding = re.search(r'<tr class="flagged" data-kind="([a-z]+)" data-index="(\d+)"', bad.text)
     assert finding is not None
     assert finding.groups() == ("altered", str(victim))

@@ -81,13 +81,17 @@ def render_console(
 ) -> HTMLResponse:
     """A console page in the portal's layout, with its security headers and ``no-store``."""
     other = "en" if lang == "zh" else "zh"
+    path = request.url.path
+    if request.method != "GET":
+        # A form's answer has no address of its own: the switch leads to its console.
+        path = "/console/audit" if path.startswith("/console/audit") else "/console/operator"
     page = render_page(
         template,
         lang,
         staff,
         division_of(request),
         w=words(lang),
-        switch_href=f"{request.url.path}?lang={other}",
+        switch_href=f"{path}?lang={other}",
         **values,
     )
     headers = {
