@@ -150,6 +150,20 @@ class Settings(BaseSettings):
         description="The API's public base URL as others reach it (status list URLs); "
         "unset: http://<http_host>:<http_port> (none with port 0 or a wildcard host).",
     )
+    wallet_http_port: int | None = Field(
+        default=None,
+        ge=0,
+        le=65535,
+        description="Port of the citizen's wallet origin (/wallet, docs/wallet.md) on "
+        "http_host, served by the same workers; unset: no wallet; 0 picks a free one. "
+        "The demo serves it at http_port + 10.",
+    )
+    wallet_public_url: str | None = Field(
+        default=None,
+        pattern=r"^https?://[^\s/?#@]+$",
+        description="The wallet's origin as browsers reach it (scheme://host[:port]); the "
+        "API's OpenID4VP routes allow it by CORS. Unset: http://<http_host>:<wallet_http_port>.",
+    )
     status_list_seconds: int = Field(
         default=30,
         ge=1,
