@@ -42,6 +42,7 @@ from api.portal.verify_form import (
     verdict_key,
 )
 from api.province.access import AccessNotRecordedError
+from api.webwallet import AUDITPROOF_MODULE
 from credentials.file_binding import MAX_FILE_BYTES
 from credentials.purposes import CATEGORIES, PURPOSES, label
 from credentials.reasons import Check
@@ -104,7 +105,9 @@ class StaticFile:
 
 def _static_files() -> dict[str, StaticFile]:
     files: dict[str, StaticFile] = {}
-    for path in sorted((_HERE / "static").iterdir()):
+    # The audit console's in-browser proof check runs the wallet's committed bundle.
+    sources = [*sorted((_HERE / "static").iterdir()), AUDITPROOF_MODULE]
+    for path in sources:
         if path.suffix not in _TYPES:
             continue
         data = path.read_bytes()
