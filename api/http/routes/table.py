@@ -84,6 +84,8 @@ ROUTE_TABLE: dict[tuple[str, str], RouteUse] = {
     ("POST", "/console/audit/anomalies"): _personal("audit.read"),
     ("POST", "/console/audit/export"): _personal("audit.read"),
     ("POST", "/console/audit/export/verify"): NONE,
+    # the auditor's own chain node for the in-browser proof, kept in their browser's cookie
+    ("POST", "/console/audit/node"): NONE,
     ("GET", "/console/operator"): NONE,
     ("POST", "/console/operator/clients"): _administrative("api.client_create"),
     ("POST", "/console/operator/clients/{client_id}/revoke"): _administrative("api.client_revoke"),
