@@ -29,6 +29,7 @@ BUNDLES = {
     "api/webwallet/src/checks.js": REPO / "api" / "webwallet" / "static" / "checks.js",
     "api/webwallet/src/auditproof.js": REPO / "api" / "webwallet" / "static" / "auditproof.js",
     "api/webwallet/src/wallet.js": REPO / "api" / "webwallet" / "static" / "wallet.js",
+    "api/webwallet/src/timeline.js": REPO / "api" / "webwallet" / "static" / "timeline.js",
 }
 """Each entry point and the bundle it becomes."""
 ESBUILD = REPO / "node_modules" / ".bin" / "esbuild"

@@ -29,3 +29,8 @@ AUDITPROOF_MODULE = STATIC_DIR / "auditproof.js"
 """An audit event's receipt and inclusion proof, and a run of checkpoints, checked against the
 roots AuditAnchor holds, read over the JSON-RPC node the auditor names
 (``verifyEventInBrowser``, ``verifyCheckpointTimeline``; docs/consoles.md "Browser proof")."""
+
+TIMELINE_MODULE = STATIC_DIR / "timeline.js"
+"""Who accessed my data, everywhere: the consortium directory checked (``verifyDirectory``) and
+every province's access history merged into one timeline, each record proved against its
+province's anchored log (``accessTimeline``; docs/citizen-timeline.md)."""
