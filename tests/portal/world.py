@@ -12,7 +12,10 @@ that lives for the whole run):
 - one demo OpenID provider (``idp/server.mjs``) with one client per province,
   and each province's app with staff sign-in over it (``portal``: 440000's,
   ``issuing_portal``: 330000's);
-- one headless Chromium (Debian's, through Playwright).
+- one headless Chromium (Debian's, through Playwright);
+- 440000 acts for the consortium's third governor (``governor``: its outbox
+  processor, taking the items pinned to that account, as the writer's
+  ``governor_outbox`` does), so that its operator console can approve proposals.
 
 Tests share it, so each one issues its own credential and filters the audit log
 by what it did. ``close`` stops everything, in the reverse order, even when a
@@ -37,6 +40,8 @@ from api.runtime.idp import IdpProcess, start_idp
 from credentials.holder import Holder
 from ledger.chain.node.client import ChainClient
 from ledger.chain.node.processes import start_anvil
+from ledger.chain.node.transactions import NonceManager
+from ledger.chain.outbox import OutboxJournal, OutboxProcessor
 from tests.helpers.contracts import GD, ZJ, World, deploy_test_consortium
 from tests.helpers.credentials import CLAIMS_BY_TEMPLATE
 from tests.helpers.provinces import ORGS, PERSONAL, ServedProvince, build_province
@@ -71,6 +76,8 @@ class PortalWorld:
     idp: IdpProcess
     playwright: Playwright
     browser: Browser
+    governor: OutboxProcessor
+    """440000's governor outbox processor (the account is ``world.accounts.governors[2]``)."""
 
     def anchor(self) -> None:
         """Anchor everything pending at 330000, then bring 440000's chain index to the head.
@@ -154,6 +161,10 @@ def open_portal_world(tmp: Path, stack: ExitStack) -> PortalWorld:
         province.server.start()
         provinces.append(province)
     issuing, verifying = provinces
+    governor = accounts.governors[2]
+    verifying.context.governor_account = governor.address
+    sender = NonceManager(client, governor, OutboxJournal(verifying.parts.db, governor.address))
+    governor_outbox = OutboxProcessor(verifying.parts.db, sender, shared=False)
     # A second app over each province's parts (as ``tongban serve`` would serve with an
     # identity provider configured); the province's own server keeps the plain API.
     apps = {p.issuer_id: create_app(p.context) for p in provinces}
@@ -195,4 +206,5 @@ def open_portal_world(tmp: Path, stack: ExitStack) -> PortalWorld:
         idp=idp,
         playwright=playwright,
         browser=browser,
+        governor=governor_outbox,
     )
