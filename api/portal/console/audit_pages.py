@@ -11,6 +11,7 @@ page is a GET whose query holds only the declared purpose's codes.
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 from typing import Annotated, Any
 
@@ -38,7 +39,8 @@ from api.portal.console.gate import (
     render_console,
     require_role,
 )
-from api.portal.console.words import outcome_words
+from api.portal.console.node import COOKIE, encode_node, node_from_cookie, node_from_fields
+from api.portal.console.words import PROOF_KEYS, outcome_words, words
 from api.portal.pages import PortalRoute
 from api.portal.staff import staff_caller
 from api.province.access import Declaration, access_event, record_access
@@ -48,7 +50,7 @@ from ledger.audit.anomalies import DEFAULT_RULES
 from ledger.audit.events import Outcome
 from ledger.audit.search import EventFilter
 
-__all__ = ["PAGE_SIZE", "audit_page", "purpose_words", "record_read", "router"]
+__all__ = ["PAGE_SIZE", "audit_page", "proof_values", "purpose_words", "record_read", "router"]
 
 router = APIRouter(route_class=PortalRoute)
 
@@ -80,6 +82,17 @@ def purpose_words(code: str | None, lang: str) -> str:
     return found.en if lang == "en" else found.zh
 
 
+def proof_values(request: Request, lang: str) -> dict[str, Any]:
+    """What a page running the in-browser check needs: the auditor's node, the words."""
+    catalogue = words(lang)
+    return {
+        "node": node_from_cookie(request),
+        "proof_words": json.dumps(
+            {key: catalogue[key] for key in PROOF_KEYS}, ensure_ascii=False, sort_keys=True
+        ),
+    }
+
+
 def audit_page(
     request: Request,
     staff: Any,
@@ -100,6 +113,9 @@ def audit_page(
         "report": None,
         "from_day": (today - timedelta(days=DEFAULT_RULES.window - 1)).isoformat(),
         "to_day": today.isoformat(),
+        "notice": None,
+        "log_id": context.audit_log.log_id,
+        **proof_values(request, lang),
     }
     defaults.update(values)
     return render_console(
@@ -254,9 +270,44 @@ def audit_event_page(
         index=index,
         evidence=evidence,
         error=None,
+        **proof_values(request, lang),
         purpose_words=purpose_words(evidence.event.get("purpose"), lang),
         outcome_words=outcome_words(evidence.event.get("outcome"), lang),
     )
+
+
+@router.post("/console/audit/node", include_in_schema=False)
+async def audit_node_page(request: Request, staff: ConsoleStaffDep) -> HTMLResponse:
+    """Keep (or, with ``clear``, forget) the auditor's chain node in this browser's cookie.
+
+    Records nothing: the setting names nobody and reads no log (docs/consoles.md).
+    """
+    require_role(request, staff, AUDITOR)
+    try:
+        fields = await read_fields(request, staff)
+    except FormError:
+        return audit_page(request, staff, language(request), 400, error="error_form")
+    lang = language(request, fields.get("lang"))
+    secure = request.url.scheme == "https"
+    if fields.get("clear"):
+        cleared = audit_page(request, staff, lang, notice="node_cleared", node=None)
+        cleared.delete_cookie(COOKIE, path="/console", secure=secure, httponly=True)
+        return cleared
+    try:
+        node = node_from_fields(fields)
+    except FormError as bad:
+        return audit_page(request, staff, lang, 422, error="error_input", error_fields=[bad.field])
+    saved = audit_page(request, staff, lang, notice="node_saved", node=node)
+    saved.set_cookie(
+        COOKIE,
+        encode_node(node),
+        max_age=31536000,
+        path="/console",
+        samesite="strict",
+        httponly=True,
+        secure=secure,
+    )
+    return saved
 
 
 @router.post("/console/audit/anomalies", include_in_schema=False)

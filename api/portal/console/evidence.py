@@ -10,6 +10,7 @@ the consistency proof between consecutive ones checked on the server.
 
 from __future__ import annotations
 
+import itertools
 import json
 from dataclasses import dataclass
 from typing import Any
@@ -155,6 +156,34 @@ def event_evidence(
     )
 
 
+def _anchored_links(audit_log: AuditLog, stored: list[StoredCheckpoint]) -> list[dict[str, Any]]:
+    """Proofs between consecutive anchored checkpoints with others (superseded) between them.
+
+    The browser checks only anchored checkpoints (only they have a root on chain), so it
+    links each to the anchored one before it.
+    """
+    anchored = [c for c in stored if c.state is CheckpointState.ANCHORED]
+    adjacent = {(a.tree_size, b.tree_size) for a, b in itertools.pairwise(stored)}
+    links: list[dict[str, Any]] = []
+    for older, newer in itertools.pairwise(anchored):
+        if (older.tree_size, newer.tree_size) in adjacent:
+            continue
+        try:
+            proof = audit_log.consistency_proof(older.tree_size, newer.tree_size)
+        except (MerkleError, AuditError):
+            continue
+        links.append(
+            ConsistencyProofOut(
+                from_size=older.tree_size,
+                to_size=newer.tree_size,
+                from_root=older.root.hex(),
+                to_root=newer.root.hex(),
+                proof=[node.hex() for node in proof],
+            ).model_dump(mode="json")
+        )
+    return links
+
+
 def checkpoint_timeline(anchorer: CheckpointAnchorer | None, audit_log: AuditLog) -> Timeline:
     """The newest stored checkpoints, oldest first, each checked against the one before."""
     if anchorer is None:
@@ -199,6 +228,7 @@ def checkpoint_timeline(anchorer: CheckpointAnchorer | None, audit_log: AuditLog
             )
         )
         previous = checkpoint
+    proofs.extend(_anchored_links(audit_log, stored))
     listed = [checkpoint_out(c).model_dump(mode="json") for c in stored]
     compact = (",", ":")
     return Timeline(

@@ -20,6 +20,7 @@ from api.http.deps import context_of, request_id_for
 from api.http.problems import Problem
 from api.http.signin import StaffSession, require_staff
 from api.http.signin.session import signin_of
+from api.portal.console.node import AuditorNode, connect_policy
 from api.portal.console.words import words
 from api.portal.labels import pick_language
 from api.portal.pages import SECURITY_HEADERS, division_of, page_policy, render_page
@@ -79,7 +80,11 @@ def render_console(
     status: int = 200,
     **values: Any,
 ) -> HTMLResponse:
-    """A console page in the portal's layout, with its security headers and ``no-store``."""
+    """A console page in the portal's layout, with its security headers and ``no-store``.
+
+    A page given ``node`` (the auditor's ``AuditorNode`` or None) runs the in-browser
+    proof check: its CSP lets the page reach that node's origin, and no other page's does.
+    """
     other = "en" if lang == "zh" else "zh"
     path = request.url.path
     if request.method != "GET":
@@ -99,6 +104,9 @@ def render_console(
         "Cache-Control": "no-store",
         "Content-Security-Policy": page_policy(request),
     }
+    node = values.get("node")
+    if isinstance(node, AuditorNode):
+        headers["Content-Security-Policy"] = connect_policy(page_policy(request), node)
     response = HTMLResponse(page, status_code=status, headers=headers)
     if request.query_params.get("lang") == lang:
         secure = request.url.scheme == "https"

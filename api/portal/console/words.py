@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-__all__ = ["CONSOLE_TEXT", "outcome_words", "words"]
+__all__ = ["CONSOLE_TEXT", "PROOF_KEYS", "outcome_words", "words"]
 
 CONSOLE_TEXT: dict[str, dict[str, str]] = {
     "zh": {
@@ -394,6 +394,130 @@ CONSOLE_TEXT: dict[str, dict[str, str]] = {
     },
 }
 """The consoles' words by language."""
+
+# The in-browser proof (auditproof.js): each step and each result code, zh then en. The
+# page script shows these words with the code beside them (docs/consoles.md).
+_PROOF_TEXT: dict[str, tuple[str, str]] = {
+    "node_title": ("您选择的区块链节点", "Your chain node"),
+    "node_hint": (
+        "浏览器内核验只在节点和合约由您自己选定时才有意义：请填写您信任的 JSON-RPC 节点地址、链标识和 AuditAnchor 合约地址，不要照抄被审计省份提供的值。设置只保存在本浏览器的 Cookie 中。",
+        "The in-browser check proves something only if you choose the node and the contract: enter a JSON-RPC node you trust, the chain id and the AuditAnchor address, not values the audited province hands you. The setting is kept in a cookie of this browser only.",
+    ),
+    "node_rpc_url": ("JSON-RPC 节点地址（http 或 https）", "JSON-RPC node URL (http or https)"),
+    "node_chain_id": ("链标识（chain id）", "Chain id"),
+    "node_anchor": ("AuditAnchor 合约地址", "AuditAnchor contract address"),
+    "node_confirmations": ("所需确认数", "Confirmations required"),
+    "node_save": ("保存节点设置", "Save the node setting"),
+    "node_clear": ("清除节点设置", "Clear the node setting"),
+    "node_saved": ("节点设置已保存在本浏览器中。", "The node setting is saved in this browser."),
+    "node_cleared": ("节点设置已清除。", "The node setting is cleared."),
+    "node_none": (
+        "尚未设置节点：浏览器内核验不会运行。请在审计控制台设置您信任的节点。",
+        "No node is set: the in-browser check does not run. Set a node you trust on the audit console.",
+    ),
+    "node_current": ("当前节点", "Current node"),
+    "rpc_url": ("节点地址", "Node URL"),
+    "chain_id": ("链标识", "Chain id"),
+    "anchor_address": ("AuditAnchor 合约", "AuditAnchor contract"),
+    "confirmations": ("确认数", "Confirmations"),
+    "server_check": ("服务器核对", "Checked on the server"),
+    "server_check_hint": (
+        "以上核对由被审计省份的服务器完成，只代表该服务器的说法；浏览器内核验对照您选定节点上的链上数据。",
+        "The checks above were made by the audited province's server and are only its word; the in-browser check compares against the chain through the node you chose.",
+    ),
+    "browser_noscript": (
+        "浏览器内核验需要启用脚本；未运行。",
+        "The in-browser check needs script; it did not run.",
+    ),
+    "browser_waiting": ("正在通过您选定的节点核验……", "Checking through the node you chose…"),
+    "browser_verified": (
+        "已在浏览器内对照第 {block} 号区块核验通过。",
+        "Verified in the browser against block {block}.",
+    ),
+    "browser_failed": ("浏览器内核验未通过：", "The in-browser check failed: "),
+    "browser_incomplete": ("浏览器内核验未能完成：", "The in-browser check could not finish: "),
+    "browser_column": ("浏览器内核验", "In the browser"),
+    "browser_not_run": ("未运行", "Not run"),
+    "timeline_verified": (
+        "全部 {count} 个检查点已在浏览器内对照链上数据核验，相邻检查点的一致性已证明。",
+        "All {count} checkpoints verified in the browser against the chain, each consistent with the one before.",
+    ),
+    "link_ok": ("与前一检查点一致", "consistent with the one before"),
+    "step_input": ("输入数据", "Input"),
+    "step_chain": ("链与节点", "Chain and node"),
+    "step_key": ("省份密钥", "Province key"),
+    "step_event": ("事件与叶哈希", "Event and leaf"),
+    "step_receipt": ("收据签名", "Receipt signature"),
+    "step_note": ("检查点签名", "Checkpoint signature"),
+    "step_anchor": ("链上锚定", "Anchor on chain"),
+    "step_finality": ("确认深度", "Confirmations"),
+    "step_inclusion": ("包含证明", "Inclusion proof"),
+    "code_ok": ("通过", "passed"),
+    "code_skipped": ("未运行", "not run"),
+    "code_incomplete": ("有步骤未运行", "a step did not run"),
+    "code_input.malformed": ("页面数据格式有误", "the page's data are malformed"),
+    "code_input.rpc_url": ("节点地址无效", "the node URL is not valid"),
+    "code_input.anchor_address": ("合约地址无效", "the contract address is not valid"),
+    "code_key.unknown": ("链上登记簿中没有此密钥", "the registry on chain has no such key"),
+    "code_key.compromised": ("此密钥已标记为泄露", "the key is marked compromised"),
+    "code_event.log_mismatch": ("事件属于另一个日志", "the event belongs to another log"),
+    "code_event.leaf_mismatch": (
+        "事件内容与收据的叶哈希不符：事件被改动",
+        "the event does not hash to the receipt's leaf: it was altered",
+    ),
+    "code_receipt.malformed": ("收据格式有误", "the receipt is malformed"),
+    "code_receipt.log_mismatch": ("收据属于另一个日志", "the receipt belongs to another log"),
+    "code_receipt.index_mismatch": (
+        "收据的序号与证明不符",
+        "the receipt's index is not the proof's",
+    ),
+    "code_receipt.path_invalid": ("收据的批次路径无效", "the receipt's batch path is not valid"),
+    "code_receipt.signature_invalid": ("收据签名无效", "the receipt's signature is not valid"),
+    "code_note.malformed": ("检查点签名文本格式有误", "the checkpoint's note is malformed"),
+    "code_note.origin_mismatch": ("检查点来源不符", "the checkpoint's origin does not match"),
+    "code_note.body_mismatch": (
+        "检查点签名文本与所述大小或根哈希不符",
+        "the signed note does not state this size and root",
+    ),
+    "code_note.key_id_mismatch": ("检查点由另一把密钥签名", "another key signed the checkpoint"),
+    "code_note.signature_invalid": ("检查点签名无效", "the checkpoint's signature is not valid"),
+    "code_rpc.unreachable": (
+        "无法连接节点（连接、CORS 或内容安全策略拒绝，或超时）",
+        "the node could not be reached (connection, CORS or CSP refused, or timed out)",
+    ),
+    "code_rpc.bad_response": ("节点回答格式有误", "the node's answer is malformed"),
+    "code_rpc.error": ("节点返回错误", "the node answered an error"),
+    "code_chain.id_mismatch": ("节点服务的是另一条链", "the node serves another chain"),
+    "code_anchor.not_anchored": ("检查点尚未锚定", "the checkpoint is not anchored yet"),
+    "code_anchor.not_found": ("链上找不到此检查点", "the checkpoint is not on chain"),
+    "code_anchor.root_mismatch": (
+        "链上的根哈希与省份所述不符：检查点被改动",
+        "the root on chain is not the one the province states: the checkpoint was altered",
+    ),
+    "code_anchor.old_epoch": ("检查点属于旧的纪元", "the checkpoint is of an old epoch"),
+    "code_finality.too_shallow": ("确认数不足", "not enough confirmations"),
+    "code_inclusion.size_mismatch": (
+        "证明针对的是另一个树大小",
+        "the proof is for another tree size",
+    ),
+    "code_inclusion.root_mismatch": (
+        "包含证明不能推出链上的根哈希",
+        "the proof does not lead to the root on chain",
+    ),
+    "code_inclusion.malformed": ("包含证明格式有误", "the inclusion proof is malformed"),
+    "code_consistency.missing": ("缺少一致性证明", "the consistency proof is missing"),
+    "code_consistency.malformed": ("一致性证明格式有误", "the consistency proof is malformed"),
+    "code_consistency.root_mismatch": (
+        "一致性证明不成立：日志被改写",
+        "the consistency proof fails: the log was rewritten",
+    ),
+}
+for _key, (_zh, _en) in _PROOF_TEXT.items():
+    CONSOLE_TEXT["zh"][_key] = _zh
+    CONSOLE_TEXT["en"][_key] = _en
+
+PROOF_KEYS = tuple(_PROOF_TEXT)
+"""The words the page script shows (``step_*``, ``code_*``, ``browser_*``), handed to it as JSON."""
 
 
 def words(lang: str) -> Mapping[str, str]:
