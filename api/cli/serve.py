@@ -3,7 +3,7 @@
 ``--json`` prints one line once the service is ready, in camelCase: the
 chain's description (``api.cli.chain.describe_chain``) plus ``apiUrl``,
 ``issuerId``, ``issuerDid``, ``workers``, ``demoTokens`` (division code to the
-tokens file) and ``demoSecondProvince``.
+tokens file), ``demoSecondProvince`` and ``walletUrl`` (the wallet's page, or null).
 """
 
 from __future__ import annotations
@@ -100,6 +100,8 @@ def serve_command(
             print_description(description.runtime, as_json=False)
             out.print(f"[bold]issuer[/]     {description.issuer_id} ({description.issuer_did})")
             out.print(f"[bold]api[/]        {description.url}  ({description.workers} workers)")
+            if description.wallet_url is not None:
+                out.print(f"[bold]wallet[/]     {description.wallet_url}")
             for code, path in description.demo_tokens.items():
                 out.print(f"[bold]demo[/]       API tokens of {code} in {path}")
             if description.demo_second_province:

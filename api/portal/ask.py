@@ -252,6 +252,21 @@ def _oid4vp_error(
     )
 
 
+def _wallet_cors(request: Request, answer: JSONResponse) -> JSONResponse:
+    """Let the province's own wallet origin read ``answer`` (docs/wallet.md), no other origin.
+
+    Both routes take simple requests (a GET; a form-encoded POST without custom
+    headers), so no preflight route is needed. The worker names the origin in
+    ``app.state.wallet_origins`` when the service serves a wallet.
+    """
+    allowed = getattr(request.app.state, "wallet_origins", ())
+    origin = request.headers.get("origin")
+    if origin is not None and origin in allowed:
+        answer.headers["Access-Control-Allow-Origin"] = origin
+    answer.headers["Vary"] = "Origin"
+    return answer
+
+
 def wallet_limiter(request: Request) -> RateLimiter:
     """The app's token buckets for the public OpenID4VP routes, keyed by client address."""
     state = request.app.state
@@ -283,6 +298,10 @@ def _over_rate(request: Request) -> JSONResponse | None:
 @router.get("/oid4vp/requests/{request_id}", include_in_schema=False)
 def request_by_reference(request: Request, request_id: str) -> JSONResponse:
     """The request object (public: it names no person; unsigned, docs/oid4vp.md)."""
+    return _wallet_cors(request, _request_by_reference(request, request_id))
+
+
+def _request_by_reference(request: Request, request_id: str) -> JSONResponse:
     limited = _over_rate(request)
     if limited is not None:
         return limited
@@ -301,6 +320,10 @@ def request_by_reference(request: Request, request_id: str) -> JSONResponse:
 @router.post("/oid4vp/responses/{request_id}", include_in_schema=False)
 async def direct_post(request: Request, request_id: str) -> JSONResponse:
     """The wallet's ``direct_post`` answer, verified once and audited as the clerk's."""
+    return _wallet_cors(request, await _direct_post(request, request_id))
+
+
+async def _direct_post(request: Request, request_id: str) -> JSONResponse:
     limited = _over_rate(request)
     if limited is not None:
         return limited

@@ -11,7 +11,8 @@ Start-up, in order (any failure undoes what was started and ends in one
    of the service: ``api.http.metrics``), open the province's parts as the
    writer, sync the chain index once, start the writer loop (outbox, batches,
    checkpoints, index) under the lease;
-4. bind the HTTP socket and start ``workers`` worker processes on it
+4. bind the HTTP socket (and the wallet origin's, with ``wallet_http_port``: docs/wallet.md)
+   and start ``workers`` worker processes on it
    (``api.runtime.worker``), each told the settings, the chain plan and the
    metrics directory on stdin;
 5. print the description and ``ready``.
@@ -88,6 +89,8 @@ class ServiceDescription:
     demo_tokens: dict[int, str] = field(default_factory=dict)
     demo_second_province: str | None = None
     """Demo mode: the command that starts the second province on this chain."""
+    wallet_url: str | None = None
+    """The citizen's wallet page on its own origin (docs/wallet.md), if served."""
 
     def to_json(self) -> dict[str, Any]:
         """JSON form (``serve --json``), camelCase like the API."""
@@ -99,6 +102,7 @@ class ServiceDescription:
             "workers": self.workers,
             "demoTokens": {str(k): v for k, v in self.demo_tokens.items()},
             "demoSecondProvince": self.demo_second_province,
+            "walletUrl": self.wallet_url,
         }
 
 
@@ -147,6 +151,8 @@ class Supervisor:
         self.stop_event = threading.Event()
         self._writer_stop = threading.Event()
         self._listener: socket.socket | None = listener
+        self.wallet_listener: socket.socket | None = None
+        """The wallet origin's socket, bound (docs/wallet.md); None: no wallet."""
         self._workers: list[_Worker] = []
         self._writer_thread: threading.Thread | None = None
         self.writer: WriterLoop | None = None
@@ -178,6 +184,9 @@ class Supervisor:
         listener.listen(1024)
         listener.set_inheritable(True)
         self._listener = listener
+        if self.wallet_listener is not None:
+            self.wallet_listener.listen(1024)
+            self.wallet_listener.set_inheritable(True)
 
     @property
     def url(self) -> str:
@@ -187,6 +196,17 @@ class Supervisor:
         host, port = self._listener.getsockname()[:2]
         scheme = "http" if self.settings.tls_cert is None else "https"
         return f"{scheme}://{host}:{port}"
+
+    @property
+    def wallet_url(self) -> str | None:
+        """The wallet page's URL (``wallet_public_url`` or the socket's), or None."""
+        if self.wallet_listener is None:
+            return None
+        if self.settings.wallet_public_url is not None:
+            return self.settings.wallet_public_url + "/wallet"
+        host, port = self.wallet_listener.getsockname()[:2]
+        scheme = "http" if self.settings.tls_cert is None else "https"
+        return f"{scheme}://{host}:{port}/wallet"
 
     def _payload(self) -> str:
         plan = self.parts.plan.to_json()
@@ -198,13 +218,15 @@ class Supervisor:
     def _spawn(self, number: int) -> _Worker:
         if self._listener is None:
             raise RuntimeError("not listening")
-        fd = self._listener.fileno()
+        fds = [self._listener.fileno()]
+        if self.wallet_listener is not None:
+            fds.append(self.wallet_listener.fileno())
         process = subprocess.Popen(
-            [sys.executable, "-m", "api.runtime.worker", str(fd)],
+            [sys.executable, "-m", "api.runtime.worker", *map(str, fds)],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             text=True,
-            pass_fds=(fd,),
+            pass_fds=tuple(fds),
         )
         stdin = _pipe(process.stdin)
         stdin.write(self._payload() + "\n")
@@ -298,6 +320,7 @@ class Supervisor:
             self.report,
             {code: str(path) for code, path in self.demo_tokens.items()},
             second,
+            self.wallet_url,
         )
 
     def close(self) -> None:
@@ -313,6 +336,8 @@ class Supervisor:
                 worker.process.wait()
         if self._listener is not None:
             self._listener.close()
+        if self.wallet_listener is not None:
+            self.wallet_listener.close()
         self._writer_stop.set()
         if self._writer_thread is not None:
             self._writer_thread.join(timeout=30)
@@ -350,17 +375,18 @@ def shared_metrics(settings: Settings) -> Path:
     return directory
 
 
-def bind_http(settings: Settings) -> socket.socket:
-    """The HTTP socket bound to ``http_host``/``http_port`` (not listening yet)."""
-    host, port = settings.http_host, settings.http_port
+def bind_http(settings: Settings, port: int | None = None) -> socket.socket:
+    """The HTTP socket bound to ``http_host``/``http_port`` (or ``port``; not listening yet)."""
+    host, port = settings.http_host, settings.http_port if port is None else port
     listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
         listener.bind((host, port))
     except OSError as exc:
         listener.close()
+        setting = "TONGBAN_HTTP_PORT" if port == settings.http_port else "TONGBAN_WALLET_HTTP_PORT"
         raise SettingsError(
-            f"cannot listen on {host}:{port} ({exc.strerror}); set TONGBAN_HTTP_PORT "
+            f"cannot listen on {host}:{port} ({exc.strerror}); set {setting} "
             "to a free port (0 picks one)"
         ) from None
     return listener
@@ -373,13 +399,22 @@ def start_service(settings: Settings) -> Supervisor:
     server_context(settings)
     # Bound first (listening comes with the workers): with port 0 the port is known
     # from here on, so the status list URLs issued credentials carry are the real ones.
+    if settings.demo and settings.wallet_http_port is None:
+        wallet_port = settings.http_port + 10 if settings.http_port else 0
+        settings = settings.model_copy(update={"wallet_http_port": wallet_port})
     listener = bind_http(settings)
     if settings.http_port == 0:
         settings = settings.model_copy(update={"http_port": listener.getsockname()[1]})
+    wallet: socket.socket | None = None
     try:
+        if settings.wallet_http_port is not None:
+            wallet = bind_http(settings, settings.wallet_http_port)
+            settings = settings.model_copy(update={"wallet_http_port": wallet.getsockname()[1]})
         runtime = start_chain(settings)
     except BaseException:
         listener.close()
+        if wallet is not None:
+            wallet.close()
         raise
     idp: IdpProcess | None = None
     parts: ProvinceParts | None = None
@@ -408,6 +443,7 @@ def start_service(settings: Settings) -> Supervisor:
         parts.index.sync()
         parts.keyring.refresh()
         service = Supervisor(settings, runtime, parts, report, listener)
+        service.wallet_listener = wallet
         service.metrics_dir = metrics_dir
         if idp is not None:
             service.closers.append(idp.stop)
@@ -420,6 +456,8 @@ def start_service(settings: Settings) -> Supervisor:
             service.close()
         else:
             listener.close()
+            if wallet is not None:
+                wallet.close()
             if parts is not None:
                 parts.close()
             runtime.close()

@@ -7,6 +7,11 @@ needs no new bind) and one line of JSON on stdin: the settings, secrets
 included, and the ``ChainPlan``. Secrets therefore never appear in the
 command line or the environment of a worker.
 
+With a second descriptor (``python -m api.runtime.worker <fd> <wallet-fd>``) the
+same server also accepts on the wallet origin's socket, and ``api.webwallet.app.by_socket``
+sends each request to the wallet or the API by the socket it arrived on
+(docs/wallet.md).
+
 The worker first keeps its metrics in the directory the payload names
 (``metricsDir``, shared by every process of the service: ``api.http.metrics``),
 then builds its own ``ProvinceParts`` (store, keys, audit log, index reader,
@@ -56,6 +61,7 @@ from api.runtime.parts import ChainPlan, open_province
 from api.runtime.settings import Settings, SettingsError
 from api.runtime.signin import access_tokens, staff_signin
 from api.runtime.tls import connection_extensions, reload_context, server_context
+from api.webwallet.app import WalletConfig, by_socket, wallet_app
 from ledger.lifetime import die_with_parent
 
 log = logging.getLogger(__name__)
@@ -164,8 +170,27 @@ class _ReadyServer(uvicorn.Server):
             sys.stdout.flush()
 
 
-def run_worker(fd: int, payload: dict[str, Any]) -> None:
-    """Serve the province described by ``payload`` on the listening socket ``fd``."""
+def _origin(settings: Settings, url: str | None, port: int) -> str:
+    """An origin as browsers reach it: ``url``'s scheme and host, else the socket's."""
+    if url is not None:
+        scheme, rest = url.split("://", 1)
+        return f"{scheme}://{rest.split('/', 1)[0]}"
+    scheme = "http" if settings.tls_cert is None else "https"
+    return f"{scheme}://{settings.http_host}:{port}"
+
+
+def wallet_origin(settings: Settings) -> str | None:
+    """The wallet's origin (docs/wallet.md), or None when the service serves no wallet."""
+    if settings.wallet_http_port is None:
+        return None
+    return _origin(settings, settings.wallet_public_url, settings.wallet_http_port)
+
+
+def run_worker(fd: int, payload: dict[str, Any], wallet_fd: int | None = None) -> None:
+    """Serve the province described by ``payload`` on the listening socket ``fd``.
+
+    ``wallet_fd``: the wallet origin's listening socket (``api.webwallet.app``), if any.
+    """
     if payload.get("metricsDir"):
         share_between_processes(Path(payload["metricsDir"]))
     settings = Settings(**payload["settings"])
@@ -208,8 +233,20 @@ def run_worker(fd: int, payload: dict[str, Any]) -> None:
         install_signin(app, signin)
     if checker is not None:
         install_access_tokens(app, checker)
+    sockets = [listener]
+    served: Any = app
+    origin = wallet_origin(settings)
+    if wallet_fd is not None and origin is not None:
+        wallet_listener = socket.socket(fileno=wallet_fd)
+        sockets.append(wallet_listener)
+        # The OpenID4VP public routes allow the wallet's origin (api.portal.ask).
+        app.state.wallet_origins = (origin,)
+        api_origin = _origin(settings, settings.public_url, settings.http_port)
+        served = by_socket(
+            app, wallet_app(WalletConfig(api_origin)), wallet_listener.getsockname()[1]
+        )
     config = uvicorn.Config(
-        app,
+        served,
         access_log=False,
         lifespan="off",
         # The C parser and loop (pinned dependencies), not the pure-Python h11 and
@@ -222,7 +259,7 @@ def run_worker(fd: int, payload: dict[str, Any]) -> None:
         **tls_options,
     )
     try:
-        _ReadyServer(config).run(sockets=[listener])
+        _ReadyServer(config).run(sockets=sockets)
     finally:
         stop.set()
         parts.close()
@@ -232,8 +269,9 @@ def main() -> None:
     """Entry point: ``python -m api.runtime.worker <fd>`` with the payload on stdin."""
     die_with_parent(signal.SIGTERM)  # a graceful stop: queued audit appends commit
     fd = int(sys.argv[1])
+    wallet_fd = int(sys.argv[2]) if len(sys.argv) > 2 else None
     payload = json.loads(sys.stdin.readline())
-    run_worker(fd, payload)
+    run_worker(fd, payload, wallet_fd)
 
 
 if __name__ == "__main__":
