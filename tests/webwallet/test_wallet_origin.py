@@ -91,7 +91,8 @@ def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
     )
     try:
         wallet_url = served.description["walletUrl"]
-        assert isinstance(wallet_url, str) and wallet_url.endswith("/wallet"), wallet_url
+        assert isinstance(wallet_url, str)
+        assert wallet_url.endswith("/wallet"), wallet_url
         yield Service(served, served.url, wallet_url.removesuffix("/wallet"))
     finally:
         assert served.stop() == 0
@@ -118,7 +119,8 @@ def test_the_wallet_socket_serves_the_wallet_page(service: Service) -> None:
     assert '<html lang="zh-CN">' in html
     assert "通办 证照钱包" in html
     english = fetch(service.wallet, "/wallet?lang=en").body.decode()
-    assert '<html lang="en">' in english and "Tongban wallet" in english
+    assert '<html lang="en">' in english
+    assert "Tongban wallet" in english
 
 
 @pytest.mark.parametrize(
@@ -158,7 +160,9 @@ def test_every_wallet_answer_carries_the_wallet_headers(service: Service) -> Non
 
 def test_the_shell_loads_only_hashed_files_of_its_own_origin(service: Service) -> None:
     html = fetch(service.wallet, "/wallet").body.decode()
-    assert "<script>" not in html and " style=" not in html and "on" + "click" not in html
+    assert "<script>" not in html
+    assert " style=" not in html
+    assert "on" + "click" not in html
     linked = re.findall(r'(?:src|href)="([^"]+)"', html)
     static = [url for url in linked if url.startswith("/wallet/static/")]
     assert len(static) == 3  # icon, stylesheet, module
@@ -182,7 +186,8 @@ def test_the_manifest_makes_the_wallet_installable(service: Service) -> None:
     assert answer.status == 200
     assert answer.headers["content-type"].startswith("application/manifest+json")
     manifest = json.loads(answer.body)
-    assert manifest["start_url"] == "/wallet" and manifest["display"] == "standalone"
+    assert manifest["start_url"] == "/wallet"
+    assert manifest["display"] == "standalone"
     icon = manifest["icons"][0]
     assert icon["type"] == "image/svg+xml"
     assert fetch(service.wallet, icon["src"]).status == 200
