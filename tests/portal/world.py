@@ -12,6 +12,8 @@ that lives for the whole run):
 - one demo OpenID provider (``idp/server.mjs``) with one client per province,
   and each province's app with staff sign-in over it (``portal``: 440000's,
   ``issuing_portal``: 330000's);
+- the citizen's wallet (``api.webwallet.app``) on an origin of its own (``wallet``),
+  talking to 440000, whose OpenID4VP public routes allow that origin (docs/wallet.md);
 - one headless Chromium (Debian's, through Playwright);
 - 440000 acts for the consortium's third governor (``governor``: its outbox
   processor, taking the items pinned to that account, as the writer's
@@ -37,6 +39,7 @@ from api.http.app import create_app
 from api.http.signin import Provider, Signin, SigninConfig, SigninStore, install_signin
 from api.province.clients import Role
 from api.runtime.idp import IdpProcess, start_idp
+from api.webwallet.app import WalletConfig, wallet_app
 from credentials.holder import Holder
 from ledger.chain.node.client import ChainClient
 from ledger.chain.node.processes import start_anvil
@@ -78,6 +81,8 @@ class PortalWorld:
     browser: Browser
     governor: OutboxProcessor
     """440000's governor outbox processor (the account is ``world.accounts.governors[2]``)."""
+    wallet: PortalServer
+    """The wallet at ``/wallet`` on its own origin, talking to 440000's portal origin."""
 
     def anchor(self) -> None:
         """Anchor everything pending at 330000, then bring 440000's chain index to the head.
@@ -194,6 +199,12 @@ def open_portal_world(tmp: Path, stack: ExitStack) -> PortalWorld:
         servers[p.issuer_id].start()
         stack.callback(servers[p.issuer_id].stop)
         portals[p.issuer_id] = PortalServer(servers[p.issuer_id], bases[p.issuer_id])
+    # A worker serves the wallet on a socket of its own (api.runtime.worker); here a server.
+    wallet_server = ApiServer(wallet_app(WalletConfig(bases[GD])))  # type: ignore[arg-type]
+    wallet_base = f"http://127.0.0.1:{wallet_server.port}"
+    apps[GD].state.wallet_origins = (wallet_base,)
+    wallet_server.start()
+    stack.callback(wallet_server.stop)
     playwright = stack.enter_context(sync_playwright())
     browser = launch_chromium(playwright, [])
     stack.callback(browser.close)
@@ -207,4 +218,5 @@ def open_portal_world(tmp: Path, stack: ExitStack) -> PortalWorld:
         playwright=playwright,
         browser=browser,
         governor=governor_outbox,
+        wallet=PortalServer(wallet_server, wallet_base),
     )
