@@ -23,6 +23,7 @@ real provider in test_browser_console.py):
 
 from __future__ import annotations
 
+import base64
 import html
 import json
 import re
@@ -530,3 +531,108 @@ def test_the_operator_approves_a_proposal_awaiting_this_services_governor(
     recorded = _new_events(province, before)
     _as_table(("POST", "/console/operator/proposals/{proposal_id}/approve"), recorded)
     assert recorded[0].outcome == "success"
+
+
+NODE = {
+    "csrf_token": CSRF,
+    "rpc_url": "http://127.0.0.1:8545/rpc",
+    "chain_id": "31337",
+    "anchor_address": "0x" + "Ab" * 20,
+    "confirmations": "2",
+}
+
+
+def _connect_src(reply: Reply) -> str:
+    policy = reply.header("Content-Security-Policy") or ""
+    found = re.search(r"connect-src ([^;]*)", policy)
+    assert found is not None, policy
+    return found.group(1)
+
+
+def test_the_auditors_node_is_kept_in_their_cookie_and_only_audit_pages_may_reach_it(
+    province: ServedProvince,
+) -> None:
+    before = _size(province)
+    with console(province, AUDITOR) as server:
+        assert _connect_src(server.request("GET", "/console/audit", headers=HTML)) == "'self'"
+        saved = _post(server, "/console/audit/node", NODE)
+        cookie = saved.header("Set-Cookie") or ""
+        kept = cookie.split(";")[0]
+        with_node = {**HTML, "Cookie": kept}
+        audit = server.request("GET", "/console/audit", headers=with_node)
+    with console(province, OPERATOR) as server:
+        operator = server.request("GET", "/console/operator", headers=with_node)
+    assert saved.status == 200, saved.text
+    assert 'id="console-notice"' in saved.text
+    assert kept.startswith("console_node=")
+    flags = cookie.lower()
+    assert "httponly" in flags
+    assert "samesite=strict" in flags
+    assert "path=/console" in flags
+    assert _connect_src(saved) == "'self' http://127.0.0.1:8545"
+    assert _connect_src(audit) == "'self' http://127.0.0.1:8545"
+    assert 'data-rpc-url="http://127.0.0.1:8545/rpc"' in audit.text
+    assert 'data-anchor-address="0x' + "ab" * 20 + '"' in audit.text
+    assert 'value="2"' in audit.text  # the form shows the setting back
+    assert _connect_src(operator) == "'self'"
+    assert _size(province) == before  # the setting names nobody: nothing recorded
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("rpc_url", "javascript:alert(1)"),
+        ("rpc_url", "ftp://127.0.0.1/"),
+        ("rpc_url", "http://127.0.0.1:8545; script-src *"),
+        ("rpc_url", "http://node.example 'unsafe-inline'"),
+        ("rpc_url", "http://user:secret@node.example/"),
+        ("rpc_url", "http://node_example/"),
+        ("rpc_url", "http://127.0.0.1:0/"),
+        ("rpc_url", ""),
+        ("chain_id", "0"),
+        ("chain_id", "31337x"),
+        ("anchor_address", "0x12"),
+        ("confirmations", "0"),
+    ],
+)
+def test_a_bad_node_setting_is_refused_by_name_and_never_reaches_a_header(
+    province: ServedProvince, field: str, value: str
+) -> None:
+    with console(province, AUDITOR) as server:
+        refused = _post(server, "/console/audit/node", {**NODE, field: value})
+    assert refused.status == 422
+    assert refused.header("Set-Cookie") is None
+    assert _connect_src(refused) == "'self'"
+    alert = refused.text.split('id="console-error"')[1].split("</div>")[0]
+    assert CONSOLE_TEXT["zh"][field] in alert
+
+
+def test_a_node_cookie_that_breaks_the_rules_is_ignored(province: ServedProvince) -> None:
+    forged = json.dumps(
+        {
+            "rpcUrl": "http://x.example; script-src *",
+            "chainId": 1,
+            "anchorAddress": "0x" + "00" * 20,
+            "confirmations": 1,
+        }
+    ).encode()
+    value = base64.urlsafe_b64encode(forged).decode().rstrip("=")
+    with console(province, AUDITOR) as server:
+        reply = server.request(
+            "GET", "/console/audit", headers={**HTML, "Cookie": f"console_node={value}"}
+        )
+        garbage = server.request(
+            "GET", "/console/audit", headers={**HTML, "Cookie": "console_node=%%%"}
+        )
+    assert reply.status == 200
+    assert garbage.status == 200
+    assert _connect_src(reply) == "'self'"
+    assert _connect_src(garbage) == "'self'"
+    assert "data-rpc-url" not in reply.text
+
+
+def test_the_node_form_without_its_csrf_token_is_refused(province: ServedProvince) -> None:
+    with console(province, AUDITOR) as server:
+        refused = _post(server, "/console/audit/node", {**NODE, "csrf_token": "wrong"})
+    assert refused.status == 403
+    assert refused.header("Set-Cookie") is None
