@@ -68,6 +68,7 @@ def test_the_event_and_the_timeline_are_verified_in_the_browser_through_the_audi
     portal_world: PortalWorld,
 ) -> None:
     world = portal_world
+    _verification(world)  # an earlier one: the proof of the next has nodes
     index = _verification(world)
     page = world.new_page(DESKTOP, signed_in_as="auditor1")
     watch = PageWatch()
