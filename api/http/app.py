@@ -17,6 +17,7 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
+from api.http.citizen_cors import CitizenCors, directory_router
 from api.http.context import ProvinceContext
 from api.http.deps import document_roles, documented_models
 from api.http.metrics import observe_audit_appends
@@ -139,9 +140,12 @@ def create_app(context: ProvinceContext) -> FastAPI:
     install_problem_handlers(app)
     # The last added runs first: request ids and the access log wrap the guard.
     app.add_middleware(MethodGuard, routes=app.router.routes)
+    # Outside the guard, which would answer a citizen route's preflight 405.
+    app.add_middleware(CitizenCors)
     app.add_middleware(RequestContextMiddleware, metrics=context.metrics)
     observe_audit_appends(context.audit_log, context.metrics.audit_append_seconds)
     app.include_router(api_router)
+    app.include_router(directory_router)  # the consortium directory, for wallets
     app.include_router(portal_router)  # the counter portal's pages (docs/portal.md)
     missing, stale = table_mismatch(app_routes(app.routes))
     if missing or stale:

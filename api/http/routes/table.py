@@ -118,6 +118,7 @@ ROUTE_TABLE: dict[tuple[str, str], RouteUse] = {
     # the citizen view (its event is appended by ledger.audit.citizen.CitizenView.answer)
     ("POST", "/citizen/challenge"): NONE,
     ("POST", "/citizen/access-history"): _personal("audit.citizen_view"),
+    ("GET", "/.well-known/tongban-directory.json"): NONE,  # the consortium directory
     # API clients
     ("POST", "/clients"): _administrative("api.client_create"),
     ("GET", "/clients"): NONE,
