@@ -135,6 +135,9 @@ directory_router = APIRouter(tags=["citizen"])
 @directory_router.get(
     DIRECTORY_PATH,
     summary="The signed consortium directory: every province's URLs (public, any origin)",
+    # Like the OpenID well-known documents: described in docs/citizen-timeline.md, not among
+    # the API's operations (no roles, no problem table of its own).
+    include_in_schema=False,
     response_class=Response,
     responses={
         200: {

@@ -355,6 +355,8 @@ def test_each_route_records_exactly_the_events_of_its_table_entry(
         call = Calls(province)
         for health in ("/healthz", "/readyz", "/metrics", "/docs"):
             call("GET", health)
+        # The consortium directory (api.http.citizen_cors): public, no event; none configured.
+        call("GET", "/.well-known/tongban-directory.json", status=404)
         # Staff sign-in's pages (api.portal.signin_pages): public, no event.
         call("GET", "/signed-out")
         call("GET", "/signin/refused", path="/signin/refused?reason=no-role", status=403)
