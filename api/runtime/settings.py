@@ -164,6 +164,16 @@ class Settings(BaseSettings):
         description="The wallet's origin as browsers reach it (scheme://host[:port]); the "
         "API's OpenID4VP routes allow it by CORS. Unset: http://<http_host>:<wallet_http_port>.",
     )
+    consortium_directory: Path | None = Field(
+        default=None,
+        description="The signed consortium directory (JSON, docs/citizen-timeline.md), served "
+        "at /.well-known/tongban-directory.json; its walletOrigins may call the citizen routes.",
+    )
+    citizen_cors_origins: tuple[str, ...] = Field(
+        default=(),
+        description="More wallet origins (scheme://host[:port]) allowed by CORS on the citizen "
+        "routes, beside this service's own wallet and the directory's; never '*'.",
+    )
     status_list_seconds: int = Field(
         default=30,
         ge=1,
