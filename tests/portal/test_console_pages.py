@@ -272,6 +272,12 @@ def test_the_event_page_lays_out_the_receipt_and_proof_for_the_browser(
     assert 'id="event-declare"' in asks.text
     assert reply.status == 200, reply.text
     assert 'data-matches="true"' in reply.text
+    # Without the auditor's node the page says the browser check did not run, and the
+    # checks shown are marked as the server's; the CSP reaches no other origin.
+    assert CONSOLE_TEXT["zh"]["server_check"] in reply.text
+    assert 'id="node-missing"' in reply.text
+    assert 'id="event-browser" class="browser-verdict" data-state="not-run"' in reply.text
+    assert _connect_src(reply) == "'self'"
     section = re.search(r'<section id="browser-proof"(.*?)>', reply.text, re.S)
     assert section is not None
     attributes = dict(re.findall(r'(data-[a-z-]+)="([^"]*)"', section.group(1)))
