@@ -44,6 +44,7 @@ from typing import IO, Any
 
 from api.http.metrics import WriterMetrics, share_between_processes
 from api.runtime.chain_start import StartedChain, start_chain
+from api.runtime.citizen_web import citizen_web
 from api.runtime.demo import (
     ensure_demo_clients,
     governor_keystore_path,
@@ -397,6 +398,7 @@ def start_service(settings: Settings) -> Supervisor:
     settings = _with_demo_governor(settings)
     # Before anything binds or starts: one line for a bad TLS or plain-HTTP setting.
     server_context(settings)
+    citizen_web(settings)  # and for an unreadable consortium directory or a bad CORS origin
     # Bound first (listening comes with the workers): with port 0 the port is known
     # from here on, so the status list URLs issued credentials carry are the real ones.
     if settings.demo and settings.wallet_http_port is None:

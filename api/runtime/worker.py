@@ -56,6 +56,7 @@ from api.http.app import create_app
 from api.http.metrics import share_between_processes
 from api.http.middleware import FRAMING_ERROR
 from api.http.signin import install_access_tokens, install_signin
+from api.runtime.citizen_web import citizen_web, install_citizen_web
 from api.runtime.logs import configure_logging
 from api.runtime.parts import ChainPlan, open_province
 from api.runtime.settings import Settings, SettingsError
@@ -233,6 +234,12 @@ def run_worker(fd: int, payload: dict[str, Any], wallet_fd: int | None = None) -
         install_signin(app, signin)
     if checker is not None:
         install_access_tokens(app, checker)
+    try:
+        # Checked by the supervisor at start-up; a restarted worker reads the file again.
+        install_citizen_web(app, citizen_web(settings))
+    except SettingsError as exc:
+        log.error("HTTP worker cannot serve the citizen's wallets: %s", exc)
+        raise SystemExit(1) from None
     sockets = [listener]
     served: Any = app
     origin = wallet_origin(settings)
