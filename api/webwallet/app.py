@@ -28,8 +28,11 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, PlainTextResponse, Response
 from starlette.routing import Route, Router
 
+from api.portal.labels import claim_label
 from api.webwallet import STATIC_DIR
 from api.webwallet.text import WALLET_TEXT, wallet_language
+from credentials.purposes import PURPOSES
+from credentials.templates import TEMPLATES
 from ledger.crypto.sm3 import sm3_hex
 
 __all__ = ["WalletConfig", "by_socket", "wallet_app", "wallet_headers", "wallet_policy"]
@@ -146,6 +149,16 @@ def _manifest() -> bytes:
 _MANIFEST = _manifest()
 
 
+def _page_words(lang: str) -> dict[str, str]:
+    """The page's words, with every known claim's and purpose's label (one place: the portal's)."""
+    claims = {name for template in TEMPLATES.values() for name in template.claims}
+    words = dict(WALLET_TEXT[lang])
+    words.update({f"claim:{name}": claim_label(name, lang) for name in sorted(claims)})
+    for purpose in PURPOSES.values():
+        words[f"purpose:{purpose.code}"] = purpose.en if lang == "en" else purpose.zh
+    return words
+
+
 def wallet_app(config: WalletConfig) -> Asgi:
     """The wallet's ASGI app: its routes only, ``wallet_headers`` on every answer."""
     headers = wallet_headers(config)
@@ -157,7 +170,7 @@ def wallet_app(config: WalletConfig) -> Asgi:
             lang=lang,
             other="en" if lang == "zh" else "zh",
             api_origin=config.api_origin,
-            words=json.dumps(WALLET_TEXT[lang], ensure_ascii=False),
+            words=json.dumps(_page_words(lang), ensure_ascii=False),
         )
         return HTMLResponse(html, headers=_PAGE_CACHE)
 

@@ -21,14 +21,18 @@ import base64
 import json
 import re
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
-from playwright.sync_api import Page, expect
+from playwright.sync_api import FilePayload, Page, expect
 
+from api.client.wallet import Wallet
 from api.portal.ask_text import ASK_TEXT
 from api.portal.labels import PAGE_TEXT, claim_label
 from api.webwallet.text import WALLET_TEXT
+from credentials.purposes import label
 from ledger.crypto.keystore import decrypt_key
+from tests.helpers.provinces import FAST
 from tests.helpers.routes import events
 from tests.portal.browser import (
     DESKTOP,
@@ -183,7 +187,10 @@ def test_a_citizen_creates_a_wallet_adds_a_licence_and_answers_a_clerk_valid(
     page.wait_for_selector("#answer-form:not([hidden])")
     asked = page.locator("#claims input[type=checkbox]")
     assert sorted(asked.evaluate_all("(boxes) => boxes.map((b) => b.value)")) == sorted(ASKED)
-    assert "audit.review" in page.locator("#request-facts").inner_text()
+    shown = page.locator("#claims label").all_inner_texts()
+    assert sorted(shown) == sorted(claim_label(name, "zh") for name in ASKED)
+    facts = page.locator("#request-facts").inner_text()
+    assert f"{label('audit.review').zh} (audit.review)" in facts
     _accessible(page)
     screenshot(page, "wallet-answer-phone")
     page.click("#answer-form button.primary")
@@ -259,4 +266,61 @@ def test_the_staff_origin_cannot_frame_the_wallet_nor_see_its_storage(
     # The staff origin's storage is its own: no wallet database there.
     names = page.evaluate("async () => (await indexedDB.databases()).map((d) => d.name)")
     assert "tongban-wallet" not in names
+    page.context.close()
+
+
+EXPORT_FORMAT = "tongban-wallet-export/v1"
+
+
+def _pack(directory: Path) -> bytes:
+    """A CLI wallet directory as the browser wallet's export file."""
+    files = {
+        path.relative_to(directory).as_posix(): base64.b64encode(path.read_bytes()).decode()
+        for path in sorted(directory.rglob("*"))
+        if path.is_file()
+    }
+    return json.dumps({"format": EXPORT_FORMAT, "files": files}).encode()
+
+
+def _unpack(data: bytes, directory: Path) -> None:
+    """The browser wallet's export file written out as a CLI wallet directory."""
+    document = json.loads(data)
+    assert document["format"] == EXPORT_FORMAT
+    for name, text in document["files"].items():
+        target = directory / name
+        assert target.resolve().is_relative_to(directory.resolve()), name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(base64.b64decode(text))
+
+
+def test_a_cli_wallet_imports_into_the_browser_and_its_export_opens_in_the_cli(
+    portal_world: PortalWorld, tmp_path: Path
+) -> None:
+    world = portal_world
+    cli = Wallet.create(tmp_path / "cli", PASSPHRASE, kdf=FAST)
+    digest, credential = world.issue_licence(cli.did)
+    cli.receive(credential)
+    page = world.new_page(PHONE, signed_in_as=None, is_mobile=True)
+    page.goto(f"{world.wallet.base}/wallet")
+    page.wait_for_selector("main[data-ready='true']")
+    upload = FilePayload(
+        name="wallet.json", mimeType="application/json", buffer=_pack(cli.directory)
+    )
+    page.set_input_files("#import-file", files=[upload])
+    page.fill("#import-passphrase", PASSPHRASE)
+    page.click("#import-form button")
+    _status(page, W["imported"])
+    assert page.locator("#holder").inner_text() == W["unlocked"] + cli.did
+    listed = page.locator("#credential-list").inner_text()
+    assert digest in listed
+    assert W["check_ok"] in listed
+
+    with page.expect_download() as started:
+        page.click("#export")
+    exported = tmp_path / "exported"
+    _unpack(Path(started.value.path()).read_bytes(), exported)
+    reopened = Wallet.open(exported, PASSPHRASE)
+    assert reopened.did == cli.did
+    assert [c.digest for c in reopened.credentials()] == [digest]
+    assert reopened.credentials()[0].credential == credential
     page.context.close()

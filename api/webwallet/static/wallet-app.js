@@ -19,6 +19,9 @@ const EXPORT_FORMAT = "tongban-wallet-export/v1";
 
 const state = { keyFile: null, did: null, privateKey: null, credentials: [], request: null };
 
+/** A claim's label in the page's language (the portal's words), or its own name. */
+const claimWord = (name) => words[`claim:${name}`] ?? name;
+
 function say(message, bad = false) {
   const status = $("status");
   status.textContent = message;
@@ -112,7 +115,7 @@ function render() {
     const result = checkOffline(entry.credential);
     item.append(element("p", result.check === null ? words.check_ok : words.check_failed + result.reason,
       result.check === null ? "check-ok" : "check-bad"));
-    item.append(element("p", claimNames(entry.credential).join(" · ")));
+    item.append(element("p", claimNames(entry.credential).map(claimWord).join(" · ")));
     item.append(element("p", digest, "holder"));
     list.append(item);
   }
@@ -241,7 +244,10 @@ $("request-form").addEventListener("submit", (event) => {
     const facts = $("request-facts");
     facts.replaceChildren();
     fact(facts, words.verifier, request.domain);
-    if (request.purpose) fact(facts, words.purpose, request.purpose);
+    if (request.purpose) {
+      const said = words[`purpose:${request.purpose}`];
+      fact(facts, words.purpose, said ? `${said} (${request.purpose})` : request.purpose);
+    }
     const claims = $("claims");
     claims.replaceChildren(claims.querySelector("legend") ?? element("legend", words.asks_for));
     request.claims.forEach((name, i) => {
@@ -250,7 +256,7 @@ $("request-form").addEventListener("submit", (event) => {
       box.id = `claim-${i}`;
       box.value = name;
       box.checked = true;
-      const label = element("label", name);
+      const label = element("label", claimWord(name));
       label.htmlFor = box.id;
       claims.append(element("div"));
       claims.lastChild.append(box, label);
