@@ -1,9 +1,11 @@
 """The citizen's wallet in the browser (issue #18): its static ES modules.
 
-For now this holds two committed esbuild bundles (``scripts/build_webwallet.py``;
-docs/browser-crypto.md): ``static/sm.js``, SM2/SM3 from ``src/sm.js`` over the pinned
-``@noble/curves``, and ``static/checks.js``, the credential checks a wallet makes without the
-chain, from ``src/checks.js``. The wallet's pages and routes will grow here.
+The committed esbuild bundles (``scripts/build_webwallet.py``; docs/browser-crypto.md):
+``static/sm.js``, SM2/SM3 from ``src/sm.js`` over the pinned ``@noble/curves``,
+``static/checks.js``, the credential checks a wallet makes without the chain,
+``static/wallet.js`` and ``static/auditproof.js``. The wallet's page on an origin of its own
+(docs/wallet.md): ``api.webwallet.app`` (routes, headers, the dispatch by socket),
+``api.webwallet.text`` (its words), ``templates/wallet.html`` and ``static/wallet-app.js``.
 """
 
 from __future__ import annotations
