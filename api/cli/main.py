@@ -55,6 +55,7 @@ COMMANDS: tuple[Command, ...] = (
     Command("offers", "api.cli.offers", "offers_app", group=True),
     Command("governance", "api.cli.governance", "governance_app", group=True),
     Command("keys", "api.cli.keys", "keys_app", group=True),
+    Command("directory", "api.cli.directory", "directory_app", group=True),
     Command("backup", "api.cli.backup", "backup_command"),
     Command("restore", "api.cli.backup", "restore_command"),
     Command("reconcile", "api.cli.backup", "reconcile_command"),

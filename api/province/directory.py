@@ -27,6 +27,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from ledger.audit.events import canonical_json, format_time, parse_time
+from ledger.chain.contracts.errors import (
+    IssuerRegistryInvalidKeyIdError,
+    IssuerRegistryUnknownKeyError,
+)
+from ledger.chain.contracts.registry import IssuerRegistry
+from ledger.crypto.errors import CryptoError
 from ledger.crypto.signer import SignedPayload, Signer, verify_payload
 from ledger.crypto.sm2 import Sm2PublicKey
 
@@ -38,6 +44,7 @@ __all__ = [
     "DirectoryProvince",
     "KeyLookup",
     "parse_directory",
+    "registry_keys",
     "sign_directory",
     "signing_payload",
     "verify_directory",
@@ -259,3 +266,24 @@ def verify_directory(value: object, keys: KeyLookup, now_ms: int) -> Directory:
             "too_few_signatures", f"{len(signed)} provinces signed; {needed} are needed"
         )
     return directory
+
+
+def registry_keys(registry: IssuerRegistry) -> KeyLookup:
+    """Keys as IssuerRegistry holds them; one marked compromised by the time asked is none.
+
+    The same rule as the browser's (``registry.js`` ``readProvinceKey``): a retired key still
+    vouches for a directory it signed while in use.
+    """
+
+    def lookup(issuer_id: int, key_id: str, at_ms: int) -> Sm2PublicKey | None:
+        try:
+            record = registry.key(issuer_id, key_id.rsplit("#", 1)[1])
+            key = Sm2PublicKey.from_bytes(record.public_key)
+        except (IssuerRegistryUnknownKeyError, IssuerRegistryInvalidKeyIdError, CryptoError):
+            return None  # unknown or malformed: vouches for nothing (an unreachable node raises)
+        compromised = record.compromised_from
+        if compromised is not None and compromised <= at_ms // 1000:
+            return None
+        return key
+
+    return lookup
