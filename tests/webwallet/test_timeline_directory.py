@@ -12,7 +12,6 @@ import copy
 from typing import Any
 
 from api.province.directory import DirectoryError, sign_directory, signing_payload, verify_directory
-from api.webwallet import TIMELINE_MODULE
 from tests.api.province.directory_fixtures import (
     NOW_MS,
     OUTSIDER_KEY,
@@ -81,9 +80,3 @@ def test_the_browser_signs_over_the_same_bytes_as_python() -> None:
     document = signed()
     (browser,) = run_timeline([["signingBytes", document]])
     assert browser == signing_payload(document).encode().hex()
-
-
-def test_the_bundle_exports_the_timeline_entry_points() -> None:
-    text = TIMELINE_MODULE.read_text("utf-8")
-    for name in ("accessTimeline", "verifyDirectory", "parseDirectory", "DirectoryFailure"):
-        assert name in text.split("export {")[-1]
