@@ -16,80 +16,28 @@ from typing import Any
 
 import pytest
 
-from api.province.clients import Role
-from api.province.directory import DIRECTORY_TYPE, sign_directory, verify_directory
+from api.province.directory import sign_directory
 from credentials.did import holder_did
 from credentials.purposes import label
-from ledger.audit.events import format_time
-from ledger.crypto.keystore import Keystore
-from ledger.crypto.signer import LocalSigner
-from ledger.crypto.sm2 import Sm2PrivateKey, Sm2PublicKey
+from ledger.crypto.sm2 import Sm2PrivateKey
 from tests.helpers.contracts import GD, ZJ, World
-from tests.helpers.provinces import PASSPHRASE, ServedProvince, served_province
-from tests.helpers.server import event_body
+from tests.helpers.provinces import ServedProvince
 from tests.webwallet.timeline_side import run_timeline
-
-DAY_MS = 86_400_000
-PURPOSES = {ZJ: "cross-province.enrolment", GD: "social-security.claim"}
-BASES = {ZJ: "prc.pipl.art13", GD: "prc.pipl.art13"}
-NAMES = {ZJ: "浙江省", GD: "广东省"}
+from tests.webwallet.timeline_world import (
+    NAMES,
+    PURPOSES,
+    access,
+    signed_directory,
+    signer,
+    two_provinces,
+)
 
 
 @pytest.fixture
 def provinces(world: World, tmp_path: Path) -> Iterator[dict[int, ServedProvince]]:
     """Zhejiang and Guangdong, served on the test chain."""
-    with (
-        served_province(world, tmp_path / "zj", ZJ) as zj,
-        served_province(world, tmp_path / "gd", GD) as gd,
-    ):
-        yield {ZJ: zj, GD: gd}
-
-
-def _signer(province: ServedProvince, tmp_path: Path) -> LocalSigner:
-    issuer = province.issuer_id
-    key_id = "key-1" if issuer == ZJ else "key-1x"
-    folder = tmp_path / ("zj" if issuer == ZJ else "gd") / f"province-{issuer}" / "keys"
-    key = Keystore(folder).load(f"signing-{key_id}", PASSPHRASE)
-    return LocalSigner(f"did:tongban:{province.world.client.chain_id}:{issuer}#{key_id}", key)
-
-
-def _directory(world: World, provinces: dict[int, ServedProvince], tmp_path: Path) -> Any:
-    now = world.now() * 1000
-    document: dict[str, Any] = {
-        "type": DIRECTORY_TYPE,
-        "chainId": world.client.chain_id,
-        "version": 1,
-        "issuedAt": format_time(now),
-        "validFrom": format_time(now - DAY_MS),
-        "validUntil": format_time(now + 30 * DAY_MS),
-        "threshold": 2,
-        "provinces": [
-            {
-                "issuerId": issuer,
-                "divisionCode": "330000" if issuer == ZJ else "440000",
-                "name": NAMES[issuer],
-                "apiBaseUrl": f"http://127.0.0.1:{province.server.port}",
-                "walletOrigin": None,
-            }
-            for issuer, province in provinces.items()
-        ],
-    }
-    for issuer, province in provinces.items():
-        document = sign_directory(document, issuer, _signer(province, tmp_path))
-    keys: dict[str, Sm2PublicKey] = {
-        s.key_id: s.public_key for s in (_signer(p, tmp_path) for p in provinces.values())
-    }
-    verify_directory(document, lambda issuer, key_id, at: keys.get(key_id), now)
-    return document
-
-
-def _access(province: ServedProvince, holder: str) -> None:
-    issuer = province.issuer_id
-    body = event_body(issuer, subjectId=holder, purpose=PURPOSES[issuer], legalBasis=BASES[issuer])
-    reply = province.request("POST", "/audit/events", Role.VERIFIER, json_body=body)
-    assert reply.status == 201, reply.text
-    province.parts.checkpoints.maybe_checkpoint(force=True)
-    province.anchor_all()
+    with two_provinces(world, tmp_path) as served:
+        yield served
 
 
 def _options(world: World, directory: Any, holder_key: Sm2PrivateKey, **more: Any) -> Any:
@@ -113,8 +61,8 @@ def test_the_timeline_merges_both_provinces_proved_with_purposes_in_words(
     holder_key = Sm2PrivateKey.generate()
     holder = holder_did(holder_key.public_key)
     for province in provinces.values():
-        _access(province, holder)
-    directory = _directory(world, provinces, tmp_path)
+        access(province, holder)
+    directory = signed_directory(world, provinces, tmp_path)
     (result,) = run_timeline([["timeline", _options(world, directory, holder_key)]])
     assert result["directory"]["ok"], result["directory"]
     assert result["holder"] == holder
@@ -144,8 +92,8 @@ def test_a_stopped_province_is_shown_unreachable_and_the_other_still_answers(
     holder_key = Sm2PrivateKey.generate()
     holder = holder_did(holder_key.public_key)
     for province in provinces.values():
-        _access(province, holder)
-    directory = _directory(world, provinces, tmp_path)
+        access(province, holder)
+    directory = signed_directory(world, provinces, tmp_path)
     provinces[GD].server.stop()
     (result,) = run_timeline([["timeline", _options(world, directory, holder_key)]])
     status = {p["issuerId"]: p for p in result["provinces"]}
@@ -160,7 +108,7 @@ def test_a_province_that_never_answers_is_unreachable_after_its_timeout(
     world: World, provinces: dict[int, ServedProvince], tmp_path: Path
 ) -> None:
     holder_key = Sm2PrivateKey.generate()
-    directory = _directory(world, provinces, tmp_path)
+    directory = signed_directory(world, provinces, tmp_path)
     with socket.socket() as silent:
         silent.bind(("127.0.0.1", 0))
         silent.listen()
@@ -171,7 +119,7 @@ def test_a_province_that_never_answers_is_unreachable_after_its_timeout(
         moved["provinces"][1]["apiBaseUrl"] = f"http://127.0.0.1:{port}"
         moved["signatures"] = []
         for issuer, province in provinces.items():
-            moved = sign_directory(moved, issuer, _signer(province, tmp_path))
+            moved = sign_directory(moved, issuer, signer(province, tmp_path))
         options = _options(world, moved, holder_key, timeoutMs=1000)
         (result,) = run_timeline([["timeline", options]])
     status = {p["issuerId"]: p for p in result["provinces"]}
@@ -185,8 +133,8 @@ def test_a_tampered_answer_is_shown_not_proved(
     holder_key = Sm2PrivateKey.generate()
     holder = holder_did(holder_key.public_key)
     for province in provinces.values():
-        _access(province, holder)
-    directory = _directory(world, provinces, tmp_path)
+        access(province, holder)
+    directory = signed_directory(world, provinces, tmp_path)
     base = f"http://127.0.0.1:{provinces[GD].server.port}"
     (result,) = run_timeline([["timeline", _options(world, directory, holder_key, tamper=base)]])
     accesses = {e["province"]["issuerId"]: e for e in _accesses(result)}
@@ -199,7 +147,7 @@ def test_a_directory_signed_by_one_province_only_asks_nobody(
     world: World, provinces: dict[int, ServedProvince], tmp_path: Path
 ) -> None:
     holder_key = Sm2PrivateKey.generate()
-    directory = _directory(world, provinces, tmp_path)
+    directory = signed_directory(world, provinces, tmp_path)
     directory["signatures"] = directory["signatures"][:1]
     (result,) = run_timeline([["timeline", _options(world, directory, holder_key)]])
     assert result["directory"] == {
