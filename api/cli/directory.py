@@ -54,6 +54,7 @@ def directory_sign(
     ] = None,
     config: ConfigOption = None,
     data_dir: DataDirOption = None,
+    as_json: JsonOption = False,
 ) -> None:
     """Add (or replace) this province's signature, by its registered SM2 signing key."""
     from api.province.directory import DirectoryError, sign_directory
@@ -78,10 +79,16 @@ def directory_sign(
     target = out or (None if source == "-" else Path(source))
     text = json.dumps(signed, ensure_ascii=False, indent=2) + "\n"
     if target is None:
-        print_text(text.rstrip("\n"))
+        if as_json:
+            print_json_line(signed)
+        else:
+            print_text(text.rstrip("\n"))
         return
     target.write_text(text, "utf-8")
     count = len(signed["signatures"])
+    if as_json:
+        print_json_line({"file": str(target), "issuerId": settings.issuer_id, "signatures": count})
+        return
     print_text(f"signed as issuer {settings.issuer_id} ({count} signatures): {target}")
 
 

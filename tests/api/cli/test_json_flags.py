@@ -71,6 +71,7 @@ def test_the_walk_sees_every_command_group() -> None:
         "audit",
         "chain",
         "clients",
+        "directory",
         "document",
         "governance",
         "keys",
