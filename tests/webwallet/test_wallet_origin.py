@@ -21,6 +21,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from api.runtime.settings import Settings
+from api.webwallet import STATIC_DIR
 from api.webwallet.app import STATIC_FILES
 from tests.helpers.processes import TONGBAN, Served, e2e_env, serve
 
@@ -245,3 +246,12 @@ def test_the_wallet_public_url_is_an_origin() -> None:
     for bad in ("https://wallet.example/wallet", "wallet.example", "https://a@b"):
         with pytest.raises(ValueError):
             Settings(wallet_public_url=bad)
+
+
+def test_the_page_script_uses_no_html_sink_eval_or_math_random() -> None:
+    source = (STATIC_DIR / "wallet-app.js").read_text("utf-8")
+    for forbidden in ("innerHTML", "outerHTML", "insertAdjacentHTML", "document.write"):
+        assert forbidden not in source, forbidden
+    assert "Math.random" not in source
+    assert not re.search(r"\beval\s*\(|\bnew Function\b|setTimeout\(\s*[\"'`]", source)
+    assert sorted(re.findall(r'from "([^"]+)"', source)) == ["./checks.js", "./wallet.js"]
