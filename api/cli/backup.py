@@ -112,13 +112,14 @@ def restore_command(
     With TONGBAN_DATABASE_URL the store goes into that (empty) PostgreSQL database.
     """
     from api.province.backup.archive import restore
+    from api.runtime.components import STORE_COMPONENTS
     from api.runtime.store import open_store
 
     settings = load_cli_settings(config, data_dir, None, None)
     key = _key(key_file, settings.data_dir)
     db = open_store(settings) if settings.database_url is not None else None
     try:
-        summary = restore(from_file, key, settings.data_dir, db)
+        summary = restore(from_file, key, settings.data_dir, db, STORE_COMPONENTS)
     finally:
         if db is not None:
             db.close()

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -29,6 +29,7 @@ from typing import Any
 from api.province.backup.components import MIGRATIONS
 from ledger.store.archive import ArchiveError, ArchiveReader, ArchiveWriter
 from ledger.store.database import Database
+from ledger.store.migrations import Migration
 from ledger.store.snapshot import Restorer, dump
 
 __all__ = ["BackupSummary", "RestoreSummary", "back_up", "backed_up_files", "restore"]
@@ -141,12 +142,19 @@ def _check_target(data_dir: Path) -> None:
         )
 
 
-def restore(archive: Path, key: bytes, data_dir: Path, db: Database | None) -> RestoreSummary:
+def restore(
+    archive: Path,
+    key: bytes,
+    data_dir: Path,
+    db: Database | None,
+    components: Mapping[str, Sequence[Migration]] = MIGRATIONS,
+) -> RestoreSummary:
     """Bring ``archive`` back as the new data directory ``data_dir``.
 
     ``db`` is the (empty) store to restore into when it is not the SQLite file
     of the data directory (a PostgreSQL database); None restores into
     ``data_dir/store.sqlite``. A snapshot of either engine restores into either.
+    ``components``: every component's migrations (a snapshot naming another is refused).
     """
     from ledger.store.sqlite import SqliteDatabase
 
@@ -157,7 +165,7 @@ def restore(archive: Path, key: bytes, data_dir: Path, db: Database | None) -> R
         staging.mkdir(mode=0o700, parents=True)
         store = db if db is not None else SqliteDatabase(staging / "store.sqlite")
         try:
-            summary = _restore_records(reader, store, staging)
+            summary = _restore_records(reader, store, staging, components)
         except BaseException:
             if db is None:
                 store.close()
@@ -173,9 +181,12 @@ def restore(archive: Path, key: bytes, data_dir: Path, db: Database | None) -> R
 
 
 def _restore_records(
-    reader: ArchiveReader, store: Database, staging: Path
+    reader: ArchiveReader,
+    store: Database,
+    staging: Path,
+    components: Mapping[str, Sequence[Migration]],
 ) -> tuple[dict[str, int], list[str]]:
-    restorer = Restorer(store, MIGRATIONS)
+    restorer = Restorer(store, components)
     restorer.check_empty()
     rows: dict[str, int] | None = None
     files: list[str] = []

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from api.province import clients
+from api.province import clients, credential_offers, presentation_requests
 from credentials.issuance import status_slots
 from credentials.issuance import store as credential_store
 from credentials.zhengzhao import agencies, serials
-from ledger.audit import anchoring, tables
+from ledger.audit import anchoring, search, tables
 from ledger.chain import outbox
 from ledger.chain.index import schema as index_schema
 from ledger.store import challenges, lease
@@ -25,6 +25,7 @@ MIGRATIONS: Mapping[str, Sequence[Migration]] = {
     "outbox": outbox.MIGRATIONS,
     "audit": tables.MIGRATIONS,
     "audit_checkpoints": anchoring.MIGRATIONS,
+    "audit_search": search.MIGRATIONS,
     "chain_index": index_schema.MIGRATIONS,
     "challenges": challenges.MIGRATIONS,
     "credentials": credential_store.MIGRATIONS,
@@ -32,5 +33,10 @@ MIGRATIONS: Mapping[str, Sequence[Migration]] = {
     "zhengzhao_agencies": agencies.MIGRATIONS,
     "zhengzhao_serials": serials.MIGRATIONS,
     "api_clients": clients.MIGRATIONS,
+    "presentation_requests": presentation_requests.MIGRATIONS,
+    "credential_offers": credential_offers.MIGRATIONS,
 }
-"""Component name (as in ``schema_versions``) -> its migrations."""
+"""Component name (as in ``schema_versions``) -> its migrations.
+
+Staff sign-in's tables (``api.http.signin``, above this layer) are added by
+``api.runtime.components.STORE_COMPONENTS``, which restores use."""
