@@ -16,13 +16,14 @@ The rules are below: ``api.province.audit_views``, ``api.province.overview``.
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime, timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
 from prometheus_client.parser import text_string_to_metric_families
-from pydantic import AwareDatetime
+from pydantic import AwareDatetime, BeforeValidator
 
 from api.http.auth import Principal
 from api.http.context import ProvinceContext
@@ -132,6 +133,16 @@ def _today(context: ProvinceContext) -> date:
     return utc8_day(context.clock())
 
 
+def _iso_day(value: object) -> object:
+    """Only ``YYYY-MM-DD`` (pydantic would also read ``0`` as a Unix time: 1970-01-01)."""
+    if isinstance(value, str) and not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+        raise ValueError("a day is written YYYY-MM-DD")
+    return value
+
+
+IsoDay = Annotated[date | None, BeforeValidator(_iso_day)]
+
+
 @audit_router.get(
     "/anomalies",
     response_model=AnomaliesOut,
@@ -144,11 +155,11 @@ def anomalies(
     context: ContextDep,
     request_id: RequestIdDep,
     from_day: Annotated[
-        date | None,
+        IsoDay,
         Query(alias="from", description="First day (UTC+8); default 27 days before `to`."),
     ] = None,
     to_day: Annotated[
-        date | None, Query(alias="to", description="Last day (UTC+8), inclusive; default today.")
+        IsoDay, Query(alias="to", description="Last day (UTC+8), inclusive; default today.")
     ] = None,
 ) -> AnomaliesOut:
     """Each day is judged against the 28 days before it (docs/consoles.md)."""

@@ -258,7 +258,13 @@ def test_the_anomaly_report_shows_days_spikes_unusual_purposes_and_new_verifiers
 
 @pytest.mark.parametrize(
     ("query", "parameter"),
-    [("from=2026-12-02&to=2026-12-01", "from"), ("from=2026-01-01&to=2026-12-01", "to")],
+    [
+        ("from=2026-12-02&to=2026-12-01", "from"),
+        ("from=2026-01-01&to=2026-12-01", "to"),
+        # Not a day: pydantic alone would read these as Unix times (1970-01-01).
+        ("to=0", "to"),
+        ("from=1764547200", "from"),
+    ],
 )
 def test_an_anomaly_report_over_a_bad_span_is_refused(
     province: Province, query: str, parameter: str
