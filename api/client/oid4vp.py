@@ -6,8 +6,9 @@
 ``redirect_uri:`` of a ``response_uri`` on the request's own origin, a nonce and
 state, a DCQL query naming claims. ``respond`` picks the one stored credential
 holding every claim asked for, presents it (disclosing just those of its
-selectively disclosable claims) over the request's nonce with the verifier's DID as
-domain and the request's purpose bound into the proof (``termsOfUse``), and posts ``vp_token`` and ``state`` form-encoded. Errors name no claim value.
+selectively disclosable claims) over the request's nonce with the verifier's DID
+as domain and the request's purpose bound into the proof (``termsOfUse``), and
+posts ``vp_token`` and ``state`` form-encoded. Errors name no claim value.
 """
 
 from __future__ import annotations
