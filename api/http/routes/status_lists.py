@@ -16,6 +16,13 @@ secured with Data Integrity. ``Cache-Control: public, max-age`` is the
 regeneration period (the list's ``ttl``, section 2.2 asks to align them); the
 ``ETag`` is strong, and ``If-None-Match`` with it answers 304. An unknown list
 number or purpose is a 404 problem.
+
+Its answers (200 and 304) carry ``Access-Control-Allow-Origin: *``, so a browser wallet on
+any origin reads a list (docs/wallet.md "Live status"): the list is a public signed document
+with nothing personal in it, fetched by a simple GET without cookies or custom headers (no
+preflight), and naming one origin would make wallets elsewhere (another province's, a
+holder's own) unable to check a credential's status; ``*`` is also what keeps the answer the
+same for every asker, hence cacheable. Errors send no CORS header.
 """
 
 from __future__ import annotations
@@ -62,6 +69,8 @@ def status_list(
     headers = {
         "Cache-Control": f"public, max-age={found.max_age_s}",
         "ETag": found.etag,
+        # Public, signed, cookie-free: any wallet origin may read it (docs/wallet.md).
+        "Access-Control-Allow-Origin": "*",
     }
     if if_none_match is not None and found.etag in {t.strip() for t in if_none_match.split(",")}:
         return Response(status_code=304, headers=headers)
