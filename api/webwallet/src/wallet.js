@@ -11,3 +11,4 @@ export { DecryptionFailed, open as sm4Open, seal as sm4Seal, sealWithNonce as sm
 export { base58Encode, didOf, multikeyOf, verificationMethodOf } from "./didkey.js";
 export { bytesToHex, generateKey, hexToBytes, publicKeyOf, sign, sm3, utf8ToBytes, verify } from "./sm.js";
 export { checkHolderProof } from "./checks.js";
+export * from "./offer.js";

@@ -2254,11 +2254,11 @@ function hexToBytes3(hex2) {
   }
   return hexToBytes(hex2);
 }
-function utf8ToBytes2(text2) {
-  if (typeof text2 !== "string") {
+function utf8ToBytes2(text3) {
+  if (typeof text3 !== "string") {
     throw new TypeError("text must be a string");
   }
-  return new TextEncoder().encode(text2);
+  return new TextEncoder().encode(text3);
 }
 var IV = Uint32Array.of(
   1937774191,
@@ -2909,9 +2909,9 @@ var PY_SPACE = /[\t\n\x0b\x0c\r\x1c-\x1f \x85\xa0\u1680\u2000-\u200a\u2028\u2029
 function isPySpace(char) {
   return PY_SPACE.test(char);
 }
-function pyLength(text2) {
+function pyLength(text3) {
   let count = 0;
-  for (const _ of text2) count += 1;
+  for (const _ of text3) count += 1;
   return count;
 }
 function compareCodePoints(a, b) {
@@ -2925,10 +2925,10 @@ function compareCodePoints(a, b) {
   }
   return left.length === right.length ? 0 : left.length < right.length ? -1 : 1;
 }
-function base58Decode(text2) {
-  let end = text2.length;
-  while (end > 0 && isPySpace(text2[end - 1])) end -= 1;
-  const body = text2.slice(0, end);
+function base58Decode(text3) {
+  let end = text3.length;
+  while (end > 0 && isPySpace(text3[end - 1])) end -= 1;
+  const body = text3.slice(0, end);
   let zeros = 0;
   while (zeros < body.length && body[zeros] === "1") zeros += 1;
   let value = 0n;
@@ -2953,6 +2953,9 @@ function has(object, name) {
 function get(object, name) {
   return has(object, name) ? object[name] : void 0;
 }
+function isInteger(value) {
+  return typeof value === "number" && Number.isInteger(value);
+}
 function pyEquals(a, b) {
   const numeric = (v) => typeof v === "number" || typeof v === "boolean";
   if (numeric(a) && numeric(b)) return Number(a) === Number(b);
@@ -2965,6 +2968,19 @@ function pyEquals(a, b) {
     return keys.length === Object.keys(b).length && keys.every((k) => has(b, k) && pyEquals(a[k], b[k]));
   }
   return a === b;
+}
+function hex(bytes) {
+  let out = "";
+  for (const byte of bytes) out += byte.toString(16).padStart(2, "0");
+  return out;
+}
+function fromHex(text3) {
+  const out = new Uint8Array(text3.length / 2);
+  for (let i = 0; i < out.length; i++) out[i] = parseInt(text3.slice(2 * i, 2 * i + 2), 16);
+  return out;
+}
+function sameBytes(a, b) {
+  return a.length === b.length && a.every((byte, i) => byte === b[i]);
 }
 function concatBytes3(...parts) {
   const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
@@ -4792,10 +4808,10 @@ function mod37x36(data) {
   }
   return ALPHANUMERIC[(37 - product) % 36];
 }
-function parseZhengzhaoId(text2) {
-  if (typeof text2 !== "string" || pyLength(text2) > 256) throw new IdentifierError("zhengzhaoId");
-  if (!text2.startsWith(`${ROOT_ARC}.`)) throw new IdentifierError("rootArc");
-  const fields = text2.slice(ROOT_ARC.length + 1).split(".");
+function parseZhengzhaoId(text3) {
+  if (typeof text3 !== "string" || pyLength(text3) > 256) throw new IdentifierError("zhengzhaoId");
+  if (!text3.startsWith(`${ROOT_ARC}.`)) throw new IdentifierError("rootArc");
+  const fields = text3.slice(ROOT_ARC.length + 1).split(".");
   if (fields.length !== 5) throw new IdentifierError("zhengzhaoId");
   const [typeCode, agency, serial, version, check] = fields;
   if (pyLength(version) !== 3) throw new IdentifierError("version");
@@ -5271,8 +5287,8 @@ function memberNames(names) {
   const shown = [...new Set(list.filter(nameable))].sort(compareCodePoints);
   const listed = list.some((n) => !nameable(n)) ? [...shown, "*"] : shown;
   const more = listed.length - 5;
-  const text2 = listed.slice(0, 5).join(", ");
-  return more > 0 ? `${text2} and ${more} more` : text2;
+  const text3 = listed.slice(0, 5).join(", ");
+  return more > 0 ? `${text3} and ${more} more` : text3;
 }
 function membersProblem(present2, allowed, required) {
   const keys = new Set(present2);
@@ -5337,6 +5353,9 @@ function claimName(pointer) {
     throw new RangeError("not in canonical form");
   }
   return names[1];
+}
+function disclosureDigest(disclosure) {
+  return hex(sm3(canonicalize([...disclosure])));
 }
 var CREDENTIAL_KEYS = /* @__PURE__ */ new Set([
   "@context",
@@ -5582,6 +5601,10 @@ function parseCredential(value, where = "credential", at = "") {
     anchorProof
   };
 }
+function loadCredential(document) {
+  checkJson(document, CREDENTIAL_LIMITS);
+  return parseCredential(document);
+}
 var PRESENTATION_KEYS = /* @__PURE__ */ new Set(["@context", "id", "type", "holder", "verifiableCredential", "termsOfUse", "proof"]);
 var PRESENTATION_REQUIRED = /* @__PURE__ */ new Set(["@context", "type", "holder", "verifiableCredential", "proof"]);
 function parsePresentation(value) {
@@ -5633,12 +5656,12 @@ function base58Encode(bytes) {
   while (zeros < bytes.length && bytes[zeros] === 0) zeros += 1;
   let value = 0n;
   for (const byte of bytes) value = value << 8n | BigInt(byte);
-  let text2 = "";
+  let text3 = "";
   while (value > 0n) {
-    text2 = ALPHABET[Number(value % 58n)] + text2;
+    text3 = ALPHABET[Number(value % 58n)] + text3;
     value /= 58n;
   }
-  return "1".repeat(zeros) + text2;
+  return "1".repeat(zeros) + text3;
 }
 function multikeyOf(publicKey) {
   if (!(publicKey instanceof Uint8Array) || publicKey.length !== 33) {
@@ -5717,10 +5740,10 @@ function header(keyId, publicKey, params, salt) {
   };
 }
 function aad(head) {
-  const text2 = pythonJson(head, { item: ",", key: ":" });
-  const out = new Uint8Array(KEYSTORE_AAD.length + text2.length);
+  const text3 = pythonJson(head, { item: ",", key: ":" });
+  const out = new Uint8Array(KEYSTORE_AAD.length + text3.length);
   out.set(KEYSTORE_AAD);
-  out.set(utf8ToBytes2(text2), KEYSTORE_AAD.length);
+  out.set(utf8ToBytes2(text3), KEYSTORE_AAD.length);
   return out;
 }
 function checkKeyId(keyId) {
@@ -5758,9 +5781,9 @@ function exactly(value, names) {
   if (have.length !== names.length || !names.every((n) => Object.hasOwn(value, n))) throw new RangeError("unexpected fields");
   return value;
 }
-function parseKeyFile(text2) {
-  if (typeof text2 !== "string" || utf8ToBytes2(text2).length > MAX_FILE) throw new RangeError("not a key file");
-  const document = exactly(JSON.parse(text2), ["algorithm", "cipher", "kdf", "key_id", "public_key", "version"]);
+function parseKeyFile(text3) {
+  if (typeof text3 !== "string" || utf8ToBytes2(text3).length > MAX_FILE) throw new RangeError("not a key file");
+  const document = exactly(JSON.parse(text3), ["algorithm", "cipher", "kdf", "key_id", "public_key", "version"]);
   const kdf = exactly(document.kdf, ["n", "name", "p", "r", "salt"]);
   const cipher = exactly(document.cipher, ["ciphertext", "name", "nonce"]);
   if (document.version !== FORMAT_VERSION) throw new RangeError("unsupported version");
@@ -5776,19 +5799,19 @@ function parseKeyFile(text2) {
   sealed.set(ciphertext, nonce.length);
   return { head: header(document.key_id, document.public_key, params, kdf.salt), params, salt, publicKey, sealed };
 }
-function keyFileInfo(text2) {
+function keyFileInfo(text3) {
   try {
-    const { head, params } = parseKeyFile(text2);
+    const { head, params } = parseKeyFile(text3);
     return { keyId: head.key_id, publicKey: head.public_key, did: didOf(hexToBytes3(head.public_key)), params };
   } catch {
     throw new KeystoreError("damaged keystore file");
   }
 }
-async function unwrapKey(text2, passphrase, { onProgress } = {}) {
+async function unwrapKey(text3, passphrase, { onProgress } = {}) {
   const secret = passphraseBytes(passphrase);
   let parsed;
   try {
-    parsed = parseKeyFile(text2);
+    parsed = parseKeyFile(text3);
   } catch {
     throw new KeystoreError();
   }
@@ -5864,19 +5887,19 @@ function exportWallet(keyFile, entries = []) {
   return files;
 }
 async function importWallet(files, passphrase, { onProgress } = {}) {
-  const text2 = (path) => {
+  const text3 = (path) => {
     const bytes = files[path];
     if (!(bytes instanceof Uint8Array)) throw new RangeError(`the wallet has no ${path}`);
     return new TextDecoder("utf-8", { fatal: true }).decode(bytes);
   };
   let meta;
   try {
-    meta = JSON.parse(text2("wallet.json"));
+    meta = JSON.parse(text3("wallet.json"));
   } catch (error) {
     throw error instanceof RangeError ? error : new RangeError("damaged wallet file wallet.json");
   }
   if (meta === null || typeof meta !== "object" || meta.format !== WALLET_FORMAT) throw new RangeError(`wallet.json is not a ${WALLET_FORMAT} wallet`);
-  const keyFile = text2(holderKeyPath());
+  const keyFile = text3(holderKeyPath());
   const { privateKey } = await unwrapKey(keyFile, passphrase, { onProgress });
   const did = didOf(publicKeyOf(privateKey));
   if (meta.holder !== did) {
@@ -5906,6 +5929,11 @@ var CHECK = Object.freeze({ PARSE: 0, ISSUER_PROOF: 1, ANCHOR: 3, PRESENTATION: 
 var CRYPTOSUITE = "sm2-jcs-2026";
 var ISSUER_PROOF_KEYS = ["type", "cryptosuite", "created", "verificationMethod", "proofPurpose", "proofValue"];
 var HOLDER_PROOF_KEYS = [...ISSUER_PROOF_KEYS, "challenge", "domain"];
+var KEY_ID = /^[A-Za-z0-9._-]{1,32}$/u;
+var HEX_642 = /^[0-9a-f]{64}$/u;
+var ADDRESS = /^0x[0-9a-fA-F]{40}$/u;
+var MIN_SALT_BYTES = 16;
+var MAX_PATH_LENGTH = 64;
 var PROOF_VALUE_MAX = 100;
 var Failure = class {
   constructor(check, failed2) {
@@ -5934,6 +5962,14 @@ function checkProofFields(proof, keys, what) {
   }
   return null;
 }
+function parseIssuerMethod(value) {
+  if (typeof value !== "string") throw new RangeError("a verification method is a string");
+  const cut = value.indexOf("#");
+  if (cut < 0 || !KEY_ID.test(value.slice(cut + 1))) throw new RangeError("no valid key id");
+  const did = value.slice(0, cut);
+  parseIssuerDid(did);
+  return did;
+}
 function decodeProofValue(value) {
   if (typeof value !== "string" || !value.startsWith("z") || pyLength(value) > PROOF_VALUE_MAX) {
     throw new RangeError("proofValue must be base58btc multibase");
@@ -5947,9 +5983,156 @@ function hashData(document, proof, documentHash = null) {
   config["@context"] = document["@context"];
   return concatBytes3(sm3(canonicalize(config)), documentHash ?? sm3(canonicalize(document)));
 }
+function issuerProofForm(parsed, trusted) {
+  const problem = checkProofFields(parsed.issuerProof, ISSUER_PROOF_KEYS, "issuer");
+  if (problem) return problem;
+  const proof = parsed.issuerProof;
+  if (trusted.chainId !== null && parsed.issuerChain !== trusted.chainId) {
+    return failed("issuer_chain_mismatch", "the issuer DID names another chain");
+  }
+  if (proof.proofPurpose !== "assertionMethod") {
+    return failed("proof_purpose_mismatch", "the issuer proof's purpose must be assertionMethod");
+  }
+  let did;
+  try {
+    did = parseIssuerMethod(proof.verificationMethod);
+  } catch {
+    return failed("verification_method_not_issuer", "the verification method is not a did:tongban key");
+  }
+  if (did !== parsed.issuer) {
+    return failed("verification_method_not_issuer", "the verification method is not the issuer's");
+  }
+  return null;
+}
+function issuerSignature(parsed, publicKey) {
+  let signature;
+  try {
+    signature = decodeProofValue(parsed.issuerProof.proofValue);
+  } catch {
+    return failed("proof_value_malformed", "the issuer proofValue is malformed");
+  }
+  const data = hashData(parsed.secured, parsed.issuerProof, parsed.digest);
+  if (!verify(publicKey, data, signature)) {
+    return failed("signature_invalid", "the issuer's signature does not verify");
+  }
+  return null;
+}
+function uint(document, name, upper) {
+  const value = get(document, name);
+  if (!isInteger(value) || value < 0 || value > upper) throw new RangeError(`bad ${name}`);
+  return value;
+}
+var ANCHOR_FIELDS = ["type", "chainId", "contract", "issuerId", "root", "leafIndex", "treeSize", "auditPath", "blockNumber"];
+function parseAnchorProof(document) {
+  if (!isObject(document)) throw new RangeError("not an object");
+  const names = Object.keys(document);
+  if (names.length !== ANCHOR_FIELDS.length || !ANCHOR_FIELDS.every((f) => has(document, f))) {
+    throw new RangeError("not exactly the documented fields");
+  }
+  if (document.type !== ANCHOR_PROOF_TYPE) throw new RangeError("not a TongbanAnchorProof2026");
+  const { contract, root, auditPath } = document;
+  if (typeof contract !== "string" || !ADDRESS.test(contract)) throw new RangeError("contract");
+  if (typeof root !== "string" || !HEX_642.test(root)) throw new RangeError("root");
+  if (!Array.isArray(auditPath) || auditPath.length > MAX_PATH_LENGTH) throw new RangeError("path");
+  if (!auditPath.every((p) => typeof p === "string" && HEX_642.test(p))) throw new RangeError("path");
+  const treeSize = uint(document, "treeSize", Number.MAX_SAFE_INTEGER);
+  const leafIndex = uint(document, "leafIndex", Number.MAX_SAFE_INTEGER);
+  if (treeSize < 1 || leafIndex >= treeSize) throw new RangeError("leafIndex");
+  return {
+    chainId: uint(document, "chainId", Number.MAX_SAFE_INTEGER),
+    contract,
+    issuerId: uint(document, "issuerId", 2 ** 32 - 1),
+    root: fromHex(root),
+    leafIndex: BigInt(leafIndex),
+    treeSize: BigInt(treeSize),
+    auditPath: auditPath.map(fromHex),
+    blockNumber: uint(document, "blockNumber", Number.MAX_SAFE_INTEGER)
+  };
+}
+function bitLength(value) {
+  return value === 0n ? 0 : value.toString(2).length;
+}
+function popCount(value) {
+  return [...value.toString(2)].filter((bit) => bit === "1").length;
+}
+function rootFromInclusionProof(index, size, leafHash, path) {
+  if (!(index >= 0n && index < size) || path.length > MAX_PATH_LENGTH) return null;
+  if (!path.every((node2) => node2.length === 32) || leafHash.length !== 32) return null;
+  const inner = bitLength(index ^ size - 1n);
+  const border = popCount(index >> BigInt(inner));
+  if (path.length !== inner + border) return null;
+  let node = leafHash;
+  path.slice(0, inner).forEach((sibling, level) => {
+    node = index >> BigInt(level) & 1n ? sm3(concatBytes3([1], sibling, node)) : sm3(concatBytes3([1], node, sibling));
+  });
+  for (const sibling of path.slice(inner)) node = sm3(concatBytes3([1], sibling, node));
+  return node;
+}
+function anchorPath(digest, issuerChain, issuerId, document, trusted) {
+  let proof;
+  try {
+    proof = parseAnchorProof(document);
+  } catch {
+    return failed("anchor_proof_malformed", "the anchor proof is malformed");
+  }
+  const chainId = trusted.chainId === null ? issuerChain : trusted.chainId;
+  if (proof.chainId !== chainId) return failed("anchor_chain_mismatch", "the anchor proof names another chain");
+  if (trusted.credentialAnchor !== null && proof.contract !== trusted.credentialAnchor) {
+    return failed("anchor_contract_mismatch", "the anchor proof names another CredentialAnchor");
+  }
+  if (proof.issuerId !== issuerId || issuerChain !== chainId) {
+    return failed("anchor_issuer_mismatch", "the anchor proof names another issuer");
+  }
+  const leaf = sm3(concatBytes3([0], digest));
+  const root = rootFromInclusionProof(proof.leafIndex, proof.treeSize, leaf, proof.auditPath);
+  if (root === null) return failed("anchor_path_invalid", "the audit path has the wrong shape");
+  if (!sameBytes(root, proof.root)) {
+    return failed("anchor_root_mismatch", "the audit path does not lead to the proof's root");
+  }
+  return null;
+}
+function disclosuresListed(parsed) {
+  for (const [index, item] of parsed.disclosures.entries()) {
+    if (saltLength(item[0]) < MIN_SALT_BYTES) {
+      return failed("disclosure_salt_too_short", `disclosure ${index} has a salt shorter than 128 bits`);
+    }
+    if (!parsed.sd.has(disclosureDigest(item))) {
+      return failed("disclosure_not_in_sd", `disclosure ${index} does not hash to a digest in _sd`);
+    }
+  }
+  return null;
+}
+function trustedOf(trusted) {
+  return {
+    chainId: trusted?.chainId ?? null,
+    credentialAnchor: trusted?.credentialAnchor ?? null
+  };
+}
 function asFailure(check, error) {
   if (error instanceof CheckFailed) return new Failure(check, error);
   throw error;
+}
+function checkOffline(document, { trusted = null, issuerKey = null } = {}) {
+  const chain = trustedOf(trusted);
+  let parsed;
+  try {
+    parsed = loadCredential(document);
+  } catch (error) {
+    return asFailure(CHECK.PARSE, error);
+  }
+  const form = issuerProofForm(parsed, chain);
+  if (form) return new Failure(CHECK.ISSUER_PROOF, form);
+  if (issuerKey !== null) {
+    const signed = issuerSignature(parsed, issuerKey);
+    if (signed) return new Failure(CHECK.ISSUER_PROOF, signed);
+  }
+  if (parsed.anchorProof !== null) {
+    const path = anchorPath(parsed.digest, parsed.issuerChain, parsed.issuerId, parsed.anchorProof, chain);
+    if (path) return new Failure(CHECK.ANCHOR, path);
+  }
+  const listed = disclosuresListed(parsed);
+  if (listed) return new Failure(CHECK.DISCLOSURES, listed);
+  return { check: null, reason: null, message: "the checks that need no chain hold", parsed };
 }
 function checkHolderProof(document) {
   let parsed;
@@ -6119,13 +6302,13 @@ function readRequest(document, requestUri) {
   const responseUri = text(document, "response_uri");
   const clientId = text(document, "client_id");
   if (clientId !== `redirect_uri:${responseUri}`) throw new PresentError("the client_id is not redirect_uri: of the response_uri");
-  let sameOrigin = false;
+  let sameOrigin2 = false;
   try {
-    sameOrigin = new URL(requestUri).origin === new URL(responseUri).origin;
+    sameOrigin2 = new URL(requestUri).origin === new URL(responseUri).origin;
   } catch {
-    sameOrigin = false;
+    sameOrigin2 = false;
   }
-  if (!sameOrigin) throw new PresentError("the response_uri is on another origin than the request");
+  if (!sameOrigin2) throw new PresentError("the response_uri is on another origin than the request");
   const metadata = document.client_metadata !== null && typeof document.client_metadata === "object" ? document.client_metadata : {};
   const domain = metadata.tongban_domain;
   if (typeof domain !== "string" || !domain.startsWith("did:")) {
@@ -6219,6 +6402,205 @@ function storeKeyFile(keyFile, { name = "holder", factory } = {}) {
 function loadKeyFile({ name = "holder", factory } = {}) {
   return withStore("readonly", (store) => store.get(name), factory);
 }
+
+// api/webwallet/src/offer.js
+var PRE_AUTHORIZED_GRANT = "urn:ietf:params:oauth:grant-type:pre-authorized_code";
+var MAX_ANSWER = 512 * 1024;
+var OfferError = class extends Error {
+  constructor(message) {
+    super(message);
+    this.name = "OfferError";
+  }
+};
+var WORDS = {
+  invalid_grant: "the offer's code or the tx_code is not accepted",
+  invalid_token: "the access token is not accepted",
+  invalid_nonce: "the c_nonce is not accepted",
+  invalid_proof: "the key proof is not accepted"
+};
+function httpUrl(text3, what) {
+  let url;
+  try {
+    url = new URL(text3);
+  } catch {
+    throw new OfferError(what);
+  }
+  if (!["http:", "https:"].includes(url.protocol) || !url.hostname) throw new OfferError(what);
+  return url;
+}
+function offerUriOf(link) {
+  const wrong = "the offer must be openid-credential-offer://… or an http(s) URL";
+  if (typeof link !== "string") throw new OfferError(wrong);
+  let text3 = link.trim();
+  let url;
+  try {
+    url = new URL(text3);
+  } catch {
+    throw new OfferError(wrong);
+  }
+  if (url.protocol === "openid-credential-offer:") {
+    const found = url.searchParams.getAll("credential_offer_uri");
+    if (found.length !== 1) throw new OfferError("the offer link has no single credential_offer_uri");
+    text3 = found[0];
+  }
+  return httpUrl(text3, wrong).href;
+}
+function refusal(status, answer) {
+  if (answer !== null && typeof answer === "object" && typeof answer.error === "string") {
+    const described = typeof answer.error_description === "string" ? answer.error_description : WORDS[answer.error] ?? "";
+    return new OfferError(`the issuer refused (${answer.error})${described ? `: ${described}` : ""}`);
+  }
+  return new OfferError(`the issuer refused (HTTP ${status})`);
+}
+async function exchange(fetcher, method, url, { body = null, contentType = null, token = null } = {}) {
+  const target = httpUrl(url, "the issuer named an endpoint that is no http(s) URL");
+  const headers = { Accept: "application/json" };
+  if (contentType !== null) headers["Content-Type"] = contentType;
+  if (token !== null) headers.Authorization = `Bearer ${token}`;
+  let response;
+  let raw;
+  try {
+    response = await fetcher(target.href, {
+      method,
+      headers,
+      body: body ?? void 0,
+      credentials: "omit",
+      referrerPolicy: "no-referrer",
+      redirect: "error",
+      cache: "no-store"
+    });
+    raw = await response.text();
+  } catch {
+    throw new OfferError(`the issuer at ${target.origin} is unreachable`);
+  }
+  if (raw.length > MAX_ANSWER) throw new OfferError("the issuer's answer is too large");
+  try {
+    return [response.status, raw ? JSON.parse(raw) : null];
+  } catch {
+    throw new OfferError(`the issuer answered HTTP ${response.status}, not JSON`);
+  }
+}
+var isObject2 = (value) => value !== null && typeof value === "object" && !Array.isArray(value);
+async function getJson(fetcher, url) {
+  const [status, document] = await exchange(fetcher, "GET", url);
+  if (status !== 200) throw refusal(status, document);
+  if (!isObject2(document)) throw new OfferError("the issuer answered something other than a JSON object");
+  return document;
+}
+function text2(document, name, what) {
+  const value = document[name];
+  if (typeof value !== "string" || !value) throw new OfferError(`the ${what} has no ${name}`);
+  return value;
+}
+function sameOrigin(url, issuer, what) {
+  let a;
+  let b;
+  try {
+    a = new URL(url);
+    b = new URL(issuer);
+  } catch {
+    throw new OfferError(`the ${what} is no URL`);
+  }
+  if (a.origin !== b.origin) throw new OfferError(`the ${what} is on another origin than the credential issuer`);
+  return url;
+}
+var stripSlash = (value) => value.replace(/\/+$/u, "");
+async function readOffer(link, { fetch: fetcher = globalThis.fetch } = {}) {
+  const uri = offerUriOf(link);
+  const offer = await getJson(fetcher, uri);
+  const issuer = stripSlash(text2(offer, "credential_issuer", "offer"));
+  sameOrigin(uri, issuer, "offer");
+  const ids = offer.credential_configuration_ids;
+  if (!Array.isArray(ids) || ids.length !== 1 || typeof ids[0] !== "string") {
+    throw new OfferError("the offer must name exactly one credential configuration");
+  }
+  const grant = isObject2(offer.grants) ? offer.grants[PRE_AUTHORIZED_GRANT] : void 0;
+  if (!isObject2(grant)) throw new OfferError("the offer has no pre-authorized code grant");
+  const code = text2(grant, "pre-authorized_code", "offer's grant");
+  const tx = isObject2(grant.tx_code) ? grant.tx_code : null;
+  const metadata = await getJson(fetcher, `${issuer}/.well-known/openid-credential-issuer`);
+  if (typeof metadata.credential_issuer !== "string" || stripSlash(metadata.credential_issuer) !== issuer) {
+    throw new OfferError("the issuer's metadata names another credential issuer");
+  }
+  const servers = metadata.authorization_servers;
+  const server = Array.isArray(servers) && servers.length ? stripSlash(String(servers[0])) : issuer;
+  sameOrigin(server, issuer, "authorization server");
+  const authorization = await getJson(fetcher, `${server}/.well-known/oauth-authorization-server`);
+  return {
+    credentialIssuer: issuer,
+    configurationId: ids[0],
+    preAuthorizedCode: code,
+    txCode: tx === null ? null : {
+      length: Number.isInteger(tx.length) && tx.length > 0 ? tx.length : null,
+      inputMode: tx.input_mode === "text" ? "text" : "numeric",
+      description: typeof tx.description === "string" ? tx.description : null
+    },
+    tokenEndpoint: sameOrigin(text2(authorization, "token_endpoint", "authorization server"), issuer, "token endpoint"),
+    nonceEndpoint: sameOrigin(text2(metadata, "nonce_endpoint", "issuer metadata"), issuer, "nonce endpoint"),
+    credentialEndpoint: sameOrigin(text2(metadata, "credential_endpoint", "issuer metadata"), issuer, "credential endpoint")
+  };
+}
+function keyProof(privateKey, cNonce, credentialIssuer, { createdMs = Date.now() } = {}) {
+  if (typeof cNonce !== "string" || !cNonce) throw new OfferError("the issuer's c_nonce is missing");
+  const publicKey = publicKeyOf(privateKey);
+  const presentation = { "@context": [...CONTEXT], type: ["VerifiablePresentation"], holder: didOf(publicKey) };
+  const proof = {
+    type: "DataIntegrityProof",
+    cryptosuite: CRYPTOSUITE2,
+    created: formatCreated(createdMs),
+    verificationMethod: verificationMethodOf(publicKey),
+    proofPurpose: "authentication",
+    challenge: cNonce,
+    domain: credentialIssuer
+  };
+  proof.proofValue = `z${base58Encode(sign(privateKey, hashData(presentation, proof)))}`;
+  return { ...presentation, proof };
+}
+function checkTxCode(offer, txCode) {
+  const code = typeof txCode === "string" ? txCode.trim() : "";
+  const shape = offer.txCode;
+  if (shape === null) return code;
+  if (!code) throw new OfferError("the tx_code is required");
+  if (shape.length !== null && code.length !== shape.length) throw new OfferError(`the tx_code is ${shape.length} digits`);
+  if (shape.inputMode === "numeric" && !/^[0-9]+$/u.test(code)) {
+    throw new OfferError(shape.length !== null ? `the tx_code is ${shape.length} digits` : "the tx_code is digits only");
+  }
+  return code;
+}
+async function redeemOffer(offer, txCode, privateKey, { fetch: fetcher = globalThis.fetch, createdMs } = {}) {
+  const code = checkTxCode(offer, txCode);
+  const form = new URLSearchParams({ grant_type: PRE_AUTHORIZED_GRANT, "pre-authorized_code": offer.preAuthorizedCode });
+  if (offer.txCode !== null) form.set("tx_code", code);
+  let [status, answer] = await exchange(fetcher, "POST", offer.tokenEndpoint, {
+    body: form.toString(),
+    contentType: "application/x-www-form-urlencoded"
+  });
+  if (status !== 200 || !isObject2(answer)) throw refusal(status, answer);
+  const access = text2(answer, "access_token", "token answer");
+  [status, answer] = await exchange(fetcher, "POST", offer.nonceEndpoint);
+  if (status !== 200 || !isObject2(answer)) throw refusal(status, answer);
+  const cNonce = text2(answer, "c_nonce", "nonce answer");
+  const request2 = {
+    credential_configuration_id: offer.configurationId,
+    proofs: { di_vp: [keyProof(privateKey, cNonce, offer.credentialIssuer, createdMs === void 0 ? {} : { createdMs })] }
+  };
+  [status, answer] = await exchange(fetcher, "POST", offer.credentialEndpoint, {
+    body: JSON.stringify(request2),
+    contentType: "application/json",
+    token: access
+  });
+  if (status !== 200 || !isObject2(answer)) throw refusal(status, answer);
+  const credentials = answer.credentials;
+  if (!Array.isArray(credentials) || credentials.length !== 1) throw new OfferError("the issuer answered no single credential");
+  const credential = isObject2(credentials[0]) ? credentials[0].credential : void 0;
+  if (!isObject2(credential)) throw new OfferError("the issuer's credential is not a JSON object");
+  const result = checkOffline(credential);
+  if (result.check !== null) throw new OfferError(`the issued credential fails its offline checks: ${result.reason}`);
+  if (!isObject2(credential.credentialSubject) || credential.credentialSubject.id !== didOf(publicKeyOf(privateKey))) {
+    throw new OfferError("the issued credential is bound to another key");
+  }
+  return { credential, digest: bytesToHex3(result.parsed.digest) };
+}
 export {
   CRYPTOSUITE2 as CRYPTOSUITE,
   DEFAULT_SCRYPT,
@@ -6226,6 +6608,8 @@ export {
   FORMAT_VERSION,
   HOLDER_KEY_ID,
   KeystoreError,
+  OfferError,
+  PRE_AUTHORIZED_GRANT,
   PURPOSE_OF_USE_TYPE,
   PresentError,
   WALLET_FORMAT,
@@ -6234,6 +6618,7 @@ export {
   bytesToHex3 as bytesToHex,
   checkHolderProof,
   checkScryptParams,
+  checkTxCode,
   deriveCredential,
   didOf,
   directPostBody,
@@ -6247,14 +6632,18 @@ export {
   importWallet,
   isPurposeCode,
   keyFileInfo,
+  keyProof,
   loadKeyFile,
   multikeyOf,
+  offerUriOf,
   openEntry,
   passphraseBytes,
   present,
   publicKeyOf,
   pythonJson,
+  readOffer,
   readRequest,
+  redeemOffer,
   requestUriOf,
   sealEntry,
   sign,
