@@ -27,13 +27,15 @@ from dataclasses import replace
 from typing import Annotated, Any
 from urllib.parse import parse_qs, quote
 
-from fastapi import APIRouter, Header, Request
+from fastapi import APIRouter, Header, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
 from pydantic import Field
 
 from api.errors import ApiError, ProblemCode
 from api.http.auth import Principal
+from api.http.citizen_cors import allowed_origins
 from api.http.context import ProvinceContext
 from api.http.credential_problems import issue_problem
 from api.http.deps import ContextDep, IssuerDep, JsonBody, RequestIdDep, context_of, request_id_for
@@ -74,8 +76,35 @@ _LIMITER_LOCK = threading.Lock()
 # \d is any Unicode digit (full-width ones too); \uff20 is the full-width at sign.
 _PERSONAL_HINT = re.compile("\\d{4,}|[@\uff20]")
 
+
+def _wallet_cors(request: Request, answer: Response) -> Response:
+    """Let the consortium's wallet origins read ``answer`` (docs/wallet.md "Receiving an offer").
+
+    The allowed origins are the citizen routes' (``citizen_cors.allowed_origins``): a citizen
+    redeems a province's offer in the wallet its own province serves. Never ``*``.
+    """
+    origin = request.headers.get("origin")
+    if origin is not None and origin in allowed_origins(request.app):
+        answer.headers["Access-Control-Allow-Origin"] = origin
+    answer.headers["Vary"] = "Origin"
+    return answer
+
+
+class _WalletRoute(APIRoute):
+    """Every wallet route's answer carries the wallet CORS headers (errors and 429s too)."""
+
+    def get_route_handler(self) -> Any:
+        """The route's handler, its answer passed through ``_wallet_cors``."""
+        handler = super().get_route_handler()
+
+        async def with_cors(request: Request) -> Response:
+            return _wallet_cors(request, await handler(request))
+
+        return with_cors
+
+
 issuer_router = APIRouter(tags=["credential offers"])
-wallet_router = APIRouter(include_in_schema=False)
+wallet_router = APIRouter(include_in_schema=False, route_class=_WalletRoute)
 
 
 class OfferIn(InputModel):
@@ -513,6 +542,22 @@ def _redeem(
     [result] = issued.results
     offers.redeemed(context.db, pending.offer_hash, str(result["digest"]))
     return {"credentials": [{"credential": result["credential"]}]}
+
+
+async def _credential_preflight(request: Request) -> Response:
+    # The credential request is JSON with a Bearer token, so a browser preflights it. A plain
+    # Starlette route: no API operation of the route table, no access event.
+    answer = Response(status_code=204, headers={"Vary": "Origin"})
+    if request.headers.get("access-control-request-method") == "POST":
+        answer = _wallet_cors(request, answer)
+    if "Access-Control-Allow-Origin" in answer.headers:
+        answer.headers["Access-Control-Allow-Methods"] = "POST"
+        answer.headers["Access-Control-Allow-Headers"] = "Authorization, Content-Type"
+        answer.headers["Access-Control-Max-Age"] = "600"
+    return answer
+
+
+wallet_router.add_route("/credential", _credential_preflight, ["OPTIONS"], include_in_schema=False)
 
 
 @wallet_router.post("/credential")
