@@ -50,7 +50,14 @@ _TYPES = {
     ".svg": "image/svg+xml",
 }
 # The files the wallet's pages use; the bundles keep their names inside wallet-app.js.
-_SERVED = ("wallet-app.js", "wallet.js", "checks.js", "wallet.css", "wallet-icon.svg")
+_SERVED = (
+    "wallet-app.js",
+    "wallet-offer.js",
+    "wallet.js",
+    "checks.js",
+    "wallet.css",
+    "wallet-icon.svg",
+)
 _IMPORT = re.compile(r'from "\./([a-z-]+\.js)"')
 _STATIC_CACHE = {"Cache-Control": "public, max-age=31536000, immutable"}
 _PAGE_CACHE = {"Cache-Control": "no-store"}

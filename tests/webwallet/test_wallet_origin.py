@@ -176,7 +176,11 @@ def test_the_shell_loads_only_hashed_files_of_its_own_origin(service: Service) -
     assert module.headers["content-type"] == "text/javascript; charset=utf-8"
     imports = re.findall(r'from "\./([^"]+)"', module.body.decode())
     assert sorted(imports) == sorted(
-        [STATIC_FILES["wallet.js"].name, STATIC_FILES["checks.js"].name]
+        [
+            STATIC_FILES["wallet.js"].name,
+            STATIC_FILES["checks.js"].name,
+            STATIC_FILES["wallet-offer.js"].name,
+        ]
     )
     for name in imports:
         assert fetch(service.wallet, f"/wallet/static/{name}").status == 200

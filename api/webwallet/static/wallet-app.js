@@ -10,6 +10,7 @@
  */
 import * as w from "./wallet.js";
 import { checkOffline } from "./checks.js";
+import { setupOffer } from "./wallet-offer.js";
 
 const main = document.getElementById("main");
 const words = JSON.parse(main.dataset.words);
@@ -307,6 +308,9 @@ $("answer-form").addEventListener("submit", (event) => {
     }
   });
 });
+
+setupOffer({ w, words, say, busy, privateKey: () => state.privateKey,
+  keep: async (digest, sealed) => { await keep(digest, sealed); await unlocked(state.privateKey); } });
 
 state.keyFile = (await w.loadKeyFile()) ?? null;
 render();
