@@ -258,4 +258,8 @@ def test_the_page_script_uses_no_html_sink_eval_or_math_random() -> None:
         assert forbidden not in source, forbidden
     assert "Math.random" not in source
     assert not re.search(r"\beval\s*\(|\bnew Function\b|setTimeout\(\s*[\"'`]", source)
-    assert sorted(re.findall(r'from "([^"]+)"', source)) == ["./checks.js", "./wallet.js"]
+    assert sorted(re.findall(r'from "([^"]+)"', source)) == [
+        "./checks.js",
+        "./wallet-offer.js",
+        "./wallet.js",
+    ]
