@@ -24,8 +24,9 @@ CHECKS_MODULE = STATIC_DIR / "checks.js"
 
 WALLET_MODULE = STATIC_DIR / "wallet.js"
 """The browser wallet's keys and presentations (``wrapKey``, ``unwrapKey``, ``exportWallet``,
-``importWallet``, ``present``, ``answerRequest``): CLI-wallet-compatible key files and
-presentations signed as ``credentials.holder`` signs them, self-contained."""
+``importWallet``, ``present``, ``answerRequest``, and ``readOffer``/``redeemOffer`` for an
+issuer's OpenID4VCI offer): CLI-wallet-compatible key files and presentations signed as
+``credentials.holder`` signs them, self-contained."""
 
 AUDITPROOF_MODULE = STATIC_DIR / "auditproof.js"
 """An audit event's receipt and inclusion proof, and a run of checkpoints, checked against the
