@@ -2,7 +2,8 @@
  * The browser wallet's key and presentation module: one entry point bundled into
  * api/webwallet/static/wallet.js (scripts/build_webwallet.py). Key storage in the CLI wallet's
  * formats (keystore.js over sm4.js and scrypt), the wrapped key kept in IndexedDB (store.js),
- * presentations and OpenID4VP answers (present.js), and the SM2/SM3 functions they use.
+ * presentations and OpenID4VP answers (present.js), OpenID4VCI offer redemption (offer.js), and
+ * the SM2/SM3 functions they use.
  */
 export * from "./keystore.js";
 export * from "./present.js";
