@@ -22,6 +22,7 @@ from collections.abc import Awaitable, Callable, MutableMapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from starlette.requests import Request
@@ -55,6 +56,9 @@ _SERVED = (
     "wallet-offer.js",
     "wallet.js",
     "checks.js",
+    "timeline.js",
+    "wallet-status.js",
+    "wallet-timeline.js",
     "wallet.css",
     "wallet-icon.svg",
 )
@@ -71,6 +75,15 @@ class WalletConfig:
     """The province API's origin (``scheme://host:port``): connect-src, the default verifier."""
     connect_origins: tuple[str, ...] = ()
     """Further origins the wallet may fetch from (other provinces' verifiers)."""
+    chain_rpc_url: str = ""
+    """A consortium chain JSON-RPC node the page reads keys and anchors from ("": none)."""
+    audit_anchor: str = ""
+    """AuditAnchor's address on that chain (the registry's address is read from it)."""
+
+
+def _origin_of(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
 
 
 def wallet_policy(config: WalletConfig) -> str:
@@ -79,7 +92,9 @@ def wallet_policy(config: WalletConfig) -> str:
     ``manifest-src 'self'`` is the one addition to the brief's policy: under
     ``default-src 'none'`` the browser would not load the web app manifest.
     """
-    connect = " ".join(dict.fromkeys(("'self'", config.api_origin, *config.connect_origins)))
+    rpc = (_origin_of(config.chain_rpc_url),) if config.chain_rpc_url else ()
+    origins = ("'self'", config.api_origin, *config.connect_origins, *rpc)
+    connect = " ".join(dict.fromkeys(origins))
     return (
         "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
         f"connect-src {connect}; manifest-src 'self'; form-action 'none'; "
@@ -108,13 +123,18 @@ class _Static:
     media_type: str
 
 
+def _is_page_module(name: str) -> bool:
+    return name.startswith("wallet-") and name.endswith(".js")
+
+
 def _static_files() -> dict[str, _Static]:
     sources = {name: (STATIC_DIR / name).read_bytes() for name in _SERVED}
     files: dict[str, _Static] = {}
-    # The bundles first: wallet-app.js imports them by their hashed names.
-    for name in sorted(_SERVED, key=lambda n: n == "wallet-app.js"):
+    # The bundles first, then the page's modules (which import them), the shell last (it
+    # imports them all): each by the hashed names of those before it.
+    for name in sorted(_SERVED, key=lambda n: (n == "wallet-app.js", _is_page_module(n))):
         data = sources[name]
-        if name == "wallet-app.js":
+        if _is_page_module(name):
             text = _IMPORT.sub(lambda m: f'from "./{files[m.group(1)].name}"', data.decode())
             data = text.encode()
         stem, suffix = name.rsplit(".", 1)
@@ -177,6 +197,8 @@ def wallet_app(config: WalletConfig) -> Asgi:
             lang=lang,
             other="en" if lang == "zh" else "zh",
             api_origin=config.api_origin,
+            chain_rpc_url=config.chain_rpc_url,
+            audit_anchor=config.audit_anchor,
             words=json.dumps(_page_words(lang), ensure_ascii=False),
         )
         return HTMLResponse(html, headers=_PAGE_CACHE)

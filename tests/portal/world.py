@@ -14,6 +14,11 @@ that lives for the whole run):
   ``issuing_portal``: 330000's);
 - the citizen's wallet (``api.webwallet.app``) on an origin of its own (``wallet``),
   talking to 440000, whose OpenID4VP public routes allow that origin (docs/wallet.md);
+- a consortium directory signed by both provinces (``directory``), served by both apps at
+  ``/.well-known/tongban-directory.json``, naming for each province a citizen server of its
+  own (``citizen``: the province's app on a fixed loopback port, which a test may stop and
+  start again to see the province unreachable in the wallet's timeline), both allowing the
+  wallet's origin on the citizen routes (docs/citizen-timeline.md);
 - one headless Chromium (Debian's, through Playwright);
 - 440000 acts for the consortium's third governor (``governor``: its outbox
   processor, taking the items pinned to that account, as the writer's
@@ -26,28 +31,43 @@ part failed to start.
 
 from __future__ import annotations
 
+import json
 import secrets
+import socket
+import threading
+import time
 from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import uvicorn
 from fastapi import FastAPI
 from playwright.sync_api import Browser, Page, Playwright, ViewportSize, sync_playwright
 
 from api.http.app import create_app
 from api.http.signin import Provider, Signin, SigninConfig, SigninStore, install_signin
 from api.province.clients import Role
+from api.province.directory import DIRECTORY_TYPE, sign_directory
 from api.runtime.idp import IdpProcess, start_idp
 from api.webwallet.app import WalletConfig, wallet_app
 from credentials.holder import Holder
+from ledger.audit.events import format_time
 from ledger.chain.node.client import ChainClient
 from ledger.chain.node.processes import start_anvil
 from ledger.chain.node.transactions import NonceManager
 from ledger.chain.outbox import OutboxJournal, OutboxProcessor
+from ledger.crypto.keystore import Keystore
+from ledger.crypto.signer import LocalSigner
 from tests.helpers.contracts import GD, ZJ, World, deploy_test_consortium
 from tests.helpers.credentials import CLAIMS_BY_TEMPLATE
-from tests.helpers.provinces import ORGS, PERSONAL, ServedProvince, build_province
+from tests.helpers.provinces import (
+    ORGS,
+    PASSPHRASE,
+    PERSONAL,
+    ServedProvince,
+    build_province,
+)
 from tests.helpers.routes import issue
 from tests.helpers.server import ApiServer
 from tests.portal.browser import ACCOUNTS, PortalServer, launch_chromium
@@ -60,6 +80,102 @@ GROUP_ROLES = {
     "ledger-auditors": frozenset({Role.AUDITOR}),
     "province-operators": frozenset({Role.OPERATOR}),
 }
+
+
+DAY_MS = 86_400_000
+NAMES = {ZJ: "浙江省", GD: "广东省"}
+DIVISIONS = {ZJ: "330000", GD: "440000"}
+
+
+class CitizenServer:
+    """A province's app served on one loopback port that survives ``stop`` and ``start``."""
+
+    def __init__(self, app: FastAPI) -> None:
+        """Pick a free port for ``app`` (not yet serving)."""
+        self.app = app
+        probe = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        probe.bind(("127.0.0.1", 0))
+        self.port: int = probe.getsockname()[1]
+        probe.close()
+        self.base = f"http://127.0.0.1:{self.port}"
+        self._server: uvicorn.Server | None = None
+        self._thread: threading.Thread | None = None
+        self._socket: socket.socket | None = None
+
+    def start(self) -> None:
+        """Serve on the port (again)."""
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(("127.0.0.1", self.port))
+        config = uvicorn.Config(
+            self.app,
+            log_level="warning",
+            access_log=False,
+            lifespan="off",
+            timeout_graceful_shutdown=2,
+        )
+        server = uvicorn.Server(config)
+        thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+        thread.start()
+        deadline = time.monotonic() + 10
+        while not server.started:
+            if time.monotonic() > deadline or not thread.is_alive():
+                raise RuntimeError("uvicorn did not start")
+            time.sleep(0.01)
+        self._server, self._thread, self._socket = server, thread, sock
+
+    def stop(self) -> None:
+        """Stop serving: connections to the port are refused until ``start``."""
+        if self._server is None or self._thread is None or self._socket is None:
+            return
+        self._server.should_exit = True
+        self._thread.join(timeout=10)
+        self._socket.close()
+        self._server = self._thread = self._socket = None
+
+
+def _signer(province: ServedProvince, tmp: Path) -> LocalSigner:
+    """The province's registered signing key, as ``tongban directory sign`` unlocks it."""
+    issuer = province.issuer_id
+    key_id = "key-1" if issuer == ZJ else "key-1x"
+    keys = Keystore(tmp / "provinces" / f"province-{issuer}" / "keys")
+    key = keys.load(f"signing-{key_id}", PASSPHRASE)
+    return LocalSigner(f"did:tongban:{CHAIN_ID}:{issuer}#{key_id}", key)
+
+
+def _directory(
+    world: World,
+    provinces: list[ServedProvince],
+    citizen: dict[int, CitizenServer],
+    wallet: str,
+    tmp: Path,
+) -> dict[str, Any]:
+    """The consortium directory of the two provinces, signed by both."""
+    now = world.now() * 1000
+    wall = int(time.time() * 1000)
+    document: dict[str, Any] = {
+        "type": DIRECTORY_TYPE,
+        "chainId": CHAIN_ID,
+        "version": 1,
+        "issuedAt": format_time(now),
+        # Wide: the browser checks it against its own clock, tests may move the chain's.
+        "validFrom": format_time(min(now, wall) - DAY_MS),
+        "validUntil": format_time(max(now, wall) + 365 * DAY_MS),
+        "threshold": 2,
+        "provinces": [
+            {
+                "issuerId": p.issuer_id,
+                "divisionCode": DIVISIONS[p.issuer_id],
+                "name": NAMES[p.issuer_id],
+                "apiBaseUrl": citizen[p.issuer_id].base,
+                "walletOrigin": wallet if p.issuer_id == GD else None,
+            }
+            for p in provinces
+        ],
+    }
+    for p in provinces:
+        document = sign_directory(document, p.issuer_id, _signer(p, tmp))
+    return document
 
 
 def client_id(province: ServedProvince) -> str:
@@ -83,6 +199,10 @@ class PortalWorld:
     """440000's governor outbox processor (the account is ``world.accounts.governors[2]``)."""
     wallet: PortalServer
     """The wallet at ``/wallet`` on its own origin, talking to 440000's portal origin."""
+    citizen: dict[int, CitizenServer]
+    """Each province's citizen server by issuer id: the ``apiBaseUrl`` the directory names."""
+    directory: dict[str, Any]
+    """The consortium directory both provinces serve (signed by both)."""
 
     def anchor(self) -> None:
         """Anchor everything pending at 330000, then bring 440000's chain index to the head.
@@ -166,6 +286,10 @@ def open_portal_world(tmp: Path, stack: ExitStack) -> PortalWorld:
         province.server.start()
         provinces.append(province)
     issuing, verifying = provinces
+    # The issuer names its status lists under its served base (as ``public_url`` would in
+    # production), so a browser wallet can fetch them (tests/portal/test_browser_wallet_status.py).
+    issuing_base = f"http://127.0.0.1:{issuing.server.port}"
+    issuing.parts.issuer.status_base = lambda: issuing_base
     governor = accounts.governors[2]
     verifying.context.governor_account = governor.address
     sender = NonceManager(client, governor, OutboxJournal(verifying.parts.db, governor.address))
@@ -199,10 +323,31 @@ def open_portal_world(tmp: Path, stack: ExitStack) -> PortalWorld:
         servers[p.issuer_id].start()
         stack.callback(servers[p.issuer_id].stop)
         portals[p.issuer_id] = PortalServer(servers[p.issuer_id], bases[p.issuer_id])
+    citizen = {i: CitizenServer(app) for i, app in apps.items()}
     # A worker serves the wallet on a socket of its own (api.runtime.worker); here a server.
-    wallet_server = ApiServer(wallet_app(WalletConfig(bases[GD])))  # type: ignore[arg-type]
+    # Its page may fetch from both provinces (status lists, the timeline) and the chain node.
+    wallet_config = WalletConfig(
+        bases[GD],
+        connect_origins=(
+            *(f"http://127.0.0.1:{p.server.port}" for p in provinces),
+            *bases.values(),
+            *(c.base for c in citizen.values()),
+        ),
+        chain_rpc_url=node.url,
+        audit_anchor=world.audit.address,
+    )
+    wallet_server = ApiServer(wallet_app(wallet_config))  # type: ignore[arg-type]
     wallet_base = f"http://127.0.0.1:{wallet_server.port}"
     apps[GD].state.wallet_origins = (wallet_base,)
+    directory = _directory(world, provinces, citizen, wallet_base, tmp)
+    for app in apps.values():
+        # As api.runtime.citizen_web wires a served province: the bytes as signed, and the
+        # directory's wallet origins allowed on the citizen routes.
+        app.state.consortium_directory = json.dumps(directory, ensure_ascii=False).encode()
+        app.state.citizen_origins = (wallet_base,)
+    for server in citizen.values():
+        server.start()
+        stack.callback(server.stop)
     wallet_server.start()
     stack.callback(wallet_server.stop)
     playwright = stack.enter_context(sync_playwright())
@@ -219,4 +364,6 @@ def open_portal_world(tmp: Path, stack: ExitStack) -> PortalWorld:
         browser=browser,
         governor=governor_outbox,
         wallet=PortalServer(wallet_server, wallet_base),
+        citizen=citizen,
+        directory=directory,
     )

@@ -11,12 +11,15 @@
 import * as w from "./wallet.js";
 import { checkOffline } from "./checks.js";
 import { setupOffer } from "./wallet-offer.js";
+import { showStatuses } from "./wallet-status.js";
+import { setupTimeline } from "./wallet-timeline.js";
 
 const main = document.getElementById("main");
 const words = JSON.parse(main.dataset.words);
 const $ = (id) => document.getElementById(id);
 const INDEX = "credentials";
 const EXPORT_FORMAT = "tongban-wallet-export/v1";
+const chain = { rpcUrl: main.dataset.chainRpc, anchorAddress: main.dataset.auditAnchor };
 
 const state = { keyFile: null, did: null, privateKey: null, credentials: [], request: null };
 
@@ -109,6 +112,7 @@ function render() {
   const list = $("credential-list");
   list.replaceChildren();
   if (!state.credentials.length) list.append(element("li", open ? words.none_yet : words.need_unlock));
+  const cards = [];
   for (const { digest, entry } of state.credentials) {
     const item = element("li");
     const types = (entry.credential.type ?? []).filter((t) => t !== "VerifiableCredential");
@@ -119,7 +123,9 @@ function render() {
     item.append(element("p", claimNames(entry.credential).map(claimWord).join(" · ")));
     item.append(element("p", digest, "holder"));
     list.append(item);
+    cards.push({ element: item, credential: entry.credential });
   }
+  showStatuses(cards, words, chain);
 }
 
 async function busy(action) {
@@ -308,6 +314,9 @@ $("answer-form").addEventListener("submit", (event) => {
     }
   });
 });
+
+setupTimeline({ words, lang: words.html_lang === "en" ? "en" : "zh", privateKey: () => state.privateKey,
+  apiOrigin: main.dataset.apiOrigin, chain });
 
 setupOffer({ w, words, say, busy, privateKey: () => state.privateKey,
   keep: async (digest, sealed) => { await keep(digest, sealed); await unlocked(state.privateKey); } });
