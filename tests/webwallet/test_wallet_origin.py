@@ -180,6 +180,8 @@ def test_the_shell_loads_only_hashed_files_of_its_own_origin(service: Service) -
             STATIC_FILES["wallet.js"].name,
             STATIC_FILES["checks.js"].name,
             STATIC_FILES["wallet-offer.js"].name,
+            STATIC_FILES["wallet-status.js"].name,
+            STATIC_FILES["wallet-timeline.js"].name,
         ]
     )
     for name in imports:
@@ -261,5 +263,7 @@ def test_the_page_script_uses_no_html_sink_eval_or_math_random() -> None:
     assert sorted(re.findall(r'from "([^"]+)"', source)) == [
         "./checks.js",
         "./wallet-offer.js",
+        "./wallet-status.js",
+        "./wallet-timeline.js",
         "./wallet.js",
     ]
