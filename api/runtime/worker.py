@@ -62,7 +62,7 @@ from api.runtime.parts import ChainPlan, open_province
 from api.runtime.settings import Settings, SettingsError
 from api.runtime.signin import access_tokens, staff_signin
 from api.runtime.tls import connection_extensions, reload_context, server_context
-from api.webwallet.app import WalletConfig, by_socket, wallet_app
+from api.webwallet.app import by_socket, wallet_app, wallet_config
 from ledger.lifetime import die_with_parent
 
 log = logging.getLogger(__name__)
@@ -249,9 +249,15 @@ def run_worker(fd: int, payload: dict[str, Any], wallet_fd: int | None = None) -
         # The OpenID4VP public routes allow the wallet's origin (api.portal.ask).
         app.state.wallet_origins = (origin,)
         api_origin = _origin(settings, settings.public_url, settings.http_port)
-        served = by_socket(
-            app, wallet_app(WalletConfig(api_origin)), wallet_listener.getsockname()[1]
+        # The page fetches other provinces' status lists and timelines (the directory's
+        # origins) and reads keys and anchors from the province's own chain node.
+        page_config = wallet_config(
+            api_origin,
+            getattr(app.state, "consortium_directory", None),
+            parts.plan.rpc_url,
+            parts.plan.addresses.audit_anchor,
         )
+        served = by_socket(app, wallet_app(page_config), wallet_listener.getsockname()[1])
     config = uvicorn.Config(
         served,
         access_log=False,

@@ -36,7 +36,14 @@ from credentials.purposes import PURPOSES
 from credentials.templates import TEMPLATES
 from ledger.crypto.sm3 import sm3_hex
 
-__all__ = ["WalletConfig", "by_socket", "wallet_app", "wallet_headers", "wallet_policy"]
+__all__ = [
+    "WalletConfig",
+    "by_socket",
+    "wallet_app",
+    "wallet_config",
+    "wallet_headers",
+    "wallet_policy",
+]
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -79,6 +86,23 @@ class WalletConfig:
     """A consortium chain JSON-RPC node the page reads keys and anchors from ("": none)."""
     audit_anchor: str = ""
     """AuditAnchor's address on that chain (the registry's address is read from it)."""
+
+
+def wallet_config(
+    api_origin: str, directory: bytes | None, chain_rpc_url: str = "", audit_anchor: str = ""
+) -> WalletConfig:
+    """The wallet's config for a served province.
+
+    Every ``apiBaseUrl`` origin of the consortium ``directory`` (the bytes served at
+    ``/.well-known/tongban-directory.json``) may be fetched from (status lists, the
+    timeline), and the chain node the page reads keys and anchors from. The directory was
+    checked for its form at start-up.
+    """
+    origins: list[str] = []
+    if directory is not None:
+        for province in json.loads(directory).get("provinces", []):
+            origins.append(_origin_of(str(province["apiBaseUrl"])))
+    return WalletConfig(api_origin, tuple(origins), chain_rpc_url, audit_anchor)
 
 
 def _origin_of(url: str) -> str:

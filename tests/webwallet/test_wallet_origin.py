@@ -77,6 +77,8 @@ class Service:
     served: Served
     api: str
     wallet: str
+    connect: str
+    """connect-src after 'self': the API's origin and the chain node's (docs/wallet.md)."""
 
 
 @pytest.fixture(scope="module")
@@ -94,7 +96,9 @@ def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
         wallet_url = served.description["walletUrl"]
         assert isinstance(wallet_url, str)
         assert wallet_url.endswith("/wallet"), wallet_url
-        yield Service(served, served.url, wallet_url.removesuffix("/wallet"))
+        rpc = urlsplit(str(served.description["rpcUrl"]))
+        connect = f"{served.url} {rpc.scheme}://{rpc.netloc}"
+        yield Service(served, served.url, wallet_url.removesuffix("/wallet"), connect)
     finally:
         assert served.stop() == 0
 
@@ -131,7 +135,7 @@ def test_the_wallet_socket_serves_the_wallet_page(service: Service) -> None:
 def test_the_wallet_socket_has_no_other_route(service: Service, path: str) -> None:
     answer = fetch(service.wallet, path)
     assert answer.status == 404
-    _assert_wallet_headers(answer, service.api)
+    _assert_wallet_headers(answer, service.connect)
 
 
 def test_the_api_socket_has_no_wallet(service: Service) -> None:
@@ -156,7 +160,7 @@ def test_every_wallet_answer_carries_the_wallet_headers(service: Service) -> Non
     paths = ["/wallet", "/wallet/manifest.webmanifest", "/wallet/static/nothing.js"]
     paths += [f"/wallet/static/{f.name}" for f in STATIC_FILES.values()]
     for path in paths:
-        _assert_wallet_headers(fetch(service.wallet, path), service.api)
+        _assert_wallet_headers(fetch(service.wallet, path), service.connect)
 
 
 def test_the_shell_loads_only_hashed_files_of_its_own_origin(service: Service) -> None:
