@@ -49,9 +49,11 @@ from api.http.app import create_app
 from api.http.signin import Provider, Signin, SigninConfig, SigninStore, install_signin
 from api.province.clients import Role
 from api.province.directory import DIRECTORY_TYPE, sign_directory
+from api.province.status_lists import StatusListPublisher
 from api.runtime.idp import IdpProcess, start_idp
 from api.webwallet.app import WalletConfig, wallet_app
 from credentials.holder import Holder
+from credentials.issuance import status_slots
 from ledger.audit.events import format_time
 from ledger.chain.node.client import ChainClient
 from ledger.chain.node.processes import start_anvil
@@ -134,6 +136,30 @@ class CitizenServer:
         self._server = self._thread = self._socket = None
 
 
+def _published_lists(province: ServedProvince, base: str) -> StatusListPublisher:
+    """The writer's status-list duty for ``province``, run once over a first reserved slot.
+
+    Lists exist only once a slot of theirs is reserved; reserving one here makes list 1 (where
+    the next credentials' slots fall) published from the start, so a wallet that shows a new
+    credential's status finds its list (as a province whose writer runs the duty would).
+    Tests that change a status run ``PortalWorld.status_lists`` again after the chain index
+    has it.
+    """
+    parts = province.parts
+    publisher = StatusListPublisher(
+        parts.db,
+        parts.index,
+        parts.settings.issuer_id,
+        parts.issuer_config.did,
+        parts.keyring.credential_signer,
+        lambda: base,
+    )
+    status_slots.reserve(parts.db, 1)
+    province.sync()
+    publisher.run()
+    return publisher
+
+
 def _signer(province: ServedProvince, tmp: Path) -> LocalSigner:
     """The province's registered signing key, as ``tongban directory sign`` unlocks it."""
     issuer = province.issuer_id
@@ -203,6 +229,8 @@ class PortalWorld:
     """Each province's citizen server by issuer id: the ``apiBaseUrl`` the directory names."""
     directory: dict[str, Any]
     """The consortium directory both provinces serve (signed by both)."""
+    status_lists: StatusListPublisher
+    """330000's status-list duty (run once at start; run it again after a status change)."""
 
     def anchor(self) -> None:
         """Anchor everything pending at 330000, then bring 440000's chain index to the head.
@@ -290,6 +318,7 @@ def open_portal_world(tmp: Path, stack: ExitStack) -> PortalWorld:
     # production), so a browser wallet can fetch them (tests/portal/test_browser_wallet_status.py).
     issuing_base = f"http://127.0.0.1:{issuing.server.port}"
     issuing.parts.issuer.status_base = lambda: issuing_base
+    status_lists = _published_lists(issuing, issuing_base)
     governor = accounts.governors[2]
     verifying.context.governor_account = governor.address
     sender = NonceManager(client, governor, OutboxJournal(verifying.parts.db, governor.address))
@@ -366,4 +395,5 @@ def open_portal_world(tmp: Path, stack: ExitStack) -> PortalWorld:
         wallet=PortalServer(wallet_server, wallet_base),
         citizen=citizen,
         directory=directory,
+        status_lists=status_lists,
     )
