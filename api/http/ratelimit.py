@@ -24,7 +24,7 @@ from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 
-__all__ = ["RateLimiter", "RatePolicy"]
+__all__ = ["RateLimiter", "RatePolicy", "app_limiter"]
 
 
 @dataclass(frozen=True)
@@ -83,3 +83,22 @@ class RateLimiter:
 def retry_after(wait: float) -> str:
     """``Retry-After`` header value (whole seconds, at least 1) for ``wait`` seconds."""
     return str(max(1, math.ceil(wait)))
+
+
+_APP_LIMITERS = threading.Lock()
+
+
+def app_limiter(state: object, name: str, policy: RatePolicy) -> RateLimiter:
+    """The limiter kept as ``state.<name>`` of an app, made under ``policy`` on first use.
+
+    Routes that are not behind the bearer-token limits (the wallet's public routes)
+    keep their buckets on the app; a test may put its own limiter there first.
+    """
+    found = getattr(state, name, None)
+    if not isinstance(found, RateLimiter):
+        with _APP_LIMITERS:
+            found = getattr(state, name, None)
+            if not isinstance(found, RateLimiter):
+                found = RateLimiter(policy)
+                setattr(state, name, found)
+    return found

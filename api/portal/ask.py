@@ -20,7 +20,6 @@ and ``{"error": "temporarily_unavailable", ...}``, before any store access.
 from __future__ import annotations
 
 import io
-import threading
 from datetime import datetime, timedelta, timezone
 from typing import Annotated, Any
 from urllib.parse import parse_qs, quote
@@ -33,7 +32,7 @@ from api.errors import ProblemCode
 from api.http.auth import check_declaration
 from api.http.deps import context_of, request_id_for
 from api.http.problems import Problem
-from api.http.ratelimit import RateLimiter, RatePolicy, retry_after
+from api.http.ratelimit import RateLimiter, RatePolicy, app_limiter, retry_after
 from api.http.signin import StaffSession
 from api.portal.ask_text import ASK_TEXT
 from api.portal.labels import CHECK_TITLES, claim_label, pick_language
@@ -79,7 +78,6 @@ WALLET_RATE = RatePolicy(rate=5.0, burst=30)
 per answer; a burst of 30 leaves room for citizens behind one carrier's NAT."""
 
 router = APIRouter(route_class=PortalRoute)
-_LIMITER_LOCK = threading.Lock()
 StaffDep = Annotated[StaffSession, Depends(VERIFIER_STAFF)]
 
 
@@ -269,14 +267,7 @@ def _wallet_cors(request: Request, answer: JSONResponse) -> JSONResponse:
 
 def wallet_limiter(request: Request) -> RateLimiter:
     """The app's token buckets for the public OpenID4VP routes, keyed by client address."""
-    state = request.app.state
-    found = getattr(state, "oid4vp_rate", None)
-    if not isinstance(found, RateLimiter):
-        with _LIMITER_LOCK:
-            found = getattr(state, "oid4vp_rate", None)
-            if not isinstance(found, RateLimiter):
-                found = state.oid4vp_rate = RateLimiter(WALLET_RATE)
-    return found
+    return app_limiter(request.app.state, "oid4vp_rate", WALLET_RATE)
 
 
 def _over_rate(request: Request) -> JSONResponse | None:

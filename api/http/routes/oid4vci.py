@@ -21,7 +21,6 @@ of any issuance.
 from __future__ import annotations
 
 import re
-import threading
 from collections.abc import Mapping
 from dataclasses import replace
 from typing import Annotated, Any
@@ -41,7 +40,7 @@ from api.http.credential_problems import issue_problem
 from api.http.deps import ContextDep, IssuerDep, JsonBody, RequestIdDep, context_of, request_id_for
 from api.http.issue_agency import with_agency
 from api.http.problems import Problem, problem_responses, unavailable
-from api.http.ratelimit import RateLimiter, RatePolicy, retry_after
+from api.http.ratelimit import RateLimiter, RatePolicy, app_limiter, retry_after
 from api.http.routes.credentials import IssueHeadersDep
 from api.http.routes.credentials import _issue as issue_path  # the issue route's own path
 from api.http.schemas.common import ApiModel, InputModel
@@ -72,7 +71,6 @@ _CREDENTIAL_CAP = 256 * 1024
 _CREDENTIAL_LIMITS = ijson.Limits(_CREDENTIAL_CAP, 16, 100)
 # Validating the claims when offered needs a holder: any valid SM2 did:key will do.
 _PLACEHOLDER_HOLDER = holder_did(Sm2PrivateKey.from_bytes((7).to_bytes(32, "big")).public_key)
-_LIMITER_LOCK = threading.Lock()
 # \d is any Unicode digit (full-width ones too); \uff20 is the full-width at sign.
 _PERSONAL_HINT = re.compile("\\d{4,}|[@\uff20]")
 
@@ -254,14 +252,7 @@ def _refused(refusal: offers.OfferRefusedError) -> JSONResponse:
 
 
 def _limiter(request: Request) -> RateLimiter:
-    state = request.app.state
-    found = getattr(state, "oid4vci_rate", None)
-    if not isinstance(found, RateLimiter):
-        with _LIMITER_LOCK:
-            found = getattr(state, "oid4vci_rate", None)
-            if not isinstance(found, RateLimiter):
-                found = state.oid4vci_rate = RateLimiter(WALLET_RATE)
-    return found
+    return app_limiter(request.app.state, "oid4vci_rate", WALLET_RATE)
 
 
 def _over_rate(request: Request) -> JSONResponse | None:
