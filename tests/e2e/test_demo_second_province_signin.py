@@ -9,6 +9,7 @@ signs in at 440000; a 330000 clerk is refused there (no role in that province).
 from __future__ import annotations
 
 import json
+import random
 import re
 import socket
 import stat
@@ -19,19 +20,26 @@ from tests.api.http.signin.portal import Browser
 from tests.helpers.processes import Served, serve
 
 
-def _two_free_ports() -> int:
-    """A port p with p and p + 1 free on 127.0.0.1 (the demo puts 440000 on p + 1)."""
-    for _ in range(50):
-        with socket.socket() as first:
-            first.bind(("127.0.0.1", 0))
-            port = int(first.getsockname()[1])
-            with socket.socket() as second:
-                try:
-                    second.bind(("127.0.0.1", port + 1))
-                except OSError:
-                    continue
-        return port
-    raise AssertionError("no two adjacent free ports on 127.0.0.1")
+def _free(port: int) -> bool:
+    with socket.socket() as probe:
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+def _demo_ports() -> int:
+    """A port p with p, p + 1 (440000) and p + 10 (the demo's wallet) free on 127.0.0.1.
+
+    Drawn below Linux's ephemeral range (32768-60999), where the kernel hands out
+    ports to every ``bind(0)`` and outgoing connection of the parallel tests.
+    """
+    for _ in range(200):
+        port = random.randrange(20_000, 32_000)
+        if all(_free(port + offset) for offset in (0, 1, 10)):
+            return port
+    raise AssertionError("no free demo ports on 127.0.0.1")
 
 
 def _sign_in(browser: Browser, served: Served, issuer: str, account: str) -> int:
@@ -48,7 +56,7 @@ def _sign_in(browser: Browser, served: Served, issuer: str, account: str) -> int
 
 def test_a_clerk_of_the_second_demo_province_signs_in_there(tmp_path: Path) -> None:
     data = tmp_path / "data"
-    port = _two_free_ports()
+    port = _demo_ports()
     first = serve(
         tmp_path / "a.log", "--data-dir", str(data), TONGBAN_DEMO="1", TONGBAN_HTTP_PORT=str(port)
     )
